@@ -1,0 +1,80 @@
+"""Typed values parsed once from SmartAPI's string-typed JSON. Nothing above reads raw dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from angelctl.errors import UnparseableResponse
+
+
+def decimal_field(row: dict[str, Any], key: str) -> Decimal:
+    value = row.get(key)
+    if value in (None, ""):
+        return Decimal(0)
+    try:
+        return Decimal(str(value).replace(" ", ""))
+    except InvalidOperation:
+        raise UnparseableResponse(f"the broker sent {key}={value!r}, not a number") from None
+
+
+def _as_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    if isinstance(value, str):  # the docs' sloppy '[ "NSE", "BSE" ]' form
+        return tuple(v.strip(' "[]') for v in value.split(",") if v.strip(' "[]'))
+    return ()
+
+
+@dataclass(frozen=True)
+class Profile:
+    client_code: str
+    name: str
+    email: str
+    mobile: str
+    exchanges: tuple[str, ...]
+    products: tuple[str, ...]
+    last_login: str
+    broker: str
+
+    @classmethod
+    def from_wire(cls, data: Any) -> Profile:
+        if not isinstance(data, dict):
+            raise UnparseableResponse("the broker's getProfile reply has no profile")
+        return cls(
+            client_code=str(data.get("clientcode", "")),
+            name=str(data.get("name", "")),
+            email=str(data.get("email", "")),
+            mobile=str(data.get("mobileno", "")),
+            exchanges=_as_list(data.get("exchanges")),
+            products=_as_list(data.get("products")),
+            last_login=str(data.get("lastlogintime", "")),
+            broker=str(data.get("broker", data.get("brokerid", ""))),
+        )
+
+
+FUNDS_FIELDS = (
+    "net", "availablecash", "availableintradaypayin", "availablelimitmargin", "collateral",
+    "m2munrealized", "m2mrealized", "utiliseddebits", "utilisedspan", "utilisedoptionpremium",
+    "utilisedholdingsales", "utilisedexposure", "utilisedturnover", "utilisedpayout",
+)
+
+
+@dataclass(frozen=True)
+class Funds:
+    values: dict[str, Decimal]
+
+    @classmethod
+    def from_wire(cls, data: Any) -> Funds:
+        if not isinstance(data, dict):
+            raise UnparseableResponse("the broker's getRMS reply has no funds")
+        return cls({key: decimal_field(data, key) for key in FUNDS_FIELDS if key in data})
+
+    @property
+    def net(self) -> Decimal:
+        return self.values.get("net", Decimal(0))
+
+    @property
+    def available_cash(self) -> Decimal:
+        return self.values.get("availablecash", Decimal(0))

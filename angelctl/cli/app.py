@@ -1,0 +1,223 @@
+"""The root Typer app, global options and the one error shell.
+
+Global options (``--profile``, ``--json``, ``--debug``, ``--quiet``, ``--log-file``) may be
+written anywhere on the command line (``angelctl whoami --json`` and ``angelctl --json
+whoami`` are the same); ``run`` moves them in front of the sub-command before Typer parses.
+
+The error shell maps every ``AngelctlError`` to its exit status with a one- or two-line
+message (``error: …`` / ``hint: …``) on stderr, plus one JSON error document on stdout under
+``--json``. A traceback is shown only with ``--debug``, and it is redacted too.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from angelctl import __version__
+from angelctl.cli import auth, config_cmd, doctor, sandbox_cmd
+from angelctl.status import ExitStatus
+
+app = typer.Typer(
+    name="angelctl",
+    help="Trading operations for Angel One SmartAPI: login, funds, orders, streams, kill switch.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class AppContext:
+    profile: str | None = None
+    json: bool = False
+    debug: bool = False
+    quiet: bool = False
+    log_file: Path | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"angelctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", "-p", help="Profile to use (env ANGELCTL_PROFILE).",
+                     show_default=False),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document (NDJSON for streams).")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="HTTP traces (secrets masked) and tracebacks.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors.")] = False,
+    log_file: Annotated[
+        Path | None,
+        typer.Option("--log-file", help="Append a debug log (secrets masked) to this file.",
+                     show_default=False, dir_okay=False),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Trading operations for Angel One SmartAPI."""
+    ctx.obj = AppContext(profile=profile, json=json_output, debug=debug, quiet=quiet,
+                         log_file=log_file)
+    _setup_logging(ctx.obj)
+
+
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+app.command("whoami")(auth.whoami)
+app.command("funds")(auth.funds)
+app.command("doctor")(doctor.doctor)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(sandbox_cmd.app, name="sandbox")
+
+GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}
+GLOBAL_VALUED = {"--profile", "-p", "--log-file"}
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global options written after the sub-command in front of it."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif name in GLOBAL_VALUED and "=" in arg:
+            front.append(arg)
+        elif arg in GLOBAL_VALUED and i + 1 < len(argv):
+            front.extend(argv[i : i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def _setup_logging(ctx: AppContext) -> None:
+    if not (ctx.debug or ctx.log_file):
+        return
+    from angelctl.broker.trace import RedactingFilter
+
+    logger = logging.getLogger("angelctl")
+    logger.setLevel(logging.DEBUG)
+    fmt = logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
+    if ctx.debug:
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("debug: %(message)s"))
+        handler.addFilter(RedactingFilter())
+        logger.addHandler(handler)
+    if ctx.log_file:
+        import os
+
+        path = ctx.log_file.expanduser()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            from angelctl.errors import UsageError
+
+            raise UsageError(f"cannot open log file {path}: {exc.strerror}") from None
+        file_handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+        file_handler.setFormatter(fmt)
+        file_handler.addFilter(RedactingFilter())
+        logger.addHandler(file_handler)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status instead of raising SystemExit."""
+    logger = logging.getLogger("angelctl")
+    handlers = list(logger.handlers)
+    try:
+        return _run(argv)
+    finally:
+        for handler in logger.handlers[:]:
+            if handler not in handlers:
+                logger.removeHandler(handler)
+                handler.close()
+
+
+def _run(argv: list[str] | None) -> int:
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    debug = "--debug" in args
+    json_mode = "--json" in args
+    try:
+        result = app(args=args, prog_name="angelctl", standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        return int(ExitStatus.INTERRUPTED)
+    except typer.TyperException as exc:
+        exc.show(file=sys.stderr)
+        return int(ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return int(ExitStatus.INTERRUPTED)
+    except BrokenPipeError:
+        _silence_stdout()
+        return int(ExitStatus.OK)
+    except Exception as exc:
+        return _report(exc, debug=debug, json_mode=json_mode)
+
+
+def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
+    from angelctl.errors import AngelctlError, BrokerError
+    from angelctl.secrets import redact
+
+    if isinstance(exc, AngelctlError):
+        status = exc.exit_status
+        message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
+        code = exc.code if isinstance(exc, BrokerError) else ""
+        kind = type(exc).__name__
+    else:
+        status = ExitStatus.ERROR
+        message = redact(f"internal error: {type(exc).__name__}: {exc}")
+        hint = None if debug else "run again with --debug for the traceback, and report it"
+        code, kind = "", "InternalError"
+    if debug:
+        import traceback
+
+        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    sys.stderr.write(f"error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    if json_mode:
+        import json
+
+        document = {"ok": False, "error": {"type": kind, "message": message, "code": code,
+                                           "hint": hint, "exit_status": int(status)}}
+        try:
+            sys.stdout.write(json.dumps(document) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+    return int(status)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

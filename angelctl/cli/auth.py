@@ -1,0 +1,269 @@
+"""login, logout, whoami, funds."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from angelctl.cli.common import app_ctx, open_session, output, profile_settings, stdin_is_tty
+
+SECRET_PROMPTS = {
+    "api_key": "SmartAPI API key",
+    "mpin": "MPIN (4 digits)",
+    "totp_secret": "TOTP seed (base32, from the QR code)",
+}
+
+
+def login(
+    ctx: typer.Context,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Log in to the local sandbox's demo account.")
+    ] = False,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="API root (sandbox default http://127.0.0.1:8765).",
+                     show_default=False),
+    ] = None,
+    client_code: Annotated[
+        str | None, typer.Option("--client-code", help="Angel client code.", show_default=False)
+    ] = None,
+    from_stdin: Annotated[
+        bool,
+        typer.Option("--stdin", help="Read secrets as key=value lines (api_key, mpin, "
+                     "totp_secret) from standard input."),
+    ] = False,
+    reset_secrets: Annotated[
+        bool, typer.Option("--reset-secrets", help="Enter the secrets again.")
+    ] = False,
+    allow_plaintext_store: Annotated[
+        bool,
+        typer.Option("--allow-plaintext-store",
+                     help="Keep secrets in a 0600 file when no keyring exists (opt-in)."),
+    ] = False,
+) -> None:
+    """Set up a profile (first time) and log in with MPIN + TOTP (loginByPassword)."""
+    from angelctl.config import (
+        SANDBOX_DEFAULT_API_URL,
+        load_config_file,
+        resolve_profile,
+        selected_profile_name,
+        write_profile_values,
+    )
+
+    out = output(ctx)
+    actx = app_ctx(ctx)
+    cfg = load_config_file()
+    name = selected_profile_name(actx.profile or ("sandbox" if sandbox else None), cfg)
+    existing: dict[str, Any] = cfg.profiles.get(name, {})
+    values: dict[str, Any] = {}
+    if sandbox:
+        import os
+
+        from angelctl.broker.api import fetch_sandbox_demo
+
+        root = (url or os.environ.get("ANGELCTL_API_URL") or existing.get("api_url")
+                or SANDBOX_DEFAULT_API_URL)
+        demo = fetch_sandbox_demo(root)
+        values = {"environment": "sandbox", "api_url": root.rstrip("/"),
+                  "credential_store": "sandbox-demo", "client_code": demo["client_code"]}
+    else:
+        if url:
+            values["api_url"] = url
+        code = client_code or existing.get("client_code")
+        if not code:
+            code = _ask_client_code(from_stdin)
+        values["client_code"] = code
+        if allow_plaintext_store:
+            values["credential_store"] = "plaintext"
+    changed = {k: v for k, v in values.items() if existing.get(k) != v}
+    if changed or name not in cfg.profiles:
+        write_profile_values(cfg.path, name, changed)
+        if cfg.default_profile is None:
+            from angelctl.config import set_config_key
+
+            set_config_key(cfg.path, "default_profile", name)
+        cfg = load_config_file(cfg.path)
+    settings = resolve_profile(cfg, name)
+
+    store = None
+    if settings.credential_store != "sandbox-demo":
+        store = _ensure_secrets(settings, reset=reset_secrets, from_stdin=from_stdin,
+                                allow_plaintext=allow_plaintext_store, out=out)
+    session = open_session(settings, store=store)
+    try:
+        tokens = session.login()
+    finally:
+        session.rest.close()
+    result = {
+        "ok": True,
+        "profile": name,
+        "client_code": settings.client_code,
+        "environment": settings.environment,
+        "api_url": settings.api_url,
+        "credential_store": settings.credential_store,
+        "session_expires_at": tokens.expires_at,
+        "events": session.events,
+    }
+    if out.json_mode:
+        out.json(result)
+        return
+    from angelctl.clock import IST
+
+    expiry = tokens.expires_at.astimezone(IST).strftime("%Y-%m-%d %H:%M:%S IST")
+    out.line(f"Logged in: profile {name}, client {settings.client_code} "
+             f"({settings.environment}); session valid until {expiry}.")
+
+
+def _ask_client_code(from_stdin: bool) -> str:
+    from angelctl.errors import UsageError
+
+    if from_stdin or not stdin_is_tty():
+        raise UsageError(
+            "no client code for this profile",
+            hint="pass --client-code CODE (it is not a secret)",
+        )
+    value: str = typer.prompt("Angel client code")
+    return value.strip().upper()
+
+
+def _ensure_secrets(settings: Any, *, reset: bool, from_stdin: bool, allow_plaintext: bool,
+                    out: Any) -> Any:
+    from angelctl.broker.api import credential_store_for
+    from angelctl.errors import UsageError
+    from angelctl.secrets import CREDENTIAL_NAMES, Secret
+
+    store = credential_store_for(settings, allow_plaintext=allow_plaintext)
+    missing = [n for n in CREDENTIAL_NAMES if reset or store.get(settings.name, n) is None]
+    if not missing:
+        return store
+    if from_stdin:
+        given = _read_stdin_secrets()
+    elif stdin_is_tty():
+        out.notice(f"Secrets for profile {settings.name} go to the {store.description}.")
+        given = {n: typer.prompt(SECRET_PROMPTS[n], hide_input=True) for n in missing}
+    else:
+        raise UsageError(
+            f"profile {settings.name} needs {', '.join(missing)} and standard input is not a "
+            "terminal",
+            hint="pipe them as key=value lines with `angelctl login --stdin`",
+        )
+    absent = [n for n in missing if not given.get(n)]
+    if absent:
+        raise UsageError(f"missing on standard input: {', '.join(absent)}",
+                         hint="one key=value line each: api_key=…, mpin=…, totp_secret=…")
+    for name in missing:
+        store.set(settings.name, name, Secret(_validated(name, given[name])))
+    return store
+
+
+def _read_stdin_secrets() -> dict[str, str]:
+    from angelctl.errors import UsageError
+    from angelctl.secrets import CREDENTIAL_NAMES
+
+    values: dict[str, str] = {}
+    for number, line in enumerate(sys.stdin.read().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in CREDENTIAL_NAMES:
+            raise UsageError(f"standard input line {number}: expected api_key=…, mpin=… or "
+                             "totp_secret=…")
+        values[key] = value.strip()
+    return values
+
+
+def _validated(name: str, value: str) -> str:
+    from angelctl.errors import UsageError
+    from angelctl.secrets import validate_totp_secret
+
+    value = value.strip()
+    if name == "mpin" and not (value.isdigit() and len(value) == 4):
+        raise UsageError("the MPIN must be 4 digits (it is the app PIN, not the web password)")
+    if name == "totp_secret":
+        try:
+            return validate_totp_secret(value)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if name == "api_key" and (not value or any(c.isspace() for c in value)):
+        raise UsageError("the API key must be one word with no spaces")
+    return value
+
+
+def logout(
+    ctx: typer.Context,
+    forget_secrets: Annotated[
+        bool, typer.Option("--forget-secrets", help="Also delete the profile's stored secrets.")
+    ] = False,
+) -> None:
+    """End the session at the broker and delete the cached tokens."""
+    from angelctl.secrets import CREDENTIAL_NAMES
+
+    out = output(ctx)
+    _, settings = profile_settings(ctx)
+    session = open_session(settings)
+    try:
+        had_session = session.cached_tokens() is not None
+        called = session.logout() if had_session else False
+    finally:
+        session.rest.close()
+    forgotten = False
+    if forget_secrets and settings.credential_store != "sandbox-demo":
+        from angelctl.broker.api import credential_store_for
+
+        store = credential_store_for(settings)
+        for name in CREDENTIAL_NAMES:
+            store.delete(settings.name, name)
+        forgotten = True
+    if out.json_mode:
+        out.json({"ok": True, "profile": settings.name, "had_session": had_session,
+                  "broker_logout": called, "secrets_forgotten": forgotten})
+    elif had_session:
+        out.line(f"Logged out of profile {settings.name}.")
+    else:
+        out.notice(f"Profile {settings.name} had no active session; nothing to do.")
+
+
+def whoami(ctx: typer.Context) -> None:
+    """Show the broker's profile for the current session (getProfile)."""
+    from angelctl.broker.models import Profile
+    from angelctl.render.tables import profile_view
+
+    out = output(ctx)
+    _, settings = profile_settings(ctx)
+    session = open_session(settings)
+    try:
+        profile = Profile.from_wire(session.call("getProfile"))
+        expires = session.cached_tokens()
+    finally:
+        session.rest.close()
+    if out.json_mode:
+        out.json({"profile": settings.name, "environment": settings.environment,
+                  "client_code": profile.client_code, "name": profile.name,
+                  "email": profile.email, "mobile": profile.mobile,
+                  "exchanges": profile.exchanges, "products": profile.products,
+                  "last_login": profile.last_login,
+                  "session_expires_at": expires.expires_at if expires else None})
+        return
+    out.show(profile_view(profile, settings.name))
+
+
+def funds(ctx: typer.Context) -> None:
+    """Show funds and margins (getRMS)."""
+    from angelctl.broker.models import Funds
+    from angelctl.render.tables import funds_view
+
+    out = output(ctx)
+    _, settings = profile_settings(ctx)
+    session = open_session(settings)
+    try:
+        result = Funds.from_wire(session.call("getRMS"))
+    finally:
+        session.rest.close()
+    if out.json_mode:
+        out.json({"profile": settings.name, "funds": result.values})
+        return
+    out.show(funds_view(result))

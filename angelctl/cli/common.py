@@ -1,0 +1,50 @@
+"""Shared plumbing for command modules: the typed context, output, profile and session."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from angelctl.broker.session import BrokerSession
+    from angelctl.cli.app import AppContext
+    from angelctl.config import ConfigFile, ProfileSettings
+    from angelctl.render.output import Output
+
+
+def app_ctx(ctx: typer.Context) -> AppContext:
+    from angelctl.cli.app import AppContext
+
+    root = ctx.find_root()
+    obj = root.obj
+    return obj if isinstance(obj, AppContext) else AppContext()
+
+
+def output(ctx: typer.Context) -> Output:
+    from angelctl.render.output import Output
+
+    actx = app_ctx(ctx)
+    return Output(json_mode=actx.json, quiet=actx.quiet)
+
+
+def profile_settings(ctx: typer.Context) -> tuple[ConfigFile, ProfileSettings]:
+    from angelctl.config import load_config_file, resolve_profile, selected_profile_name
+
+    cfg = load_config_file()
+    name = selected_profile_name(app_ctx(ctx).profile, cfg)
+    return cfg, resolve_profile(cfg, name)
+
+
+def open_session(settings: ProfileSettings, **kwargs: Any) -> BrokerSession:
+    from angelctl.broker.api import build_session
+
+    return build_session(settings, **kwargs)
+
+
+def stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False

@@ -1,0 +1,87 @@
+"""config show | set | path."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from angelctl.cli.common import app_ctx, output
+
+app = typer.Typer(help="Show and change configuration (profiles, URLs, IPs, limits).",
+                  no_args_is_help=True, rich_markup_mode=None)
+
+
+@app.command("path")
+def path_cmd(ctx: typer.Context) -> None:
+    """Print the config file's path (ANGELCTL_CONFIG overrides it)."""
+    from angelctl.config import cache_dir, config_path, state_dir
+
+    out = output(ctx)
+    if out.json_mode:
+        out.json({"config": str(config_path()), "state": str(state_dir()),
+                  "cache": str(cache_dir())})
+    else:
+        out.line(str(config_path()))
+
+
+@app.command("show")
+def show(ctx: typer.Context) -> None:
+    """Show the selected profile's effective settings and where each comes from."""
+    from angelctl.config import load_config_file, resolve_profile, selected_profile_name
+    from angelctl.render.tables import key_value_table
+
+    out = output(ctx)
+    cfg = load_config_file()
+    name = selected_profile_name(app_ctx(ctx).profile, cfg)
+    settings = resolve_profile(cfg, name)
+    fields = {
+        "client_code": settings.client_code, "environment": settings.environment,
+        "api_url": settings.api_url, "ws_url": settings.ws_url,
+        "order_ws_url": settings.order_ws_url, "instruments_url": settings.instruments_url,
+        "public_ip": settings.public_ip, "local_ip": settings.local_ip,
+        "mac_address": settings.mac_address, "connect_timeout": settings.connect_timeout,
+        "read_timeout": settings.read_timeout, "credential_store": settings.credential_store,
+        "session_rule": settings.session_rule,
+    }
+    limits = {bucket: ", ".join(f"{n}/{int(s)}s" for n, s in windows)
+              for bucket, windows in settings.rate_limits.items()}
+    if out.json_mode:
+        out.json({"config": str(cfg.path), "profile": name, "profiles": sorted(cfg.profiles),
+                  "settings": fields, "rate_limits": limits,
+                  "sources": dict(settings.sources)})
+        return
+    rows = [(k, f"{v}" + (f"  ({settings.sources[k]})" if k in settings.sources else ""))
+            for k, v in fields.items()]
+    rows += [(f"rate_limits.{k}", v) for k, v in limits.items()]
+    out.show(key_value_table(f"Profile {name} — {cfg.path}", rows))
+
+
+@app.command("set")
+def set_cmd(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="KEY of the current profile, profiles.NAME.KEY, "
+                                       "profiles.NAME.rate_limits.ROUTE or default_profile.")],
+    value: Annotated[str, typer.Argument(help="The new value (not a secret: use login).")],
+) -> None:
+    """Set one configuration value, validated before the file is replaced."""
+    from angelctl.config import (
+        PROFILE_KEYS,
+        load_config_file,
+        selected_profile_name,
+        set_config_key,
+    )
+    from angelctl.errors import UsageError
+
+    out = output(ctx)
+    cfg = load_config_file()
+    if "." not in key and key != "default_profile":
+        if key not in PROFILE_KEYS and key != "rate_limits":
+            raise UsageError(f"unknown setting {key!r}",
+                             hint=f"settings: {', '.join(PROFILE_KEYS)}")
+        key = f"profiles.{selected_profile_name(app_ctx(ctx).profile, cfg)}.{key}"
+    set_config_key(cfg.path, key, value)
+    if out.json_mode:
+        out.json({"ok": True, "key": key, "value": value, "config": str(cfg.path)})
+    else:
+        out.notice(f"{key} = {value}  ({cfg.path})")

@@ -1,0 +1,198 @@
+"""sandbox serve | demo | fault: the loopback SmartAPI-compatible server."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from angelctl.cli.common import output
+
+app = typer.Typer(help="Run the loopback SmartAPI sandbox (paper broker with fault switches).",
+                  no_args_is_help=True, rich_markup_mode=None)
+fault_app = typer.Typer(help="Switch the running sandbox's faults (admin route).",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(fault_app, name="fault")
+
+
+def _parse_fault(spec: str) -> dict[str, Any]:
+    """``hold:seconds=5,route=getProfile,count=1`` → ``{"name": "hold", "seconds": 5.0, …}``."""
+    from angelctl.errors import UsageError
+
+    name, _, params = spec.partition(":")
+    fault: dict[str, Any] = {"name": name.strip()}
+    for part in filter(None, (p.strip() for p in params.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise UsageError(f"fault {spec!r}: expected key=value, got {part!r}")
+        fault[key.strip()] = _typed(value.strip())
+    if not fault["name"]:
+        raise UsageError(f"fault {spec!r} has no name")
+    return fault
+
+
+def _typed(value: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(value.lower(), value)
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Loopback address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 8765,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option("--fault", help="Fault at start, e.g. 'latency:ms=200' or "
+                     "'hold:seconds=5,route=placeOrder,count=1' (repeatable).",
+                     show_default=False),
+    ] = None,
+    session_ttl: Annotated[
+        int | None,
+        typer.Option("--session-ttl", help="Sessions last this many seconds "
+                     "(default: until midnight IST).", show_default=False),
+    ] = None,
+    no_rate_limits: Annotated[
+        bool, typer.Option("--no-rate-limits", help="Do not enforce the broker's rate limits.")
+    ] = False,
+) -> None:
+    """Serve the sandbox in the foreground until Ctrl-C; prints its URLs and demo account."""
+    import json as jsonlib
+    import sys
+
+    from angelctl.sandbox import SandboxConfig
+    from angelctl.sandbox.server import serve_forever
+
+    out = output(ctx)
+    config = SandboxConfig(host=host, port=port)
+    config.faults = [_parse_fault(spec) for spec in fault or []]
+    if session_ttl is not None:
+        config.session_expiry, config.session_ttl_seconds = "ttl", session_ttl
+    if no_rate_limits:
+        config.rate_limit_enabled = False
+
+    def ready(info: dict[str, Any]) -> None:
+        if out.json_mode:
+            sys.stdout.write(jsonlib.dumps(info) + "\n")
+            sys.stdout.flush()
+            return
+        demo = info["demo"]
+        out.line(f"angelctl sandbox listening on {info['rest_url']}")
+        out.line(f"  WebSocket feed   {info['ws_url']}")
+        out.line(f"  order updates    {info['order_ws_url']}")
+        out.line(f"  instruments      {info['instruments_url']}")
+        out.line(f"  demo account     client {demo['client_code']}  api key {demo['api_key']}  "
+                 f"MPIN {demo['mpin']}  TOTP seed {demo['totp_secret']}")
+        out.line(f"Log in from another terminal: angelctl login --sandbox --url "
+                 f"{info['rest_url']}")
+        out.line("Ctrl-C stops it.")
+
+    serve_forever(config, ready)
+
+
+@app.command("demo")
+def demo(ctx: typer.Context) -> None:
+    """Start a sandbox, log in to its demo account, show whoami and funds, and stop."""
+    import tempfile
+    from pathlib import Path
+
+    from angelctl.broker.api import SmartApi, build_session
+    from angelctl.config import ProfileSettings, sandbox_urls
+    from angelctl.render.tables import funds_view, profile_view
+    from angelctl.sandbox import SandboxConfig, SandboxServer
+
+    out = output(ctx)
+    with SandboxServer(SandboxConfig(port=0)) as server, \
+            tempfile.TemporaryDirectory(prefix="angelctl-demo-") as tmp:
+        settings = ProfileSettings(
+            name="sandbox-demo", environment="sandbox", credential_store="sandbox-demo",
+            client_code=server.ready_info()["demo"]["client_code"],
+            **sandbox_urls(server.rest_url),
+        )
+        api = SmartApi(build_session(settings, folder=Path(tmp)))
+        try:
+            api.session.login()
+            profile, funds = api.profile(), api.funds()
+        finally:
+            api.close()
+    if out.json_mode:
+        out.json({"ok": True, "sandbox": server.rest_url, "client_code": profile.client_code,
+                  "name": profile.name, "funds": funds.values})
+        return
+    out.notice(f"Sandbox started at {server.rest_url}; logged in to the demo account.")
+    out.show(profile_view(profile, "sandbox demo"))
+    out.show(funds_view(funds))
+    out.notice("Next: `angelctl sandbox serve` in one terminal, then "
+               "`angelctl login --sandbox` and `angelctl whoami` in another.")
+
+
+def _admin_url(url: str | None) -> str:
+    import os
+
+    from angelctl.config import SANDBOX_DEFAULT_API_URL
+
+    return (url or os.environ.get("ANGELCTL_API_URL") or SANDBOX_DEFAULT_API_URL).rstrip("/")
+
+
+def _admin(method: str, url: str | None, path: str, body: Any = None) -> Any:
+    import requests
+
+    from angelctl.errors import ConnectFailed, RequestRejected
+
+    root = _admin_url(url)
+    try:
+        reply = requests.request(method, f"{root}/_sandbox/{path}", json=body, timeout=5,
+                                 allow_redirects=False)
+    except requests.ConnectionError:
+        raise ConnectFailed(f"no sandbox answers at {root}",
+                            hint="start it with `angelctl sandbox serve`") from None
+    if reply.status_code >= 400:
+        raise RequestRejected(f"the sandbox refused: {reply.text.strip()[:200]}",
+                              http_status=reply.status_code)
+    return reply.json() if reply.content else None
+
+
+UrlOpt = Annotated[str | None, typer.Option("--url", help="Sandbox root URL.",
+                                            show_default=False)]
+
+
+@fault_app.command("set")
+def fault_set(ctx: typer.Context,
+              spec: Annotated[str, typer.Argument(help="NAME[:key=value,…], e.g. "
+                                                  "'http_5xx:status=503,count=2'")],
+              url: UrlOpt = None) -> None:
+    """Arm one fault on the running sandbox."""
+    out = output(ctx)
+    result = _admin("POST", url, "faults", _parse_fault(spec))
+    if out.json_mode:
+        out.json({"ok": True, "faults": result})
+    else:
+        out.notice(f"armed {spec}")
+
+
+@fault_app.command("clear")
+def fault_clear(ctx: typer.Context, url: UrlOpt = None) -> None:
+    """Disarm every fault."""
+    out = output(ctx)
+    _admin("DELETE", url, "faults")
+    if out.json_mode:
+        out.json({"ok": True})
+    else:
+        out.notice("all faults cleared")
+
+
+@fault_app.command("list")
+def fault_list(ctx: typer.Context, url: UrlOpt = None) -> None:
+    """Show the armed faults."""
+    import json as jsonlib
+
+    out = output(ctx)
+    result = _admin("GET", url, "faults")
+    if out.json_mode:
+        out.json({"faults": result})
+    else:
+        out.line(jsonlib.dumps(result, indent=2))

@@ -1,0 +1,137 @@
+"""The exception tree, and the one place that maps an exception type to an exit status.
+
+::
+
+    AngelctlError                       exit_status, hint
+    ├── UsageError                      bad input, refused locally (2)
+    ├── ConfigError                     config file / profile problems (3)
+    ├── CredentialError                 keyring missing or a secret absent (5)
+    │   └── NoSecureKeyring
+    ├── NotLoggedIn                     no session and none can be made (4)
+    └── BrokerError                     anything about talking to the broker
+        ├── TransportError              no usable HTTP response
+        │   ├── ConnectFailed           nothing was sent: always safe to retry (6)
+        │   └── ResponseLost            sent, no answer (read timeout, reset): outcome unknown (6/10)
+        └── ApiError                    an HTTP response that is not a success
+            ├── AuthError               AG8001/AG8002/AG8003, AB1010, AB8050/1 (4)
+            │   ├── SessionExpired      refreshable: the jwt or the OMS session is gone
+            │   ├── RefreshRejected     the refresh token is invalid or expired
+            │   └── LoginRejected       wrong MPIN, bad TOTP (AB1050), web password (AB7001)
+            ├── RateLimited             403 text body, 429, AB1021 (7)
+            ├── IpNotRegistered         AG7002 static-IP rule (11)
+            ├── RequestRejected         the broker refused the request as invalid (8)
+            └── ServerError             5xx, AB1004/AB2000/AB2001, WAF HTML, unparseable body (9)
+                └── UnparseableResponse
+
+Every message is one or two readable lines and never contains a secret; ``hint`` says what to do.
+"""
+
+from __future__ import annotations
+
+from angelctl.status import ExitStatus
+
+
+class AngelctlError(Exception):
+    exit_status: ExitStatus = ExitStatus.ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(AngelctlError):
+    exit_status = ExitStatus.USAGE
+
+
+class ConfigError(AngelctlError):
+    exit_status = ExitStatus.CONFIG
+
+
+class CredentialError(AngelctlError):
+    exit_status = ExitStatus.CREDENTIALS
+
+
+class NoSecureKeyring(CredentialError):
+    pass
+
+
+class NotLoggedIn(AngelctlError):
+    exit_status = ExitStatus.AUTH
+
+
+class BrokerError(AngelctlError):
+    """A failure talking to the broker. ``route`` is the route name, never a URL with data."""
+
+    exit_status = ExitStatus.BROKER_ERROR
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        route: str = "",
+        http_status: int | None = None,
+        code: str = "",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.route = route
+        self.http_status = http_status
+        self.code = code
+
+    def __str__(self) -> str:
+        where = f" [{self.route}]" if self.route else ""
+        code = f" ({self.code})" if self.code else ""
+        return f"{self.message}{code}{where}"
+
+
+class TransportError(BrokerError):
+    exit_status = ExitStatus.NETWORK
+
+
+class ConnectFailed(TransportError):
+    """The request never reached the server: nothing can have been acted on."""
+
+
+class ResponseLost(TransportError):
+    """The request was (or may have been) sent but no complete answer came back."""
+
+
+class ApiError(BrokerError):
+    pass
+
+
+class AuthError(ApiError):
+    exit_status = ExitStatus.AUTH
+
+
+class SessionExpired(AuthError):
+    pass
+
+
+class RefreshRejected(AuthError):
+    pass
+
+
+class LoginRejected(AuthError):
+    pass
+
+
+class RateLimited(ApiError):
+    exit_status = ExitStatus.RATE_LIMITED
+
+
+class IpNotRegistered(ApiError):
+    exit_status = ExitStatus.IP_NOT_REGISTERED
+
+
+class RequestRejected(ApiError):
+    exit_status = ExitStatus.REJECTED
+
+
+class ServerError(ApiError):
+    exit_status = ExitStatus.BROKER_ERROR
+
+
+class UnparseableResponse(ServerError):
+    pass

@@ -1,0 +1,75 @@
+"""The ``Output`` object every command writes through."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class Output:
+    json_mode: bool = False
+    quiet: bool = False
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    _console: Any = None
+    _err_console: Any = None
+
+    @property
+    def console(self) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self.stdout, no_color=_no_color(), highlight=False)
+        return self._console
+
+    @property
+    def err_console(self) -> Any:
+        if self._err_console is None:
+            from rich.console import Console
+
+            self._err_console = Console(file=self.stderr, no_color=_no_color(), highlight=False)
+        return self._err_console
+
+    def json(self, document: Any) -> None:
+        self.stdout.write(json.dumps(to_jsonable(document), indent=None) + "\n")
+        self.stdout.flush()
+
+    def show(self, renderable: Any) -> None:
+        self.console.print(renderable)
+
+    def line(self, text: str) -> None:
+        """Plain data line on stdout (no markup interpretation)."""
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def notice(self, text: str) -> None:
+        """A diagnostic on stderr; silenced by --quiet."""
+        if not self.quiet:
+            self.stderr.write(text + "\n")
+            self.stderr.flush()
+
+    def warn(self, text: str) -> None:
+        self.stderr.write(f"warning: {text}\n")
+        self.stderr.flush()
+
+
+def _no_color() -> bool:
+    return "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != ""
