@@ -1,0 +1,34 @@
+"""A SmartAPI-compatible broker on loopback, for tests, demos and reliability scenarios.
+
+It speaks the real wire protocol (two error dialects, plain-text rate-limit replies, HS512 JWTs,
+MPIN + TOTP login) with an engine behind it rather than canned responses, and carries named
+fault switches (latency, hold, drop, 5xx, WAF page, empty 400, forced rate limit, token expiry).
+
+Public entry points:
+- ``SandboxConfig`` / ``SandboxAccount`` — what to serve and how strictly (``config``).
+- ``SandboxServer(config, clock=None)`` — ``start()``/``stop()``/context manager, URLs,
+  ``ready_info()``, ``engine`` (``server``); ``serve_forever(config, on_ready)`` for the CLI.
+- ``SandboxEngine`` — the socket-free core: ``handle(EngineRequest) -> EngineResponse``,
+  ``reset()``, faults, request log and stats (``engine``).
+- ``ManualClock`` / ``SystemClock`` — the time source the engine reads (``clock``).
+
+Invariants: the sandbox imports nothing of the angelctl client (only the standard library,
+aiohttp, pyotp and its own modules), binds loopback unless told otherwise, and answers admin
+routes (``/_sandbox/…``) to loopback callers only.
+"""
+
+from angelctl.sandbox.clock import ManualClock, SystemClock
+from angelctl.sandbox.config import SandboxAccount, SandboxConfig, SandboxConfigError
+from angelctl.sandbox.engine import SandboxEngine
+from angelctl.sandbox.server import SandboxServer, serve_forever
+
+__all__ = [
+    "ManualClock",
+    "SandboxAccount",
+    "SandboxConfig",
+    "SandboxConfigError",
+    "SandboxEngine",
+    "SandboxServer",
+    "SystemClock",
+    "serve_forever",
+]

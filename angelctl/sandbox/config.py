@@ -1,0 +1,283 @@
+"""Sandbox configuration: accounts, session rules, rate limits, reply forms and start-up faults.
+
+Where the protocol reference marks a behaviour [GAP] or [CONFLICT], it is an option here with the
+most likely behaviour as the default, so a test can pin either reading.
+
+Invariants:
+- A ``SandboxConfig`` is validated on construction and treated as immutable afterwards; run-time
+  changes (``POST /_sandbox/config``) build a new one with ``with_changes`` and ``reset()`` goes
+  back to the one the server started with.
+- Rate limits are keyed by *bucket*; a route counts against the buckets in ``route_buckets``
+  (default: a bucket named after the route, plus ``orders`` for place/modify/cancel).
+  Windows are in seconds; a route whose buckets have no limits is unlimited but still metered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SessionExpiry = Literal["midnight", "ttl"]
+RateLimitReply = Literal["text403", "json_ab1021", "http429"]
+ApiKeyErrorCode = Literal["AG8004", "AG8001"]
+ExpiredTokenCode = Literal["AG8001", "AG8002"]
+RateLimitTable = dict[str, list[tuple[int, float]]]
+
+DEMO_TOTP_SECRET = "ANGELCTLSANDBOXDEMOTOTPSECRETAAA"
+
+REAL_EXCHANGES = ["nse_fo", "nse_cm", "cde_fo", "ncx_fo", "bse_fo", "bse_cm", "mcx_fo"]
+REAL_PRODUCTS = ["MARGIN", "MIS", "NRML", "CNC", "CO", "BO"]
+
+_SECOND, _MINUTE, _HOUR = 1.0, 60.0, 3600.0
+_FAST_DATA = [(10, _SECOND), (500, _MINUTE), (5000, _HOUR)]
+
+
+def default_rate_limits() -> RateLimitTable:
+    """The current published table (reference §5, docs 2026): per client code."""
+    return {
+        "loginByPassword": [(1, _SECOND)],
+        "generateTokens": [(1, _SECOND), (1000, _HOUR)],
+        "getProfile": [(3, _SECOND), (1000, _HOUR)],
+        "logout": [(1, _SECOND)],
+        "getRMS": [(2, _SECOND)],
+        "placeOrder": [(9, _SECOND)],
+        "modifyOrder": [(9, _SECOND)],
+        "cancelOrder": [(9, _SECOND)],
+        "orders": [(9, _SECOND), (500, _MINUTE), (1000, _HOUR)],
+        "getOrderBook": [(1, _SECOND)],
+        "getLtpData": list(_FAST_DATA),
+        "getPosition": [(1, _SECOND)],
+        "getTradeBook": [(1, _SECOND)],
+        "convertPosition": list(_FAST_DATA),
+        "searchScrip": [(1, _SECOND)],
+        "orderDetails": list(_FAST_DATA),
+        "getHolding": [(1, _SECOND)],
+        "getAllHolding": [(1, _SECOND)],
+        "marketQuote": list(_FAST_DATA),
+        "marginBatch": list(_FAST_DATA),
+        "createRule": [(9, _SECOND), (500, _MINUTE), (5000, _HOUR)],
+        "modifyRule": [(9, _SECOND), (500, _MINUTE), (5000, _HOUR)],
+        "cancelRule": [(9, _SECOND), (500, _MINUTE), (5000, _HOUR)],
+        "ruleDetails": list(_FAST_DATA),
+        "ruleList": list(_FAST_DATA),
+        "getCandleData": [(3, _SECOND), (180, _MINUTE), (5000, _HOUR)],
+        "optionGreek": [(1, _SECOND)],
+    }
+
+
+def default_route_buckets() -> dict[str, list[str]]:
+    """Routes that count against more than their own bucket."""
+    return {name: [name, "orders"] for name in ("placeOrder", "modifyOrder", "cancelOrder")}
+
+
+@dataclass(frozen=True)
+class SandboxAccount:
+    """One SmartAPI user: login secrets, profile fields and the starting funds."""
+
+    client_code: str
+    api_key: str
+    mpin: str
+    totp_secret: str
+    name: str
+    email: str = ""
+    mobileno: str = ""
+    exchanges: tuple[str, ...] = tuple(REAL_EXCHANGES)
+    products: tuple[str, ...] = tuple(REAL_PRODUCTS)
+    available_cash: str = "250000.00"
+
+    def demo_dict(self) -> dict[str, str]:
+        return {
+            "client_code": self.client_code,
+            "api_key": self.api_key,
+            "mpin": self.mpin,
+            "totp_secret": self.totp_secret,
+        }
+
+
+def demo_account() -> SandboxAccount:
+    return SandboxAccount(
+        client_code="SBX0001",
+        api_key="sandbox-api-key",
+        mpin="1234",
+        totp_secret=DEMO_TOTP_SECRET,
+        name="Sandbox Demo",
+    )
+
+
+class SandboxConfigError(ValueError):
+    """A configuration value the sandbox cannot honour."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    allow_remote: bool = False
+    demo: SandboxAccount = field(default_factory=demo_account)
+    extra_accounts: list[SandboxAccount] = field(default_factory=list)
+    # [CONFLICT] docs: valid till midnight; observed exp claims: ~24 h. "midnight" = 23:59:59 IST.
+    session_expiry: SessionExpiry = "midnight"
+    session_ttl_seconds: int = 86400
+    # [GAP] refresh-token lifetime is undocumented; None = same expiry as the jwt it came with.
+    refresh_ttl_seconds: int | None = None
+    # [GAP] whether generateTokens kills the previous tokens is undocumented.
+    invalidate_old_tokens_on_refresh: bool = False
+    reject_totp_reuse: bool = True
+    totp_valid_window: int = 1
+    rate_limits: RateLimitTable = field(default_factory=default_rate_limits)
+    route_buckets: dict[str, list[str]] = field(default_factory=default_route_buckets)
+    rate_limit_enabled: bool = True
+    rate_limit_reply: RateLimitReply = "text403"
+    # [GAP] a missing/unknown X-PrivateKey: JAVA SDK names AG8004 "Invalid or missing api key";
+    # one forum report got AG8001 "Invalid Token" for a misnamed header. Default AG8004.
+    api_key_error_code: ApiKeyErrorCode = "AG8004"
+    # [CONFLICT] AG8002 "Token Expired" is documented; live stale tokens get AG8001.
+    expired_token_code: ExpiredTokenCode = "AG8001"
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    request_log_limit: int = 100_000
+
+    def __post_init__(self) -> None:
+        _check(self.session_expiry in ("midnight", "ttl"), "session_expiry: midnight or ttl")
+        _check(self.session_ttl_seconds > 0, "session_ttl_seconds must be > 0")
+        _check(
+            self.refresh_ttl_seconds is None or self.refresh_ttl_seconds > 0,
+            "refresh_ttl_seconds must be > 0 or null",
+        )
+        _check(0 <= self.totp_valid_window <= 10, "totp_valid_window must be 0..10")
+        _check(
+            self.rate_limit_reply in ("text403", "json_ab1021", "http429"),
+            "rate_limit_reply: text403, json_ab1021 or http429",
+        )
+        _check(self.api_key_error_code in ("AG8004", "AG8001"), "api_key_error_code")
+        _check(self.expired_token_code in ("AG8001", "AG8002"), "expired_token_code")
+        _check(0 <= self.port <= 65535, "port must be 0..65535")
+        _check(self.request_log_limit > 0, "request_log_limit must be > 0")
+        codes = [account.client_code for account in self.accounts]
+        _check(len(codes) == len(set(codes)), "client codes must be unique")
+        for bucket, limits in self.rate_limits.items():
+            for count, window in limits:
+                _check(count > 0 and window > 0, f"rate limit {bucket}: count and window > 0")
+
+    @property
+    def accounts(self) -> list[SandboxAccount]:
+        return [self.demo, *self.extra_accounts]
+
+    @property
+    def host_is_loopback(self) -> bool:
+        return is_loopback_host(self.host)
+
+    def buckets_for(self, route_name: str) -> list[str]:
+        return self.route_buckets.get(route_name, [route_name])
+
+    def with_changes(self, changes: Mapping[str, Any]) -> SandboxConfig:
+        """A new config with run-time changes applied (the keys of ``RUNTIME_KEYS``).
+
+        ``rate_limits`` and ``route_buckets`` merge per bucket/route, e.g.
+        ``{"rate_limits": {"getRMS": [[2, 1]], "getProfile": []}}`` sets getRMS to 2/s and
+        lifts getProfile's limits; every other key replaces the current value.
+        """
+        unknown = set(changes) - RUNTIME_KEYS
+        if unknown:
+            raise SandboxConfigError(f"not settable at run time: {', '.join(sorted(unknown))}")
+        updates: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key == "rate_limits":
+                merged = dict(self.rate_limits)
+                merged.update(_parse_rate_limits(value))
+                updates[key] = {bucket: limits for bucket, limits in merged.items() if limits}
+            elif key == "route_buckets":
+                buckets = dict(self.route_buckets)
+                buckets.update(_parse_route_buckets(value))
+                updates[key] = buckets
+            else:
+                updates[key] = _coerce(key, value)
+        try:
+            return dataclasses.replace(self, **updates)
+        except (TypeError, ValueError) as exc:
+            raise SandboxConfigError(str(exc)) from exc
+
+    def runtime_dict(self) -> dict[str, Any]:
+        """The run-time settable part, JSON-ready (``GET /_sandbox/config``)."""
+        out: dict[str, Any] = {}
+        for key in sorted(RUNTIME_KEYS):
+            value = getattr(self, key)
+            if key == "rate_limits":
+                value = {b: [[c, w] for c, w in limits] for b, limits in value.items()}
+            out[key] = value
+        return out
+
+
+RUNTIME_KEYS = frozenset(
+    {
+        "session_expiry",
+        "session_ttl_seconds",
+        "refresh_ttl_seconds",
+        "invalidate_old_tokens_on_refresh",
+        "reject_totp_reuse",
+        "totp_valid_window",
+        "rate_limits",
+        "route_buckets",
+        "rate_limit_enabled",
+        "rate_limit_reply",
+        "api_key_error_code",
+        "expired_token_code",
+    }
+)
+
+_BOOL_KEYS = {"invalidate_old_tokens_on_refresh", "reject_totp_reuse", "rate_limit_enabled"}
+_INT_KEYS = {"session_ttl_seconds", "totp_valid_window"}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if key in _BOOL_KEYS:
+        _check(isinstance(value, bool), f"{key} must be true or false")
+    elif key in _INT_KEYS:
+        _check(isinstance(value, int) and not isinstance(value, bool), f"{key} must be an integer")
+    elif key == "refresh_ttl_seconds":
+        _check(value is None or (isinstance(value, int) and not isinstance(value, bool)), key)
+    else:
+        _check(isinstance(value, str), f"{key} must be a string")
+    return value
+
+
+def _parse_rate_limits(value: Any) -> RateLimitTable:
+    _check(isinstance(value, Mapping), "rate_limits must map bucket -> [[count, seconds], ...]")
+    table: RateLimitTable = {}
+    for bucket, limits in value.items():
+        _check(isinstance(limits, list), f"rate_limits.{bucket} must be a list")
+        parsed: list[tuple[int, float]] = []
+        for pair in limits:
+            ok = isinstance(pair, list | tuple) and len(pair) == 2
+            _check(ok, f"rate_limits.{bucket}: each limit is [count, seconds]")
+            count, window = pair
+            _check(isinstance(count, int) and isinstance(window, int | float), bucket)
+            parsed.append((int(count), float(window)))
+        table[str(bucket)] = parsed
+    return table
+
+
+def _parse_route_buckets(value: Any) -> dict[str, list[str]]:
+    _check(isinstance(value, Mapping), "route_buckets must map route -> [bucket, ...]")
+    out: dict[str, list[str]] = {}
+    for route, buckets in value.items():
+        ok = isinstance(buckets, list) and all(isinstance(b, str) for b in buckets)
+        _check(ok, f"route_buckets.{route} must be a list of names")
+        out[str(route)] = list(buckets)
+    return out
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SandboxConfigError(message)
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

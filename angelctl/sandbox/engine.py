@@ -1,0 +1,248 @@
+"""The sandbox engine: one SmartAPI request in, one response out, no sockets.
+
+Pipeline for every API request (``handle``)::
+
+    route match ─ method ─ reply fault? ─ body ─ rate limit ─ headers ─ token ─ handler
+                                                                  └ auth_after bookkeeping
+
+then the response is stamped (``Date`` from the engine clock, hold/drop from the fault plan)
+and the request is logged. ``plan_faults`` runs first, separately, so the transport can apply
+latency *before* the request is processed; ``handle`` without a plan makes its own.
+
+Invariants:
+- Every public method takes the engine lock: the HTTP thread and a test thread may call in at
+  the same time, and each request is processed atomically.
+- Requests refused by a reply fault (5xx, WAF, empty 400, forced rate limit) change no state
+  except the request log and counters: they were "not processed".
+- A rate-limited request is logged but is not counted as admitted in any bucket meter.
+- ``reset()`` restores the start-up config and accounts and clears sessions, faults, limiter
+  windows, meters and the log; it does not rotate the token-signing key.
+- Routes without a handler yet answer AB2000 after the full gateway pipeline, so auth and rate
+  limiting are exercised on every known route.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from datetime import UTC
+from email.utils import format_datetime
+from typing import Any
+
+from angelctl.sandbox.clock import SandboxClock, SystemClock
+from angelctl.sandbox.config import SandboxConfig
+from angelctl.sandbox.faults import ExpireTokens, FaultBoard, FaultPlan, parse_fault
+from angelctl.sandbox.gateway import authenticate, caller_identity, check_headers
+from angelctl.sandbox.ratelimit import BucketMeter, SlidingWindowLimiter
+from angelctl.sandbox.request_log import RequestLog, RequestRecord
+from angelctl.sandbox.routes import WAF_PATHS, Route, match_path, normalise_path
+from angelctl.sandbox.state import BrokerState, Call
+from angelctl.sandbox.user_api import HANDLERS as USER_HANDLERS
+from angelctl.sandbox.user_api import Handler
+from angelctl.sandbox.wire import (
+    EngineRequest,
+    EngineResponse,
+    empty_reply,
+    oms_error,
+    rate_limited,
+    text_reply,
+    waf_page,
+)
+
+HANDLERS: dict[str, Handler] = {**USER_HANDLERS}
+
+
+def not_implemented(state: BrokerState, call: Call) -> EngineResponse:
+    return oms_error("AB2000", f"{call.route.name} is not implemented in this sandbox yet")
+
+
+class SandboxEngine:
+    def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None):
+        self._initial_config = config or SandboxConfig()
+        self.clock: SandboxClock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self.state = BrokerState(self._initial_config, self.clock)
+        self.faults = FaultBoard()
+        self.limiter = SlidingWindowLimiter()
+        self.meters: dict[str, BucketMeter] = {}
+        self.log = RequestLog(self._initial_config.request_log_limit)
+        for spec in self._initial_config.faults:
+            self.add_fault(spec)
+
+    @property
+    def config(self) -> SandboxConfig:
+        return self.state.config
+
+    # ----------------------------------------------------------------- requests
+
+    def plan_faults(self, request: EngineRequest) -> FaultPlan:
+        with self._lock:
+            matched = match_path(normalise_path(request.path))
+            route_name = matched[0].name if matched else None
+            return self.faults.plan(route_name, self.config.rate_limit_reply)
+
+    def handle(self, request: EngineRequest, plan: FaultPlan | None = None) -> EngineResponse:
+        with self._lock:
+            path = normalise_path(request.path)
+            matched = match_path(path)
+            route = matched[0] if matched else None
+            if plan is None:
+                plan = self.faults.plan(route.name if route else None, self.config.rate_limit_reply)
+            if matched is None:
+                response = waf_page() if path in WAF_PATHS else _not_found()
+                client = None
+            else:
+                response, client = self._process(request, matched[0], matched[1], plan)
+            response.hold_seconds = plan.hold_seconds
+            response.drop = plan.drop
+            now = self.clock.now()
+            response.headers.setdefault("Date", format_datetime(now.astimezone(UTC), usegmt=True))
+            self.log.append(
+                RequestRecord(
+                    seq=self.log.next_seq(),
+                    time=now.isoformat(),
+                    monotonic=self.clock.monotonic(),
+                    method=request.method,
+                    target=request.target,
+                    route=route.name if route else None,
+                    headers=request.headers_dict(),
+                    body=request.body_text,
+                    client_code=client,
+                    remote=request.remote,
+                    status=response.status,
+                    code=response.code,
+                    faults=tuple(plan.names),
+                )
+            )
+            return response
+
+    def _process(
+        self, request: EngineRequest, route: Route, params: dict[str, str], plan: FaultPlan
+    ) -> tuple[EngineResponse, str | None]:
+        if request.method.upper() != route.method:
+            response = text_reply(405, "405: Method Not Allowed", "method_not_allowed")
+            response.headers["Allow"] = route.method
+            return response, None
+        if plan.reply is not None:
+            return plan.reply, None
+        body = _parse_body(request, route)
+        if body is None:
+            return empty_reply(400, "bad_json"), None
+        state, config = self.state, self.config
+        key, client = caller_identity(state, request, route, body)
+        buckets = config.buckets_for(route.name)
+        if config.rate_limit_enabled:
+            full = self.limiter.check_and_record(
+                key, buckets, config.rate_limits, self.clock.monotonic()
+            )
+            if full is not None:
+                self._meter(full).rate_limited += 1
+                return rate_limited(config.rate_limit_reply), client
+        wall, mono = self.clock.now().timestamp(), self.clock.monotonic()
+        for bucket in buckets:
+            self._meter(bucket).record_admitted(wall, mono)
+        refused = check_headers(state, request)
+        if refused is not None:
+            return refused, client
+        call = Call(request, route, self.clock.now(), body, params)
+        if route.is_secure:
+            verified = authenticate(state, request)
+            if isinstance(verified, EngineResponse):
+                return verified, client
+            call.token, client = verified, verified.client_code
+        response = HANDLERS.get(route.name, not_implemented)(state, call)
+        if route.is_secure and response.ok and call.token is not None:
+            for fired in self.faults.note_secure_success(route.name, call.token.client_code):
+                state.sessions.revoke_jwts(
+                    also_refresh=fired.also_refresh, client_code=fired.client_code
+                )
+        return response, client
+
+    def _meter(self, bucket: str) -> BucketMeter:
+        return self.meters.setdefault(bucket, BucketMeter())
+
+    # -------------------------------------------------------------------- admin
+
+    def reset(self) -> None:
+        """Back to the start-up state: config, accounts; no sessions, faults, windows or log."""
+        with self._lock:
+            self.state.reset(self._initial_config)
+            self.faults.clear()
+            self.limiter.clear()
+            self.meters.clear()
+            self.log.clear()
+
+    def instrument_master(self) -> list[dict[str, str]]:
+        with self._lock:
+            return list(self.state.instruments)
+
+    def demo_account(self) -> dict[str, str]:
+        return self.config.demo.demo_dict()
+
+    def add_fault(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """Arm a fault (or run the one-shot ``expire_tokens``); ``FaultSpecError`` if bad."""
+        fault = parse_fault(spec)
+        with self._lock:
+            if isinstance(fault, ExpireTokens):
+                expired = self.expire_tokens(
+                    also_refresh=fault.also_refresh, client_code=fault.client_code
+                )
+                return {"name": fault.name, "expired": expired}
+            return self.faults.arm(fault).describe()
+
+    def expire_tokens(self, *, also_refresh: bool = False, client_code: str | None = None) -> int:
+        with self._lock:
+            return self.state.sessions.revoke_jwts(
+                also_refresh=also_refresh, client_code=client_code
+            )
+
+    def list_faults(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return self.faults.describe()
+
+    def clear_faults(self, fault_id: int | None = None) -> int:
+        """Disarm one fault by id, or all; returns how many were disarmed."""
+        with self._lock:
+            if fault_id is not None:
+                return 1 if self.faults.disarm(fault_id) else 0
+            count = len(self.faults.describe())
+            self.faults.clear()
+            return count
+
+    def requests(self, *, since: int = 0, route: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [record.as_dict() for record in self.log.records(since=since, route=route)]
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": sum(c.calls for c in self.log.routes.values()),
+                "rate_limited": sum(m.rate_limited for m in self.meters.values()),
+                "sessions_live": self.state.sessions.live_sessions(),
+                "routes": {name: c.as_dict() for name, c in sorted(self.log.routes.items())},
+                "buckets": {name: m.as_dict() for name, m in sorted(self.meters.items())},
+            }
+
+    def update_config(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply run-time config changes; ``SandboxConfigError`` if any is bad (none applied)."""
+        with self._lock:
+            self.state.config = self.config.with_changes(changes)
+            return self.config.runtime_dict()
+
+
+def _not_found() -> EngineResponse:
+    return text_reply(404, "404: Not Found", "not_found")
+
+
+def _parse_body(request: EngineRequest, route: Route) -> dict[str, Any] | None:
+    """The JSON body of a POST (``{}`` if empty); GET bodies and query strings are ignored."""
+    if route.method == "GET" or not request.body.strip():
+        return {}
+    try:
+        parsed = json.loads(request.body)
+    except ValueError:
+        return None
+    if parsed is None:
+        return {}
+    return parsed if isinstance(parsed, dict) else None

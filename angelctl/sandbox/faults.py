@@ -1,0 +1,283 @@
+"""Named fault switches: small classes that bend one request's fate.
+
+A fault is armed from a flat JSON object, e.g. ``{"name": "hold", "seconds": 5,
+"route": "getProfile", "count": 1}``. Every fault takes ``route`` (a route name or ``"*"``,
+the default) and ``count`` (how many matching requests it affects before it disarms; default
+unlimited). The switches:
+
+=============  ==========================================  =====================================
+name           parameters                                  effect
+=============  ==========================================  =====================================
+latency        ms (default 200)                            wait, then process and reply
+hold           seconds (default 5)                         process, then wait before replying
+drop           mode: "reset" (RST, default) | "close"      process, then close without a reply
+http_5xx       status (500-599, default 503)               HTML error page, request NOT processed
+rate_limit     reply: text403|json_ab1021|http429          the rate-limit reply, NOT processed
+               (default: the configured form)
+waf_html       status (default 403)                        HTML "Request Rejected", NOT processed
+empty_400      —                                           HTTP 400, Content-Length 0, NOT processed
+expire_tokens  also_refresh (false), client_code           one-shot action: live jwts die (AG8001)
+auth_after     calls (required), also_refresh, client_code after N more successful secure calls,
+                                                           expire tokens as above, then disarm
+=============  ==========================================  =====================================
+
+Invariants:
+- A request consumes at most one *reply* fault (the oldest armed one that matches) and any
+  number of timing faults (latencies add up, the longest hold wins, one drop).
+- ``count`` is decremented when the fault shapes a request; at zero the fault is removed.
+- ``expire_tokens`` is never armed: adding it acts at once and returns how many jwts died.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from angelctl.sandbox.routes import ROUTES_BY_NAME
+from angelctl.sandbox.wire import (
+    DropMode,
+    EngineResponse,
+    empty_reply,
+    gateway_failure_page,
+    rate_limited,
+    waf_page,
+)
+
+
+class FaultSpecError(ValueError):
+    """A fault specification that names an unknown fault or carries bad parameters."""
+
+
+@dataclass
+class FaultPlan:
+    """What the armed faults do to one request; built before the request is processed."""
+
+    latency_seconds: float = 0.0
+    reply: EngineResponse | None = None
+    hold_seconds: float = 0.0
+    drop: DropMode | None = None
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Fault:
+    name: ClassVar[str] = ""
+    is_reply: ClassVar[bool] = False
+    route: str = "*"
+    count: int | None = None
+    id: int = 0
+
+    def matches(self, route_name: str | None) -> bool:
+        return self.route == "*" or self.route == route_name
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        """Apply this fault to ``plan``."""
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name}
+        out.update(dataclasses.asdict(self))
+        return out
+
+
+@dataclass
+class Latency(Fault):
+    name: ClassVar[str] = "latency"
+    ms: float = 200.0
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.latency_seconds += self.ms / 1000.0
+
+
+@dataclass
+class Hold(Fault):
+    name: ClassVar[str] = "hold"
+    seconds: float = 5.0
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.hold_seconds = max(plan.hold_seconds, self.seconds)
+
+
+@dataclass
+class Drop(Fault):
+    name: ClassVar[str] = "drop"
+    mode: str = "reset"
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.drop = "close" if self.mode == "close" else "reset"
+
+
+@dataclass
+class Http5xx(Fault):
+    name: ClassVar[str] = "http_5xx"
+    is_reply: ClassVar[bool] = True
+    status: int = 503
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.reply = gateway_failure_page(self.status)
+
+
+@dataclass
+class RateLimit(Fault):
+    name: ClassVar[str] = "rate_limit"
+    is_reply: ClassVar[bool] = True
+    reply: str | None = None
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.reply = rate_limited(self.reply or rate_limit_reply)
+
+
+@dataclass
+class WafHtml(Fault):
+    name: ClassVar[str] = "waf_html"
+    is_reply: ClassVar[bool] = True
+    status: int = 403
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.reply = waf_page(self.status)
+
+
+@dataclass
+class Empty400(Fault):
+    name: ClassVar[str] = "empty_400"
+    is_reply: ClassVar[bool] = True
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.reply = empty_reply(400, "empty_400")
+
+
+@dataclass
+class ExpireTokens(Fault):
+    name: ClassVar[str] = "expire_tokens"
+    also_refresh: bool = False
+    client_code: str | None = None
+
+
+@dataclass
+class AuthAfter(Fault):
+    name: ClassVar[str] = "auth_after"
+    calls: int = 0
+    also_refresh: bool = False
+    client_code: str | None = None
+    seen: int = 0
+
+
+FAULT_TYPES: dict[str, type[Fault]] = {
+    cls.name: cls
+    for cls in (Latency, Hold, Drop, Http5xx, RateLimit, WafHtml, Empty400, ExpireTokens, AuthAfter)
+}
+
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("drop", "mode"): ("reset", "close"),
+    ("rate_limit", "reply"): ("text403", "json_ab1021", "http429"),
+}
+_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("http_5xx", "status"): (500, 599),
+    ("waf_html", "status"): (200, 599),
+    ("latency", "ms"): (0, 600_000),
+    ("hold", "seconds"): (0, 3600),
+    ("auth_after", "calls"): (1, 10**9),
+}
+
+
+def parse_fault(spec: Mapping[str, Any]) -> Fault:
+    """Build a fault from its flat JSON form; ``FaultSpecError`` on anything unexpected."""
+    name = spec.get("name")
+    cls = FAULT_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None or not isinstance(name, str):
+        raise FaultSpecError(f"unknown fault {name!r}; known: {', '.join(FAULT_TYPES)}")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in ("id", "seen")}
+    kwargs: dict[str, Any] = {}
+    for key, value in spec.items():
+        if key == "name":
+            continue
+        if key not in fields:
+            raise FaultSpecError(f"{name}: unknown parameter {key!r}")
+        kwargs[key] = _check_value(name, key, fields[key].type, value)
+    if name == "auth_after" and "calls" not in kwargs:
+        raise FaultSpecError("auth_after needs 'calls'")
+    return cls(**kwargs)
+
+
+def _check_value(fault: str, key: str, type_name: Any, value: Any) -> Any:
+    kind = str(type_name)
+    if key == "count":
+        ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
+    elif key == "route":
+        ok = value == "*" or value in ROUTES_BY_NAME
+    elif kind.startswith("bool"):
+        ok = isinstance(value, bool)
+    elif kind.startswith("int"):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind.startswith("float"):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = value is None or isinstance(value, str)
+    if not ok:
+        raise FaultSpecError(f"{fault}: bad value for {key!r}: {value!r}")
+    choices = _CHOICES.get((fault, key))
+    if choices is not None and value is not None and value not in choices:
+        raise FaultSpecError(f"{fault}.{key} must be one of {', '.join(choices)}")
+    low_high = _RANGES.get((fault, key))
+    if low_high is not None and not low_high[0] <= value <= low_high[1]:
+        raise FaultSpecError(f"{fault}.{key} must be in {low_high[0]:g}..{low_high[1]:g}")
+    return value
+
+
+class FaultBoard:
+    """The armed faults, in arming order."""
+
+    def __init__(self) -> None:
+        self._armed: list[Fault] = []
+        self._ids = itertools.count(1)
+
+    def clear(self) -> None:
+        self._armed.clear()
+
+    def arm(self, fault: Fault) -> Fault:
+        fault.id = next(self._ids)
+        self._armed.append(fault)
+        return fault
+
+    def disarm(self, fault_id: int) -> bool:
+        before = len(self._armed)
+        self._armed = [f for f in self._armed if f.id != fault_id]
+        return len(self._armed) != before
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [fault.describe() for fault in self._armed]
+
+    def plan(self, route_name: str | None, rate_limit_reply: str) -> FaultPlan:
+        plan = FaultPlan()
+        for fault in list(self._armed):
+            if isinstance(fault, AuthAfter) or not fault.matches(route_name):
+                continue
+            if fault.is_reply and plan.reply is not None:
+                continue
+            fault.shape(plan, rate_limit_reply)
+            plan.names.append(fault.name)
+            self._consume(fault)
+        return plan
+
+    def note_secure_success(self, route_name: str, client_code: str) -> list[AuthAfter]:
+        """Count a successful secure call; the ``auth_after`` faults that fire now."""
+        fired: list[AuthAfter] = []
+        for fault in list(self._armed):
+            if not isinstance(fault, AuthAfter) or not fault.matches(route_name):
+                continue
+            if fault.client_code is not None and fault.client_code != client_code:
+                continue
+            fault.seen += 1
+            if fault.seen >= fault.calls:
+                fired.append(fault)
+                self.disarm(fault.id)
+        return fired
+
+    def _consume(self, fault: Fault) -> None:
+        if fault.count is None:
+            return
+        fault.count -= 1
+        if fault.count <= 0:
+            self.disarm(fault.id)

@@ -1,0 +1,218 @@
+"""The aiohttp application: a thin adapter between HTTP and ``SandboxEngine``.
+
+Routes:
+- ``GET /`` — a small JSON 200 whose ``Date`` header is the engine clock (clients measure skew).
+- ``GET /OpenAPI_File/files/OpenAPIScripMaster.json`` — the instrument master (engine state).
+- ``/_sandbox/…`` — admin, loopback callers only, never rate-limited or logged:
+  ``GET demo-account``, ``POST reset``, ``GET|POST|DELETE faults`` (``DELETE ?id=N`` for one),
+  ``GET requests`` (``?since=SEQ&route=NAME``), ``GET stats``, ``GET|POST config``.
+- everything else — the SmartAPI REST surface, handed to the engine byte for byte.
+
+The adapter's only own behaviour is timing, which the engine cannot do without sockets:
+sleep for injected latency *before* the engine processes the request, hold the finished
+response, or drop the connection (RST or FIN) instead of answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import socket
+import struct
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from email.utils import format_datetime
+from typing import Any
+
+from aiohttp import web
+
+from angelctl.sandbox.config import SandboxConfigError
+from angelctl.sandbox.engine import SandboxEngine
+from angelctl.sandbox.faults import FaultSpecError
+from angelctl.sandbox.wire import DropMode, EngineRequest, EngineResponse
+
+ENGINE_KEY = web.AppKey("engine", SandboxEngine)
+ADMIN_PREFIX = "/_sandbox"
+INSTRUMENTS_PATH = "/OpenAPI_File/files/OpenAPIScripMaster.json"
+FEED_PATH = "/smart-stream"
+ORDER_FEED_PATH = "/smart-order-update"
+
+AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def build_app(engine: SandboxEngine) -> web.Application:
+    app = web.Application(middlewares=[_admin_guard], client_max_size=4 * 1024 * 1024)
+    app[ENGINE_KEY] = engine
+    admin = [
+        ("GET", "/demo-account", _demo_account),
+        ("POST", "/reset", _reset),
+        ("GET", "/faults", _list_faults),
+        ("POST", "/faults", _add_fault),
+        ("DELETE", "/faults", _clear_faults),
+        ("GET", "/requests", _requests),
+        ("GET", "/stats", _stats),
+        ("GET", "/config", _get_config),
+        ("POST", "/config", _set_config),
+    ]
+    for method, path, handler in admin:
+        app.router.add_route(method, ADMIN_PREFIX + path, handler)
+    app.router.add_get("/", _root)
+    app.router.add_get(INSTRUMENTS_PATH, _instruments)
+    app.router.add_route("*", "/{tail:.*}", _api)
+    return app
+
+
+# ----------------------------------------------------------------------------- API
+
+
+async def _api(request: web.Request) -> web.StreamResponse:
+    if request.path.startswith(ADMIN_PREFIX + "/") or request.path == ADMIN_PREFIX:
+        return _admin_json({"error": "no such admin route"}, status=404)
+    engine = request.app[ENGINE_KEY]
+    engine_request = EngineRequest(
+        method=request.method,
+        target=request.raw_path,
+        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers),
+        body=await request.read(),
+        remote=request.remote or "",
+    )
+    plan = engine.plan_faults(engine_request)
+    if plan.latency_seconds > 0:
+        await asyncio.sleep(plan.latency_seconds)
+    response = engine.handle(engine_request, plan)
+    if response.hold_seconds > 0:
+        await asyncio.sleep(response.hold_seconds)
+    if response.drop is not None:
+        _drop_connection(request, response.drop)
+        # aiohttp treats a cancelled handler as a vanished client: nothing more is written.
+        raise asyncio.CancelledError
+    return _to_aiohttp(response)
+
+
+def _to_aiohttp(response: EngineResponse) -> web.Response:
+    out = web.Response(status=response.status, body=response.body, headers=response.headers)
+    if response.content_type is not None:
+        out.content_type = response.content_type
+    return out
+
+
+def _drop_connection(request: web.Request, mode: DropMode) -> None:
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if mode == "reset" and sock is not None:
+        # SO_LINGER with a zero timeout turns close() into an RST: the client sees a reset.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+async def _root(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE_KEY]
+    date = format_datetime(engine.clock.now().astimezone(UTC), usegmt=True)
+    body = {"service": "angelctl-sandbox", "status": "ok"}
+    return web.json_response(body, headers={"Date": date})
+
+
+async def _instruments(request: web.Request) -> web.StreamResponse:
+    return web.json_response(request.app[ENGINE_KEY].instrument_master(), dumps=_compact)
+
+
+# --------------------------------------------------------------------------- admin
+
+
+@web.middleware
+async def _admin_guard(request: web.Request, handler: AdminHandler) -> web.StreamResponse:
+    if request.path.startswith(ADMIN_PREFIX) and not _is_loopback(request.remote):
+        return _admin_json({"error": "admin routes answer loopback callers only"}, status=403)
+    return await handler(request)
+
+
+def _is_loopback(remote: str | None) -> bool:
+    if not remote:
+        return False
+    try:
+        return ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+def _compact(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def _admin_json(payload: Any, status: int = 200) -> web.Response:
+    return web.json_response(payload, status=status, dumps=_compact)
+
+
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=_compact({"error": message}), content_type="application/json")
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        payload = json.loads(await request.read() or b"{}")
+    except ValueError as exc:
+        raise _bad_request(f"bad JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise _bad_request("expected a JSON object")
+    return payload
+
+
+def _int_query(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise _bad_request(f"{name} must be an integer") from exc
+
+
+async def _demo_account(request: web.Request) -> web.StreamResponse:
+    return _admin_json(request.app[ENGINE_KEY].demo_account())
+
+
+async def _reset(request: web.Request) -> web.StreamResponse:
+    request.app[ENGINE_KEY].reset()
+    return _admin_json({"reset": True})
+
+
+async def _list_faults(request: web.Request) -> web.StreamResponse:
+    return _admin_json(request.app[ENGINE_KEY].list_faults())
+
+
+async def _add_fault(request: web.Request) -> web.StreamResponse:
+    spec = await _json_object(request)
+    try:
+        return _admin_json(request.app[ENGINE_KEY].add_fault(spec))
+    except FaultSpecError as exc:
+        return _admin_json({"error": str(exc)}, status=400)
+
+
+async def _clear_faults(request: web.Request) -> web.StreamResponse:
+    removed = request.app[ENGINE_KEY].clear_faults(_int_query(request, "id"))
+    return _admin_json({"disarmed": removed})
+
+
+async def _requests(request: web.Request) -> web.StreamResponse:
+    since = _int_query(request, "since") or 0
+    records = request.app[ENGINE_KEY].requests(since=since, route=request.query.get("route"))
+    return _admin_json(records)
+
+
+async def _stats(request: web.Request) -> web.StreamResponse:
+    return _admin_json(request.app[ENGINE_KEY].stats())
+
+
+async def _get_config(request: web.Request) -> web.StreamResponse:
+    return _admin_json(request.app[ENGINE_KEY].config.runtime_dict())
+
+
+async def _set_config(request: web.Request) -> web.StreamResponse:
+    changes = await _json_object(request)
+    try:
+        return _admin_json(request.app[ENGINE_KEY].update_config(changes))
+    except SandboxConfigError as exc:
+        return _admin_json({"error": str(exc)}, status=400)

@@ -1,0 +1,80 @@
+"""The broker's world behind the gateway, and the per-call context handlers receive.
+
+``BrokerState`` owns the things a real broker keeps: accounts, login sessions and (later)
+instruments, books and positions. Route handlers are plain functions ``(state, call) ->
+EngineResponse``; they never see HTTP, rate limits or faults — the engine has dealt with those
+before a handler runs.
+
+Invariants:
+- A ``Call`` for a secure route always carries the verified ``TokenSet`` of the caller.
+- ``Call.text`` is the one place request-body values are read: numbers and strings are both
+  accepted (the SDKs send either), ``None``/missing reads as ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from angelctl.sandbox.accounts import Account
+from angelctl.sandbox.clock import SandboxClock
+from angelctl.sandbox.config import SandboxConfig
+from angelctl.sandbox.routes import Route
+from angelctl.sandbox.sessions import SessionTable, TokenSet
+from angelctl.sandbox.tokens import TokenSigner
+from angelctl.sandbox.wire import EngineRequest
+
+
+class BrokerState:
+    def __init__(self, config: SandboxConfig, clock: SandboxClock) -> None:
+        self.config = config
+        self.clock = clock
+        self.signer = TokenSigner()
+        self.sessions = SessionTable(self.signer)
+        self.accounts: dict[str, Account] = {}
+        self.instruments: list[dict[str, str]] = []
+        self.reset(config)
+
+    def reset(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.sessions.clear()
+        self.accounts = {
+            spec.client_code.upper(): Account.from_spec(spec) for spec in config.accounts
+        }
+        self._api_keys = {spec.api_key for spec in config.accounts}
+
+    def is_known_api_key(self, api_key: str) -> bool:
+        return api_key in self._api_keys
+
+    def account(self, client_code: str) -> Account | None:
+        return self.accounts.get(client_code.strip().upper())
+
+
+@dataclass
+class Call:
+    request: EngineRequest
+    route: Route
+    now: datetime
+    body: dict[str, Any] = field(default_factory=dict)
+    path_params: dict[str, str] = field(default_factory=dict)
+    token: TokenSet | None = None
+
+    def text(self, key: str) -> str | None:
+        value = self.body.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float):
+            return format(Decimal(repr(value)), "f")
+        return str(value)
+
+    @property
+    def client_code(self) -> str:
+        if self.token is None:
+            raise RuntimeError(f"{self.route.name} is not a secure route")
+        return self.token.client_code

@@ -1,0 +1,1 @@
+"""Tests of the loopback SmartAPI sandbox (``angelctl.sandbox``)."""
