@@ -6,9 +6,15 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:  # the one answer that needs no CLI framework at all
+        from angelctl import __version__
+
+        print(f"angelctl {__version__}")
+        return 0
     from angelctl.cli.app import run
 
-    return run(argv)
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,13 @@ atomically as 0600 in a 0700 folder; reading uses the standard library only (fas
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from angelctl.errors import ConfigError
 
@@ -47,8 +45,16 @@ ENVIRONMENTS = ("live", "sandbox")
 CREDENTIAL_STORES = ("keyring", "plaintext", "sandbox-demo")
 SESSION_RULES = ("earliest", "midnight", "jwt")
 _RATE_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour)\s*$")
-_UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60,
-                 "h": 3600, "hour": 3600}
+_UNIT_SECONDS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+}
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")
 
 
@@ -133,6 +139,8 @@ def _url(schemes: tuple[str, ...]) -> Any:
 def _ip(value: Any) -> str:
     text = _str(value)
     if text:
+        import ipaddress
+
         try:
             ipaddress.ip_address(text)
         except ValueError:
@@ -248,7 +256,9 @@ def _problem(path: Path, key: str, problem: str) -> ConfigError:
     )
 
 
-def _unknown_key(path: Path, key: str, known: tuple[str, ...] | list[str], prefix: str) -> None:
+def _unknown_key(path: Path, key: str, known: tuple[str, ...] | list[str], prefix: str) -> NoReturn:
+    import difflib
+
     close = difflib.get_close_matches(key.split(".")[-1], known, n=1)
     suggestion = f" (did you mean {prefix}{close[0]}?)" if close else ""
     raise _problem(path, prefix + key, f"unknown key{suggestion}")
@@ -332,12 +342,12 @@ def resolve_profile(
     limits = {
         bucket: parse_rate_spec(spec) for bucket, spec in table.get("rate_limits", {}).items()
     }
-    known = {f.name for f in fields(ProfileSettings)}
+    settable = {f.name for f in fields(ProfileSettings)}
     return ProfileSettings(
         name=name,
         rate_limits=limits,
         sources=sources,
-        **{k: v for k, v in values.items() if k in known},
+        **{k: v for k, v in values.items() if k in settable},
     )
 
 

@@ -23,15 +23,25 @@ class Report:
     exit_status: ExitStatus = ExitStatus.OK
     profile: str = ""
 
-    def add(self, name: str, status: str, detail: str,
-            failure: ExitStatus = ExitStatus.ERROR, **extra: Any) -> None:
+    def add(
+        self,
+        name: str,
+        status: str,
+        detail: str,
+        failure: ExitStatus = ExitStatus.ERROR,
+        **extra: Any,
+    ) -> None:
         self.checks.append({"name": name, "status": status, "detail": detail, **extra})
         if status == "fail" and self.exit_status == ExitStatus.OK:
             self.exit_status = failure
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.exit_status == ExitStatus.OK, "profile": self.profile,
-                "exit_status": int(self.exit_status), "checks": self.checks}
+        return {
+            "ok": self.exit_status == ExitStatus.OK,
+            "profile": self.profile,
+            "exit_status": int(self.exit_status),
+            "checks": self.checks,
+        }
 
 
 def run_checks(cli_profile: str | None, *, offline: bool) -> Report:
@@ -64,7 +74,8 @@ def _session_check(report: Report, settings: Any) -> Any:
     from angelctl.secrets import SessionStore
 
     tokens = SessionStore(state_dir() / "sessions").load(
-        settings.name, api_url=settings.api_url, client_code=settings.client_code)
+        settings.name, api_url=settings.api_url, client_code=settings.client_code
+    )
     now = datetime.now(UTC)
     if tokens is None:
         report.add("session", "warn", "no cached session: run `angelctl login`")
@@ -74,8 +85,12 @@ def _session_check(report: Report, settings: Any) -> Any:
         return None
     left = tokens.expires_at - now
     until = tokens.expires_at.astimezone(IST).strftime("%Y-%m-%d %H:%M IST")
-    report.add("session", "ok", f"valid until {until} ({int(left.total_seconds() // 60)} min left)",
-               expires_at=tokens.expires_at.isoformat())
+    report.add(
+        "session",
+        "ok",
+        f"valid until {until} ({int(left.total_seconds() // 60)} min left)",
+        expires_at=tokens.expires_at.isoformat(),
+    )
     return tokens
 
 
@@ -93,15 +108,23 @@ def _credential_check(report: Report, settings: Any, *, has_session: bool) -> No
         bus = "via DBUS_SESSION_BUS_ADDRESS" if os.environ.get("DBUS_SESSION_BUS_ADDRESS") else ""
         report.add("credentials", "ok", f"OS keyring {bus}".strip(), path="keyring")
     elif has_session:
-        report.add("credentials", "warn",
-                   f"{problem}; this process (cron?) can use the cached session until it "
-                   "expires, but cannot log in again", path="session-cache")
+        report.add(
+            "credentials",
+            "warn",
+            f"{problem}; this process (cron?) can use the cached session until it "
+            "expires, but cannot log in again",
+            path="session-cache",
+        )
     else:
         from angelctl.status import ExitStatus
 
-        report.add("credentials", "fail",
-                   f"{problem}; see README 'Cron' for the safe options", ExitStatus.CREDENTIALS,
-                   path="none")
+        report.add(
+            "credentials",
+            "fail",
+            f"{problem}; see README 'Cron' for the safe options",
+            ExitStatus.CREDENTIALS,
+            path="none",
+        )
 
 
 def _static_ip_check(report: Report, settings: Any) -> None:
@@ -110,8 +133,12 @@ def _static_ip_check(report: Report, settings: Any) -> None:
     elif settings.public_ip:
         report.add("static IP", "ok", f"public_ip {settings.public_ip} is sent with each request")
     else:
-        report.add("static IP", "warn", "public_ip is not set; orders need the registered static "
-                   "IP (`angelctl config set public_ip IP`)")
+        report.add(
+            "static IP",
+            "warn",
+            "public_ip is not set; orders need the registered static "
+            "IP (`angelctl config set public_ip IP`)",
+        )
 
 
 def _network_checks(report: Report, settings: Any, tokens: Any) -> None:
@@ -125,25 +152,34 @@ def _network_checks(report: Report, settings: Any, tokens: Any) -> None:
     session.trust_env = False
     started = time.monotonic()
     try:
-        reply = session.get(url, timeout=(settings.connect_timeout, settings.read_timeout),
-                            allow_redirects=False)
+        reply = session.get(
+            url, timeout=(settings.connect_timeout, settings.read_timeout), allow_redirects=False
+        )
     except requests.RequestException as exc:
-        report.add("reachability", "fail", f"{settings.api_url}: {type(exc).__name__}",
-                   ExitStatus.NETWORK)
+        report.add(
+            "reachability", "fail", f"{settings.api_url}: {type(exc).__name__}", ExitStatus.NETWORK
+        )
         report.add("clock skew", "skip", "server not reachable")
         return
     rtt = time.monotonic() - started
     local = datetime.now(UTC)
-    report.add("reachability", "ok", f"{settings.api_url} answered HTTP {reply.status_code} "
-               f"in {rtt * 1000:.0f} ms")
+    report.add(
+        "reachability",
+        "ok",
+        f"{settings.api_url} answered HTTP {reply.status_code} in {rtt * 1000:.0f} ms",
+    )
     date = reply.headers.get("Date")
     if date:
         server = parsedate_to_datetime(date)
         skew = (local - server).total_seconds() - rtt / 2
         status = "warn" if abs(skew) > SKEW_WARN_SECONDS else "ok"
-        report.add("clock skew", status, f"{skew:+.1f} s against the server's Date header"
-                   + (" — TOTP logins may fail (AB1050)" if status == "warn" else ""),
-                   seconds=round(skew, 2))
+        report.add(
+            "clock skew",
+            status,
+            f"{skew:+.1f} s against the server's Date header"
+            + (" — TOTP logins may fail (AB1050)" if status == "warn" else ""),
+            seconds=round(skew, 2),
+        )
     else:
         report.add("clock skew", "skip", "the server sent no Date header")
     if tokens is not None:

@@ -11,7 +11,7 @@
     └── BrokerError                     anything about talking to the broker
         ├── TransportError              no usable HTTP response
         │   ├── ConnectFailed           nothing was sent: always safe to retry (6)
-        │   └── ResponseLost            sent, no answer (read timeout, reset): outcome unknown (6/10)
+        │   └── ResponseLost            sent, no answer (timeout, reset): outcome unknown (6)
         └── ApiError                    an HTTP response that is not a success
             ├── AuthError               AG8001/AG8002/AG8003, AB1010, AB8050/1 (4)
             │   ├── SessionExpired      refreshable: the jwt or the OMS session is gone

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import fcntl
 import hmac
 import json
@@ -167,18 +168,15 @@ class KeyringStore:
             self._keyring.set_password(KEYRING_SERVICE, _item(profile, name), value.reveal())
         except Exception as exc:
             raise CredentialError(
-                f"the keyring refused to store {name} of profile {profile}: "
-                f"{type(exc).__name__}",
+                f"the keyring refused to store {name} of profile {profile}: {type(exc).__name__}",
                 hint="unlock the keyring, or run `angelctl doctor`",
             ) from None
 
     def delete(self, profile: str, name: str) -> None:
         import keyring.errors
 
-        try:
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
             self._keyring.delete_password(KEYRING_SERVICE, _item(profile, name))
-        except keyring.errors.PasswordDeleteError:
-            pass
 
 
 class PlaintextStore:

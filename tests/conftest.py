@@ -59,8 +59,12 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_STATE_HOME", ".local/state"),
-                     ("XDG_CACHE_HOME", ".cache"), ("XDG_DATA_HOME", ".local/share")):
+    for var, sub in (
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_DATA_HOME", ".local/share"),
+    ):
         monkeypatch.setenv(var, str(home / sub))
     for var in list(os.environ):
         if var.startswith("ANGELCTL_") or var in ("DBUS_SESSION_BUS_ADDRESS", "NO_COLOR"):
@@ -122,12 +126,18 @@ def run_cli(*args: str, input: str | None = None) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
-def run_cli_process(*args: str, input: str | None = None, env: dict[str, str] | None = None,
-                    timeout: float = 60) -> Result:
+def run_cli_process(
+    *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> Result:
     """Run ``python -m angelctl`` as a real process with the test's environment."""
     proc = subprocess.run(
-        [sys.executable, "-m", "angelctl", *args], input=input or "", capture_output=True,
-        text=True, timeout=timeout, env={**os.environ, **(env or {})}, cwd=REPO,
+        [sys.executable, "-m", "angelctl", *args],
+        input=input or "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 

@@ -57,4 +57,8 @@ def test_global_options_may_follow_the_subcommand() -> None:
 
     assert hoist_global_options(["whoami", "--json", "-p", "x"]) == ["--json", "-p", "x", "whoami"]
     assert hoist_global_options(["config", "set", "--", "--json"]) == [
-        "config", "set", "--", "--json"]
+        "config",
+        "set",
+        "--",
+        "--json",
+    ]

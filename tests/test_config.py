@@ -64,8 +64,9 @@ def test_profile_selection_order(monkeypatch: pytest.MonkeyPatch) -> None:
     assert selected_profile_name("b", cfg) == "b"
 
 
-def test_angelctl_config_points_at_another_file(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_angelctl_config_points_at_another_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = tmp_path / "other.toml"
     other.write_text('[profiles.x]\nclient_code = "X1234"\n')
     monkeypatch.setenv("ANGELCTL_CONFIG", str(other))
@@ -122,4 +123,4 @@ def test_config_set_keeps_comments_validates_and_writes_0600() -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with pytest.raises(ConfigError):
         set_config_key(path, "profiles.main.environment", "paper")
-    assert 'environment' not in path.read_text()  # a refused value never reaches the file
+    assert "environment" not in path.read_text()  # a refused value never reaches the file

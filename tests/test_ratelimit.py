@@ -17,7 +17,8 @@ from angelctl.broker.ratelimit import RateLimiter
 from angelctl.clock import SystemClock
 limiter = RateLimiter(Path(sys.argv[1]), {"placeOrder": ((5, 1.0), (12, 60.0)),
                                           "orders": ((7, 1.0),)}, SystemClock())
-print(json.dumps([limiter.reserve("C1", ("placeOrder", "orders")) for _ in range(int(sys.argv[2]))]))
+n = int(sys.argv[2])
+print(json.dumps([limiter.reserve("C1", ("placeOrder", "orders")) for _ in range(n)]))
 """
 
 
@@ -31,8 +32,15 @@ def max_in_window(slots: list[float], width: float) -> int:
 
 def test_concurrent_processes_share_one_budget(tmp_path: Path) -> None:
     ledger = tmp_path / "state" / "ratelimit.sqlite3"
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(ledger), "6"],
-                              stdout=subprocess.PIPE, text=True, cwd=REPO) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(ledger), "6"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for _ in range(4)
+    ]
     slots = [t for p in procs for t in json.loads(p.communicate(timeout=60)[0])]
     assert len(slots) == 24
     assert max_in_window(slots, 1.0 + SAFETY) <= 5

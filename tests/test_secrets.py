@@ -34,7 +34,7 @@ CANARY = "canary-secret-value-7731"
 
 def test_secret_never_formats_its_value() -> None:
     secret = Secret(CANARY)
-    rendered = [str(secret), repr(secret), f"{secret}", "%s" % secret, f"{[secret]}"]
+    rendered = [str(secret), repr(secret), f"{secret}", f"{secret}", f"{[secret]}"]
     assert all(CANARY not in text for text in rendered)
     assert secret.reveal() == CANARY
     with pytest.raises(TypeError):
@@ -51,8 +51,7 @@ def test_redact_scrubs_registered_values_but_not_short_ones() -> None:
 
 
 @pytest.mark.parametrize("umask", [0o000, 0o022])
-def test_private_files_are_0600_in_0700_folders_under_any_umask(tmp_path: Path,
-                                                                 umask: int) -> None:
+def test_private_files_are_0600_in_0700_folders_under_any_umask(tmp_path: Path, umask: int) -> None:
     old = os.umask(umask)
     try:
         target = tmp_path / "deep" / "state" / "sessions" / "p.json"
@@ -67,8 +66,16 @@ def test_private_files_are_0600_in_0700_folders_under_any_umask(tmp_path: Path,
 
 
 def _tokens(issued: datetime, expires: datetime, api_url: str = "http://x") -> SessionTokens:
-    return SessionTokens("C1", api_url, Secret("key-123456789"), Secret("jwt-123456789"),
-                         Secret("ref-123456789"), Secret("feed-123456789"), issued, expires)
+    return SessionTokens(
+        "C1",
+        api_url,
+        Secret("key-123456789"),
+        Secret("jwt-123456789"),
+        Secret("ref-123456789"),
+        Secret("feed-123456789"),
+        issued,
+        expires,
+    )
 
 
 def test_session_cache_round_trip_and_rules(tmp_path: Path) -> None:
@@ -170,6 +177,11 @@ def test_keyrings_alt_plaintext_backend_is_refused(tmp_path: Path) -> None:
         "from angelctl.secrets import keyring_backend_problem\n"
         "print(keyring_backend_problem())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "HOME": str(tmp_path)}, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=True,
+    ).stdout
     assert "no secure keyring backend" in out and "keyrings.alt.file" in out

@@ -1,8 +1,8 @@
 """``SmartApi``: the typed facade a cron script uses without the CLI.
 
-    from angelctl.broker.api import open_api
-    with open_api("main") as api:
-        print(api.profile().name, api.funds().available_cash)
+from angelctl.broker.api import open_api
+with open_api("main") as api:
+    print(api.profile().name, api.funds().available_cash)
 """
 
 from __future__ import annotations
@@ -124,8 +124,12 @@ def build_session(
     limiter = RateLimiter(folder / "ratelimit.sqlite3", limits, clock)
     rest = RestClient(settings, api_key, clock, limiter)
     session = BrokerSession(
-        settings, rest, credentials, SessionStore(folder / "sessions"),
-        TotpLedger(folder / "totp", clock), clock,
+        settings,
+        rest,
+        credentials,
+        SessionStore(folder / "sessions"),
+        TotpLedger(folder / "totp", clock),
+        clock,
     )
     sessions.append(session)
     return session

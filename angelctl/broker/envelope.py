@@ -121,11 +121,14 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
     status, body = response.status, response.body
     ctype = response.headers.get("Content-Type", "").lower()
     stripped = body.strip()
-    if status in (403, 429) and (RATE_LIMIT_TEXT in body.decode("utf-8", "replace")
-                                 or status == 429):
+    if status in (403, 429) and (
+        RATE_LIMIT_TEXT in body.decode("utf-8", "replace") or status == 429
+    ):
         raise RateLimited(
             "the broker refused the call: rate limit exceeded",
-            route=route, http_status=status, hint=_RATE_HINT,
+            route=route,
+            http_status=status,
+            hint=_RATE_HINT,
         )
     if "html" in ctype or stripped[:1] == b"<":
         support = _SUPPORT_ID.search(body.decode("utf-8", "replace"))
@@ -133,40 +136,55 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
         if status >= 500:
             raise ServerError(
                 f"the broker answered HTTP {status} with an HTML error page{suffix}",
-                route=route, http_status=status, hint="the broker is having trouble; retry later",
+                route=route,
+                http_status=status,
+                hint="the broker is having trouble; retry later",
             )
         raise RequestRejected(
             f"the broker's firewall rejected the request (HTTP {status}){suffix}",
-            route=route, http_status=status,
+            route=route,
+            http_status=status,
             hint="this request shape is blocked by the broker; do not retry it unchanged",
         )
     if not stripped:
         if status == 400:
             raise RequestRejected(
                 "the broker answered HTTP 400 with an empty body (bad request)",
-                route=route, http_status=status,
+                route=route,
+                http_status=status,
                 hint="check the request fields, the API key and the registered static IP",
             )
         if status >= 500:
-            raise ServerError(f"the broker answered HTTP {status} with an empty body",
-                              route=route, http_status=status, hint="retry later")
+            raise ServerError(
+                f"the broker answered HTTP {status} with an empty body",
+                route=route,
+                http_status=status,
+                hint="retry later",
+            )
         raise UnparseableResponse(
             f"the broker answered HTTP {status} with an empty body",
-            route=route, http_status=status,
+            route=route,
+            http_status=status,
         )
     try:
         document = json.loads(body)
     except ValueError:
         if status >= 500:
-            raise ServerError(f"the broker answered HTTP {status}: {_text(body, 80)}",
-                              route=route, http_status=status, hint="retry later") from None
+            raise ServerError(
+                f"the broker answered HTTP {status}: {_text(body, 80)}",
+                route=route,
+                http_status=status,
+                hint="retry later",
+            ) from None
         raise UnparseableResponse(
             f"the broker sent a reply that is not JSON (HTTP {status}): {_text(body, 80)}",
-            route=route, http_status=status,
+            route=route,
+            http_status=status,
         ) from None
     if not isinstance(document, dict):
-        raise UnparseableResponse(f"the broker sent unexpected JSON (HTTP {status})",
-                                  route=route, http_status=status)
+        raise UnparseableResponse(
+            f"the broker sent unexpected JSON (HTTP {status})", route=route, http_status=status
+        )
     if "status" in document:
         ok = document["status"] in (True, "true", "True")
         code = document.get("errorcode") or ""
@@ -176,15 +194,20 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
     else:
         raise UnparseableResponse(
             f"the broker's reply has neither 'status' nor 'success' (HTTP {status})",
-            route=route, http_status=status,
+            route=route,
+            http_status=status,
         )
     message = str(document.get("message") or "").strip() or "no message"
     if ok and status < 400:
         data = document.get("data")
         return None if data in ("null", "") else data
     if status >= 500 and not code:
-        raise ServerError(f"the broker failed: {message} (HTTP {status})",
-                          route=route, http_status=status, hint="retry later")
+        raise ServerError(
+            f"the broker failed: {message} (HTTP {status})",
+            route=route,
+            http_status=status,
+            hint="retry later",
+        )
     code = str(code)
     cls = CODE_CLASSES.get(code, RequestRejected)
     if route == LOGIN_ROUTE and cls in (RequestRejected, SessionExpired, AuthError):

@@ -55,9 +55,20 @@ class Profile:
 
 
 FUNDS_FIELDS = (
-    "net", "availablecash", "availableintradaypayin", "availablelimitmargin", "collateral",
-    "m2munrealized", "m2mrealized", "utiliseddebits", "utilisedspan", "utilisedoptionpremium",
-    "utilisedholdingsales", "utilisedexposure", "utilisedturnover", "utilisedpayout",
+    "net",
+    "availablecash",
+    "availableintradaypayin",
+    "availablelimitmargin",
+    "collateral",
+    "m2munrealized",
+    "m2mrealized",
+    "utiliseddebits",
+    "utilisedspan",
+    "utilisedoptionpremium",
+    "utilisedholdingsales",
+    "utilisedexposure",
+    "utilisedturnover",
+    "utilisedpayout",
 )
 
 

@@ -20,8 +20,18 @@ SECRET_HEADERS = frozenset(
 )
 SECRET_KEYS = frozenset(
     {
-        "password", "mpin", "totp", "jwttoken", "refreshtoken", "feedtoken", "api_key",
-        "apikey", "totp_secret", "secret", "token_secret", "authorization",
+        "password",
+        "mpin",
+        "totp",
+        "jwttoken",
+        "refreshtoken",
+        "feedtoken",
+        "api_key",
+        "apikey",
+        "totp_secret",
+        "secret",
+        "token_secret",
+        "authorization",
     }
 )
 MAX_TRACE_BODY = 2000

@@ -43,39 +43,54 @@ class HttpTransport:
         started = time.monotonic()
         try:
             reply = self.session.request(
-                method, url, headers=dict(headers), data=body, timeout=self.timeout,
-                allow_redirects=False, verify=True,
+                method,
+                url,
+                headers=dict(headers),
+                data=body,
+                timeout=self.timeout,
+                allow_redirects=False,
+                verify=True,
             )
             content = reply.content[:MAX_BODY_BYTES]
         except requests.exceptions.ConnectTimeout:
             raise ConnectFailed(
-                f"could not connect within {self.timeout[0]:g} s", route=route,
+                f"could not connect within {self.timeout[0]:g} s",
+                route=route,
                 hint="check the network and the profile's api_url (`angelctl doctor`)",
             ) from None
         except requests.exceptions.SSLError as exc:
             raise ConnectFailed(
-                f"TLS handshake failed: {_reason(exc)}", route=route,
+                f"TLS handshake failed: {_reason(exc)}",
+                route=route,
                 hint="the server's certificate was not trusted; angelctl never skips this check",
             ) from None
         except requests.exceptions.ReadTimeout:
             raise ResponseLost(
-                f"no answer within {self.timeout[1]:g} s", route=route,
+                f"no answer within {self.timeout[1]:g} s",
+                route=route,
                 hint="the broker may still have acted on the request",
             ) from None
         except requests.exceptions.ConnectionError as exc:
             if _never_sent(exc):
                 raise ConnectFailed(
-                    f"could not connect: {_reason(exc)}", route=route,
+                    f"could not connect: {_reason(exc)}",
+                    route=route,
                     hint="check the network and the profile's api_url (`angelctl doctor`)",
                 ) from None
             raise ResponseLost(
-                f"the connection broke before the answer arrived: {_reason(exc)}", route=route,
+                f"the connection broke before the answer arrived: {_reason(exc)}",
+                route=route,
                 hint="the broker may still have acted on the request",
             ) from None
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema):
-            raise ConfigError(f"the configured API URL is not usable for {route}",
-                              hint="check `angelctl config show`") from None
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ):
+            raise ConfigError(
+                f"the configured API URL is not usable for {route}",
+                hint="check `angelctl config show`",
+            ) from None
         except requests.exceptions.RequestException as exc:
             raise ResponseLost(f"the request failed: {type(exc).__name__}", route=route) from None
         elapsed = time.monotonic() - started

@@ -54,8 +54,9 @@ def root(
     ctx: typer.Context,
     profile: Annotated[
         str | None,
-        typer.Option("--profile", "-p", help="Profile to use (env ANGELCTL_PROFILE).",
-                     show_default=False),
+        typer.Option(
+            "--profile", "-p", help="Profile to use (env ANGELCTL_PROFILE).", show_default=False
+        ),
     ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON document (NDJSON for streams).")
@@ -66,16 +67,21 @@ def root(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors.")] = False,
     log_file: Annotated[
         Path | None,
-        typer.Option("--log-file", help="Append a debug log (secrets masked) to this file.",
-                     show_default=False, dir_okay=False),
+        typer.Option(
+            "--log-file",
+            help="Append a debug log (secrets masked) to this file.",
+            show_default=False,
+            dir_okay=False,
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
     """Trading operations for Angel One SmartAPI."""
-    ctx.obj = AppContext(profile=profile, json=json_output, debug=debug, quiet=quiet,
-                         log_file=log_file)
+    ctx.obj = AppContext(
+        profile=profile, json=json_output, debug=debug, quiet=quiet, log_file=log_file
+    )
     _setup_logging(ctx.obj)
 
 
@@ -102,9 +108,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
             rest.extend(argv[i:])
             break
         name = arg.split("=", 1)[0]
-        if arg in GLOBAL_FLAGS:
-            front.append(arg)
-        elif name in GLOBAL_VALUED and "=" in arg:
+        if arg in GLOBAL_FLAGS or (name in GLOBAL_VALUED and "=" in arg):
             front.append(arg)
         elif arg in GLOBAL_VALUED and i + 1 < len(argv):
             front.extend(argv[i : i + 2])
@@ -169,9 +173,13 @@ def _run(argv: list[str] | None) -> int:
     except typer.Abort:
         sys.stderr.write("aborted\n")
         return int(ExitStatus.INTERRUPTED)
-    except typer.TyperException as exc:
-        exc.show(file=sys.stderr)
-        return int(ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: Typer prints its own message
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show(file=sys.stderr)
+        else:
+            sys.stderr.write(f"error: {exc}\n")
+        return int(getattr(exc, "exit_code", ExitStatus.USAGE))
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
@@ -206,8 +214,16 @@ def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
     if json_mode:
         import json
 
-        document = {"ok": False, "error": {"type": kind, "message": message, "code": code,
-                                           "hint": hint, "exit_status": int(status)}}
+        document = {
+            "ok": False,
+            "error": {
+                "type": kind,
+                "message": message,
+                "code": code,
+                "hint": hint,
+                "exit_status": int(status),
+            },
+        }
         try:
             sys.stdout.write(json.dumps(document) + "\n")
             sys.stdout.flush()

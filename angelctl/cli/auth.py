@@ -23,24 +23,30 @@ def login(
     ] = False,
     url: Annotated[
         str | None,
-        typer.Option("--url", help="API root (sandbox default http://127.0.0.1:8765).",
-                     show_default=False),
+        typer.Option(
+            "--url", help="API root (sandbox default http://127.0.0.1:8765).", show_default=False
+        ),
     ] = None,
     client_code: Annotated[
         str | None, typer.Option("--client-code", help="Angel client code.", show_default=False)
     ] = None,
     from_stdin: Annotated[
         bool,
-        typer.Option("--stdin", help="Read secrets as key=value lines (api_key, mpin, "
-                     "totp_secret) from standard input."),
+        typer.Option(
+            "--stdin",
+            help="Read secrets as key=value lines (api_key, mpin, "
+            "totp_secret) from standard input.",
+        ),
     ] = False,
     reset_secrets: Annotated[
         bool, typer.Option("--reset-secrets", help="Enter the secrets again.")
     ] = False,
     allow_plaintext_store: Annotated[
         bool,
-        typer.Option("--allow-plaintext-store",
-                     help="Keep secrets in a 0600 file when no keyring exists (opt-in)."),
+        typer.Option(
+            "--allow-plaintext-store",
+            help="Keep secrets in a 0600 file when no keyring exists (opt-in).",
+        ),
     ] = False,
 ) -> None:
     """Set up a profile (first time) and log in with MPIN + TOTP (loginByPassword)."""
@@ -63,11 +69,19 @@ def login(
 
         from angelctl.broker.api import fetch_sandbox_demo
 
-        root = (url or os.environ.get("ANGELCTL_API_URL") or existing.get("api_url")
-                or SANDBOX_DEFAULT_API_URL)
+        root = (
+            url
+            or os.environ.get("ANGELCTL_API_URL")
+            or existing.get("api_url")
+            or SANDBOX_DEFAULT_API_URL
+        )
         demo = fetch_sandbox_demo(root)
-        values = {"environment": "sandbox", "api_url": root.rstrip("/"),
-                  "credential_store": "sandbox-demo", "client_code": demo["client_code"]}
+        values = {
+            "environment": "sandbox",
+            "api_url": root.rstrip("/"),
+            "credential_store": "sandbox-demo",
+            "client_code": demo["client_code"],
+        }
     else:
         if url:
             values["api_url"] = url
@@ -89,8 +103,13 @@ def login(
 
     store = None
     if settings.credential_store != "sandbox-demo":
-        store = _ensure_secrets(settings, reset=reset_secrets, from_stdin=from_stdin,
-                                allow_plaintext=allow_plaintext_store, out=out)
+        store = _ensure_secrets(
+            settings,
+            reset=reset_secrets,
+            from_stdin=from_stdin,
+            allow_plaintext=allow_plaintext_store,
+            out=out,
+        )
     session = open_session(settings, store=store)
     try:
         tokens = session.login()
@@ -112,8 +131,10 @@ def login(
     from angelctl.clock import IST
 
     expiry = tokens.expires_at.astimezone(IST).strftime("%Y-%m-%d %H:%M:%S IST")
-    out.line(f"Logged in: profile {name}, client {settings.client_code} "
-             f"({settings.environment}); session valid until {expiry}.")
+    out.line(
+        f"Logged in: profile {name}, client {settings.client_code} "
+        f"({settings.environment}); session valid until {expiry}."
+    )
 
 
 def _ask_client_code(from_stdin: bool) -> str:
@@ -128,8 +149,9 @@ def _ask_client_code(from_stdin: bool) -> str:
     return value.strip().upper()
 
 
-def _ensure_secrets(settings: Any, *, reset: bool, from_stdin: bool, allow_plaintext: bool,
-                    out: Any) -> Any:
+def _ensure_secrets(
+    settings: Any, *, reset: bool, from_stdin: bool, allow_plaintext: bool, out: Any
+) -> Any:
     from angelctl.broker.api import credential_store_for
     from angelctl.errors import UsageError
     from angelctl.secrets import CREDENTIAL_NAMES, Secret
@@ -151,8 +173,10 @@ def _ensure_secrets(settings: Any, *, reset: bool, from_stdin: bool, allow_plain
         )
     absent = [n for n in missing if not given.get(n)]
     if absent:
-        raise UsageError(f"missing on standard input: {', '.join(absent)}",
-                         hint="one key=value line each: api_key=…, mpin=…, totp_secret=…")
+        raise UsageError(
+            f"missing on standard input: {', '.join(absent)}",
+            hint="one key=value line each: api_key=…, mpin=…, totp_secret=…",
+        )
     for name in missing:
         store.set(settings.name, name, Secret(_validated(name, given[name])))
     return store
@@ -170,8 +194,9 @@ def _read_stdin_secrets() -> dict[str, str]:
         key, sep, value = line.partition("=")
         key = key.strip().lower()
         if not sep or key not in CREDENTIAL_NAMES:
-            raise UsageError(f"standard input line {number}: expected api_key=…, mpin=… or "
-                             "totp_secret=…")
+            raise UsageError(
+                f"standard input line {number}: expected api_key=…, mpin=… or totp_secret=…"
+            )
         values[key] = value.strip()
     return values
 
@@ -219,8 +244,15 @@ def logout(
             store.delete(settings.name, name)
         forgotten = True
     if out.json_mode:
-        out.json({"ok": True, "profile": settings.name, "had_session": had_session,
-                  "broker_logout": called, "secrets_forgotten": forgotten})
+        out.json(
+            {
+                "ok": True,
+                "profile": settings.name,
+                "had_session": had_session,
+                "broker_logout": called,
+                "secrets_forgotten": forgotten,
+            }
+        )
     elif had_session:
         out.line(f"Logged out of profile {settings.name}.")
     else:
@@ -241,12 +273,20 @@ def whoami(ctx: typer.Context) -> None:
     finally:
         session.rest.close()
     if out.json_mode:
-        out.json({"profile": settings.name, "environment": settings.environment,
-                  "client_code": profile.client_code, "name": profile.name,
-                  "email": profile.email, "mobile": profile.mobile,
-                  "exchanges": profile.exchanges, "products": profile.products,
-                  "last_login": profile.last_login,
-                  "session_expires_at": expires.expires_at if expires else None})
+        out.json(
+            {
+                "profile": settings.name,
+                "environment": settings.environment,
+                "client_code": profile.client_code,
+                "name": profile.name,
+                "email": profile.email,
+                "mobile": profile.mobile,
+                "exchanges": profile.exchanges,
+                "products": profile.products,
+                "last_login": profile.last_login,
+                "session_expires_at": expires.expires_at if expires else None,
+            }
+        )
         return
     out.show(profile_view(profile, settings.name))
 

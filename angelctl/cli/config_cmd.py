@@ -8,8 +8,11 @@ import typer
 
 from angelctl.cli.common import app_ctx, output
 
-app = typer.Typer(help="Show and change configuration (profiles, URLs, IPs, limits).",
-                  no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help="Show and change configuration (profiles, URLs, IPs, limits).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 @app.command("path")
@@ -19,8 +22,9 @@ def path_cmd(ctx: typer.Context) -> None:
 
     out = output(ctx)
     if out.json_mode:
-        out.json({"config": str(config_path()), "state": str(state_dir()),
-                  "cache": str(cache_dir())})
+        out.json(
+            {"config": str(config_path()), "state": str(state_dir()), "cache": str(cache_dir())}
+        )
     else:
         out.line(str(config_path()))
 
@@ -36,23 +40,40 @@ def show(ctx: typer.Context) -> None:
     name = selected_profile_name(app_ctx(ctx).profile, cfg)
     settings = resolve_profile(cfg, name)
     fields = {
-        "client_code": settings.client_code, "environment": settings.environment,
-        "api_url": settings.api_url, "ws_url": settings.ws_url,
-        "order_ws_url": settings.order_ws_url, "instruments_url": settings.instruments_url,
-        "public_ip": settings.public_ip, "local_ip": settings.local_ip,
-        "mac_address": settings.mac_address, "connect_timeout": settings.connect_timeout,
-        "read_timeout": settings.read_timeout, "credential_store": settings.credential_store,
+        "client_code": settings.client_code,
+        "environment": settings.environment,
+        "api_url": settings.api_url,
+        "ws_url": settings.ws_url,
+        "order_ws_url": settings.order_ws_url,
+        "instruments_url": settings.instruments_url,
+        "public_ip": settings.public_ip,
+        "local_ip": settings.local_ip,
+        "mac_address": settings.mac_address,
+        "connect_timeout": settings.connect_timeout,
+        "read_timeout": settings.read_timeout,
+        "credential_store": settings.credential_store,
         "session_rule": settings.session_rule,
     }
-    limits = {bucket: ", ".join(f"{n}/{int(s)}s" for n, s in windows)
-              for bucket, windows in settings.rate_limits.items()}
+    limits = {
+        bucket: ", ".join(f"{n}/{int(s)}s" for n, s in windows)
+        for bucket, windows in settings.rate_limits.items()
+    }
     if out.json_mode:
-        out.json({"config": str(cfg.path), "profile": name, "profiles": sorted(cfg.profiles),
-                  "settings": fields, "rate_limits": limits,
-                  "sources": dict(settings.sources)})
+        out.json(
+            {
+                "config": str(cfg.path),
+                "profile": name,
+                "profiles": sorted(cfg.profiles),
+                "settings": fields,
+                "rate_limits": limits,
+                "sources": dict(settings.sources),
+            }
+        )
         return
-    rows = [(k, f"{v}" + (f"  ({settings.sources[k]})" if k in settings.sources else ""))
-            for k, v in fields.items()]
+    rows = [
+        (k, f"{v}" + (f"  ({settings.sources[k]})" if k in settings.sources else ""))
+        for k, v in fields.items()
+    ]
     rows += [(f"rate_limits.{k}", v) for k, v in limits.items()]
     out.show(key_value_table(f"Profile {name} — {cfg.path}", rows))
 
@@ -60,8 +81,13 @@ def show(ctx: typer.Context) -> None:
 @app.command("set")
 def set_cmd(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="KEY of the current profile, profiles.NAME.KEY, "
-                                       "profiles.NAME.rate_limits.ROUTE or default_profile.")],
+    key: Annotated[
+        str,
+        typer.Argument(
+            help="KEY of the current profile, profiles.NAME.KEY, "
+            "profiles.NAME.rate_limits.ROUTE or default_profile."
+        ),
+    ],
     value: Annotated[str, typer.Argument(help="The new value (not a secret: use login).")],
 ) -> None:
     """Set one configuration value, validated before the file is replaced."""
@@ -77,8 +103,9 @@ def set_cmd(
     cfg = load_config_file()
     if "." not in key and key != "default_profile":
         if key not in PROFILE_KEYS and key != "rate_limits":
-            raise UsageError(f"unknown setting {key!r}",
-                             hint=f"settings: {', '.join(PROFILE_KEYS)}")
+            raise UsageError(
+                f"unknown setting {key!r}", hint=f"settings: {', '.join(PROFILE_KEYS)}"
+            )
         key = f"profiles.{selected_profile_name(app_ctx(ctx).profile, cfg)}.{key}"
     set_config_key(cfg.path, key, value)
     if out.json_mode:

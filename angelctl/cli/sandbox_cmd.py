@@ -8,10 +8,16 @@ import typer
 
 from angelctl.cli.common import output
 
-app = typer.Typer(help="Run the loopback SmartAPI sandbox (paper broker with fault switches).",
-                  no_args_is_help=True, rich_markup_mode=None)
-fault_app = typer.Typer(help="Switch the running sandbox's faults (admin route).",
-                        no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help="Run the loopback SmartAPI sandbox (paper broker with fault switches).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+fault_app = typer.Typer(
+    help="Switch the running sandbox's faults (admin route).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(fault_app, name="fault")
 
 
@@ -47,14 +53,20 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 8765,
     fault: Annotated[
         list[str] | None,
-        typer.Option("--fault", help="Fault at start, e.g. 'latency:ms=200' or "
-                     "'hold:seconds=5,route=placeOrder,count=1' (repeatable).",
-                     show_default=False),
+        typer.Option(
+            "--fault",
+            help="Fault at start, e.g. 'latency:ms=200' or "
+            "'hold:seconds=5,route=placeOrder,count=1' (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     session_ttl: Annotated[
         int | None,
-        typer.Option("--session-ttl", help="Sessions last this many seconds "
-                     "(default: until midnight IST).", show_default=False),
+        typer.Option(
+            "--session-ttl",
+            help="Sessions last this many seconds (default: until midnight IST).",
+            show_default=False,
+        ),
     ] = None,
     no_rate_limits: Annotated[
         bool, typer.Option("--no-rate-limits", help="Do not enforce the broker's rate limits.")
@@ -64,16 +76,18 @@ def serve(
     import json as jsonlib
     import sys
 
-    from angelctl.sandbox import SandboxConfig
     from angelctl.sandbox.server import serve_forever
 
     out = output(ctx)
-    config = SandboxConfig(host=host, port=port)
-    config.faults = [_parse_fault(spec) for spec in fault or []]
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "faults": [_parse_fault(spec) for spec in fault or []],
+        "rate_limit_enabled": not no_rate_limits,
+    }
     if session_ttl is not None:
-        config.session_expiry, config.session_ttl_seconds = "ttl", session_ttl
-    if no_rate_limits:
-        config.rate_limit_enabled = False
+        options.update(session_expiry="ttl", session_ttl_seconds=session_ttl)
+    config = _sandbox_config(**options)
 
     def ready(info: dict[str, Any]) -> None:
         if out.json_mode:
@@ -85,13 +99,25 @@ def serve(
         out.line(f"  WebSocket feed   {info['ws_url']}")
         out.line(f"  order updates    {info['order_ws_url']}")
         out.line(f"  instruments      {info['instruments_url']}")
-        out.line(f"  demo account     client {demo['client_code']}  api key {demo['api_key']}  "
-                 f"MPIN {demo['mpin']}  TOTP seed {demo['totp_secret']}")
-        out.line(f"Log in from another terminal: angelctl login --sandbox --url "
-                 f"{info['rest_url']}")
+        out.line(
+            f"  demo account     client {demo['client_code']}  api key {demo['api_key']}  "
+            f"MPIN {demo['mpin']}  TOTP seed {demo['totp_secret']}"
+        )
+        out.line(f"Log in from another terminal: angelctl login --sandbox --url {info['rest_url']}")
         out.line("Ctrl-C stops it.")
 
     serve_forever(config, ready)
+
+
+def _sandbox_config(**options: Any) -> Any:
+    from angelctl.errors import UsageError
+    from angelctl.sandbox import SandboxConfig
+    from angelctl.sandbox.config import SandboxConfigError
+
+    try:
+        return SandboxConfig(**options)
+    except SandboxConfigError as exc:
+        raise UsageError(f"sandbox: {exc}") from None
 
 
 @app.command("demo")
@@ -106,12 +132,20 @@ def demo(ctx: typer.Context) -> None:
     from angelctl.sandbox import SandboxConfig, SandboxServer
 
     out = output(ctx)
-    with SandboxServer(SandboxConfig(port=0)) as server, \
-            tempfile.TemporaryDirectory(prefix="angelctl-demo-") as tmp:
+    with (
+        SandboxServer(SandboxConfig(port=0)) as server,
+        tempfile.TemporaryDirectory(prefix="angelctl-demo-") as tmp,
+    ):
+        urls = sandbox_urls(server.rest_url)
         settings = ProfileSettings(
-            name="sandbox-demo", environment="sandbox", credential_store="sandbox-demo",
+            name="sandbox-demo",
+            environment="sandbox",
+            credential_store="sandbox-demo",
             client_code=server.ready_info()["demo"]["client_code"],
-            **sandbox_urls(server.rest_url),
+            api_url=urls["api_url"],
+            ws_url=urls["ws_url"],
+            order_ws_url=urls["order_ws_url"],
+            instruments_url=urls["instruments_url"],
         )
         api = SmartApi(build_session(settings, folder=Path(tmp)))
         try:
@@ -120,14 +154,23 @@ def demo(ctx: typer.Context) -> None:
         finally:
             api.close()
     if out.json_mode:
-        out.json({"ok": True, "sandbox": server.rest_url, "client_code": profile.client_code,
-                  "name": profile.name, "funds": funds.values})
+        out.json(
+            {
+                "ok": True,
+                "sandbox": server.rest_url,
+                "client_code": profile.client_code,
+                "name": profile.name,
+                "funds": funds.values,
+            }
+        )
         return
     out.notice(f"Sandbox started at {server.rest_url}; logged in to the demo account.")
     out.show(profile_view(profile, "sandbox demo"))
     out.show(funds_view(funds))
-    out.notice("Next: `angelctl sandbox serve` in one terminal, then "
-               "`angelctl login --sandbox` and `angelctl whoami` in another.")
+    out.notice(
+        "Next: `angelctl sandbox serve` in one terminal, then "
+        "`angelctl login --sandbox` and `angelctl whoami` in another."
+    )
 
 
 def _admin_url(url: str | None) -> str:
@@ -145,26 +188,31 @@ def _admin(method: str, url: str | None, path: str, body: Any = None) -> Any:
 
     root = _admin_url(url)
     try:
-        reply = requests.request(method, f"{root}/_sandbox/{path}", json=body, timeout=5,
-                                 allow_redirects=False)
+        reply = requests.request(
+            method, f"{root}/_sandbox/{path}", json=body, timeout=5, allow_redirects=False
+        )
     except requests.ConnectionError:
-        raise ConnectFailed(f"no sandbox answers at {root}",
-                            hint="start it with `angelctl sandbox serve`") from None
+        raise ConnectFailed(
+            f"no sandbox answers at {root}", hint="start it with `angelctl sandbox serve`"
+        ) from None
     if reply.status_code >= 400:
-        raise RequestRejected(f"the sandbox refused: {reply.text.strip()[:200]}",
-                              http_status=reply.status_code)
+        raise RequestRejected(
+            f"the sandbox refused: {reply.text.strip()[:200]}", http_status=reply.status_code
+        )
     return reply.json() if reply.content else None
 
 
-UrlOpt = Annotated[str | None, typer.Option("--url", help="Sandbox root URL.",
-                                            show_default=False)]
+UrlOpt = Annotated[str | None, typer.Option("--url", help="Sandbox root URL.", show_default=False)]
 
 
 @fault_app.command("set")
-def fault_set(ctx: typer.Context,
-              spec: Annotated[str, typer.Argument(help="NAME[:key=value,…], e.g. "
-                                                  "'http_5xx:status=503,count=2'")],
-              url: UrlOpt = None) -> None:
+def fault_set(
+    ctx: typer.Context,
+    spec: Annotated[
+        str, typer.Argument(help="NAME[:key=value,…], e.g. 'http_5xx:status=503,count=2'")
+    ],
+    url: UrlOpt = None,
+) -> None:
     """Arm one fault on the running sandbox."""
     out = output(ctx)
     result = _admin("POST", url, "faults", _parse_fault(spec))

@@ -71,8 +71,12 @@ def funds_view(funds: Funds) -> Any:
 def checks_view(checks: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
-    marks = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]",
-             "skip": "[dim]skip[/]"}
+    marks = {
+        "ok": "[green]ok[/]",
+        "warn": "[yellow]warn[/]",
+        "fail": "[red]FAIL[/]",
+        "skip": "[dim]skip[/]",
+    }
     table = Table(title="angelctl doctor", title_justify="left")
     table.add_column("check")
     table.add_column("result")

@@ -1,0 +1,1 @@
+complete --command angelctl --no-files --arguments "(env _ANGELCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) angelctl)" --condition "env _ANGELCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) angelctl"
