@@ -19,7 +19,7 @@ from angelctl.broker.routes import DEFAULT_LIMITS
 from angelctl.broker.session import BrokerSession
 from angelctl.clock import Clock, SystemClock
 from angelctl.config import ProfileSettings, load_config_file, resolve_profile, state_dir
-from angelctl.errors import ConfigError, CredentialError
+from angelctl.errors import ConfigError, ConnectFailed, CredentialError
 from angelctl.secrets import (
     Credentials,
     CredentialStore,
@@ -62,7 +62,7 @@ def fetch_sandbox_demo(api_url: str, timeout: float = 5.0) -> dict[str, str]:
         data = reply.json()
         return {k: str(data[k]) for k in ("client_code", "api_key", "mpin", "totp_secret")}
     except requests.ConnectionError:
-        raise CredentialError(
+        raise ConnectFailed(
             f"no sandbox answers at {api_url}",
             hint="start it with `angelctl sandbox serve` (or pass --url)",
         ) from None

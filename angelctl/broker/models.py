@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from angelctl.errors import UnparseableResponse
 
+if TYPE_CHECKING:
+    from decimal import Decimal
+
 
 def decimal_field(row: dict[str, Any], key: str) -> Decimal:
+    from decimal import Decimal, InvalidOperation  # not on the path of commands without money
+
     value = row.get(key)
     if value in (None, ""):
         return Decimal(0)
@@ -84,8 +88,8 @@ class Funds:
 
     @property
     def net(self) -> Decimal:
-        return self.values.get("net", Decimal(0))
+        return self.values.get("net") or decimal_field({}, "net")
 
     @property
     def available_cash(self) -> Decimal:
-        return self.values.get("availablecash", Decimal(0))
+        return self.values.get("availablecash") or decimal_field({}, "availablecash")

@@ -262,7 +262,6 @@ def logout(
 def whoami(ctx: typer.Context) -> None:
     """Show the broker's profile for the current session (getProfile)."""
     from angelctl.broker.models import Profile
-    from angelctl.render.tables import profile_view
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
@@ -288,13 +287,14 @@ def whoami(ctx: typer.Context) -> None:
             }
         )
         return
+    from angelctl.render.tables import profile_view
+
     out.show(profile_view(profile, settings.name))
 
 
 def funds(ctx: typer.Context) -> None:
     """Show funds and margins (getRMS)."""
     from angelctl.broker.models import Funds
-    from angelctl.render.tables import funds_view
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
@@ -306,4 +306,6 @@ def funds(ctx: typer.Context) -> None:
     if out.json_mode:
         out.json({"profile": settings.name, "funds": result.values})
         return
+    from angelctl.render.tables import funds_view
+
     out.show(funds_view(result))

@@ -7,12 +7,12 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import IO, Any
 
 
 def to_jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
+    decimal = sys.modules.get("decimal")  # no Decimal can exist unless decimal was imported
+    if decimal is not None and isinstance(value, decimal.Decimal):
         return format(value, "f")
     if isinstance(value, datetime | date):
         return value.isoformat()

@@ -1,0 +1,228 @@
+"""The CLI as a person and a script see it: a real terminal, a real process, real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, run_cli_process
+from tests.test_login_session import demo
+
+
+def read_until(fd: int, needle: bytes, deadline: float) -> bytes:
+    seen = b""
+    while needle not in seen:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"did not see {needle!r} in {seen!r}")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def wait_for_echo_off(fd: int, deadline: float) -> None:
+    """Hidden prompts turn terminal echo off (and flush input) before reading: wait for it."""
+    import termios
+
+    while termios.tcgetattr(fd)[3] & termios.ECHO:
+        if time.monotonic() > deadline:
+            raise AssertionError("the prompt never turned echo off")
+        select.select([], [], [], 0.01)
+
+
+def test_first_login_prompts_on_a_terminal_with_hidden_input(sandbox: Any) -> None:
+    account = demo(sandbox)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: angelctl on a real terminal
+        os.chdir(REPO)
+        os.execvpe(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "angelctl",
+                "login",
+                "--profile",
+                "t",
+                "--url",
+                sandbox.rest_url,
+                "--allow-plaintext-store",
+            ],
+            os.environ,
+        )
+    deadline = time.monotonic() + 60
+    transcript = read_until(fd, b"client code", deadline)
+    os.write(fd, f"{account['client_code']}\n".encode())
+    for prompt, answer in (
+        (b"API key", account["api_key"]),
+        (b"MPIN", account["mpin"]),
+        (b"TOTP seed", account["totp_secret"]),
+    ):
+        transcript += read_until(fd, prompt, deadline)
+        wait_for_echo_off(fd, deadline)
+        os.write(fd, f"{answer}\n".encode())
+    transcript += read_until(fd, b"Logged in", deadline)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    text = transcript.decode(errors="replace")
+    assert account["client_code"] in text  # the client code is echoed: it is not a secret
+    for secret in (account["api_key"], account["totp_secret"]):
+        assert secret not in text  # secrets are typed without echo
+
+
+def test_no_prompt_when_stdin_is_not_a_terminal(cli: Any, sandbox: Any) -> None:
+    result = cli(
+        "login",
+        "--profile",
+        "t",
+        "--url",
+        sandbox.rest_url,
+        "--allow-plaintext-store",
+        "--client-code",
+        demo(sandbox)["client_code"],
+    )
+    assert result.code == 2
+    assert "standard input is not a terminal" in result.err
+    assert "--stdin" in result.err
+
+
+@pytest.fixture
+def served_sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "angelctl", "sandbox", "serve", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    ready = json.loads(proc.stdout.readline())
+    yield proc, ready
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_sandbox_serve_prints_one_ready_line_and_stops_on_sigint(
+    served_sandbox: tuple[subprocess.Popen[str], dict[str, Any]],
+) -> None:
+    proc, ready = served_sandbox
+    assert ready["event"] == "ready"
+    assert ready["rest_url"].startswith("http://127.0.0.1:")
+    assert ready["ws_url"].endswith("/smart-stream")
+    assert set(ready["demo"]) == {"client_code", "api_key", "mpin", "totp_secret"}
+    login = run_cli_process("login", "--sandbox", "--url", ready["rest_url"], "--json")
+    assert login.code == 0, login.both
+    funds = run_cli_process("funds", "--json")
+    assert funds.code == 0 and funds.json()["profile"] == "sandbox"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 0
+
+
+def test_sandbox_fault_commands_switch_the_running_server(
+    served_sandbox: tuple[subprocess.Popen[str], dict[str, Any]], cli: Any
+) -> None:
+    _, ready = served_sandbox
+    url = ready["rest_url"]
+    assert cli("login", "--sandbox", "--url", url).code == 0
+    armed = cli("sandbox", "fault", "set", "http_5xx:status=503,route=getRMS", "--url", url)
+    assert armed.code == 0, armed.both
+    listed = cli("sandbox", "fault", "list", "--url", url, "--json").json()
+    assert [f["name"] for f in listed["faults"]] == ["http_5xx"]
+    assert cli("funds").code == 9
+    assert cli("sandbox", "fault", "clear", "--url", url).code == 0
+    assert cli("funds").code == 0
+
+
+def test_doctor_offline_makes_no_connection(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        assert cli("config", "set", "profiles.main.client_code", "A12345").code == 0
+        monkeypatch.setenv("ANGELCTL_API_URL", f"http://127.0.0.1:{port}")
+        result = cli("doctor", "--offline", "--json", "--profile", "main")
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
+    checks = {c["name"]: c for c in result.json()["checks"]}
+    assert checks["reachability"]["status"] == "skip"
+    assert checks["config"]["status"] == "ok"
+    assert checks["credentials"]["status"] == "fail"  # no keyring and no session: exit 5
+    assert result.code == 5
+
+
+def test_doctor_reports_clock_skew_and_session(
+    cli: Any, sandbox_login: Any, sandbox: Any, sandbox_clock: Any
+) -> None:
+    sandbox_clock.offset = -12.0  # the server's clock is 12 s behind ours
+    result = cli("doctor", "--json")
+    checks = {c["name"]: c for c in result.json()["checks"]}
+    assert checks["clock skew"]["status"] == "warn"
+    assert 10 <= checks["clock skew"]["seconds"] <= 14
+    assert checks["session"]["status"] == "ok"
+    assert checks["reachability"]["status"] == "ok"
+    assert checks["session at broker"]["status"] == "ok"
+    assert result.code == 0
+
+
+def test_connect_timeout_is_connect_failed_not_a_hang(sandbox: Any) -> None:
+    from angelctl.broker.client import RestClient
+    from angelctl.clock import SystemClock
+    from angelctl.config import ProfileSettings
+    from angelctl.errors import ConnectFailed
+    from angelctl.secrets import Secret
+
+    # A listener whose accept queue is full drops new SYNs: the connect times out.
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        fillers = []
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        settings = ProfileSettings(
+            name="t", client_code="C1", api_url=f"http://127.0.0.1:{port}", connect_timeout=0.2
+        )
+        client = RestClient(settings, lambda: Secret("api-key-12345678"), SystemClock())
+        started = time.monotonic()
+        with pytest.raises(ConnectFailed) as info:
+            client.call("getProfile", jwt=Secret("jwt-1234567890"))
+        elapsed = time.monotonic() - started
+        for filler in fillers:
+            filler.close()
+    assert "could not connect within 0.2 s" in info.value.message
+    assert client.stats["sent:getProfile"] == client.retry.max_attempts  # nothing was sent
+    assert elapsed < 10
+
+
+def test_login_without_a_running_sandbox_is_a_network_error(cli: Any) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = cli("login", "--sandbox", "--url", f"http://127.0.0.1:{port}")
+    assert result.code == 6
+    assert "no sandbox answers" in result.err and "angelctl sandbox serve" in result.err
