@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from typing import Any
@@ -224,3 +225,32 @@ def test_cli_files_are_private_under_umask_000(cli: Any, sandbox: Any) -> None:
     for path in state_dir().rglob("*"):
         expected = 0o700 if path.is_dir() else 0o600
         assert stat.S_IMODE(path.stat().st_mode) == expected, path
+
+
+def test_lost_login_answer_retries_with_the_next_totp_step(
+    sandbox: Any, sandbox_clock: ShiftedClock
+) -> None:
+    """D5: the first login is processed (its TOTP consumed) but its answer never arrives."""
+    api = SmartApi(build_session(settings_for(sandbox, read_timeout=0.3), clock=sandbox_clock))
+    arm(sandbox, name="hold", seconds=1.0, route="loginByPassword", count=1)
+    api.session.login()
+    logins = [r for r in requests_seen(sandbox) if r["route"] == "loginByPassword"]
+    codes = [json.loads(r["body"])["totp"] for r in logins]
+    assert len(codes) == 2 and codes[0] != codes[1]  # never the same code twice
+    assert [r["status"] for r in logins] == [200, 200]
+    assert any(0 < s <= 30.1 for s in sandbox_clock.slept)  # waited for the next step
+    assert "login answer lost; retrying with the next TOTP step" in api.session.events
+
+
+def test_client_rate_limiter_keeps_the_sandbox_from_refusing(
+    sandbox: Any, sandbox_clock: ShiftedClock
+) -> None:
+    api = SmartApi(build_session(settings_for(sandbox), clock=sandbox_clock))
+    api.session.login()
+    for _ in range(7):  # getRMS allows 2/s
+        api.funds()
+    stats = requests.get(f"{sandbox.rest_url}/_sandbox/stats", timeout=5).json()
+    assert stats["rate_limited"] == 0
+    assert stats["buckets"]["getRMS"]["admitted"] == 7
+    assert stats["buckets"]["getRMS"]["peak_rolling_second"] <= 2
+    assert sum(sandbox_clock.slept) >= 2.0  # the limiter held calls back instead
