@@ -7,6 +7,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if argv is None and "_ANGELCTL_COMPLETE" in __import__("os").environ:
+        from angelctl.cli.fastcomplete import try_complete
+
+        if try_complete():  # a symbol: answered from the index without loading the CLI
+            return 0
     if args == ["--version"]:  # the one answer that needs no CLI framework at all
         from angelctl import __version__
 

@@ -195,7 +195,7 @@ PROFILE_KEYS: dict[str, Any] = {
     "credential_store": _choice(CREDENTIAL_STORES),
     "session_rule": _choice(SESSION_RULES),
 }
-TOP_KEYS = ("default_profile", "profiles")
+TOP_KEYS = ("default_profile", "profiles", "freeze_qty")
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 
 
@@ -220,6 +220,12 @@ class ConfigFile:
     def profiles(self) -> dict[str, dict[str, Any]]:
         profiles = self.data.get("profiles", {})
         return profiles if isinstance(profiles, dict) else {}
+
+    @property
+    def freeze_qty(self) -> dict[str, int]:
+        """Per-underlying freeze quantities that override the master and the built-in table."""
+        table = self.data.get("freeze_qty", {})
+        return {str(k).upper(): int(v) for k, v in table.items()} if isinstance(table, dict) else {}
 
     @property
     def default_profile(self) -> str | None:
@@ -271,6 +277,16 @@ def validate_config(path: Path, data: dict[str, Any]) -> None:
     default = data.get("default_profile")
     if default is not None and not isinstance(default, str):
         raise _problem(path, "default_profile", "expected a profile name (a string)")
+    freeze = data.get("freeze_qty", {})
+    if not isinstance(freeze, dict):
+        raise _problem(path, "freeze_qty", "expected a table of UNDERLYING = units")
+    for underlying, units in freeze.items():
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise _problem(
+                path,
+                f"freeze_qty.{underlying}",
+                f"expected a positive whole number of units, got {units!r}",
+            )
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise _problem(path, "profiles", "expected a table of [profiles.NAME] tables")
@@ -362,6 +378,15 @@ def set_config_key(path: Path, dotted_key: str, raw_value: str) -> None:
     if parts == ["default_profile"]:
         _edit_config(path, lambda doc: doc.__setitem__("default_profile", raw_value))
         return
+    if len(parts) == 2 and parts[0] == "freeze_qty":
+        try:
+            units = int(raw_value)
+        except ValueError:
+            raise _problem(
+                path, dotted_key, f"expected a whole number, got {raw_value!r}"
+            ) from None
+        _edit_config(path, lambda doc: _set_table(doc, "freeze_qty", parts[1].upper(), units))
+        return
     if len(parts) == 3 and parts[0] == "profiles":
         value: Any = raw_value
         if parts[2] in ("connect_timeout", "read_timeout"):
@@ -380,6 +405,12 @@ def set_config_key(path: Path, dotted_key: str, raw_value: str) -> None:
         f"cannot set {dotted_key!r}: use KEY (in the current profile), "
         "profiles.NAME.KEY or default_profile"
     )
+
+
+def _set_table(doc: Any, table: str, key: str, value: Any) -> None:
+    import tomlkit
+
+    doc.setdefault(table, tomlkit.table())[key] = value
 
 
 def _set_profile(doc: Any, profile: str, values: Mapping[str, Any]) -> None:

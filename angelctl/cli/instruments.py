@@ -1,0 +1,278 @@
+"""instruments sync | search | show | info."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from angelctl.cli.common import app_ctx, output
+
+if TYPE_CHECKING:
+    from angelctl.instruments.index import InstrumentIndex
+    from angelctl.render.output import Output
+
+app = typer.Typer(
+    help="The instrument master: sync it, search it, show a contract.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def complete_symbol(incomplete: str) -> list[str]:
+    """Shell completion for symbol arguments (the fast path in __main__ answers first)."""
+    from angelctl.instruments.complete import complete_symbols
+    from angelctl.instruments.sync import index_path
+
+    return complete_symbols(index_path(), incomplete)
+
+
+SymbolArg = Annotated[
+    str,
+    typer.Argument(
+        help="Symbol: SBIN-EQ, NSE:2885, 'NIFTY 25000 CE 27NOV25', 'BANKNIFTY FUT', RELIANCE.",
+        autocompletion=complete_symbol,
+        show_default=False,
+    ),
+]
+ExchangeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--exchange",
+        "-x",
+        help="Only this exchange (NSE, BSE, NFO, BFO, MCX, CDS).",
+        show_default=False,
+    ),
+]
+
+
+def _settings(ctx: typer.Context) -> Any:
+    from angelctl.config import load_config_file, resolve_profile, selected_profile_name
+
+    cfg = load_config_file()
+    settings = resolve_profile(
+        cfg, selected_profile_name(app_ctx(ctx).profile, cfg), require_existing=False
+    )
+    return cfg, settings
+
+
+def open_instruments(ctx: typer.Context, out: Output) -> InstrumentIndex:
+    """The index every command uses: refreshed once per trading day, offline-tolerant."""
+    from angelctl.clock import SystemClock
+    from angelctl.instruments.sync import open_index
+
+    cfg, settings = _settings(ctx)
+    with _progress(out, "Refreshing the instrument master") as progress:
+        return open_index(
+            settings,
+            SystemClock(),
+            warn=out.warn,
+            progress=progress,
+            freeze_overrides=cfg.freeze_qty,
+        )
+
+
+def _progress(out: Output, label: str) -> Any:
+    from angelctl.render.progress import download_progress
+
+    return download_progress(out, label)
+
+
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Ingest a saved master file instead of downloading.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Accept a master much smaller than the current index.")
+    ] = False,
+) -> None:
+    """Download the instrument master, validate it and rebuild the local index atomically."""
+    from angelctl.clock import SystemClock
+    from angelctl.instruments.sync import sync_master
+
+    out = output(ctx)
+    _, settings = _settings(ctx)
+    with _progress(out, "Downloading the instrument master") as progress:
+        result = sync_master(settings, SystemClock(), file=file, progress=progress, force=force)
+    if out.json_mode:
+        out.json({"ok": True, **result.as_dict()})
+        return
+    report = result.report
+    out.line(
+        f"Instrument index rebuilt: {result.rows} contracts from {result.source} "
+        f"({result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s)."
+    )
+    if report.rejected_total:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.rejected.items()))
+        out.warn(
+            f"{report.rejected_total} malformed rows skipped ({reasons}); e.g. {report.examples[0]}"
+        )
+    if report.unknown_types:
+        kinds = ", ".join(f"{k or '(blank)'} {v}" for k, v in sorted(report.unknown_types.items()))
+        out.warn(f"rows with unknown instrument types kept: {kinds}")
+    if report.duplicates:
+        out.warn(f"{report.duplicates} duplicate exchange:token rows ignored")
+
+
+@app.command("show")
+def show(ctx: typer.Context, symbol: SymbolArg, exchange: ExchangeOpt = None) -> None:
+    """Everything known about one contract: token, lot, tick, freeze limit, expiry, feed type."""
+    from angelctl.clock import IST, SystemClock
+    from angelctl.instruments.resolve import Resolver
+
+    out = output(ctx)
+    index = open_instruments(ctx, out)
+    try:
+        contract = Resolver(index, SystemClock().now().astimezone(IST).date()).resolve(
+            symbol, exchange=exchange
+        )
+    finally:
+        index.close()
+    if out.json_mode:
+        out.json(contract.as_dict())
+        return
+    from angelctl.render.instruments import contract_view
+
+    out.show(contract_view(contract))
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            help="Words that must all appear in the symbol or underlying.",
+            show_default=False,
+            autocompletion=complete_symbol,
+        ),
+    ],
+    exchange: ExchangeOpt = None,
+    kind: Annotated[
+        str | None, typer.Option("--type", "-t", help="EQ, INDEX, FUT or OPT.", show_default=False)
+    ] = None,
+    underlying: Annotated[
+        str | None,
+        typer.Option(
+            "--underlying", "-u", help="Only contracts on this underlying.", show_default=False
+        ),
+    ] = None,
+    expiry: Annotated[
+        str | None,
+        typer.Option(
+            "--expiry", help="Only this expiry (2025-11-27 or 27NOV25).", show_default=False
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many rows.")
+    ] = 20,
+) -> None:
+    """Fuzzy search of the index with filters."""
+    from angelctl.clock import IST, SystemClock
+    from angelctl.errors import UsageError
+    from angelctl.instruments.model import KINDS
+    from angelctl.instruments.resolve import Resolver, parse_words
+
+    out = output(ctx)
+    if kind and kind.upper() not in KINDS:
+        raise UsageError(f"--type must be one of {', '.join(KINDS)}, not {kind!r}")
+    today = SystemClock().now().astimezone(IST).date()
+    expiry_date = None
+    if expiry:
+        query = parse_words(f"X {expiry}", today)
+        expiry_date = query.expiry
+        if expiry_date is None:
+            raise UsageError(f"--expiry {expiry!r} is not a date (2025-11-27 or 27NOV25)")
+    index = open_instruments(ctx, out)
+    try:
+        rows = index.search(
+            [w for text in words for w in text.split()],
+            exchange=exchange,
+            kind=kind.upper() if kind else None,
+            name=underlying,
+            expiry=expiry_date,
+            limit=limit,
+        )
+        suggestions = [] if rows else Resolver(index, today).suggest(" ".join(words))
+    finally:
+        index.close()
+    if out.json_mode:
+        out.json({"results": [c.as_dict() for c in rows], "suggestions": suggestions})
+        return
+    if not rows:
+        out.notice(
+            "No instrument matches."
+            + (f" Did you mean: {', '.join(suggestions)}?" if suggestions else "")
+        )
+        return
+    from angelctl.render.instruments import contracts_table
+
+    out.show(contracts_table(rows))
+
+
+@app.command("info")
+def info(ctx: typer.Context) -> None:
+    """The index's date, row count, source and freshness."""
+    from datetime import datetime
+
+    from angelctl.clock import SystemClock
+    from angelctl.instruments.index import IndexUnusable, InstrumentIndex
+    from angelctl.instruments.sync import index_path, is_stale
+
+    out = output(ctx)
+    path = index_path()
+    try:
+        index = InstrumentIndex(path)
+    except IndexUnusable as exc:
+        from angelctl.instruments.sync import InstrumentsUnavailable
+
+        raise InstrumentsUnavailable(str(exc), hint="run `angelctl instruments sync`") from None
+    try:
+        meta = index.meta
+        stale = is_stale(index, SystemClock().now())
+        count = index.count()
+    finally:
+        index.close()
+    import json
+
+    document = {
+        "index": str(path),
+        "source": meta.get("source"),
+        "trading_day": meta.get("trading_day"),
+        "downloaded_at": meta.get("downloaded_at"),
+        "rows": count,
+        "stale": stale,
+        "report": json.loads(meta.get("report", "{}")),
+    }
+    if out.json_mode:
+        out.json(document)
+        return
+    from angelctl.render.tables import key_value_table
+
+    downloaded = (
+        datetime.fromisoformat(meta["downloaded_at"]).strftime("%Y-%m-%d %H:%M UTC")
+        if meta.get("downloaded_at")
+        else "-"
+    )
+    out.show(
+        key_value_table(
+            "Instrument index",
+            [
+                ("File", str(path)),
+                ("Source", str(meta.get("source"))),
+                ("Trading day", str(meta.get("trading_day"))),
+                ("Downloaded", downloaded),
+                ("Contracts", str(count)),
+                ("Fresh", "no — run `angelctl instruments sync`" if stale else "yes"),
+            ],
+        )
+    )

@@ -1,0 +1,78 @@
+"""Views of contracts: one contract in full, or a table of search results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from angelctl.instruments.model import Contract
+from angelctl.render.tables import key_value_table
+
+
+def _strike(contract: Contract) -> str:
+    return f"{contract.strike:,f}" if contract.strike is not None else "-"
+
+
+def _tick(contract: Contract) -> str:
+    if not contract.tick_size:
+        return "-"
+    places = max(2, -contract.tick_size.normalize().as_tuple().exponent)  # type: ignore[operator]
+    return f"₹{contract.tick_size:.{places}f}"
+
+
+def contract_view(contract: Contract) -> Any:
+    freeze = "-"
+    if contract.freeze_qty:
+        freeze = (
+            f"{contract.freeze_qty} units ({contract.freeze_source}); "
+            f"max {contract.max_order_qty} per order"
+        )
+    return key_value_table(
+        f"{contract.exchange}:{contract.symbol}",
+        [
+            ("Symbol", contract.symbol),
+            ("Token", f"{contract.exchange}:{contract.token}"),
+            ("Underlying", contract.name or "-"),
+            ("Type", f"{contract.kind} ({contract.instrument_type or 'equity'})"),
+            ("Expiry", contract.expiry.strftime("%a %d %b %Y") if contract.expiry else "-"),
+            ("Strike", _strike(contract)),
+            ("Option", contract.option_type or "-"),
+            ("Lot size", f"{contract.lot_size} units"),
+            ("Tick size", _tick(contract)),
+            ("Freeze qty", freeze),
+            ("Segment", f"{contract.segment} (feed exchangeType {contract.exchange_type})"),
+        ],
+    )
+
+
+def contracts_table(contracts: Iterable[Contract]) -> Any:
+    from rich.table import Table
+
+    table = Table(title_justify="left")
+    for column, justify in (
+        ("exchange", "left"),
+        ("symbol", "left"),
+        ("token", "right"),
+        ("type", "left"),
+        ("expiry", "left"),
+        ("strike", "right"),
+        ("lot", "right"),
+        ("tick", "right"),
+    ):
+        table.add_column(
+            column,
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=column == "symbol",
+        )
+    for c in contracts:
+        table.add_row(
+            c.exchange,
+            c.symbol,
+            c.token,
+            c.kind,
+            c.expiry.isoformat() if c.expiry else "",
+            _strike(c) if c.strike else "",
+            str(c.lot_size),
+            _tick(c),
+        )
+    return table

@@ -1,0 +1,66 @@
+"""Download progress: a rich bar on a terminal, one plain line on stderr otherwise."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from angelctl.instruments.sync import Progress
+from angelctl.render.output import Output
+
+
+@contextlib.contextmanager
+def download_progress(out: Output, label: str) -> Iterator[Progress]:
+    stream = out.stderr
+    if out.quiet or out.json_mode or not _isatty(stream):
+        state = {"bytes": 0}
+
+        def plain(done: int, total: int | None) -> None:
+            state["bytes"] = done
+
+        yield plain
+        if state["bytes"] and not out.quiet and not out.json_mode:
+            out.notice(f"{label}: {state['bytes'] / 1e6:.1f} MB received")
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.progress import (
+        Progress as RichProgress,
+    )
+
+    bar = RichProgress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=out.err_console,
+        transient=True,
+    )
+    task: dict[str, Any] = {}
+
+    def update(done: int, total: int | None) -> None:
+        if "id" not in task:
+            bar.start()
+            task["id"] = bar.add_task(label, total=total)
+        bar.update(task["id"], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if "id" in task:
+            bar.stop()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty()) and stream is sys.stderr
+    except (AttributeError, ValueError):
+        return False
