@@ -2,7 +2,9 @@
 
 It speaks the real wire protocol (two error dialects, plain-text rate-limit replies, HS512 JWTs,
 MPIN + TOTP login) with an engine behind it rather than canned responses, and carries named
-fault switches (latency, hold, drop, 5xx, WAF page, empty 400, forced rate limit, token expiry).
+fault switches (latency, hold, drop, 5xx, WAF page, empty 400, forced rate limit, token expiry,
+truncated or garbage bodies). It lists a market: a deterministic universe of indices, stocks and
+derivatives per IST trading day, served as the instrument master in the real format.
 
 Public entry points:
 - ``SandboxConfig`` / ``SandboxAccount`` — what to serve and how strictly (``config``).
@@ -11,6 +13,8 @@ Public entry points:
 - ``SandboxEngine`` — the socket-free core: ``handle(EngineRequest) -> EngineResponse``,
   ``reset()``, faults, request log and stats (``engine``).
 - ``ManualClock`` / ``SystemClock`` — the time source the engine reads (``clock``).
+- ``build_universe(day) -> Universe`` — the day's instruments, master rows and reference prices
+  (``universe``; the engine's current one is ``SandboxEngine.universe``).
 
 Invariants: the sandbox imports nothing of the angelctl client (only the standard library,
 aiohttp, pyotp and its own modules), binds loopback unless told otherwise, and answers admin
@@ -21,8 +25,10 @@ from angelctl.sandbox.clock import ManualClock, SystemClock
 from angelctl.sandbox.config import SandboxAccount, SandboxConfig, SandboxConfigError
 from angelctl.sandbox.engine import SandboxEngine
 from angelctl.sandbox.server import SandboxServer, serve_forever
+from angelctl.sandbox.universe import Instrument, Universe, UniverseSpec, build_universe
 
 __all__ = [
+    "Instrument",
     "ManualClock",
     "SandboxAccount",
     "SandboxConfig",
@@ -30,5 +36,8 @@ __all__ = [
     "SandboxEngine",
     "SandboxServer",
     "SystemClock",
+    "Universe",
+    "UniverseSpec",
+    "build_universe",
     "serve_forever",
 ]

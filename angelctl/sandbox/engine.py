@@ -19,6 +19,9 @@ Invariants:
   windows, meters and the log; it does not rotate the token-signing key.
 - Routes without a handler yet answer AB2000 after the full gateway pipeline, so auth and rate
   limiting are exercised on every known route.
+- The instrument master (route ``instrumentMaster``) skips the gateway: no headers, token or rate
+  limit, like the real CDN download. It is faulted and logged like any route. It serves the
+  universe of the clock's IST day, gzipped when the request accepts gzip.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ from angelctl.sandbox.faults import ExpireTokens, FaultBoard, FaultPlan, parse_f
 from angelctl.sandbox.gateway import authenticate, caller_identity, check_headers
 from angelctl.sandbox.ratelimit import BucketMeter, SlidingWindowLimiter
 from angelctl.sandbox.request_log import RequestLog, RequestRecord
-from angelctl.sandbox.routes import WAF_PATHS, Route, match_path, normalise_path
+from angelctl.sandbox.routes import MASTER_ROUTE, WAF_PATHS, Route, match_path, normalise_path
 from angelctl.sandbox.state import BrokerState, Call
+from angelctl.sandbox.universe import Universe
 from angelctl.sandbox.user_api import HANDLERS as USER_HANDLERS
 from angelctl.sandbox.user_api import Handler
 from angelctl.sandbox.wire import (
+    JSON_TYPE,
     EngineRequest,
     EngineResponse,
     empty_reply,
@@ -92,10 +97,13 @@ class SandboxEngine:
             if matched is None:
                 response = waf_page() if path in WAF_PATHS else _not_found()
                 client = None
+            elif route is MASTER_ROUTE:
+                response, client = self._serve_master(request, plan), None
             else:
                 response, client = self._process(request, matched[0], matched[1], plan)
             response.hold_seconds = plan.hold_seconds
             response.drop = plan.drop
+            response.truncate_fraction = plan.truncate_fraction
             now = self.clock.now()
             response.headers.setdefault("Date", format_datetime(now.astimezone(UTC), usegmt=True))
             self.log.append(
@@ -159,6 +167,22 @@ class SandboxEngine:
                 )
         return response, client
 
+    def _serve_master(self, request: EngineRequest, plan: FaultPlan) -> EngineResponse:
+        if request.method.upper() != MASTER_ROUTE.method:
+            response = text_reply(405, "405: Method Not Allowed", "method_not_allowed")
+            response.headers["Allow"] = MASTER_ROUTE.method
+            return response
+        if plan.reply is not None:
+            return plan.reply
+        universe = self.state.universe
+        headers = {"Vary": "Accept-Encoding"}
+        if _accepts_gzip(request.header("Accept-Encoding")):
+            body = universe.master_gzip()
+            headers["Content-Encoding"] = "gzip"
+        else:
+            body = universe.master_json()
+        return EngineResponse(status=200, body=body, content_type=JSON_TYPE, headers=headers)
+
     def _meter(self, bucket: str) -> BucketMeter:
         return self.meters.setdefault(bucket, BucketMeter())
 
@@ -173,9 +197,30 @@ class SandboxEngine:
             self.meters.clear()
             self.log.clear()
 
-    def instrument_master(self) -> list[dict[str, str]]:
+    @property
+    def universe(self) -> Universe:
+        """The instruments of the clock's IST trading day (rebuilt when the day changes)."""
         with self._lock:
-            return list(self.state.instruments)
+            return self.state.universe
+
+    def instrument_master(self) -> list[dict[str, str | bool]]:
+        with self._lock:
+            return list(self.state.universe.rows)
+
+    def instruments(self, **filters: str) -> dict[str, Any]:
+        """Rows matching ``Universe.find`` filters, with their reference prices (admin view)."""
+        with self._lock:
+            universe = self.state.universe
+            found = universe.find(**filters)
+            return {
+                "trading_day": universe.trading_day.isoformat(),
+                "count": len(found),
+                "rows": [instrument.to_row() for instrument in found],
+                "reference_prices": {
+                    f"{i.exch_seg}:{i.token}": str(universe.reference_price(i.exch_seg, i.token))
+                    for i in found
+                },
+            }
 
     def demo_account(self) -> dict[str, str]:
         return self.config.demo.demo_dict()
@@ -233,6 +278,22 @@ class SandboxEngine:
 
 def _not_found() -> EngineResponse:
     return text_reply(404, "404: Not Found", "not_found")
+
+
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an ``Accept-Encoding`` value admits gzip (``gzip``/``x-gzip`` with q > 0)."""
+    for part in (accept_encoding or "").split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip().lower() not in ("gzip", "x-gzip"):
+            continue
+        quality = params.strip().lower()
+        if quality.startswith("q="):
+            try:
+                return float(quality[2:]) > 0
+            except ValueError:
+                return False
+        return True
+    return False
 
 
 def _parse_body(request: EngineRequest, route: Route) -> dict[str, Any] | None:

@@ -19,11 +19,22 @@ empty_400      —                                           HTTP 400, Content-L
 expire_tokens  also_refresh (false), client_code           one-shot action: live jwts die (AG8001)
 auth_after     calls (required), also_refresh, client_code after N more successful secure calls,
                                                            expire tokens as above, then disarm
+truncate       fraction (0 <= f < 1, default 0.5)          process, send the headers with the full
+                                                           Content-Length but only that fraction
+                                                           of the body, then close the connection
+garbage        kind: "html" (default) | "cut_json" |       HTTP 200 whose body is not JSON (an HTML
+               "binary"                                    page; a JSON array cut mid-row; gzip-
+                                                           looking bytes), NOT processed
 =============  ==========================================  =====================================
+
+``route`` names are the REST route names plus ``instrumentMaster`` (the scrip-master download,
+``/OpenAPI_File/files/OpenAPIScripMaster.json``); ``truncate`` and ``garbage`` are meant for that
+download but work on any route. ``latency``, ``drop`` and ``http_5xx`` apply to it as well.
 
 Invariants:
 - A request consumes at most one *reply* fault (the oldest armed one that matches) and any
-  number of timing faults (latencies add up, the longest hold wins, one drop).
+  number of timing faults (latencies add up, the longest hold wins, one drop, the smallest
+  truncation fraction; a drop beats a truncation).
 - ``count`` is decremented when the fault shapes a request; at zero the fault is removed.
 - ``expire_tokens`` is never armed: adding it acts at once and returns how many jwts died.
 """
@@ -36,11 +47,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from angelctl.sandbox.routes import ROUTES_BY_NAME
+from angelctl.sandbox.routes import FAULT_ROUTE_NAMES
 from angelctl.sandbox.wire import (
+    GARBAGE_KINDS,
     DropMode,
     EngineResponse,
     empty_reply,
+    garbage_reply,
     gateway_failure_page,
     rate_limited,
     waf_page,
@@ -59,6 +72,7 @@ class FaultPlan:
     reply: EngineResponse | None = None
     hold_seconds: float = 0.0
     drop: DropMode | None = None
+    truncate_fraction: float | None = None
     names: list[str] = field(default_factory=list)
 
 
@@ -149,6 +163,26 @@ class Empty400(Fault):
 
 
 @dataclass
+class Truncate(Fault):
+    name: ClassVar[str] = "truncate"
+    fraction: float = 0.5
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        current = plan.truncate_fraction
+        plan.truncate_fraction = self.fraction if current is None else min(current, self.fraction)
+
+
+@dataclass
+class Garbage(Fault):
+    name: ClassVar[str] = "garbage"
+    is_reply: ClassVar[bool] = True
+    kind: str = "html"
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.reply = garbage_reply(self.kind)
+
+
+@dataclass
 class ExpireTokens(Fault):
     name: ClassVar[str] = "expire_tokens"
     also_refresh: bool = False
@@ -166,12 +200,25 @@ class AuthAfter(Fault):
 
 FAULT_TYPES: dict[str, type[Fault]] = {
     cls.name: cls
-    for cls in (Latency, Hold, Drop, Http5xx, RateLimit, WafHtml, Empty400, ExpireTokens, AuthAfter)
+    for cls in (
+        Latency,
+        Hold,
+        Drop,
+        Http5xx,
+        RateLimit,
+        WafHtml,
+        Empty400,
+        ExpireTokens,
+        AuthAfter,
+        Truncate,
+        Garbage,
+    )
 }
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("drop", "mode"): ("reset", "close"),
     ("rate_limit", "reply"): ("text403", "json_ab1021", "http429"),
+    ("garbage", "kind"): GARBAGE_KINDS,
 }
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("http_5xx", "status"): (500, 599),
@@ -179,7 +226,10 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("latency", "ms"): (0, 600_000),
     ("hold", "seconds"): (0, 3600),
     ("auth_after", "calls"): (1, 10**9),
+    ("truncate", "fraction"): (0, 1),
 }
+# Ranges whose upper bound is excluded (a "truncation" that sends everything is no fault).
+_OPEN_ABOVE = frozenset({("truncate", "fraction")})
 
 
 def parse_fault(spec: Mapping[str, Any]) -> Fault:
@@ -206,7 +256,7 @@ def _check_value(fault: str, key: str, type_name: Any, value: Any) -> Any:
     if key == "count":
         ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
     elif key == "route":
-        ok = value == "*" or value in ROUTES_BY_NAME
+        ok = value == "*" or value in FAULT_ROUTE_NAMES
     elif kind.startswith("bool"):
         ok = isinstance(value, bool)
     elif kind.startswith("int"):
@@ -221,8 +271,12 @@ def _check_value(fault: str, key: str, type_name: Any, value: Any) -> Any:
     if choices is not None and value is not None and value not in choices:
         raise FaultSpecError(f"{fault}.{key} must be one of {', '.join(choices)}")
     low_high = _RANGES.get((fault, key))
-    if low_high is not None and not low_high[0] <= value <= low_high[1]:
-        raise FaultSpecError(f"{fault}.{key} must be in {low_high[0]:g}..{low_high[1]:g}")
+    if low_high is not None:
+        low, high = low_high
+        open_above = (fault, key) in _OPEN_ABOVE
+        if not (low <= value < high if open_above else low <= value <= high):
+            shown = f"[{low:g}, {high:g})" if open_above else f"{low:g}..{high:g}"
+            raise FaultSpecError(f"{fault}.{key} must be in {shown}")
     return value
 
 

@@ -2,15 +2,18 @@
 
 Routes:
 - ``GET /`` — a small JSON 200 whose ``Date`` header is the engine clock (clients measure skew).
-- ``GET /OpenAPI_File/files/OpenAPIScripMaster.json`` — the instrument master (engine state).
 - ``/_sandbox/…`` — admin, loopback callers only, never rate-limited or logged:
   ``GET demo-account``, ``POST reset``, ``GET|POST|DELETE faults`` (``DELETE ?id=N`` for one),
-  ``GET requests`` (``?since=SEQ&route=NAME``), ``GET stats``, ``GET|POST config``.
-- everything else — the SmartAPI REST surface, handed to the engine byte for byte.
+  ``GET requests`` (``?since=SEQ&route=NAME``), ``GET stats``, ``GET|POST config``,
+  ``GET instruments`` (``?exch_seg=&symbol=&token=&name=&instrumenttype=``: matching master rows
+  of the engine's current universe and their reference prices).
+- everything else — the SmartAPI REST surface and the instrument master download
+  (``GET /OpenAPI_File/files/OpenAPIScripMaster.json``), handed to the engine byte for byte.
 
 The adapter's only own behaviour is timing, which the engine cannot do without sockets:
 sleep for injected latency *before* the engine processes the request, hold the finished
-response, or drop the connection (RST or FIN) instead of answering.
+response, drop the connection (RST or FIN) instead of answering, or send a truncated body
+under the full ``Content-Length`` and close.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from aiohttp import web
 from angelctl.sandbox.config import SandboxConfigError
 from angelctl.sandbox.engine import SandboxEngine
 from angelctl.sandbox.faults import FaultSpecError
+from angelctl.sandbox.routes import MASTER_ROUTE
 from angelctl.sandbox.wire import DropMode, EngineRequest, EngineResponse
 
 ENGINE_KEY = web.AppKey("engine", SandboxEngine)
 ADMIN_PREFIX = "/_sandbox"
-INSTRUMENTS_PATH = "/OpenAPI_File/files/OpenAPIScripMaster.json"
+INSTRUMENTS_PATH = MASTER_ROUTE.path
+INSTRUMENT_FILTERS = ("exch_seg", "symbol", "token", "name", "instrumenttype")
 FEED_PATH = "/smart-stream"
 ORDER_FEED_PATH = "/smart-order-update"
 
@@ -54,11 +59,11 @@ def build_app(engine: SandboxEngine) -> web.Application:
         ("GET", "/stats", _stats),
         ("GET", "/config", _get_config),
         ("POST", "/config", _set_config),
+        ("GET", "/instruments", _instruments),
     ]
     for method, path, handler in admin:
         app.router.add_route(method, ADMIN_PREFIX + path, handler)
     app.router.add_get("/", _root)
-    app.router.add_get(INSTRUMENTS_PATH, _instruments)
     app.router.add_route("*", "/{tail:.*}", _api)
     return app
 
@@ -87,6 +92,10 @@ async def _api(request: web.Request) -> web.StreamResponse:
         _drop_connection(request, response.drop)
         # aiohttp treats a cancelled handler as a vanished client: nothing more is written.
         raise asyncio.CancelledError
+    if response.truncate_fraction is not None:
+        await _send_truncated(request, response, response.truncate_fraction)
+        # Cancelling makes aiohttp close the connection (FIN after the bytes already written).
+        raise asyncio.CancelledError
     return _to_aiohttp(response)
 
 
@@ -95,6 +104,18 @@ def _to_aiohttp(response: EngineResponse) -> web.Response:
     if response.content_type is not None:
         out.content_type = response.content_type
     return out
+
+
+async def _send_truncated(request: web.Request, response: EngineResponse, fraction: float) -> None:
+    """Headers with the full Content-Length, then only ``fraction`` of the body."""
+    out = web.StreamResponse(status=response.status, headers=response.headers)
+    if response.content_type is not None:
+        out.content_type = response.content_type
+    out.content_length = len(response.body)
+    await out.prepare(request)
+    cut = int(len(response.body) * fraction)
+    if cut:
+        await out.write(response.body[:cut])
 
 
 def _drop_connection(request: web.Request, mode: DropMode) -> None:
@@ -113,10 +134,6 @@ async def _root(request: web.Request) -> web.StreamResponse:
     date = format_datetime(engine.clock.now().astimezone(UTC), usegmt=True)
     body = {"service": "angelctl-sandbox", "status": "ok"}
     return web.json_response(body, headers={"Date": date})
-
-
-async def _instruments(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[ENGINE_KEY].instrument_master(), dumps=_compact)
 
 
 # --------------------------------------------------------------------------- admin
@@ -208,6 +225,15 @@ async def _stats(request: web.Request) -> web.StreamResponse:
 
 async def _get_config(request: web.Request) -> web.StreamResponse:
     return _admin_json(request.app[ENGINE_KEY].config.runtime_dict())
+
+
+async def _instruments(request: web.Request) -> web.StreamResponse:
+    unknown = sorted(set(request.query) - set(INSTRUMENT_FILTERS))
+    if unknown:
+        message = f"unknown filter(s) {', '.join(unknown)}; known: {', '.join(INSTRUMENT_FILTERS)}"
+        return _admin_json({"error": message}, status=400)
+    filters = {key: value for key, value in request.query.items() if value != ""}
+    return _admin_json(request.app[ENGINE_KEY].instruments(**filters))
 
 
 async def _set_config(request: web.Request) -> web.StreamResponse:

@@ -10,6 +10,8 @@ Invariants:
   ``/gtt-service`` prefixes, a trailing slash, doubled slashes. The query string never matters.
 - Every route is served by method and path; the same path with another method is a 405.
 - ``loginByMpin`` is not a public route: the real gateway answers it with a WAF page.
+- ``match_path`` also knows ``MASTER_ROUTE`` (the instrument master download), which the engine
+  serves outside the gateway pipeline.
 """
 
 from __future__ import annotations
@@ -83,6 +85,16 @@ ROUTES: tuple[Route, ...] = (
 
 ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
 
+# The instrument master lives on another host (margincalculator.angelone.in) behind a CDN: no
+# gateway headers, no token, no rate limit. It is not in ROUTES (which go through the gateway)
+# but has a name, so faults can target it and the request log can count it.
+MASTER_ROUTE = Route(
+    "instrumentMaster", "GET", "/OpenAPI_File/files/OpenAPIScripMaster.json", "none"
+)
+
+# Every name a fault's ``route`` filter may use.
+FAULT_ROUTE_NAMES = frozenset({*ROUTES_BY_NAME, MASTER_ROUTE.name})
+
 # Not public: users who tried these got the WAF "Request Rejected" page (reference §3.3).
 WAF_PATHS = frozenset(
     {
@@ -117,6 +129,8 @@ def normalise_path(path: str) -> str:
 
 def match_path(path: str) -> tuple[Route, dict[str, str]] | None:
     """The route a normalised path belongs to, with its path parameters, or None."""
+    if path == MASTER_ROUTE.path:
+        return MASTER_ROUTE, {}
     for pattern, route in _PATTERNS:
         found = pattern.match(path)
         if found:

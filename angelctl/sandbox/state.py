@@ -1,12 +1,14 @@
 """The broker's world behind the gateway, and the per-call context handlers receive.
 
-``BrokerState`` owns the things a real broker keeps: accounts, login sessions and (later)
-instruments, books and positions. Route handlers are plain functions ``(state, call) ->
-EngineResponse``; they never see HTTP, rate limits or faults — the engine has dealt with those
-before a handler runs.
+``BrokerState`` owns the things a real broker keeps: accounts, login sessions, the instrument
+universe of the current IST trading day and (later) books and positions. Route handlers are
+plain functions ``(state, call) -> EngineResponse``; they never see HTTP, rate limits or faults —
+the engine has dealt with those before a handler runs.
 
 Invariants:
 - A ``Call`` for a secure route always carries the verified ``TokenSet`` of the caller.
+- ``universe`` is always the one of the clock's IST calendar day: it is rebuilt (lazily) when that
+  day changes and after ``reset``.
 - ``Call.text`` is the one place request-body values are read: numbers and strings are both
   accepted (the SDKs send either), ``None``/missing reads as ``None``.
 """
@@ -14,16 +16,17 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from angelctl.sandbox.accounts import Account
-from angelctl.sandbox.clock import SandboxClock
+from angelctl.sandbox.clock import IST, SandboxClock
 from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.routes import Route
 from angelctl.sandbox.sessions import SessionTable, TokenSet
 from angelctl.sandbox.tokens import TokenSigner
+from angelctl.sandbox.universe import Universe, build_universe
 from angelctl.sandbox.wire import EngineRequest
 
 
@@ -34,7 +37,7 @@ class BrokerState:
         self.signer = TokenSigner()
         self.sessions = SessionTable(self.signer)
         self.accounts: dict[str, Account] = {}
-        self.instruments: list[dict[str, str]] = []
+        self._universe: Universe | None = None
         self.reset(config)
 
     def reset(self, config: SandboxConfig) -> None:
@@ -44,6 +47,19 @@ class BrokerState:
             spec.client_code.upper(): Account.from_spec(spec) for spec in config.accounts
         }
         self._api_keys = {spec.api_key for spec in config.accounts}
+        self._universe = None
+
+    @property
+    def trading_day(self) -> date:
+        """The IST calendar day of the clock: the day whose instrument master is served."""
+        return self.clock.now().astimezone(IST).date()
+
+    @property
+    def universe(self) -> Universe:
+        day = self.trading_day
+        if self._universe is None or self._universe.trading_day != day:
+            self._universe = build_universe(day)
+        return self._universe
 
     def is_known_api_key(self, api_key: str) -> bool:
         return api_key in self._api_keys

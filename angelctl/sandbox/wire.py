@@ -8,7 +8,8 @@ out and does nothing else. The envelope builders reproduce the live wire (refere
   "data":null}``
 - gateway/auth error ("success dialect"): ``{"success":false,"message","errorCode","data":""}``
 
-All three travel with HTTP 200. Rate-limit, WAF and empty-400 replies are not JSON at all.
+All three travel with HTTP 200. Rate-limit, WAF and empty-400 replies are not JSON at all, nor
+are the ``garbage`` fault's HTTP 200 bodies.
 
 Invariants: JSON bodies are compact (no spaces), UTF-8, ``Content-Type: application/json``;
 ``EngineResponse.code`` is the errorcode (or a label such as ``rate_limited``) and is ``""``
@@ -68,6 +69,7 @@ class EngineResponse:
     code: str = ""
     hold_seconds: float = 0.0
     drop: DropMode | None = None
+    truncate_fraction: float | None = None  # send only this fraction of the body, then close
 
     @property
     def ok(self) -> bool:
@@ -148,3 +150,24 @@ def gateway_failure_page(status: int) -> EngineResponse:
         f"<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
     )
     return text_reply(status, html, f"http_{status}", content_type="text/html")
+
+
+GARBAGE_KINDS = ("html", "cut_json", "binary")
+
+_GARBAGE_HTML = (
+    "<!DOCTYPE html><html><head><title>Site under maintenance</title></head><body>"
+    "<h1>We'll be back shortly</h1><p>This page is temporarily unavailable.</p></body></html>"
+)
+# The start of a real-looking master, cut inside a row.
+_GARBAGE_CUT_JSON = '[{"token":"99926000","symbol":"Nifty 50","name":"NIFTY","expiry":"","stri'
+# A gzip header and deflate noise, labelled as JSON and without Content-Encoding.
+_GARBAGE_BINARY = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xad\x92\xcdn\xdb0\x0c\xc7\xef\xfb\x14"
+
+
+def garbage_reply(kind: str) -> EngineResponse:
+    """An HTTP 200 whose body is not JSON (``GARBAGE_KINDS``)."""
+    if kind == "cut_json":
+        return EngineResponse(status=200, body=_GARBAGE_CUT_JSON.encode(), code="garbage")
+    if kind == "binary":
+        return EngineResponse(status=200, body=_GARBAGE_BINARY, code="garbage")
+    return text_reply(200, _GARBAGE_HTML, "garbage", content_type="text/html")

@@ -150,4 +150,6 @@ def test_instrument_master_url_serves_a_json_array(sandbox: SandboxServer) -> No
     response = requests.get(sandbox.instruments_url)
 
     assert response.status_code == 200
-    assert response.json() == []
+    rows = response.json()
+    assert rows[0]["symbol"] == "Nifty 50"
+    assert len(rows) == len(sandbox.engine.universe)
