@@ -101,6 +101,7 @@ class ProfileSettings:
     credential_store: str = "keyring"
     session_rule: str = "earliest"
     rate_limits: Mapping[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
+    risk: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -297,6 +298,9 @@ def validate_config(path: Path, data: dict[str, Any]) -> None:
             raise _problem(path, f"profiles.{name}", "expected a table")
         for key, value in table.items():
             where = f"profiles.{name}.{key}"
+            if key == "risk":
+                _validate_risk(path, where, value)
+                continue
             if key == "rate_limits":
                 if not isinstance(value, dict):
                     raise _problem(path, where, "expected a table of route = 'N/s, M/min'")
@@ -308,11 +312,38 @@ def validate_config(path: Path, data: dict[str, Any]) -> None:
                 continue
             validator = PROFILE_KEYS.get(key)
             if validator is None:
-                _unknown_key(path, key, [*PROFILE_KEYS, "rate_limits"], f"profiles.{name}.")
+                _unknown_key(path, key, [*PROFILE_KEYS, "rate_limits", "risk"], f"profiles.{name}.")
             try:
                 validator(value)
             except ValueError as exc:
                 raise _problem(path, where, str(exc)) from None
+
+
+RISK_KEYS = {
+    "max_quantity": "a whole number of units",
+    "max_notional": "rupees",
+    "max_orders_per_minute": "a whole number",
+    "max_open_orders": "a whole number",
+    "max_daily_loss": "rupees",
+    "collar_percent": "a percentage",
+    "market_orders": "'refuse' or 'protect'",
+    "market_protection_percent": "a percentage",
+}
+
+
+def _validate_risk(path: Path, where: str, table: Any) -> None:
+    if not isinstance(table, dict):
+        raise _problem(path, where, "expected a table of limits")
+    for key, value in table.items():
+        if key not in RISK_KEYS:
+            _unknown_key(path, key, list(RISK_KEYS), f"{where}.")
+        if key == "market_orders":
+            if value not in ("refuse", "protect"):
+                raise _problem(path, f"{where}.{key}", "expected 'refuse' or 'protect'")
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise _problem(
+                path, f"{where}.{key}", f"expected {RISK_KEYS[key]} above 0, got {value!r}"
+            )
 
 
 def selected_profile_name(cli_profile: str | None, cfg: ConfigFile) -> str:
@@ -362,6 +393,7 @@ def resolve_profile(
     return ProfileSettings(
         name=name,
         rate_limits=limits,
+        risk=dict(table.get("risk", {})),
         sources=sources,
         **{k: v for k, v in values.items() if k in settable},
     )

@@ -22,4 +22,6 @@ class ExitStatus(IntEnum):
     BROKER_ERROR = 9  # the broker failed: 5xx, "something went wrong", WAF page, garbage body
     OUTCOME_UNKNOWN = 10  # a write was sent and its outcome is not known: run `reconcile`
     IP_NOT_REGISTERED = 11  # the broker refused the source IP (static-IP rule, AG7002)
+    RECOVERED = 12  # the order was placed; its answer was lost and reconciling found it
+    IN_PROGRESS = 13  # another process is placing the same intent id right now
     INTERRUPTED = 130  # Ctrl-C

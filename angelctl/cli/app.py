@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 
 from angelctl import __version__
-from angelctl.cli import auth, config_cmd, doctor, instruments, sandbox_cmd
+from angelctl.cli import auth, config_cmd, doctor, instruments, orders, sandbox_cmd
 from angelctl.status import ExitStatus
 
 app = typer.Typer(
@@ -92,6 +92,9 @@ app.command("funds")(auth.funds)
 app.command("doctor")(doctor.doctor)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(instruments.app, name="instruments")
+app.add_typer(orders.app, name="order")
+app.command("reconcile")(orders.reconcile)
+app.command("journal")(orders.journal_cmd)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 
 GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}

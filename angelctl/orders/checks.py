@@ -1,0 +1,242 @@
+"""Pre-trade checks (scenario A6): everything that can be refused locally is refused before
+any order-route call. Each rule is a small function returning a ``Violation`` or None; the
+price collar needs a reference price (LTP and circuit band) that the caller fetches with one
+read-only quote call, after the static rules have passed.
+
+The kill-switch latch plugs in through ``OrderGuard.latch`` (a later issue builds it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from angelctl.errors import UsageError
+from angelctl.orders.model import OrderRequest
+from angelctl.status import ExitStatus
+
+MAX_SLICES = 10
+
+
+@dataclass(frozen=True)
+class RiskLimits:
+    """Per-profile caps (config ``[profiles.NAME.risk]``); None means no cap."""
+
+    max_quantity: int | None = None
+    max_notional: Decimal | None = None
+    max_orders_per_minute: int | None = None
+    collar_percent: Decimal = Decimal(5)
+    market_orders: str = "refuse"  # or "protect": convert to a LIMIT inside a protection band
+    market_protection_percent: Decimal = Decimal(2)
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    ltp: Decimal
+    upper_circuit: Decimal | None = None
+    lower_circuit: Decimal | None = None
+
+
+class PreTradeRejected(UsageError):
+    exit_status = ExitStatus.USAGE
+
+    def __init__(self, violations: list[Violation]) -> None:
+        first = violations[0]
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        super().__init__(
+            f"order refused before sending: {first.message}{more}",
+            hint="nothing was sent; fix the order or the limits in the config",
+        )
+        self.violations = violations
+
+
+def _multiple(value: Decimal, step: Decimal) -> bool:
+    return step <= 0 or (value % step) == 0
+
+
+def check_lot(req: OrderRequest) -> Violation | None:
+    lot = req.contract.lot_size
+    if lot > 1 and req.quantity % lot:
+        return Violation(
+            "lot",
+            f"quantity {req.quantity} is not a multiple of the lot size "
+            f"{lot} ({req.contract.symbol}); use --lots",
+        )
+    return None
+
+
+def check_tick(req: OrderRequest) -> Violation | None:
+    tick = req.contract.tick_size
+    for label, value in (("price", req.price), ("trigger", req.trigger)):
+        if value is not None and value > 0 and not _multiple(value, tick):
+            return Violation("tick", f"{label} {value} is not on the tick size ₹{tick}")
+    return None
+
+
+def check_prices_present(req: OrderRequest) -> Violation | None:
+    if req.order_type in ("LIMIT", "STOPLOSS_LIMIT") and not req.price:
+        return Violation("price", f"a {req.order_type} order needs --price")
+    if req.order_type.startswith("STOPLOSS") and not req.trigger:
+        return Violation("trigger", f"a {req.order_type} order needs --trigger")
+    if req.order_type == "STOPLOSS_LIMIT" and req.price and req.trigger:
+        wrong = req.trigger < req.price if req.side == "BUY" else req.trigger > req.price
+        if wrong:
+            return Violation(
+                "trigger",
+                f"a {req.side} stop-loss trigger must be on the market side of its limit price",
+            )
+    return None
+
+
+def check_market_policy(req: OrderRequest, limits: RiskLimits) -> Violation | None:
+    if req.duration == "IOC":
+        return Violation("market", "IOC orders are refused for API algos (Angel, April 2026)")
+    if req.order_type in ("MARKET", "STOPLOSS_MARKET") and limits.market_orders == "refuse":
+        return Violation(
+            "market",
+            f"{req.order_type} orders are refused for API algos "
+            "(Angel, April 2026); use a LIMIT price, or set "
+            "market_orders = 'protect' to convert them",
+        )
+    return None
+
+
+def check_caps(req: OrderRequest, limits: RiskLimits) -> Violation | None:
+    if limits.max_quantity is not None and req.quantity > limits.max_quantity:
+        return Violation(
+            "max_quantity",
+            f"quantity {req.quantity} is above the profile's max_quantity {limits.max_quantity}",
+        )
+    notional = req.notional
+    if limits.max_notional is not None and notional is not None and notional > limits.max_notional:
+        return Violation(
+            "max_notional",
+            f"notional ₹{notional:,.2f} is above the profile's "
+            f"max_notional ₹{limits.max_notional:,.2f}",
+        )
+    return None
+
+
+def check_freeze(req: OrderRequest, slice_allowed: bool) -> Violation | None:
+    limit = req.contract.max_order_qty
+    if limit is None or req.quantity <= limit:
+        return None
+    slices = -(-req.quantity // limit)
+    if not slice_allowed:
+        return Violation(
+            "freeze",
+            f"quantity {req.quantity} is above the freeze limit "
+            f"({limit} per order for {req.contract.symbol}); "
+            f"use --slice to send {slices} orders",
+        )
+    if slices > MAX_SLICES:
+        return Violation(
+            "freeze",
+            f"quantity {req.quantity} needs {slices} slices of {limit}; "
+            f"at most {MAX_SLICES} are allowed",
+        )
+    return None
+
+
+def check_collar(req: OrderRequest, ref: Reference, limits: RiskLimits) -> Violation | None:
+    if req.price is None or req.order_type not in ("LIMIT", "STOPLOSS_LIMIT"):
+        return None
+    if ref.upper_circuit and req.price > ref.upper_circuit:
+        return Violation(
+            "collar", f"price {req.price} is above the upper circuit {ref.upper_circuit}"
+        )
+    if ref.lower_circuit and req.price < ref.lower_circuit:
+        return Violation(
+            "collar", f"price {req.price} is below the lower circuit {ref.lower_circuit}"
+        )
+    if ref.ltp > 0:
+        band = ref.ltp * limits.collar_percent / 100
+        if abs(req.price - ref.ltp) > band:
+            return Violation(
+                "collar",
+                f"price {req.price} is more than {limits.collar_percent}% from the LTP {ref.ltp}",
+            )
+    return None
+
+
+def static_checks(req: OrderRequest, limits: RiskLimits, *, slice_allowed: bool) -> list[Violation]:
+    rules: list[Callable[[], Violation | None]] = [
+        lambda: check_market_policy(req, limits),
+        lambda: check_prices_present(req),
+        lambda: check_lot(req),
+        lambda: check_tick(req),
+        lambda: check_caps(req, limits),
+        lambda: check_freeze(req, slice_allowed),
+    ]
+    return [v for v in (rule() for rule in rules) if v is not None]
+
+
+def slice_order(req: OrderRequest) -> list[OrderRequest]:
+    """Split at the freeze limit into lot-multiple children (at most MAX_SLICES)."""
+    limit = req.contract.max_order_qty
+    if limit is None or req.quantity <= limit:
+        return [req]
+    children = []
+    left = req.quantity
+    while left > 0:
+        size = min(limit, left)
+        children.append(req.with_quantity(size))
+        left -= size
+    return children
+
+
+def protect_market(req: OrderRequest, ref: Reference, limits: RiskLimits) -> OrderRequest:
+    """MARKET → a LIMIT priced inside a protection band around the LTP, on the tick."""
+    from dataclasses import replace
+
+    band = ref.ltp * limits.market_protection_percent / 100
+    raw = ref.ltp + band if req.side == "BUY" else ref.ltp - band
+    if ref.upper_circuit and req.side == "BUY":
+        raw = min(raw, ref.upper_circuit)
+    if ref.lower_circuit and req.side == "SELL":
+        raw = max(raw, ref.lower_circuit)
+    tick = req.contract.tick_size or Decimal("0.05")
+    steps = (raw / tick).to_integral_value(
+        rounding="ROUND_FLOOR" if req.side == "BUY" else "ROUND_CEILING"
+    )
+    kind = "STOPLOSS_LIMIT" if req.order_type == "STOPLOSS_MARKET" else "LIMIT"
+    return replace(req, order_type=kind, price=steps * tick)
+
+
+@dataclass
+class OrderGuard:
+    """Hooks the order layer consults before any order-route call."""
+
+    limits: RiskLimits = field(default_factory=RiskLimits)
+    latch: Callable[[], None] | None = None  # the kill-switch latch (raises when engaged)
+
+    def before_send(self) -> None:
+        if self.latch is not None:
+            self.latch()
+
+
+def limits_from_config(table: dict[str, Any] | None) -> RiskLimits:
+    if not table:
+        return RiskLimits()
+
+    def dec(key: str) -> Decimal | None:
+        return Decimal(str(table[key])) if key in table else None
+
+    return RiskLimits(
+        max_quantity=int(table["max_quantity"]) if "max_quantity" in table else None,
+        max_notional=dec("max_notional"),
+        max_orders_per_minute=(
+            int(table["max_orders_per_minute"]) if "max_orders_per_minute" in table else None
+        ),
+        collar_percent=dec("collar_percent") or Decimal(5),
+        market_orders=str(table.get("market_orders", "refuse")),
+        market_protection_percent=dec("market_protection_percent") or Decimal(2),
+    )

@@ -1,0 +1,289 @@
+"""The order journal: every intent is written durably *before* anything is sent.
+
+SQLite in the state folder, WAL with ``synchronous=FULL`` (a committed intent survives a crash
+or power loss), schema changes as numbered migrations recorded in ``migrations``.
+
+Intent states (the transition table is the ``TRANSITIONS`` literal; anything else raises
+``InvalidTransition``)::
+
+    journalled ──► sending ──► accepted            (broker returned an order id)
+        │             ├──────► rejected            (definite refusal: nothing was placed)
+        │             └──────► unknown ──► accepted (reconcile found it by tag: "recovered")
+        │                         └──────► not_placed (reconcile proved absence)
+        └──► not_placed                             (reconcile: never sent)
+
+``sending`` is written and committed before the HTTP request leaves, so a crash at any point
+leaves a row that ``reconcile`` settles by looking the tag up at the broker — never by sending
+again. Each intent has a unique ``ordertag`` (≤ 15 characters) derived from its intent id, so
+two processes handed the same ``--intent-id`` compute the same tag and the same journal key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from angelctl.fsutil import ensure_private_dir, open_private
+
+TAG_PREFIX = "AC"
+TAG_LENGTH = 15
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "journalled": frozenset({"sending", "not_placed"}),
+    "sending": frozenset({"accepted", "rejected", "unknown", "not_placed"}),
+    # a lost answer is settled only by what the broker's books say
+    "unknown": frozenset({"accepted", "not_placed"}),
+    "accepted": frozenset(),
+    "rejected": frozenset(),
+    "not_placed": frozenset(),
+}
+OPEN_STATES = ("journalled", "sending", "unknown")
+TERMINAL_STATES = ("accepted", "rejected", "not_placed")
+
+
+class InvalidTransition(Exception):
+    pass
+
+
+def tag_for(profile: str, intent_id: str) -> str:
+    """A stable ordertag: the same profile and intent id always give the same tag."""
+    digest = hashlib.sha256(f"{profile}\x00{intent_id}".encode()).digest()
+    body = base64.b32encode(digest).decode().rstrip("=")
+    return (TAG_PREFIX + body)[:TAG_LENGTH]
+
+
+def new_intent_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Intent:
+    intent_id: str
+    tag: str
+    profile: str
+    client_code: str
+    state: str
+    request: dict[str, Any]
+    created_at: str
+    updated_at: str
+    order_id: str
+    unique_order_id: str
+    outcome: str
+    error_code: str
+    error_text: str
+    recovered: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    """Statements one by one: ``executescript`` would commit the migration's transaction."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _migration_1(db: sqlite3.Connection) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE intents (
+            intent_id TEXT PRIMARY KEY,
+            tag TEXT NOT NULL UNIQUE,
+            profile TEXT NOT NULL,
+            client_code TEXT NOT NULL,
+            state TEXT NOT NULL,
+            request TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            order_id TEXT NOT NULL DEFAULT '',
+            unique_order_id TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            error_code TEXT NOT NULL DEFAULT '',
+            error_text TEXT NOT NULL DEFAULT '',
+            recovered INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX intents_state ON intents (state);
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            intent_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX events_intent ON events (intent_id);
+    """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1]
+_COLUMNS = (
+    "intent_id, tag, profile, client_code, state, request, created_at, updated_at, "
+    "order_id, unique_order_id, outcome, error_code, error_text, recovered"
+)
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        ensure_private_dir(path.parent)
+        os.close(open_private(path))
+        self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (number INTEGER PRIMARY KEY,"
+                " applied_at TEXT NOT NULL)"
+            )
+            done = {r[0] for r in self.db.execute("SELECT number FROM migrations")}
+            for number, migration in enumerate(MIGRATIONS, 1):
+                if number not in done:
+                    migration(self.db)
+                    self.db.execute("INSERT INTO migrations VALUES (?, ?)", (number, _now()))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def record(
+        self, intent_id: str, tag: str, profile: str, client_code: str, request: dict[str, Any]
+    ) -> Intent | None:
+        """Journal a new intent; None when the intent id (or tag) is already journalled."""
+        now = _now()
+        try:
+            with self.transaction() as db:
+                db.execute(
+                    f"INSERT INTO intents ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,'','','','','',0)",
+                    (
+                        intent_id,
+                        tag,
+                        profile,
+                        client_code,
+                        "journalled",
+                        json.dumps(request),
+                        now,
+                        now,
+                    ),
+                )
+                self._event(intent_id, "journalled", {"tag": tag})
+        except sqlite3.IntegrityError:
+            return None
+        return self.get(intent_id)
+
+    def move(
+        self, intent_id: str, state: str, *, detail: dict[str, Any] | None = None, **fields: Any
+    ) -> Intent:
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT state FROM intents WHERE intent_id = ?", (intent_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(intent_id)
+            current = row[0]
+            if state not in TRANSITIONS[current]:
+                raise InvalidTransition(f"{current} -> {state}")
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            db.execute(
+                f"UPDATE intents SET state = ?, updated_at = ?{', ' if sets else ''}"
+                f"{sets} WHERE intent_id = ?",
+                (state, _now(), *fields.values(), intent_id),
+            )
+            self._event(intent_id, state, {**(detail or {}), **fields})
+        intent = self.get(intent_id)
+        assert intent is not None
+        return intent
+
+    def note(self, intent_id: str, kind: str, detail: dict[str, Any]) -> None:
+        with self.transaction():
+            self._event(intent_id, kind, detail)
+
+    def _event(self, intent_id: str, kind: str, detail: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO events (intent_id, at, kind, detail) VALUES (?,?,?,?)",
+            (intent_id, _now(), kind, json.dumps(detail, default=str)),
+        )
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, intent_id: str) -> Intent | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM intents WHERE intent_id = ?", (intent_id,)
+        ).fetchone()
+        return _intent(row) if row else None
+
+    def open_intents(self, profile: str | None = None) -> list[Intent]:
+        marks = ",".join("?" for _ in OPEN_STATES)
+        sql = f"SELECT {_COLUMNS} FROM intents WHERE state IN ({marks})"
+        args: list[Any] = list(OPEN_STATES)
+        if profile:
+            sql += " AND profile = ?"
+            args.append(profile)
+        return [_intent(r) for r in self.db.execute(sql + " ORDER BY created_at", args)]
+
+    def count_since(self, profile: str, *, seconds: float) -> int:
+        """Intents of ``profile`` that left (or tried to) in the last ``seconds``."""
+        from datetime import timedelta
+
+        since = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM intents WHERE profile = ? AND created_at >= ? "
+            "AND state != 'journalled'",
+            (profile, since),
+        ).fetchone()
+        return int(row[0])
+
+    def recent(self, limit: int = 50, profile: str | None = None) -> list[Intent]:
+        sql = f"SELECT {_COLUMNS} FROM intents"
+        args: list[Any] = []
+        if profile:
+            sql += " WHERE profile = ?"
+            args.append(profile)
+        sql += " ORDER BY created_at DESC LIMIT ?"
+        return [_intent(r) for r in self.db.execute(sql, (*args, limit))]
+
+    def events(self, intent_id: str) -> list[dict[str, Any]]:
+        return [
+            {"at": at, "kind": kind, "detail": json.loads(detail)}
+            for at, kind, detail in self.db.execute(
+                "SELECT at, kind, detail FROM events WHERE intent_id = ? ORDER BY seq", (intent_id,)
+            )
+        ]
+
+
+def _intent(row: tuple[Any, ...]) -> Intent:
+    values = list(row)
+    values[5] = json.loads(values[5])
+    values[13] = bool(values[13])
+    return Intent(*values)

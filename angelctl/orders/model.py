@@ -1,0 +1,277 @@
+"""Order values: what the operator asked for (``OrderRequest``) and what the broker reports
+(``BrokerOrder``) are separate types; the broker's string-typed rows are parsed here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from angelctl.errors import UnparseableResponse, UsageError
+from angelctl.instruments.model import Contract
+
+SIDES = ("BUY", "SELL")
+ORDER_TYPES = ("LIMIT", "MARKET", "STOPLOSS_LIMIT", "STOPLOSS_MARKET")
+PRODUCTS = ("DELIVERY", "CARRYFORWARD", "MARGIN", "INTRADAY", "BO")
+VARIETIES = ("NORMAL", "STOPLOSS", "ROBO")
+DURATIONS = ("DAY", "IOC")
+
+# Order-book statuses (lower-case text on the wire) grouped by what they mean for exposure.
+TERMINAL_STATUSES = frozenset({"complete", "cancelled", "rejected"})
+WORKING_STATUSES = frozenset(
+    {
+        "open",
+        "trigger pending",
+        "open pending",
+        "modify pending",
+        "cancel pending",
+        "after market order req received",
+        "modify after market order req received",
+        "validation pending",
+        "put order req received",
+        "modify validation pending",
+    }
+)
+
+
+def _choice(value: str, options: tuple[str, ...], flag: str) -> str:
+    upper = value.strip().upper().replace("-", "_")
+    aliases = {
+        "SL": "STOPLOSS_LIMIT",
+        "SL_M": "STOPLOSS_MARKET",
+        "SLM": "STOPLOSS_MARKET",
+        "CNC": "DELIVERY",
+        "NRML": "CARRYFORWARD",
+        "MIS": "INTRADAY",
+        "B": "BUY",
+        "S": "SELL",
+    }
+    upper = aliases.get(upper, upper)
+    if upper not in options:
+        raise UsageError(f"{flag} must be one of {', '.join(options)}, not {value!r}")
+    return upper
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    contract: Contract
+    side: str
+    quantity: int  # units, not lots
+    order_type: str = "LIMIT"
+    price: Decimal | None = None
+    trigger: Decimal | None = None
+    product: str = "INTRADAY"
+    variety: str = "NORMAL"
+    duration: str = "DAY"
+    disclosed_quantity: int = 0
+    user_tag: str = ""
+
+    @classmethod
+    def build(
+        cls,
+        contract: Contract,
+        *,
+        side: str,
+        quantity: int | None,
+        lots: int | None,
+        order_type: str,
+        price: str | None,
+        trigger: str | None,
+        product: str,
+        variety: str | None,
+        duration: str,
+        disclosed: int,
+        tag: str,
+    ) -> OrderRequest:
+        if (quantity is None) == (lots is None):
+            raise UsageError("give the size as --quantity UNITS or --lots N (exactly one)")
+        units = quantity if quantity is not None else (lots or 0) * contract.lot_size
+        if units <= 0:
+            raise UsageError("the quantity must be positive")
+        kind = _choice(order_type, ORDER_TYPES, "--type")
+        variety_value = variety or ("STOPLOSS" if kind.startswith("STOPLOSS") else "NORMAL")
+        return cls(
+            contract=contract,
+            side=_choice(side, SIDES, "side"),
+            quantity=units,
+            order_type=kind,
+            price=_decimal(price, "--price"),
+            trigger=_decimal(trigger, "--trigger"),
+            product=_choice(product, PRODUCTS, "--product"),
+            variety=_choice(variety_value, VARIETIES, "--variety"),
+            duration=_choice(duration, DURATIONS, "--duration"),
+            disclosed_quantity=disclosed,
+            user_tag=tag,
+        )
+
+    @property
+    def lots(self) -> Decimal:
+        return Decimal(self.quantity) / Decimal(max(self.contract.lot_size, 1))
+
+    @property
+    def notional(self) -> Decimal | None:
+        reference = self.price if self.price is not None else self.trigger
+        return None if reference is None else reference * self.quantity
+
+    def with_quantity(self, quantity: int) -> OrderRequest:
+        return replace(self, quantity=quantity)
+
+    def to_wire(self, ordertag: str) -> dict[str, str]:
+        """The placeOrder body: every value a string, as the real clients send."""
+        c = self.contract
+        body = {
+            "variety": self.variety,
+            "tradingsymbol": c.symbol,
+            "symboltoken": c.token,
+            "transactiontype": self.side,
+            "exchange": c.exchange,
+            "ordertype": self.order_type,
+            "producttype": self.product,
+            "duration": self.duration,
+            "price": _money(self.price),
+            "triggerprice": _money(self.trigger),
+            "squareoff": "0",
+            "stoploss": "0",
+            "quantity": str(self.quantity),
+            "disclosedquantity": str(self.disclosed_quantity),
+            "ordertag": ordertag,
+        }
+        return body
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "symbol": self.contract.symbol,
+            "exchange": self.contract.exchange,
+            "token": self.contract.token,
+            "side": self.side,
+            "quantity": self.quantity,
+            "lots": format(self.lots.normalize(), "f"),
+            "order_type": self.order_type,
+            "price": _money(self.price),
+            "trigger": _money(self.trigger),
+            "product": self.product,
+            "variety": self.variety,
+            "duration": self.duration,
+            "disclosed_quantity": self.disclosed_quantity,
+            "user_tag": self.user_tag,
+        }
+
+
+def _decimal(value: str | None, flag: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise UsageError(f"{flag} {value!r} is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise UsageError(f"{flag} {value!r} must be a positive number")
+    return number
+
+
+def _money(value: Decimal | None) -> str:
+    return "0" if value is None else format(value, "f")
+
+
+def _num(row: dict[str, Any], key: str) -> Decimal:
+    value = row.get(key)
+    if value in (None, ""):
+        return Decimal(0)
+    try:
+        return Decimal(str(value).replace(" ", "").replace(",", ""))
+    except InvalidOperation:
+        raise UnparseableResponse(f"the broker sent {key}={value!r}, not a number") from None
+
+
+def _int(row: dict[str, Any], key: str) -> int:
+    return int(_num(row, key))
+
+
+@dataclass(frozen=True)
+class BrokerOrder:
+    order_id: str
+    unique_order_id: str
+    tag: str
+    status: str
+    exchange: str
+    symbol: str
+    token: str
+    side: str
+    order_type: str
+    product: str
+    variety: str
+    quantity: int
+    filled: int
+    unfilled: int
+    price: Decimal
+    trigger: Decimal
+    average_price: Decimal
+    text: str
+    updated: str
+
+    @classmethod
+    def from_wire(cls, row: Any) -> BrokerOrder:
+        if not isinstance(row, dict):
+            raise UnparseableResponse("an order-book row is not an object")
+        status = str(row.get("orderstatus") or row.get("status") or "").strip().lower()
+        return cls(
+            order_id=str(row.get("orderid") or ""),
+            unique_order_id=str(row.get("uniqueorderid") or ""),
+            tag=str(row.get("ordertag") or ""),
+            status=status,
+            exchange=str(row.get("exchange") or ""),
+            symbol=str(row.get("tradingsymbol") or ""),
+            token=str(row.get("symboltoken") or ""),
+            side=str(row.get("transactiontype") or ""),
+            order_type=str(row.get("ordertype") or ""),
+            product=str(row.get("producttype") or ""),
+            variety=str(row.get("variety") or ""),
+            quantity=_int(row, "quantity"),
+            filled=_int(row, "filledshares"),
+            unfilled=_int(row, "unfilledshares"),
+            price=_num(row, "price"),
+            trigger=_num(row, "triggerprice"),
+            average_price=_num(row, "averageprice"),
+            text=str(row.get("text") or ""),
+            updated=str(row.get("updatetime") or ""),
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_working(self) -> bool:
+        return not self.is_terminal
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "unique_order_id": self.unique_order_id,
+            "tag": self.tag,
+            "status": self.status,
+            "exchange": self.exchange,
+            "symbol": self.symbol,
+            "token": self.token,
+            "side": self.side,
+            "order_type": self.order_type,
+            "product": self.product,
+            "variety": self.variety,
+            "quantity": self.quantity,
+            "filled": self.filled,
+            "unfilled": self.unfilled,
+            "price": format(self.price, "f"),
+            "trigger": format(self.trigger, "f"),
+            "average_price": format(self.average_price, "f"),
+            "text": self.text,
+            "updated": self.updated,
+        }
+
+
+def parse_order_book(data: Any) -> list[BrokerOrder]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise UnparseableResponse("the order book is not a list")
+    return [BrokerOrder.from_wire(row) for row in data]

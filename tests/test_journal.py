@@ -1,0 +1,118 @@
+"""The order journal: durable intents, the transition table, stable tags, crash safety (E2)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from angelctl.orders.journal import (
+    TAG_LENGTH,
+    TRANSITIONS,
+    InvalidTransition,
+    Journal,
+    tag_for,
+)
+from tests.conftest import REPO
+
+
+def test_tags_are_short_stable_and_distinct() -> None:
+    tag = tag_for("main", "cron-0915-nifty")
+    assert len(tag) <= TAG_LENGTH < 20  # Angel refuses tags of 20+ characters (AB4008)
+    assert tag == tag_for("main", "cron-0915-nifty")
+    assert tag != tag_for("other", "cron-0915-nifty")
+    assert len({tag_for("p", str(i)) for i in range(10_000)}) == 10_000
+
+
+def test_journal_is_wal_full_sync_private_and_migrated(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "state" / "journal.sqlite3")
+    assert journal.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert journal.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert [r[0] for r in journal.db.execute("SELECT number FROM migrations")] == [1]
+    assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
+    journal.close()
+    Journal(tmp_path / "state" / "journal.sqlite3").close()  # migrations run once
+
+
+def test_transitions_follow_the_table(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    journal.record("i1", "AC1", "p", "C", {"symbol": "SBIN-EQ"})
+    journal.move("i1", "sending")
+    with pytest.raises(InvalidTransition, match="sending -> journalled"):
+        journal.move("i1", "journalled")
+    journal.move("i1", "unknown")
+    with pytest.raises(InvalidTransition):
+        journal.move("i1", "rejected")  # an unknown outcome is settled only by the books
+    done = journal.move("i1", "accepted", order_id="261125000000001", recovered=1)
+    assert done.recovered and done.order_id == "261125000000001"
+    for state in TRANSITIONS:
+        if state != "accepted":
+            with pytest.raises(InvalidTransition):
+                journal.move("i1", state)
+    kinds = [e["kind"] for e in journal.events("i1")]
+    assert kinds == ["journalled", "sending", "unknown", "accepted"]
+
+
+def test_the_same_intent_id_is_journalled_once(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    assert journal.record("x", tag_for("p", "x"), "p", "C", {}) is not None
+    assert journal.record("x", tag_for("p", "x"), "p", "C", {}) is None
+    assert [i.intent_id for i in journal.open_intents("p")] == ["x"]
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from angelctl.orders.journal import Journal
+journal = Journal(Path(sys.argv[1]))
+i = 0
+while True:
+    journal.record(f"i{i}", f"T{i}", "p", "C", {"n": i})
+    print(i, flush=True)
+    i += 1
+"""
+
+
+def test_kill_9_loses_no_committed_intent(tmp_path: Path) -> None:
+    """E2: every intent the writer reported as committed is there after kill -9."""
+    path = tmp_path / "j.sqlite3"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert proc.stdout is not None
+    committed = -1
+    for line in proc.stdout:
+        committed = int(line)
+        if committed >= 60:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    journal = Journal(path)  # recovery happens on open
+    ids = {i.intent_id for i in journal.open_intents("p")}
+    assert {f"i{n}" for n in range(committed + 1)} <= ids
+    assert journal.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_power_loss_copy_of_the_files_opens_consistently(tmp_path: Path) -> None:
+    """E2: a copy of the db and WAL taken mid-run (as after a power cut) opens and is whole."""
+    import shutil
+
+    journal = Journal(tmp_path / "j.sqlite3")
+    for n in range(50):
+        journal.record(f"i{n}", f"T{n}", "p", "C", {})
+    snapshot = tmp_path / "snap"
+    snapshot.mkdir()
+    for name in ("j.sqlite3", "j.sqlite3-wal", "j.sqlite3-shm"):
+        if (tmp_path / name).exists():
+            shutil.copy(tmp_path / name, snapshot / name)
+    journal.close()
+    copy = Journal(snapshot / "j.sqlite3")
+    assert len(copy.open_intents("p")) == 50
+    assert copy.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert isinstance(copy.db, sqlite3.Connection)
