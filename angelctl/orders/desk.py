@@ -51,21 +51,21 @@ def fetch_reference(session: BrokerSession, request: OrderRequest) -> Reference:
     fetched = (data or {}).get("fetched") or [] if isinstance(data, dict) else []
     for row in fetched:
         if str(row.get("symbolToken")) == contract.token:
-
-            def num(key: str) -> Decimal | None:
-                value = row.get(key)
-                return Decimal(str(value)) if value not in (None, "", 0) else None
-
             return Reference(
-                ltp=num("ltp") or Decimal(0),
-                upper_circuit=num("upperCircuit"),
-                lower_circuit=num("lowerCircuit"),
+                ltp=_price(row, "ltp") or Decimal(0),
+                upper_circuit=_price(row, "upperCircuit"),
+                lower_circuit=_price(row, "lowerCircuit"),
             )
     raise RequestRejected(
         f"no quote for {contract.symbol}: cannot check the price collar",
         route="quote",
         hint="retry, or check the symbol",
     )
+
+
+def _price(row: dict[str, Any], key: str) -> Decimal | None:
+    value = row.get(key)
+    return Decimal(str(value)) if value not in (None, "", 0) else None
 
 
 @dataclass
