@@ -389,7 +389,17 @@ def modify_cmd(
         out.line(f"Modify sent for order {order.order_id}.")
 
 
-def reconcile(ctx: typer.Context) -> None:
+def reconcile(
+    ctx: typer.Context,
+    settle: Annotated[
+        float,
+        typer.Option(
+            "--settle",
+            min=0,
+            help="Seconds after which an intent absent from the order book counts as not placed.",
+        ),
+    ] = 10.0,
+) -> None:
     """Settle every open intent in the journal against the broker's order book."""
     from angelctl.config import state_dir
     from angelctl.orders.desk import order_book
@@ -407,7 +417,9 @@ def reconcile(ctx: typer.Context) -> None:
                 if not locked:
                     results.append({"intent_id": intent.intent_id, "state": "in progress"})
                     continue
-                settled = reconcile_intent(session, journal, intent.intent_id, book=book)
+                settled = reconcile_intent(
+                    session, journal, intent.intent_id, book=book, settle_seconds=settle
+                )
                 results.append(
                     {
                         "intent_id": settled.intent_id,

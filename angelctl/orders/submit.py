@@ -43,6 +43,18 @@ LOCK_WAIT_SECONDS = 30.0
 SETTLE_SECONDS = 10.0  # an order the broker accepted shows in its book well within this
 
 
+CRASH_ENV = "ANGELCTL_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Crash drills (scenario A4): ``ANGELCTL_CRASH_AT=NAME`` kills this process with SIGKILL
+    at that step, exactly as a power cut or ``kill -9`` would. Unset, it does nothing."""
+    if os.environ.get(CRASH_ENV) == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class IntentInProgress(AngelctlError):
     exit_status = ExitStatus.IN_PROGRESS
 
@@ -98,7 +110,9 @@ class OrderDesk:
     def place(self, request: OrderRequest, intent_id: str) -> Placement:
         tag = tag_for(self.profile, intent_id)
         described = request.describe()
+        crash_point("before_journal")
         intent = self.journal.record(intent_id, tag, self.profile, self.client_code, described)
+        crash_point("after_journal")
         with intent_lock(self.lock_folder, tag, wait=LOCK_WAIT_SECONDS) as locked:
             if not locked:
                 raise IntentInProgress(
@@ -110,6 +124,7 @@ class OrderDesk:
             if intent is None or current.state != "journalled":
                 return self._existing(current)
             self.journal.move(intent_id, "sending")
+            crash_point("before_send")
             return self._send(current, request)
 
     def _send(self, intent: Intent, request: OrderRequest) -> Placement:
@@ -140,6 +155,7 @@ class OrderDesk:
                 error_text=type(exc).__name__,
             )
             raise
+        crash_point("after_response")
         order_id = str((data or {}).get("orderid") or "") if isinstance(data, dict) else ""
         unique = str((data or {}).get("uniqueorderid") or "") if isinstance(data, dict) else ""
         if not order_id:
