@@ -4,14 +4,28 @@ It speaks the real wire protocol (two error dialects, plain-text rate-limit repl
 MPIN + TOTP login) with an engine behind it rather than canned responses, and carries named
 fault switches (latency, hold, drop, 5xx, WAF page, empty 400, forced rate limit, token expiry,
 truncated or garbage bodies). It lists a market: a deterministic universe of indices, stocks and
-derivatives per IST trading day, served as the instrument master in the real format.
+derivatives per IST trading day, served as the instrument master in the real format. And it
+trades it: a paper broker behind the real order, book, portfolio, funds and quote routes — a
+seeded price walk per instrument (``market``), an OMS with the live rejection texts and matching
+(``paper``), static-IP and orders-per-second checks, and an append-only list of order events.
+
+Where the modules are:
+- transport and gateway: ``http``, ``engine``, ``gateway``, ``routes``, ``wire``, ``faults``,
+  ``ratelimit``, ``request_log``, ``sessions``/``tokens``/``accounts`` (login);
+- instruments: ``universe``, ``listing``, ``contracts``, ``instrument``, ``pricing``,
+  ``market_calendar``, ``trading_hours``;
+- the paper broker: ``market`` (price process), ``paper`` (OMS, matching, funds, events),
+  ``orders`` / ``portfolio`` (typed records and their wire rows), handlers in ``user_api``,
+  ``order_api`` and ``market_api``.
 
 Public entry points:
 - ``SandboxConfig`` / ``SandboxAccount`` — what to serve and how strictly (``config``).
 - ``SandboxServer(config, clock=None)`` — ``start()``/``stop()``/context manager, URLs,
   ``ready_info()``, ``engine`` (``server``); ``serve_forever(config, on_ready)`` for the CLI.
 - ``SandboxEngine`` — the socket-free core: ``handle(EngineRequest) -> EngineResponse``,
-  ``reset()``, faults, request log and stats (``engine``).
+  ``reset()``, faults, request log and stats; the paper market and broker for tests and feeds:
+  ``set_price``, ``freeze_market``, ``market_view``, ``ticker``, ``orders``, ``events``,
+  ``step_orders``, ``paper`` (``engine``).
 - ``ManualClock`` / ``SystemClock`` — the time source the engine reads (``clock``).
 - ``build_universe(day) -> Universe`` — the day's instruments, master rows and reference prices
   (``universe``; the engine's current one is ``SandboxEngine.universe``).

@@ -24,7 +24,12 @@ SessionExpiry = Literal["midnight", "ttl"]
 RateLimitReply = Literal["text403", "json_ab1021", "http429"]
 ApiKeyErrorCode = Literal["AG8004", "AG8001"]
 ExpiredTokenCode = Literal["AG8001", "AG8002"]
+MarketOrders = Literal["reject", "convert_to_limit", "allow"]
+AfterHoursOrders = Literal["amo", "reject"]
+UnregisteredIpMessage = Literal["access_denied", "not_registered"]
 RateLimitTable = dict[str, list[tuple[int, float]]]
+
+MARKET_ORDER_CHOICES = ("reject", "convert_to_limit", "allow")
 
 DEMO_TOTP_SECRET = "ANGELCTLSANDBOXDEMOTOTPSECRETAAA"
 
@@ -74,8 +79,23 @@ def default_route_buckets() -> dict[str, list[str]]:
 
 
 @dataclass(frozen=True)
+class HoldingSpec:
+    """A demat holding an account starts with (looked up by symbol in the day's universe)."""
+
+    exchange: str
+    symbol: str
+    quantity: int
+    average_price: str
+    isin: str = ""
+
+
+@dataclass(frozen=True)
 class SandboxAccount:
-    """One SmartAPI user: login secrets, profile fields and the starting funds."""
+    """One SmartAPI user: login secrets, profile fields, starting funds and holdings.
+
+    ``registered_ips``: the static IPs order writes must come from (empty: the config-wide
+    ``SandboxConfig.registered_ips`` applies; both empty: no check).
+    """
 
     client_code: str
     api_key: str
@@ -87,6 +107,8 @@ class SandboxAccount:
     exchanges: tuple[str, ...] = tuple(REAL_EXCHANGES)
     products: tuple[str, ...] = tuple(REAL_PRODUCTS)
     available_cash: str = "250000.00"
+    holdings: tuple[HoldingSpec, ...] = ()
+    registered_ips: tuple[str, ...] = ()
 
     def demo_dict(self) -> dict[str, str]:
         return {
@@ -104,7 +126,16 @@ def demo_account() -> SandboxAccount:
         mpin="1234",
         totp_secret=DEMO_TOTP_SECRET,
         name="Sandbox Demo",
+        holdings=DEMO_HOLDINGS,
     )
+
+
+# Real ISINs; averages are plausible buy prices. A quickstart ``holdings`` shows something.
+DEMO_HOLDINGS = (
+    HoldingSpec("NSE", "SBIN-EQ", 20, "980.50", "INE062A01020"),
+    HoldingSpec("NSE", "INFY-EQ", 15, "1450.00", "INE009A01021"),
+    HoldingSpec("NSE", "ITC-EQ", 40, "395.20", "INE154A01025"),
+)
 
 
 class SandboxConfigError(ValueError):
@@ -139,6 +170,35 @@ class SandboxConfig:
     faults: list[dict[str, Any]] = field(default_factory=list)
     request_log_limit: int = 100_000
 
+    # ---- the paper market (``market``): a seeded, mean-reverting walk per instrument
+    market_seed: int = 20260310
+    market_step_seconds: float = 1.0
+    market_step_bps: float = 4.0  # standard deviation of one step of the log price
+    market_half_life_seconds: float = 900.0  # pull back toward the walk's centre
+    market_frozen: bool = False  # start with a still market (``/_sandbox/market/freeze``)
+    circuit_percent: float = 10.0  # cash and futures band around the previous close
+
+    # ---- the paper broker (``paper``)
+    # [CONFLICT] April-2026 rule "Market orders and IOC orders are strictly prohibited for
+    # algorithmic trading" vs docs "market orders will be converted into limit orders ... as per
+    # the MPP limits". Default: reject (the newer rule). SL-M counts as a market order.
+    market_orders: MarketOrders = "reject"
+    market_protection_percent: float = 2.0  # [GAP] MPP of convert_to_limit
+    oms_latency_seconds: float = 0.0  # how long a new order stays "open pending"
+    fill_lots_per_step: int | None = None  # partial fills: at most N lots per price step
+    intraday_margin_percent: float = 20.0
+    derivatives_margin_percent: float = 12.0
+    # [GAP] Angel's AMO windows are undocumented: off by default so the sandbox trades any time.
+    enforce_market_hours: bool = False
+    after_hours_orders: AfterHoursOrders = "amo"
+    # Static IP (reference §10.3): order writes from other IPs get AG7002. Empty: no check.
+    registered_ips: tuple[str, ...] = ()
+    # The two live AG7002 texts: Apr-2026 "Access denied: Unregistered IP address. ..." and
+    # Jun-2026 "<ip> is not a registered IP, please check your registered IP."
+    unregistered_ip_message: UnregisteredIpMessage = "access_denied"
+    # SEBI's 10 orders/second per exchange segment; None meters without refusing.
+    segment_ops_limit: int | None = 10
+
     def __post_init__(self) -> None:
         _check(self.session_expiry in ("midnight", "ttl"), "session_expiry: midnight or ttl")
         _check(self.session_ttl_seconds > 0, "session_ttl_seconds must be > 0")
@@ -160,6 +220,34 @@ class SandboxConfig:
         for bucket, limits in self.rate_limits.items():
             for count, window in limits:
                 _check(count > 0 and window > 0, f"rate limit {bucket}: count and window > 0")
+        _check(self.market_step_seconds > 0, "market_step_seconds must be > 0")
+        _check(0 <= self.market_step_bps <= 1000, "market_step_bps must be 0..1000")
+        _check(self.market_half_life_seconds > 0, "market_half_life_seconds must be > 0")
+        _check(0 < self.circuit_percent < 100, "circuit_percent must be in (0, 100)")
+        _check(
+            self.market_orders in MARKET_ORDER_CHOICES,
+            "market_orders: " + ", ".join(MARKET_ORDER_CHOICES),
+        )
+        _check(0 < self.market_protection_percent < 100, "market_protection_percent: (0, 100)")
+        _check(0 <= self.oms_latency_seconds <= 3600, "oms_latency_seconds must be 0..3600")
+        _check(
+            self.fill_lots_per_step is None or self.fill_lots_per_step > 0,
+            "fill_lots_per_step must be > 0 or null",
+        )
+        _check(0 < self.intraday_margin_percent <= 100, "intraday_margin_percent: (0, 100]")
+        _check(0 < self.derivatives_margin_percent <= 100, "derivatives_margin_percent: (0, 100]")
+        _check(self.after_hours_orders in ("amo", "reject"), "after_hours_orders: amo or reject")
+        _check(
+            self.unregistered_ip_message in ("access_denied", "not_registered"),
+            "unregistered_ip_message: access_denied or not_registered",
+        )
+        _check(
+            self.segment_ops_limit is None or self.segment_ops_limit > 0,
+            "segment_ops_limit must be > 0 or null",
+        )
+        for account in self.accounts:
+            for ip in (*account.registered_ips, *self.registered_ips):
+                _check(is_ip_address(ip), f"not an IP address: {ip!r}")
 
     @property
     def accounts(self) -> list[SandboxAccount]:
@@ -206,6 +294,8 @@ class SandboxConfig:
             value = getattr(self, key)
             if key == "rate_limits":
                 value = {b: [[c, w] for c, w in limits] for b, limits in value.items()}
+            elif isinstance(value, tuple):
+                value = list(value)
             out[key] = value
         return out
 
@@ -224,20 +314,56 @@ RUNTIME_KEYS = frozenset(
         "rate_limit_reply",
         "api_key_error_code",
         "expired_token_code",
+        "circuit_percent",
+        "market_orders",
+        "market_protection_percent",
+        "oms_latency_seconds",
+        "fill_lots_per_step",
+        "intraday_margin_percent",
+        "derivatives_margin_percent",
+        "enforce_market_hours",
+        "after_hours_orders",
+        "registered_ips",
+        "unregistered_ip_message",
+        "segment_ops_limit",
     }
 )
 
-_BOOL_KEYS = {"invalidate_old_tokens_on_refresh", "reject_totp_reuse", "rate_limit_enabled"}
+_BOOL_KEYS = {
+    "invalidate_old_tokens_on_refresh",
+    "reject_totp_reuse",
+    "rate_limit_enabled",
+    "enforce_market_hours",
+}
 _INT_KEYS = {"session_ttl_seconds", "totp_valid_window"}
+_OPTIONAL_INT_KEYS = {"refresh_ttl_seconds", "fill_lots_per_step", "segment_ops_limit"}
+_FLOAT_KEYS = {
+    "circuit_percent",
+    "market_protection_percent",
+    "oms_latency_seconds",
+    "intraday_margin_percent",
+    "derivatives_margin_percent",
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _coerce(key: str, value: Any) -> Any:
     if key in _BOOL_KEYS:
         _check(isinstance(value, bool), f"{key} must be true or false")
     elif key in _INT_KEYS:
-        _check(isinstance(value, int) and not isinstance(value, bool), f"{key} must be an integer")
-    elif key == "refresh_ttl_seconds":
-        _check(value is None or (isinstance(value, int) and not isinstance(value, bool)), key)
+        _check(_is_int(value), f"{key} must be an integer")
+    elif key in _OPTIONAL_INT_KEYS:
+        _check(value is None or _is_int(value), f"{key} must be an integer or null")
+    elif key in _FLOAT_KEYS:
+        _check(_is_int(value) or isinstance(value, float), f"{key} must be a number")
+        value = float(value)
+    elif key == "registered_ips":
+        ok = isinstance(value, list | tuple) and all(isinstance(ip, str) for ip in value)
+        _check(ok, "registered_ips must be a list of IP addresses")
+        value = tuple(ip.strip() for ip in value)
     else:
         _check(isinstance(value, str), f"{key} must be a string")
     return value
@@ -272,6 +398,14 @@ def _parse_route_buckets(value: Any) -> dict[str, list[str]]:
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise SandboxConfigError(message)
+
+
+def is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def is_loopback_host(host: str) -> bool:

@@ -2,8 +2,9 @@
 
 Pipeline for every API request (``handle``)::
 
-    route match ─ method ─ reply fault? ─ body ─ rate limit ─ headers ─ token ─ handler
-                                                                  └ auth_after bookkeeping
+    route match ─ method ─ reply fault? ─ body ─ rate limit ─ headers ─ token ─ static IP
+        ─ paper broker catches up with the clock (``sync``) ─ handler
+                                                     └ auth_after bookkeeping
 
 then the response is stamped (``Date`` from the engine clock, hold/drop from the fault plan)
 and the request is logged. ``plan_faults`` runs first, separately, so the transport can apply
@@ -22,6 +23,12 @@ Invariants:
 - The instrument master (route ``instrumentMaster``) skips the gateway: no headers, token or rate
   limit, like the real CDN download. It is faulted and logged like any route. It serves the
   universe of the clock's IST day, gzipped when the request accepts gzip.
+- The paper broker (``state.paper``) is brought up to the clock before every handler and every
+  admin read of orders, events or the market, so what a test sees is always current.
+
+Admin entry points for tests (each also an HTTP route under ``/_sandbox``): ``set_price``,
+``freeze_market``, ``market_view``, ``orders``, ``events``, ``step_orders``, plus ``stats``
+(which includes the per-segment orders-per-second meters).
 """
 
 from __future__ import annotations
@@ -30,16 +37,34 @@ import json
 import threading
 from collections.abc import Mapping
 from datetime import UTC
+from decimal import Decimal
 from email.utils import format_datetime
 from typing import Any
 
 from angelctl.sandbox.clock import SandboxClock, SystemClock
 from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.faults import ExpireTokens, FaultBoard, FaultPlan, parse_fault
-from angelctl.sandbox.gateway import authenticate, caller_identity, check_headers
+from angelctl.sandbox.gateway import (
+    authenticate,
+    caller_identity,
+    check_headers,
+    check_source_ip,
+)
+from angelctl.sandbox.market import Ticker
+from angelctl.sandbox.market_api import HANDLERS as MARKET_HANDLERS
+from angelctl.sandbox.market_api import quote_row
+from angelctl.sandbox.order_api import HANDLERS as ORDER_HANDLERS
+from angelctl.sandbox.paper import PaperBroker
 from angelctl.sandbox.ratelimit import BucketMeter, SlidingWindowLimiter
 from angelctl.sandbox.request_log import RequestLog, RequestRecord
-from angelctl.sandbox.routes import MASTER_ROUTE, WAF_PATHS, Route, match_path, normalise_path
+from angelctl.sandbox.routes import (
+    MASTER_ROUTE,
+    STATIC_IP_ROUTES,
+    WAF_PATHS,
+    Route,
+    match_path,
+    normalise_path,
+)
 from angelctl.sandbox.state import BrokerState, Call
 from angelctl.sandbox.universe import Universe
 from angelctl.sandbox.user_api import HANDLERS as USER_HANDLERS
@@ -55,7 +80,11 @@ from angelctl.sandbox.wire import (
     waf_page,
 )
 
-HANDLERS: dict[str, Handler] = {**USER_HANDLERS}
+HANDLERS: dict[str, Handler] = {**USER_HANDLERS, **ORDER_HANDLERS, **MARKET_HANDLERS}
+
+
+class UnknownInstrument(KeyError):
+    """An admin call named an (exch_seg, token) the day's universe does not list."""
 
 
 def not_implemented(state: BrokerState, call: Call) -> EngineResponse:
@@ -66,7 +95,7 @@ class SandboxEngine:
     def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None):
         self._initial_config = config or SandboxConfig()
         self.clock: SandboxClock = clock or SystemClock()
-        self._lock = threading.RLock()
+        self._lock: threading.RLock = threading.RLock()
         self.state = BrokerState(self._initial_config, self.clock)
         self.faults = FaultBoard()
         self.limiter = SlidingWindowLimiter()
@@ -159,6 +188,11 @@ class SandboxEngine:
             if isinstance(verified, EngineResponse):
                 return verified, client
             call.token, client = verified, verified.client_code
+            if route.name in STATIC_IP_ROUTES:
+                refused = check_source_ip(state, request, client)
+                if refused is not None:
+                    return refused, client
+        state.paper.sync()
         response = HANDLERS.get(route.name, not_implemented)(state, call)
         if route.is_secure and response.ok and call.token is not None:
             for fired in self.faults.note_secure_success(route.name, call.token.client_code):
@@ -263,11 +297,91 @@ class SandboxEngine:
         with self._lock:
             return {
                 "requests": sum(c.calls for c in self.log.routes.values()),
-                "rate_limited": sum(m.rate_limited for m in self.meters.values()),
+                "rate_limited": sum(m.rate_limited for m in self.meters.values())
+                + sum(m.rate_limited for m in self.state.paper.segment_meters.values()),
                 "sessions_live": self.state.sessions.live_sessions(),
                 "routes": {name: c.as_dict() for name, c in sorted(self.log.routes.items())},
                 "buckets": {name: m.as_dict() for name, m in sorted(self.meters.items())},
+                **self.state.paper.stats(),
             }
+
+    # ------------------------------------------------------------ paper market
+
+    @property
+    def paper(self) -> PaperBroker:
+        """The paper broker (market, orders, books). Hold ``lock`` while using it directly."""
+        return self.state.paper
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The engine lock: a transport calling into ``paper`` from its own thread takes it."""
+        return self._lock
+
+    def ticker(self, exch_seg: str, token: str) -> Ticker | None:
+        """An instrument's market, advanced to the clock (for feeds); None if not listed."""
+        with self._lock:
+            return self.state.paper.market.ticker(exch_seg, token)
+
+    def set_price(
+        self, exch_seg: str, token: str, ltp: Decimal, close: Decimal | None = None
+    ) -> dict[str, Any]:
+        """Move an instrument's LTP now (tick-rounded) and run matching; the market view."""
+        with self._lock:
+            ticker = self.state.paper.set_price(exch_seg, token, ltp, close)
+            if ticker is None:
+                raise UnknownInstrument(f"{exch_seg}:{token}")
+            return self._market_view(exch_seg, token)
+
+    def freeze_market(self, frozen: bool = True) -> dict[str, Any]:
+        """Stop (True) or restart (False) the random walk; prices then move only by set_price."""
+        with self._lock:
+            self.state.paper.sync()
+            return {"frozen": self.state.paper.market.freeze(frozen)}
+
+    def market_view(self, exch_seg: str | None = None, token: str | None = None) -> dict[str, Any]:
+        """One instrument's market (FULL quote row plus state), or a summary without a token."""
+        with self._lock:
+            self.state.paper.sync()
+            if not exch_seg or not token:
+                market = self.state.paper.market
+                return {
+                    "frozen": market.frozen,
+                    "step": market.current_step(),
+                    "tracked": market.tracked(),
+                }
+            return self._market_view(exch_seg, token)
+
+    def _market_view(self, exch_seg: str, token: str) -> dict[str, Any]:
+        market = self.state.paper.market
+        ticker = market.ticker(exch_seg, token)
+        if ticker is None:
+            raise UnknownInstrument(f"{exch_seg}:{token}")
+        return {
+            "frozen": market.frozen,
+            "step": ticker.step,
+            "version": ticker.version,
+            "tick_size": str(ticker.tick),
+            "quote": quote_row(ticker, "FULL", self.clock.now()),
+        }
+
+    def orders(
+        self, *, tag: str | None = None, status: str | None = None, client_code: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every order the engine holds (rejected ones too): book rows plus ``clientcode``."""
+        with self._lock:
+            self.state.paper.sync()
+            return self.state.paper.all_orders(tag=tag, status=status, client_code=client_code)
+
+    def events(self, *, since: int = 0, orderid: str | None = None) -> list[dict[str, Any]]:
+        """Order state changes in order (``seq`` from 1), each with the full row at that time."""
+        with self._lock:
+            self.state.paper.sync()
+            return self.state.paper.event_dicts(since=since, orderid=orderid)
+
+    def step_orders(self) -> dict[str, Any]:
+        """Run due OMS work and one forced matching pass over every working order now."""
+        with self._lock:
+            return self.state.paper.step()
 
     def update_config(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Apply run-time config changes; ``SandboxConfigError`` if any is bad (none applied)."""

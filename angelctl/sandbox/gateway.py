@@ -16,10 +16,17 @@ Header rules (reference §2, §4):
 
 Token rules: no ``Authorization`` → AG8003 "Token missing"; anything but ``Bearer <live jwt>``
 → AG8001 "Invalid Token" (an expired jwt answers ``expired_token_code``, AG8001 by default).
+
+Static IP (reference §10.3, realdata AG7002 log): when the caller's account has registered IPs
+(its own ``registered_ips``, else the config-wide list), place/modify/cancel and GTT writes from
+any other source IP get the success dialect ``AG7002``, in one of the two live wordings
+(``unregistered_ip_message``). The source IP is ``X-ClientPublicIP`` (what the client declares,
+as the loopback sandbox cannot see a public address), else the socket's remote address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,6 +84,35 @@ def authenticate(state: BrokerState, request: EngineRequest) -> TokenSet | Engin
         return token_set
     code = state.config.expired_token_code if check is TokenCheck.EXPIRED else "AG8001"
     return gateway_error(code, _AUTH_MESSAGES[code])
+
+
+UNREGISTERED_IP = {
+    "access_denied": "Access denied: Unregistered IP address. Register your IP before retrying.",
+    "not_registered": "{ip} is not a registered IP, please check your registered IP.",
+}
+
+
+def _same_ip(source: str, allowed: tuple[str, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(source)
+    except ValueError:
+        return False
+    return any(address == ipaddress.ip_address(ip) for ip in allowed)
+
+
+def check_source_ip(
+    state: BrokerState, request: EngineRequest, client_code: str
+) -> EngineResponse | None:
+    """AG7002 if the account has registered IPs and the request comes from another one."""
+    account = state.account(client_code)
+    allowed = (account.spec.registered_ips if account else ()) or state.config.registered_ips
+    if not allowed:
+        return None
+    source = (request.header("X-ClientPublicIP") or request.remote or "").strip()
+    if _same_ip(source, allowed):
+        return None
+    message = UNREGISTERED_IP[state.config.unregistered_ip_message].format(ip=source)
+    return gateway_error("AG7002", message)
 
 
 def caller_identity(

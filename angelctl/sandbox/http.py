@@ -6,7 +6,12 @@ Routes:
   ``GET demo-account``, ``POST reset``, ``GET|POST|DELETE faults`` (``DELETE ?id=N`` for one),
   ``GET requests`` (``?since=SEQ&route=NAME``), ``GET stats``, ``GET|POST config``,
   ``GET instruments`` (``?exch_seg=&symbol=&token=&name=&instrumenttype=``: matching master rows
-  of the engine's current universe and their reference prices).
+  of the engine's current universe and their reference prices);
+  the paper market and broker: ``POST market/price`` ``{"exch_seg","token","ltp"[,"close"]}``
+  (set the LTP now, run matching), ``POST market/freeze`` ``{"frozen": true|false}``,
+  ``GET market`` (``?exch_seg=&token=``), ``GET orders`` (``?tag=&status=&client_code=``:
+  ``{"orders": [...]}``), ``GET events`` (``?since=SEQ&orderid=``: ``{"events": [...]}``),
+  ``POST orders/step`` (one matching pass now).
 - everything else — the SmartAPI REST surface and the instrument master download
   (``GET /OpenAPI_File/files/OpenAPIScripMaster.json``), handed to the engine byte for byte.
 
@@ -25,13 +30,14 @@ import socket
 import struct
 from collections.abc import Awaitable, Callable
 from datetime import UTC
+from decimal import Decimal, InvalidOperation
 from email.utils import format_datetime
 from typing import Any
 
 from aiohttp import web
 
 from angelctl.sandbox.config import SandboxConfigError
-from angelctl.sandbox.engine import SandboxEngine
+from angelctl.sandbox.engine import SandboxEngine, UnknownInstrument
 from angelctl.sandbox.faults import FaultSpecError
 from angelctl.sandbox.routes import MASTER_ROUTE
 from angelctl.sandbox.wire import DropMode, EngineRequest, EngineResponse
@@ -60,6 +66,12 @@ def build_app(engine: SandboxEngine) -> web.Application:
         ("GET", "/config", _get_config),
         ("POST", "/config", _set_config),
         ("GET", "/instruments", _instruments),
+        ("POST", "/market/price", _set_price),
+        ("POST", "/market/freeze", _freeze_market),
+        ("GET", "/market", _market),
+        ("GET", "/orders", _orders),
+        ("GET", "/events", _events),
+        ("POST", "/orders/step", _step_orders),
     ]
     for method, path, handler in admin:
         app.router.add_route(method, ADMIN_PREFIX + path, handler)
@@ -242,3 +254,77 @@ async def _set_config(request: web.Request) -> web.StreamResponse:
         return _admin_json(request.app[ENGINE_KEY].update_config(changes))
     except SandboxConfigError as exc:
         return _admin_json({"error": str(exc)}, status=400)
+
+
+# ----------------------------------------------------------------- paper market admin
+
+
+def _price_field(payload: dict[str, Any], key: str, *, required: bool) -> Decimal | None:
+    value = payload.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _bad_request(f"{key} must be a price (string or number)")
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise _bad_request(f"{key} must be a price, not {value!r}") from exc
+    if not price.is_finite() or price <= 0:
+        raise _bad_request(f"{key} must be positive")
+    return price
+
+
+def _instrument_key(source: Any) -> tuple[str, str]:
+    exch_seg, token = source.get("exch_seg"), source.get("token")
+    if not isinstance(exch_seg, str) or not isinstance(token, str | int) or not exch_seg:
+        raise _bad_request("exch_seg and token are required")
+    return exch_seg, str(token)
+
+
+async def _set_price(request: web.Request) -> web.StreamResponse:
+    payload = await _json_object(request)
+    exch_seg, token = _instrument_key(payload)
+    ltp = _price_field(payload, "ltp", required=True)
+    close = _price_field(payload, "close", required=False)
+    assert ltp is not None
+    try:
+        return _admin_json(request.app[ENGINE_KEY].set_price(exch_seg, token, ltp, close))
+    except UnknownInstrument as exc:
+        return _admin_json({"error": f"no instrument {exc.args[0]}"}, status=404)
+
+
+async def _freeze_market(request: web.Request) -> web.StreamResponse:
+    payload = await _json_object(request)
+    frozen = payload.get("frozen", True)
+    if not isinstance(frozen, bool):
+        raise _bad_request("frozen must be true or false")
+    return _admin_json(request.app[ENGINE_KEY].freeze_market(frozen))
+
+
+async def _market(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE_KEY]
+    if not request.query.get("exch_seg") and not request.query.get("token"):
+        return _admin_json(engine.market_view())
+    exch_seg, token = _instrument_key(request.query)
+    try:
+        return _admin_json(engine.market_view(exch_seg, token))
+    except UnknownInstrument as exc:
+        return _admin_json({"error": f"no instrument {exc.args[0]}"}, status=404)
+
+
+async def _orders(request: web.Request) -> web.StreamResponse:
+    query = request.query
+    rows = request.app[ENGINE_KEY].orders(
+        tag=query.get("tag"), status=query.get("status"), client_code=query.get("client_code")
+    )
+    return _admin_json({"orders": rows})
+
+
+async def _events(request: web.Request) -> web.StreamResponse:
+    since = _int_query(request, "since") or 0
+    events = request.app[ENGINE_KEY].events(since=since, orderid=request.query.get("orderid"))
+    return _admin_json({"events": events})
+
+
+async def _step_orders(request: web.Request) -> web.StreamResponse:
+    return _admin_json(request.app[ENGINE_KEY].step_orders())

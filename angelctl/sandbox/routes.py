@@ -95,6 +95,11 @@ MASTER_ROUTE = Route(
 # Every name a fault's ``route`` filter may use.
 FAULT_ROUTE_NAMES = frozenset({*ROUTES_BY_NAME, MASTER_ROUTE.name})
 
+# Order writes checked against the account's registered static IPs (reference §10.3).
+STATIC_IP_ROUTES = frozenset(
+    {"placeOrder", "modifyOrder", "cancelOrder", "createRule", "modifyRule", "cancelRule"}
+)
+
 # Not public: users who tried these got the WAF "Request Rejected" page (reference §3.3).
 WAF_PATHS = frozenset(
     {

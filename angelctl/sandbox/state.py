@@ -1,14 +1,18 @@
 """The broker's world behind the gateway, and the per-call context handlers receive.
 
 ``BrokerState`` owns the things a real broker keeps: accounts, login sessions, the instrument
-universe of the current IST trading day and (later) books and positions. Route handlers are
+universe of the current IST trading day, and the paper broker (``paper``: market, orders, books,
+funds). Route handlers are
 plain functions ``(state, call) -> EngineResponse``; they never see HTTP, rate limits or faults —
 the engine has dealt with those before a handler runs.
 
 Invariants:
 - A ``Call`` for a secure route always carries the verified ``TokenSet`` of the caller.
 - ``universe`` is always the one of the clock's IST calendar day: it is rebuilt (lazily) when that
-  day changes and after ``reset``.
+  day changes. ``reset`` keeps it — a ``Universe`` is immutable, and rebuilding one (~40 ms) before
+  every test would be pure cost.
+- ``paper`` reads the *current* config and universe on every use, so run-time config changes
+  apply at once; ``reset`` replaces it (cheaply: tickers and books are created on first use).
 - ``Call.text`` is the one place request-body values are read: numbers and strings are both
   accepted (the SDKs send either), ``None``/missing reads as ``None``.
 """
@@ -23,6 +27,7 @@ from typing import Any
 from angelctl.sandbox.accounts import Account
 from angelctl.sandbox.clock import IST, SandboxClock
 from angelctl.sandbox.config import SandboxConfig
+from angelctl.sandbox.paper import PaperBroker
 from angelctl.sandbox.routes import Route
 from angelctl.sandbox.sessions import SessionTable, TokenSet
 from angelctl.sandbox.tokens import TokenSigner
@@ -38,6 +43,7 @@ class BrokerState:
         self.sessions = SessionTable(self.signer)
         self.accounts: dict[str, Account] = {}
         self._universe: Universe | None = None
+        self.paper = self._new_paper()
         self.reset(config)
 
     def reset(self, config: SandboxConfig) -> None:
@@ -47,7 +53,10 @@ class BrokerState:
             spec.client_code.upper(): Account.from_spec(spec) for spec in config.accounts
         }
         self._api_keys = {spec.api_key for spec in config.accounts}
-        self._universe = None
+        self.paper = self._new_paper()
+
+    def _new_paper(self) -> PaperBroker:
+        return PaperBroker(lambda: self.config, self.clock, lambda: self.universe)
 
     @property
     def trading_day(self) -> date:

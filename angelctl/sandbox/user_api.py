@@ -1,6 +1,7 @@
-"""Handlers for the User section (reference §3.3 #1-#5): login, token refresh, profile, logout,
-funds (RMS). Each is ``(state, call) -> EngineResponse``; the engine has already applied rate
-limits, header checks and (for secure routes) token verification.
+"""Handlers for the User section (reference §3.3 #1-#4): login, token refresh, profile, logout.
+Funds (getRMS, #5) come from the paper broker and live in ``order_api``. Each handler is
+``(state, call) -> EngineResponse``; the engine has already applied rate limits, header checks
+and (for secure routes) token verification.
 
 Login checks, in order, and the codes chosen where the reference is unclear:
 1. unknown client code → AB1007 "Login Id or password is invalid": the docs' own AB1007 example
@@ -96,32 +97,9 @@ def logout(state: BrokerState, call: Call) -> EngineResponse:
     return success("")
 
 
-def get_rms(state: BrokerState, call: Call) -> EngineResponse:
-    cash = state.accounts[call.client_code].available_cash
-    money = f"{cash:.2f}"
-    funds = {
-        "net": money,
-        "availablecash": money,
-        "availableintradaypayin": "0",
-        "availablelimitmargin": "0",
-        "collateral": "0",
-        "m2munrealized": "0",
-        "m2mrealized": "0",
-        "utiliseddebits": "0",
-        "utilisedspan": "0",
-        "utilisedoptionpremium": "0",
-        "utilisedholdingsales": "0",
-        "utilisedexposure": "0",
-        "utilisedturnover": "0",
-        "utilisedpayout": "0",
-    }
-    return success(funds)
-
-
 HANDLERS: dict[str, Handler] = {
     "loginByPassword": login_by_password,
     "generateTokens": generate_tokens,
     "getProfile": get_profile,
     "logout": logout,
-    "getRMS": get_rms,
 }

@@ -29,6 +29,17 @@ RMS = "/rest/secure/angelbroking/user/v1/getRMS"
 PLACE_ORDER = "/rest/secure/angelbroking/order/v1/placeOrder"
 MODIFY_ORDER = "/rest/secure/angelbroking/order/v1/modifyOrder"
 CANCEL_ORDER = "/rest/secure/angelbroking/order/v1/cancelOrder"
+ORDER_BOOK = "/rest/secure/angelbroking/order/v1/getOrderBook"
+TRADE_BOOK = "/rest/secure/angelbroking/order/v1/getTradeBook"
+ORDER_DETAILS = "/rest/secure/angelbroking/order/v1/details/"
+POSITIONS = "/rest/secure/angelbroking/order/v1/getPosition"
+CONVERT_POSITION = "/rest/secure/angelbroking/order/v1/convertPosition"
+HOLDING = "/rest/secure/angelbroking/portfolio/v1/getHolding"
+ALL_HOLDING = "/rest/secure/angelbroking/portfolio/v1/getAllHolding"
+QUOTE = "/rest/secure/angelbroking/market/v1/quote"
+LTP_DATA = "/rest/secure/angelbroking/order/v1/getLtpData"
+
+SBIN = ("NSE", "3045", "SBIN-EQ")
 
 SECOND = SandboxAccount(
     client_code="SBX0002",
@@ -143,6 +154,74 @@ class Broker:
         records: list[dict[str, Any]] = self.admin_get("/requests", params=params)
         return records
 
+    # ---------------------------------------------------------------- paper broker
+
+    def set_price(self, exch_seg: str, token: str, ltp: str, **extra: str) -> dict[str, Any]:
+        response = self.admin_post(
+            "/market/price", {"exch_seg": exch_seg, "token": token, "ltp": ltp, **extra}
+        )
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def freeze(self, frozen: bool = True) -> None:
+        assert self.admin_post("/market/freeze", {"frozen": frozen}).json() == {"frozen": frozen}
+
+    def step(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.admin_post("/orders/step", {}).json()
+        return result
+
+    def orders(self, **params: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.admin_get("/orders", params=params)["orders"]
+        return rows
+
+    def order(self, orderid: str) -> dict[str, Any]:
+        (row,) = [row for row in self.orders() if row["orderid"] == orderid]
+        return row
+
+    def events(self, **params: Any) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = self.admin_get("/events", params=params)["events"]
+        return events
+
+    def place(self, token: str, **overrides: Any) -> dict[str, Any]:
+        """placeOrder with ``order_body(**overrides)``; the parsed reply."""
+        result: dict[str, Any] = self.post(PLACE_ORDER, order_body(**overrides), token).json()
+        return result
+
+    def place_id(self, token: str, **overrides: Any) -> str:
+        reply = self.place(token, **overrides)
+        assert reply["status"] is True, reply
+        return str(reply["data"]["orderid"])
+
+    def read(self, path: str, token: str) -> Any:
+        """GET a book after a second has passed (books allow one read a second); its JSON."""
+        self.clock.advance(1)
+        response = self.get(path, token)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def order_body(**overrides: Any) -> dict[str, Any]:
+    """A placeOrder body as the SDKs send it (strings): BUY 1 SBIN-EQ LIMIT 800 INTRADAY DAY."""
+    body: dict[str, Any] = {
+        "variety": "NORMAL",
+        "tradingsymbol": SBIN[2],
+        "symboltoken": SBIN[1],
+        "transactiontype": "BUY",
+        "exchange": SBIN[0],
+        "ordertype": "LIMIT",
+        "producttype": "INTRADAY",
+        "duration": "DAY",
+        "price": "800",
+        "triggerprice": "0",
+        "squareoff": "0",
+        "stoploss": "0",
+        "quantity": "1",
+        "ordertag": "t1",
+    }
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not None}
+
 
 @pytest.fixture(scope="session")
 def sandbox_clock() -> ManualClock:
@@ -166,3 +245,12 @@ def sandbox(sandbox_server: SandboxServer, sandbox_clock: ManualClock) -> Sandbo
 @pytest.fixture
 def broker(sandbox: SandboxServer, sandbox_clock: ManualClock) -> Broker:
     return Broker(sandbox, sandbox_clock)
+
+
+@pytest.fixture
+def jwt(broker: Broker) -> str:
+    """The demo account logged in, with a still market and SBIN-EQ at 800."""
+    token = broker.tokens().jwt
+    broker.freeze()
+    broker.set_price("NSE", SBIN[1], "800")
+    return token

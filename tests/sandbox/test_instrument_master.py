@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from angelctl.sandbox import ManualClock, SandboxServer
+from angelctl.sandbox.clock import IST
 
 from .conftest import RMS, START, Broker
 
@@ -102,14 +103,17 @@ def test_master_follows_the_ist_trading_day_of_the_clock(
     assert "14APR2026" not in nifty_expiries() and "13APR2026" in nifty_expiries()
 
 
-def test_reset_rebuilds_the_universe(sandbox: SandboxServer) -> None:
+def test_reset_keeps_the_immutable_universe_of_the_day(
+    sandbox: SandboxServer, sandbox_clock: ManualClock
+) -> None:
     before = sandbox.engine.universe
 
     sandbox.engine.reset()
+    kept = sandbox.engine.universe
+    sandbox_clock.set(datetime(2026, 3, 11, 10, 0, tzinfo=IST))
 
-    after = sandbox.engine.universe
-    assert after is not before
-    assert after.rows == before.rows
+    assert kept is before
+    assert sandbox.engine.universe.trading_day.isoformat() == "2026-03-11"
 
 
 # ------------------------------------------------------------------------------ faults
