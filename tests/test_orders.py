@@ -1,0 +1,334 @@
+"""Orders end to end against the sandbox's paper broker: lifecycle, pre-trade checks (A6),
+outcome classes (A1, A3), crashes at every step (A4), one intent from ten processes (A5) and a
+rate budget shared by processes (E1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from angelctl.config import state_dir
+from angelctl.orders.journal import Journal, tag_for
+from angelctl.status import ExitStatus
+from tests.conftest import REPO, Result, run_cli_process
+from tests.test_login_session import arm, requests_seen
+
+SBIN = ("NSE", "3045")
+
+
+def admin(sandbox: Any, method: str, path: str, **body: Any) -> Any:
+    reply = requests.request(
+        method, f"{sandbox.rest_url}/_sandbox/{path}", json=body or None, timeout=10
+    )
+    assert reply.status_code < 300, reply.text
+    return reply.json() if reply.content else None
+
+
+def set_price(sandbox: Any, instrument: tuple[str, str], ltp: str) -> None:
+    admin(sandbox, "POST", "market/price", exch_seg=instrument[0], token=instrument[1], ltp=ltp)
+
+
+def sandbox_orders(sandbox: Any, tag: str | None = None) -> list[dict[str, Any]]:
+    reply = requests.get(
+        f"{sandbox.rest_url}/_sandbox/orders", timeout=10, params={"tag": tag} if tag else None
+    ).json()
+    rows: list[dict[str, Any]] = reply["orders"] if isinstance(reply, dict) else reply
+    return rows
+
+
+def order_calls(sandbox: Any) -> int:
+    return sum(
+        1
+        for r in requests_seen(sandbox)
+        if r["route"] in ("placeOrder", "modifyOrder", "cancelOrder")
+    )
+
+
+@pytest.fixture
+def market(sandbox: Any, sandbox_login: Any) -> Any:
+    """A logged-in sandbox profile with a still market: SBIN at ₹800."""
+    admin(sandbox, "POST", "market/freeze", frozen=True)
+    set_price(sandbox, SBIN, "800")
+    return sandbox
+
+
+def place(cli: Any, *args: str) -> Result:
+    result: Result = cli("order", "place", *args, "--yes", "--json")
+    return result
+
+
+# -------------------------------------------------------------------------- lifecycle
+
+
+def test_limit_order_rests_is_modified_and_cancelled(cli: Any, market: Any) -> None:
+    placed = place(cli, "BUY", "SBIN", "--qty", "2", "--price", "780")
+    assert placed.code == 0, placed.both
+    order_id = placed.json()["orders"][0]["order_id"]
+    status = cli("order", "status", order_id, "--json")
+    assert status.json()["status"] == "open" and status.json()["quantity"] == 2
+    assert cli("order", "modify", order_id, "--price", "781", "--yes").code == 0
+    assert cli("order", "status", order_id, "--json").json()["price"] in ("781", "781.0", "781.00")
+    assert cli("order", "cancel", order_id, "--yes").code == 0
+    assert cli("order", "status", order_id, "--json").json()["status"] == "cancelled"
+    again = cli("order", "cancel", order_id, "--yes")
+    assert again.code == 0 and "already cancelled" in again.err
+    listed = cli("order", "list", "--json").json()["orders"]
+    assert [o["order_id"] for o in listed] == [order_id]
+
+
+def test_marketable_limit_fills_and_wait_reports_it(cli: Any, market: Any) -> None:
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "801", "--wait")
+    assert placed.code == 0, placed.both
+    assert placed.json()["orders"][0]["status"] == "complete"
+
+
+def test_accepted_then_rejected_is_reported_by_wait(cli: Any, market: Any) -> None:
+    placed = place(cli, "BUY", "SBIN", "--qty", "5000", "--price", "800", "--wait")
+    assert placed.code == ExitStatus.REJECTED, placed.both
+    assert "Insufficient Funds" in placed.err
+
+
+def test_dry_run_sends_nothing(cli: Any, market: Any) -> None:
+    dry = cli(
+        "order", "place", "BUY", "SBIN", "--qty", "1", "--price", "800", "--dry-run", "--json"
+    )
+    assert dry.code == 0 and dry.json()["dry_run"] is True
+    assert dry.json()["requests"][0]["symboltoken"] == "3045"
+    assert order_calls(market) == 0
+
+
+def test_no_prompt_without_a_terminal_and_no_yes(cli: Any, market: Any) -> None:
+    result = cli("order", "place", "BUY", "SBIN", "--qty", "1", "--price", "800")
+    assert result.code == ExitStatus.USAGE and "--yes" in result.err
+    assert order_calls(market) == 0
+
+
+# -------------------------------------------------------------------------- A6
+
+
+@pytest.mark.parametrize(
+    ("args", "rule"),
+    [
+        (["--qty", "1", "--price", "800.03"], "tick"),
+        (["--qty", "1", "--type", "MARKET"], "MARKET"),
+        (["--qty", "1", "--price", "800", "--duration", "IOC"], "IOC"),
+        (["--qty", "11", "--price", "800"], "max_quantity"),
+        (["--qty", "9", "--price", "800"], "max_notional"),
+        (["--qty", "1", "--price", "900"], "price 900 is"),  # collar / circuit band
+    ],
+)
+def test_pre_trade_checks_refuse_before_any_order_call(
+    cli: Any, market: Any, args: list[str], rule: str
+) -> None:
+    _set_risk({"max_quantity": 10, "max_notional": 7000})
+    result = place(cli, "BUY", "SBIN", *args)
+    assert result.code == ExitStatus.USAGE, result.both
+    assert rule in result.err
+    assert order_calls(market) == 0
+
+
+def test_lot_multiple_and_freeze_limit(cli: Any, market: Any) -> None:
+    lot = place(cli, "BUY", "NIFTY FUT", "--qty", "64", "--price", "1")
+    assert lot.code == ExitStatus.USAGE and "multiple of the lot size" in lot.err
+    freeze = place(cli, "BUY", "NIFTY FUT", "--lots", "40", "--price", "1")
+    assert freeze.code == ExitStatus.USAGE and "--slice" in freeze.err
+    assert order_calls(market) == 0
+
+
+def _set_risk(values: dict[str, Any]) -> None:
+    from angelctl.config import config_path, write_profile_values
+
+    write_profile_values(config_path(), "sandbox", {"risk": values})
+
+
+# -------------------------------------------------------------------------- outcomes
+
+
+def test_lost_response_is_recovered_not_resent(cli: Any, market: Any) -> None:
+    """A1: the sandbox records the order, the answer never arrives in time."""
+    assert cli("config", "set", "read_timeout", "0.5").code == 0
+    arm(market, name="hold", seconds=2.0, route="placeOrder", count=1)
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "790", "--intent-id", "a1")
+    assert placed.code == ExitStatus.RECOVERED, placed.both
+    doc = placed.json()["orders"][0]
+    assert doc["recovered"] is True and doc["order_id"]
+    tag = tag_for("sandbox", "a1")
+    assert len(sandbox_orders(market, tag)) == 1
+    assert [r["route"] for r in requests_seen(market)].count("placeOrder") == 1
+    journal = Journal(state_dir() / "journal.sqlite3")
+    intent = journal.get("a1")
+    assert intent is not None and intent.state == "accepted" and intent.recovered
+
+
+def test_connection_dropped_after_processing_is_recovered(cli: Any, market: Any) -> None:
+    arm(market, name="drop", route="placeOrder", count=1)
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "790", "--intent-id", "drop")
+    assert placed.code == ExitStatus.RECOVERED, placed.both
+    assert len(sandbox_orders(market, tag_for("sandbox", "drop"))) == 1
+
+
+def test_rate_limited_place_is_retried_and_placed_once(cli: Any, market: Any) -> None:
+    """A3: the 403 text reply proves nothing was placed: retried after backoff."""
+    arm(market, name="rate_limit", route="placeOrder", count=1)
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "790", "--intent-id", "rl")
+    assert placed.code == 0, placed.both
+    assert len(sandbox_orders(market, tag_for("sandbox", "rl"))) == 1
+
+
+def test_expired_token_place_is_refreshed_and_placed_once(cli: Any, market: Any) -> None:
+    arm(market, name="expire_tokens")
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "790", "--intent-id", "tok")
+    assert placed.code == 0, placed.both
+    assert len(sandbox_orders(market, tag_for("sandbox", "tok"))) == 1
+
+
+def test_unregistered_ip_is_a_definite_rejection(cli: Any, market: Any) -> None:
+    admin(market, "POST", "config", registered_ips=["203.0.113.10"])
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "790", "--intent-id", "ip")
+    assert placed.code == ExitStatus.IP_NOT_REGISTERED, placed.both
+    assert "AG7002" in placed.err
+    assert sandbox_orders(market, tag_for("sandbox", "ip")) == []
+    intent = Journal(state_dir() / "journal.sqlite3").get("ip")
+    assert intent is not None and intent.state == "rejected"
+
+
+def test_same_intent_id_twice_places_one_order(cli: Any, market: Any) -> None:
+    first = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "790", "--intent-id", "twice")
+    second = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "790", "--intent-id", "twice")
+    assert first.code == second.code == 0
+    assert second.json()["orders"][0]["reused"] is True
+    assert first.json()["orders"][0]["order_id"] == second.json()["orders"][0]["order_id"]
+    assert len(sandbox_orders(market, tag_for("sandbox", "twice"))) == 1
+
+
+# -------------------------------------------------------------------------- A4, A5, E1
+
+
+@pytest.mark.parametrize(
+    "point", ["before_journal", "after_journal", "before_send", "after_response"]
+)
+def test_crash_at_each_step_then_reconcile(market: Any, point: str) -> None:
+    """A4 (fast form): kill -9 at a step, then `reconcile` settles the intent; never twice."""
+    crashed = run_cli_process(
+        "order",
+        "place",
+        "BUY",
+        "SBIN",
+        "--qty",
+        "1",
+        "--price",
+        "790",
+        "--intent-id",
+        f"crash-{point}",
+        "--yes",
+        "--json",
+        env={"ANGELCTL_CRASH_AT": point},
+    )
+    assert crashed.code == -signal.SIGKILL
+    settled = run_cli_process("reconcile", "--settle", "0", "--json")
+    assert settled.code == 0, settled.both
+    tag = tag_for("sandbox", f"crash-{point}")
+    at_broker = sandbox_orders(market, tag)
+    intent = Journal(state_dir() / "journal.sqlite3").get(f"crash-{point}")
+    if point == "before_journal":
+        assert intent is None and at_broker == []
+        return
+    assert intent is not None and not intent.is_open
+    assert len(at_broker) == (1 if point == "after_response" else 0)
+    assert intent.state == ("accepted" if at_broker else "not_placed")
+
+
+def test_crash_between_send_and_answer_then_reconcile(market: Any) -> None:
+    """A4: killed while the sandbox holds the answer; the order exists; reconcile adopts it."""
+    arm(market, name="hold", seconds=5.0, route="placeOrder", count=1)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "angelctl",
+            "order",
+            "place",
+            "BUY",
+            "SBIN",
+            "--qty",
+            "1",
+            "--price",
+            "790",
+            "--intent-id",
+            "mid",
+            "--yes",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while "placeOrder" not in [r["route"] for r in requests_seen(market)]:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)  # polling the sandbox's log for the condition, not a timed wait
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    settled = run_cli_process("reconcile", "--settle", "0", "--json")
+    assert settled.code == 0, settled.both
+    intent = Journal(state_dir() / "journal.sqlite3").get("mid")
+    assert intent is not None and intent.state == "accepted" and intent.recovered
+    assert len(sandbox_orders(market, tag_for("sandbox", "mid"))) == 1
+
+
+def test_ten_processes_one_intent_one_order(market: Any) -> None:
+    """A5: ten cron runs with the same --intent-id start at once."""
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "angelctl",
+                "order",
+                "place",
+                "BUY",
+                "SBIN",
+                "--qty",
+                "1",
+                "--price",
+                "790",
+                "--intent-id",
+                "cron-x",
+                "--yes",
+                "--json",
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(10)
+    ]
+    results = [(p.wait(timeout=120), p.stdout.read() if p.stdout else "") for p in procs]
+    assert len(sandbox_orders(market, tag_for("sandbox", "cron-x"))) == 1
+    codes = sorted(code for code, _ in results)
+    assert set(codes) <= {0, int(ExitStatus.IN_PROGRESS)}, results
+    order_ids = {json.loads(out)["orders"][0]["order_id"] for code, out in results if code == 0}
+    assert len(order_ids) == 1
+
+
+def test_four_processes_share_the_order_rate_budget(market: Any) -> None:
+    """E1: concurrent placers never exceed the order-route limit and get no rate rejects."""
+    script = (
+        "for i in 1 2 3 4 5; do "
+        f"{sys.executable} -m angelctl order place BUY SBIN --qty 1 --price 790 "
+        "--yes --json >/dev/null || exit 1; done"
+    )
+    procs = [subprocess.Popen(["sh", "-c", script], cwd=REPO) for _ in range(4)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0, 0, 0]
+    stats = admin(market, "GET", "stats")
+    assert stats["rate_limited"] == 0
+    assert len(sandbox_orders(market)) == 20
+    assert stats["buckets"]["orders"]["peak_rolling_second"] <= 9
