@@ -15,8 +15,6 @@ More than one match is an ``AmbiguousSymbol`` listing the candidates; none is a
 
 from __future__ import annotations
 
-import calendar
-import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -26,8 +24,12 @@ from angelctl.errors import UsageError
 from angelctl.instruments.index import InstrumentIndex
 from angelctl.instruments.model import EXCHANGES, Contract
 
-_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
-_MONTHS = {k.upper(): v for k, v in _MONTHS.items()}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
 _KIND_WORDS = {
     "FUT": "FUT",
     "FUTURE": "FUT",
@@ -236,6 +238,8 @@ class Resolver:
         word = text.strip().upper().split(":")[-1].split()[0] if text.strip() else ""
         if not word:
             return []
+        import difflib  # only a miss pays for it
+
         pool = set(self.index.names_like(word[:2])) | set(self.index.symbols_like(word[:3], 500))
         close = difflib.get_close_matches(word, sorted(pool), n=limit, cutoff=0.6)
         if not close:
