@@ -332,3 +332,27 @@ def test_four_processes_share_the_order_rate_budget(market: Any) -> None:
     assert stats["rate_limited"] == 0
     assert len(sandbox_orders(market)) == 20
     assert stats["buckets"]["orders"]["peak_rolling_second"] <= 9
+
+
+def test_cancel_all_cancels_only_working_orders(cli: Any, market: Any) -> None:
+    for price in ("780", "781", "801"):  # the last one fills at once
+        assert place(cli, "BUY", "SBIN", "--qty", "1", "--price", price).code == 0
+    admin(market, "POST", "orders/step")
+    result = cli("order", "cancel", "--all", "--yes", "--json")
+    assert result.code == 0, result.both
+    cancelled = [r for r in result.json()["results"] if r["cancelled"]]
+    assert len(cancelled) == 2
+    statuses = sorted(o["status"] for o in sandbox_orders(market))
+    assert statuses == ["cancelled", "cancelled", "complete"]
+    assert cli("order", "list", "--status", "open", "--json").json()["orders"] == []
+    assert cli("order", "cancel", "--all", "--yes").code == 0  # nothing left: a notice, exit 0
+
+
+def test_journal_shows_every_intent_and_its_events(cli: Any, market: Any) -> None:
+    assert place(cli, "BUY", "SBIN", "--qty", "1", "--price", "780", "--intent-id", "j1").code == 0
+    listed = cli("journal", "--json").json()["intents"]
+    assert [(i["intent_id"], i["state"]) for i in listed] == [("j1", "accepted")]
+    events = cli("journal", "--intent", "j1", "--json").json()["events"]
+    assert [e["kind"] for e in events] == ["journalled", "sending", "accepted"]
+    table = cli("journal")
+    assert "accepted" in table.out and tag_for("sandbox", "j1") in table.out
