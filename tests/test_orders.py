@@ -356,3 +356,55 @@ def test_journal_shows_every_intent_and_its_events(cli: Any, market: Any) -> Non
     assert [e["kind"] for e in events] == ["journalled", "sending", "accepted"]
     table = cli("journal")
     assert "accepted" in table.out and tag_for("sandbox", "j1") in table.out
+
+
+def _prompted(answer: str) -> tuple[int, str]:
+    import pty
+
+    from tests.test_cli_process import read_until
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(REPO)
+        os.execvpe(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "angelctl",
+                "order",
+                "place",
+                "BUY",
+                "SBIN",
+                "--qty",
+                "2",
+                "--price",
+                "790",
+            ],
+            os.environ,
+        )
+    deadline = time.monotonic() + 60
+    seen = read_until(fd, b"Send it?", deadline)
+    os.write(fd, f"{answer}\n".encode())
+    try:
+        while True:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    except OSError:
+        pass
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+
+def test_terminal_confirmation_shows_contract_lots_and_notional(market: Any) -> None:
+    code, screen = _prompted("n")
+    assert code == 1
+    assert "BUY 2 (2 lots of 1) NSE:SBIN-EQ LIMIT @ 790" in screen
+    assert "notional ₹1,580.00" in screen
+    assert sandbox_orders(market) == []
+    code, screen = _prompted("y")
+    assert code == 0, screen
+    assert len(sandbox_orders(market)) == 1
