@@ -20,7 +20,16 @@ from typing import Annotated
 import typer
 
 from angelctl import __version__
-from angelctl.cli import auth, config_cmd, doctor, instruments, orders, sandbox_cmd
+from angelctl.cli import (
+    auth,
+    config_cmd,
+    doctor,
+    instruments,
+    orders,
+    portfolio,
+    quote,
+    sandbox_cmd,
+)
 from angelctl.status import ExitStatus
 
 app = typer.Typer(
@@ -95,6 +104,10 @@ app.add_typer(instruments.app, name="instruments")
 app.add_typer(orders.app, name="order")
 app.command("reconcile")(orders.reconcile)
 app.command("journal")(orders.journal_cmd)
+app.command("quote")(quote.quote)
+app.command("trades")(portfolio.trades)
+app.command("positions")(portfolio.positions)
+app.command("holdings")(portfolio.holdings)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 
 GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}

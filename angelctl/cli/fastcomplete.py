@@ -14,7 +14,7 @@ import shlex
 import sys
 
 # Command paths whose positional argument is a symbol.
-SYMBOL_COMMANDS = (("instruments", "show"), ("instruments", "search"))
+SYMBOL_COMMANDS = (("instruments", "show"), ("instruments", "search"), ("quote",))
 # Global options that take a value (skipped when locating the command path).
 _VALUED = {
     "--profile",
@@ -29,6 +29,10 @@ _VALUED = {
     "--expiry",
     "--limit",
     "-n",
+    "--mode",
+    "-m",
+    "--watch",
+    "-w",
 }
 
 
@@ -66,7 +70,7 @@ def _wants_symbol(args: list[str], incomplete: str) -> bool:
             path.append(arg)
     if args and args[-1] in _VALUED:
         return False
-    return any(tuple(path[: len(cmd)]) == cmd for cmd in SYMBOL_COMMANDS) and len(path) >= 2
+    return any(tuple(path[: len(cmd)]) == cmd for cmd in SYMBOL_COMMANDS)
 
 
 def try_complete() -> bool:

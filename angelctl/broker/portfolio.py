@@ -1,0 +1,376 @@
+"""The portfolio views (reference §3.3 routes #10, #15, #17, #18; row shapes §3.4): the day's
+trades, positions and holdings as typed values.
+
+Entry points: ``fetch_trades``, ``fetch_positions``, ``fetch_holdings`` (each one call), and the
+pure parsers ``parse_trades``, ``parse_positions``, ``parse_holdings`` for captured replies.
+
+Invariants:
+- An empty book is ``data: null`` on the wire (not ``[]``); it parses to an empty list.
+- Position rows are all strings, money may carry a space after the sign (``"- 2235.80"``);
+  holdings are JSON numbers with ``null`` for absent quantities. Both parse to ``Decimal``
+  rupees and ``int`` quantities here, once.
+- A position is open while its net quantity is not zero; a flat row still carries the day's
+  realised P&L, so totals always cover every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from angelctl.broker.models import decimal_field, int_field, optional_decimal
+from angelctl.errors import UnparseableResponse
+
+if TYPE_CHECKING:
+    from angelctl.broker.session import BrokerSession
+
+
+def _rows(data: Any, route: str) -> list[dict[str, Any]]:
+    if data is None or data == "":
+        return []
+    if not isinstance(data, list):
+        raise UnparseableResponse(f"the broker's {route} reply is not a list", route=route)
+    return [row for row in data if isinstance(row, dict)]
+
+
+def _text(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    return "" if value is None else str(value).strip()
+
+
+# ------------------------------------------------------------------------------- trades
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One fill from the trade book."""
+
+    exchange: str
+    symbol: str
+    token: str
+    product: str
+    side: str
+    quantity: int
+    price: Decimal
+    value: Decimal
+    order_id: str
+    fill_id: str
+    fill_time: str  # "13:27:53", IST, as sent
+    instrument_type: str
+
+    @classmethod
+    def from_wire(cls, row: dict[str, Any]) -> Trade:
+        quantity = int_field(row, "fillsize")
+        price = decimal_field(row, "fillprice")
+        value = optional_decimal(row, "tradevalue")
+        return cls(
+            exchange=_text(row, "exchange"),
+            symbol=_text(row, "tradingsymbol"),
+            token=_text(row, "symboltoken"),
+            product=_text(row, "producttype"),
+            side=_text(row, "transactiontype").upper(),
+            quantity=quantity,
+            price=price,
+            value=value if value is not None else price * quantity,
+            order_id=_text(row, "orderid"),
+            fill_id=_text(row, "fillid"),
+            fill_time=_text(row, "filltime"),
+            instrument_type=_text(row, "instrumenttype"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": self.exchange,
+            "symbol": self.symbol,
+            "token": self.token,
+            "product": self.product,
+            "side": self.side,
+            "quantity": self.quantity,
+            "price": self.price,
+            "value": self.value,
+            "order_id": self.order_id,
+            "fill_id": self.fill_id,
+            "fill_time": self.fill_time,
+            "instrument_type": self.instrument_type,
+        }
+
+
+def parse_trades(data: Any) -> list[Trade]:
+    return [Trade.from_wire(row) for row in _rows(data, "getTradeBook")]
+
+
+def fetch_trades(session: BrokerSession) -> list[Trade]:
+    return parse_trades(session.call("getTradeBook"))
+
+
+# ---------------------------------------------------------------------------- positions
+
+
+@dataclass(frozen=True)
+class Position:
+    """One position row. ``buy_qty``/``sell_qty`` are the day's; ``cf_*`` were carried in."""
+
+    exchange: str
+    token: str
+    symbol: str
+    product: str
+    instrument_type: str
+    net_qty: int
+    buy_qty: int
+    sell_qty: int
+    cf_buy_qty: int
+    cf_sell_qty: int
+    buy_avg: Decimal
+    sell_avg: Decimal
+    net_price: Decimal
+    buy_value: Decimal
+    sell_value: Decimal
+    realised: Decimal
+    unrealised: Decimal
+    pnl: Decimal
+    ltp: Decimal
+    close: Decimal
+
+    @property
+    def is_open(self) -> bool:
+        return self.net_qty != 0
+
+    @property
+    def day_net_qty(self) -> int:
+        return self.buy_qty - self.sell_qty
+
+    @classmethod
+    def from_wire(cls, row: dict[str, Any]) -> Position:
+        realised = decimal_field(row, "realised")
+        unrealised = decimal_field(row, "unrealised")
+        pnl = optional_decimal(row, "pnl")
+        return cls(
+            exchange=_text(row, "exchange"),
+            token=_text(row, "symboltoken"),
+            symbol=_text(row, "tradingsymbol"),
+            product=_text(row, "producttype"),
+            instrument_type=_text(row, "instrumenttype"),
+            net_qty=int_field(row, "netqty"),
+            buy_qty=int_field(row, "buyqty"),
+            sell_qty=int_field(row, "sellqty"),
+            cf_buy_qty=int_field(row, "cfbuyqty"),
+            cf_sell_qty=int_field(row, "cfsellqty"),
+            buy_avg=decimal_field(row, "buyavgprice"),
+            sell_avg=decimal_field(row, "sellavgprice"),
+            net_price=decimal_field(row, "netprice"),
+            buy_value=decimal_field(row, "totalbuyvalue"),
+            sell_value=decimal_field(row, "totalsellvalue"),
+            realised=realised,
+            unrealised=unrealised,
+            pnl=pnl if pnl is not None else realised + unrealised,
+            ltp=decimal_field(row, "ltp"),
+            close=decimal_field(row, "close"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": self.exchange,
+            "token": self.token,
+            "symbol": self.symbol,
+            "product": self.product,
+            "instrument_type": self.instrument_type,
+            "net_qty": self.net_qty,
+            "day_buy_qty": self.buy_qty,
+            "day_sell_qty": self.sell_qty,
+            "day_net_qty": self.day_net_qty,
+            "cf_buy_qty": self.cf_buy_qty,
+            "cf_sell_qty": self.cf_sell_qty,
+            "buy_avg": self.buy_avg,
+            "sell_avg": self.sell_avg,
+            "net_price": self.net_price,
+            "buy_value": self.buy_value,
+            "sell_value": self.sell_value,
+            "realised": self.realised,
+            "unrealised": self.unrealised,
+            "pnl": self.pnl,
+            "ltp": self.ltp,
+            "close": self.close,
+            "open": self.is_open,
+        }
+
+
+@dataclass(frozen=True)
+class PositionTotals:
+    realised: Decimal
+    unrealised: Decimal
+    pnl: Decimal
+    open: int
+    flat: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "realised": self.realised,
+            "unrealised": self.unrealised,
+            "pnl": self.pnl,
+            "open": self.open,
+            "flat": self.flat,
+        }
+
+
+def position_totals(positions: Iterable[Position]) -> PositionTotals:
+    rows = list(positions)
+    return PositionTotals(
+        realised=sum((p.realised for p in rows), Decimal(0)),
+        unrealised=sum((p.unrealised for p in rows), Decimal(0)),
+        pnl=sum((p.pnl for p in rows), Decimal(0)),
+        open=sum(1 for p in rows if p.is_open),
+        flat=sum(1 for p in rows if not p.is_open),
+    )
+
+
+def parse_positions(data: Any) -> list[Position]:
+    return [Position.from_wire(row) for row in _rows(data, "getPosition")]
+
+
+def fetch_positions(session: BrokerSession) -> list[Position]:
+    return parse_positions(session.call("getPosition"))
+
+
+# ----------------------------------------------------------------------------- holdings
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One demat holding. ``pnl``/``pnl_percent`` are the broker's, against ``average_price``."""
+
+    exchange: str
+    symbol: str
+    token: str
+    isin: str
+    product: str
+    quantity: int
+    t1_quantity: int
+    realised_quantity: int
+    authorised_quantity: int
+    collateral_quantity: int
+    average_price: Decimal
+    ltp: Decimal
+    close: Decimal
+    pnl: Decimal
+    pnl_percent: Decimal
+
+    @property
+    def value(self) -> Decimal:
+        return self.ltp * self.quantity
+
+    @property
+    def invested(self) -> Decimal:
+        return self.average_price * self.quantity
+
+    @classmethod
+    def from_wire(cls, row: dict[str, Any]) -> Holding:
+        average = decimal_field(row, "averageprice")
+        ltp = decimal_field(row, "ltp")
+        quantity = int_field(row, "quantity")
+        pnl = optional_decimal(row, "profitandloss")
+        percent = optional_decimal(row, "pnlpercentage")
+        if pnl is None:
+            pnl = (ltp - average) * quantity
+        if percent is None:
+            percent = (
+                (pnl * 100 / (average * quantity)).quantize(Decimal("0.01"))
+                if average and quantity
+                else Decimal(0)
+            )
+        return cls(
+            exchange=_text(row, "exchange"),
+            symbol=_text(row, "tradingsymbol"),
+            token=_text(row, "symboltoken"),
+            isin=_text(row, "isin"),
+            product=_text(row, "product"),
+            quantity=quantity,
+            t1_quantity=int_field(row, "t1quantity"),
+            realised_quantity=int_field(row, "realisedquantity"),
+            authorised_quantity=int_field(row, "authorisedquantity"),
+            collateral_quantity=int_field(row, "collateralquantity"),
+            average_price=average,
+            ltp=ltp,
+            close=decimal_field(row, "close"),
+            pnl=pnl,
+            pnl_percent=percent,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": self.exchange,
+            "symbol": self.symbol,
+            "token": self.token,
+            "isin": self.isin,
+            "product": self.product,
+            "quantity": self.quantity,
+            "t1_quantity": self.t1_quantity,
+            "realised_quantity": self.realised_quantity,
+            "authorised_quantity": self.authorised_quantity,
+            "collateral_quantity": self.collateral_quantity,
+            "average_price": self.average_price,
+            "ltp": self.ltp,
+            "close": self.close,
+            "value": self.value,
+            "invested": self.invested,
+            "pnl": self.pnl,
+            "pnl_percent": self.pnl_percent,
+        }
+
+
+@dataclass(frozen=True)
+class HoldingTotals:
+    """``getAllHolding``'s ``totalholding`` (computed from the rows when the broker omits it)."""
+
+    value: Decimal
+    invested: Decimal
+    pnl: Decimal
+    pnl_percent: Decimal
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Holding]) -> HoldingTotals:
+        rows = list(rows)
+        value = sum((h.value for h in rows), Decimal(0))
+        invested = sum((h.invested for h in rows), Decimal(0))
+        pnl = sum((h.pnl for h in rows), Decimal(0))
+        percent = (pnl * 100 / invested).quantize(Decimal("0.01")) if invested else Decimal(0)
+        return cls(value, invested, pnl, percent)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "invested": self.invested,
+            "pnl": self.pnl,
+            "pnl_percent": self.pnl_percent,
+        }
+
+
+@dataclass(frozen=True)
+class Holdings:
+    rows: list[Holding]
+    totals: HoldingTotals
+
+
+def parse_holdings(data: Any) -> Holdings:
+    """A ``getAllHolding`` reply (``{holdings, totalholding}``) or a ``getHolding`` list."""
+    if isinstance(data, dict):
+        rows = [Holding.from_wire(r) for r in _rows(data.get("holdings"), "getAllHolding")]
+        total = data.get("totalholding")
+        if isinstance(total, dict) and total:
+            return Holdings(
+                rows,
+                HoldingTotals(
+                    value=decimal_field(total, "totalholdingvalue"),
+                    invested=decimal_field(total, "totalinvvalue"),
+                    pnl=decimal_field(total, "totalprofitandloss"),
+                    pnl_percent=decimal_field(total, "totalpnlpercentage"),
+                ),
+            )
+        return Holdings(rows, HoldingTotals.from_rows(rows))
+    rows = [Holding.from_wire(r) for r in _rows(data, "getHolding")]
+    return Holdings(rows, HoldingTotals.from_rows(rows))
+
+
+def fetch_holdings(session: BrokerSession) -> Holdings:
+    return parse_holdings(session.call("getAllHolding"))
