@@ -226,3 +226,23 @@ def test_login_without_a_running_sandbox_is_a_network_error(cli: Any) -> None:
     result = cli("login", "--sandbox", "--url", f"http://127.0.0.1:{port}")
     assert result.code == 6
     assert "no sandbox answers" in result.err and "angelctl sandbox serve" in result.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["funds", "--json"], ["whoami"], ["instruments", "search", "NIFTY", "-n", "1000", "--json"]],
+)
+def test_a_closed_pipe_is_not_an_error(sandbox_login: Any, args: list[str]) -> None:
+    """`angelctl … | head -c0`: the reader is gone before angelctl writes; exit 0 quietly."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "angelctl", *args],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    os.close(write_end)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert b"Traceback" not in err and b"rror" not in err

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
@@ -38,6 +40,7 @@ class Output:
             from rich.console import Console
 
             self._console = Console(file=self.stdout, no_color=_no_color(), highlight=False)
+            self._console.on_broken_pipe = _reraise_broken_pipe  # rich would exit 1
         return self._console
 
     @property
@@ -49,16 +52,19 @@ class Output:
         return self._err_console
 
     def json(self, document: Any) -> None:
-        self.stdout.write(json.dumps(to_jsonable(document), indent=None) + "\n")
-        self.stdout.flush()
+        with _closed_pipe_is_not_an_error():
+            self.stdout.write(json.dumps(to_jsonable(document), indent=None) + "\n")
+            self.stdout.flush()
 
     def show(self, renderable: Any) -> None:
-        self.console.print(renderable)
+        with _closed_pipe_is_not_an_error():
+            self.console.print(renderable)
 
     def line(self, text: str) -> None:
         """Plain data line on stdout (no markup interpretation)."""
-        self.stdout.write(text + "\n")
-        self.stdout.flush()
+        with _closed_pipe_is_not_an_error():
+            self.stdout.write(text + "\n")
+            self.stdout.flush()
 
     def notice(self, text: str) -> None:
         """A diagnostic on stderr; silenced by --quiet."""
@@ -69,6 +75,24 @@ class Output:
     def warn(self, text: str) -> None:
         self.stderr.write(f"warning: {text}\n")
         self.stderr.flush()
+
+
+@contextlib.contextmanager
+def _closed_pipe_is_not_an_error() -> Iterator[None]:
+    """`angelctl … | head -1`: the reader left; stop quietly with exit 0 (EPIPE)."""
+    try:
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, sys.stdout.fileno())
+        import typer
+
+        raise typer.Exit(0) from None
+
+
+def _reraise_broken_pipe() -> None:
+    raise BrokenPipeError
 
 
 def _no_color() -> bool:
