@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -58,23 +59,30 @@ _UNIT_SECONDS = {
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")
 
 
-def config_dir() -> Path:
-    from platformdirs import user_config_path
+def _platform_dir(kind: str, xdg: str, fallback: str) -> Path:
+    """The per-user folder of ``kind``: XDG on Linux (what platformdirs does there, without
+    its import cost on every command), platformdirs everywhere else."""
+    if sys.platform.startswith("linux"):
+        base = os.environ.get(xdg, "").strip()
+        root = Path(base) if base and os.path.isabs(base) else Path.home() / fallback
+        return root / APP_NAME
+    import platformdirs
 
-    return Path(user_config_path(APP_NAME))
+    getter = getattr(platformdirs, f"user_{kind}_path")
+    return Path(getter(APP_NAME))
+
+
+def config_dir() -> Path:
+    return _platform_dir("config", "XDG_CONFIG_HOME", ".config")
 
 
 def state_dir() -> Path:
-    """Sessions, rate-limit ledger, TOTP ledger (and later the journal and the latch)."""
-    from platformdirs import user_state_path
-
-    return Path(user_state_path(APP_NAME))
+    """Sessions, rate-limit ledger, TOTP ledger, the journal and locks."""
+    return _platform_dir("state", "XDG_STATE_HOME", ".local/state")
 
 
 def cache_dir() -> Path:
-    from platformdirs import user_cache_path
-
-    return Path(user_cache_path(APP_NAME))
+    return _platform_dir("cache", "XDG_CACHE_HOME", ".cache")
 
 
 def config_path() -> Path:

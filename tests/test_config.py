@@ -124,3 +124,19 @@ def test_config_set_keeps_comments_validates_and_writes_0600() -> None:
     with pytest.raises(ConfigError):
         set_config_key(path, "profiles.main.environment", "paper")
     assert "environment" not in path.read_text()  # a refused value never reaches the file
+
+
+@pytest.mark.parametrize("xdg", [True, False])
+def test_folders_match_platformdirs(monkeypatch: pytest.MonkeyPatch, xdg: bool) -> None:
+    """config/state/cache folders are computed without importing platformdirs on Linux;
+    they must be exactly what platformdirs says."""
+    from platformdirs import user_cache_path, user_config_path, user_state_path
+
+    from angelctl.config import cache_dir, config_dir, state_dir
+
+    if not xdg:
+        for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+            monkeypatch.delenv(var, raising=False)
+    assert config_dir() == Path(user_config_path("angelctl"))
+    assert state_dir() == Path(user_state_path("angelctl"))
+    assert cache_dir() == Path(user_cache_path("angelctl"))
