@@ -44,28 +44,20 @@ def order_desk(session: BrokerSession, journal: Journal) -> OrderDesk:
 
 def fetch_reference(session: BrokerSession, request: OrderRequest) -> Reference:
     """LTP and circuit band from one read-only FULL quote."""
+    from angelctl.broker.market import fetch_quotes
+
     contract = request.contract
-    data = session.call(
-        "quote", {"mode": "FULL", "exchangeTokens": {contract.exchange: [contract.token]}}
+    quotes, _ = fetch_quotes(session, [contract], "FULL")
+    if not quotes:
+        raise RequestRejected(
+            f"no quote for {contract.symbol}: cannot check the price collar",
+            route="quote",
+            hint="retry, or check the symbol",
+        )
+    quote = quotes[0]
+    return Reference(
+        ltp=quote.ltp, upper_circuit=quote.upper_circuit, lower_circuit=quote.lower_circuit
     )
-    fetched = (data or {}).get("fetched") or [] if isinstance(data, dict) else []
-    for row in fetched:
-        if str(row.get("symbolToken")) == contract.token:
-            return Reference(
-                ltp=_price(row, "ltp") or Decimal(0),
-                upper_circuit=_price(row, "upperCircuit"),
-                lower_circuit=_price(row, "lowerCircuit"),
-            )
-    raise RequestRejected(
-        f"no quote for {contract.symbol}: cannot check the price collar",
-        route="quote",
-        hint="retry, or check the symbol",
-    )
-
-
-def _price(row: dict[str, Any], key: str) -> Decimal | None:
-    value = row.get(key)
-    return Decimal(str(value)) if value not in (None, "", 0) else None
 
 
 @dataclass
