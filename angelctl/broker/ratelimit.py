@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from angelctl.clock import Clock
-from angelctl.fsutil import ensure_private_dir, open_private
+from angelctl.dbutil import connect_wal
+from angelctl.fsutil import ensure_private_dir
 
 SAFETY = 0.06
 _SCHEMA = """
@@ -47,12 +48,7 @@ class RateLimiter:
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
             ensure_private_dir(self.path.parent)
-            import os
-
-            os.close(open_private(self.path))  # create 0600 before SQLite opens it
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db = connect_wal(self.path, synchronous="NORMAL")
             db.executescript(_SCHEMA)
             boot = _boot_id()
             db.execute("BEGIN IMMEDIATE")

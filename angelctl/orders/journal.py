@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,7 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from angelctl.fsutil import ensure_private_dir, open_private
+from angelctl.dbutil import connect_wal
+from angelctl.fsutil import ensure_private_dir
 
 TAG_PREFIX = "AC"
 TAG_LENGTH = 15
@@ -143,11 +143,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         ensure_private_dir(path.parent)
-        os.close(open_private(path))
-        self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA busy_timeout=30000")
+        self.db = connect_wal(path, synchronous="FULL")
         self._migrate()
 
     def close(self) -> None:
