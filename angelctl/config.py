@@ -110,6 +110,7 @@ class ProfileSettings:
     session_rule: str = "earliest"
     rate_limits: Mapping[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
     risk: Mapping[str, Any] = field(default_factory=dict)
+    market_hours: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -309,6 +310,9 @@ def validate_config(path: Path, data: dict[str, Any]) -> None:
             if key == "risk":
                 _validate_risk(path, where, value)
                 continue
+            if key == "market_hours":
+                _validate_market_hours(path, where, value)
+                continue
             if key == "rate_limits":
                 if not isinstance(value, dict):
                     raise _problem(path, where, "expected a table of route = 'N/s, M/min'")
@@ -320,7 +324,8 @@ def validate_config(path: Path, data: dict[str, Any]) -> None:
                 continue
             validator = PROFILE_KEYS.get(key)
             if validator is None:
-                _unknown_key(path, key, [*PROFILE_KEYS, "rate_limits", "risk"], f"profiles.{name}.")
+                known = [*PROFILE_KEYS, "rate_limits", "risk", "market_hours"]
+                _unknown_key(path, key, known, f"profiles.{name}.")
             try:
                 validator(value)
             except ValueError as exc:
@@ -336,7 +341,9 @@ RISK_KEYS = {
     "collar_percent": "a percentage",
     "market_orders": "'refuse' or 'protect'",
     "market_protection_percent": "a percentage",
+    "trip_latch": "a list of 'daily_loss', 'max_orders_per_minute', 'max_open_orders'",
 }
+TRIP_RULES = ("daily_loss", "max_orders_per_minute", "max_open_orders")
 
 
 def _validate_risk(path: Path, where: str, table: Any) -> None:
@@ -348,10 +355,26 @@ def _validate_risk(path: Path, where: str, table: Any) -> None:
         if key == "market_orders":
             if value not in ("refuse", "protect"):
                 raise _problem(path, f"{where}.{key}", "expected 'refuse' or 'protect'")
+        elif key == "trip_latch":
+            if not isinstance(value, list) or any(v not in TRIP_RULES for v in value):
+                raise _problem(path, f"{where}.{key}", f"expected {RISK_KEYS[key]}")
         elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise _problem(
                 path, f"{where}.{key}", f"expected {RISK_KEYS[key]} above 0, got {value!r}"
             )
+
+
+def _validate_market_hours(path: Path, where: str, table: Any) -> None:
+    """``[profiles.NAME.market_hours]``: ``policy`` and ``amo_windows`` (risk.calendar)."""
+    if not isinstance(table, dict):
+        raise _problem(path, where, "expected a table with policy and amo_windows")
+    from angelctl.risk.calendar import parse_market_hours
+
+    try:
+        parse_market_hours(table)
+    except ValueError as exc:
+        key, _, problem = str(exc).partition(": ")
+        raise _problem(path, f"{where}.{key}", problem) from None
 
 
 def selected_profile_name(cli_profile: str | None, cfg: ConfigFile) -> str:
@@ -402,6 +425,7 @@ def resolve_profile(
         name=name,
         rate_limits=limits,
         risk=dict(table.get("risk", {})),
+        market_hours=dict(table.get("market_hours", {})),
         sources=sources,
         **{k: v for k, v in values.items() if k in settable},
     )
@@ -436,9 +460,13 @@ def set_config_key(path: Path, dotted_key: str, raw_value: str) -> None:
                 raise _problem(path, dotted_key, f"expected a number, got {raw_value!r}") from None
         _edit_config(path, lambda doc: _set_profile(doc, parts[1], {parts[2]: value}))
         return
-    if len(parts) == 4 and parts[:1] == ["profiles"] and parts[2] == "rate_limits":
+    if (
+        len(parts) == 4
+        and parts[:1] == ["profiles"]
+        and parts[2] in ("rate_limits", "market_hours")
+    ):
         _edit_config(
-            path, lambda doc: _set_profile(doc, parts[1], {"rate_limits": {parts[3]: raw_value}})
+            path, lambda doc: _set_profile(doc, parts[1], {parts[2]: {parts[3]: raw_value}})
         )
         return
     raise ConfigError(

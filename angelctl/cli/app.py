@@ -22,6 +22,7 @@ import typer
 from angelctl import __version__
 from angelctl.cli import (
     auth,
+    calendar_cmd,
     config_cmd,
     doctor,
     instruments,
@@ -109,6 +110,7 @@ app.command("trades")(portfolio.trades)
 app.command("positions")(portfolio.positions)
 app.command("holdings")(portfolio.holdings)
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(calendar_cmd.app, name="calendar")
 
 GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}
 GLOBAL_VALUED = {"--profile", "-p", "--log-file"}

@@ -1,13 +1,14 @@
 """Exchange trading days and derivative expiry dates, for the sandbox's instrument universe.
 
 Holidays are the NSE holiday master (``nseindia.com/api/holiday-master?type=trading``) for 2025
-and 2026, copied from ``../shared/realdata/calendar/nse_holiday_master_trading_{2025,2026}_*.json``
-(see SOURCES.md there) for the segments the universe needs: CM (cash; FO lists the same days in
-both years), CD (currency) and COM (commodity). Which calendar an ``exch_seg`` follows:
-NSE/BSE → CM, NFO/BFO → FO, CDS → CD, MCX → COM. BSE's own list is not in the realdata; it
-matches NSE's in practice, so BSE/BFO use NSE's [simplification]. Other years close on weekends
-and the fixed-date national holidays every year's list has (26 Jan, 1 May, 15 Aug, 2 Oct,
-25 Dec; COM without 1 May, a part-day closure there) [assumption: festival dates are unknown].
+and 2026 as shipped with angelctl's market calendar (``angelctl/risk/data/holidays.json``, read
+through ``angelctl.risk.holidays``: exchange facts with no client code in them, shared like the
+feed codec), for the segments the universe needs: CM (cash), FO, CD (currency) and COM
+(commodity). Which calendar an ``exch_seg`` follows: NSE/BSE → CM, NFO/BFO → FO, CDS → CD,
+MCX → COM. BSE's own list is not in the realdata; it matches NSE's in practice, so BSE/BFO use
+NSE's [simplification]. Other years close on weekends and the fixed-date national holidays every
+year's list has (26 Jan, 1 May, 15 Aug, 2 Oct, 25 Dec; COM without 1 May, a part-day closure
+there) [assumption: festival dates are unknown].
 
 COM lists part-day closures too (morning closed, evening open); only days closed in both sessions
 count as holidays here.
@@ -36,6 +37,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Literal
 
+from angelctl.risk.holidays import shipped_data
+
 Calendar = Literal["CM", "FO", "CD", "COM"]
 
 CALENDAR_OF_SEGMENT: dict[str, Calendar] = {
@@ -49,38 +52,17 @@ CALENDAR_OF_SEGMENT: dict[str, Calendar] = {
 
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
 
-_CM_FO = """
-2025-01-26 2025-02-26 2025-03-14 2025-03-31 2025-04-06 2025-04-10 2025-04-14 2025-04-18
-2025-05-01 2025-06-07 2025-07-06 2025-08-15 2025-08-27 2025-10-02 2025-10-21 2025-10-22
-2025-11-05 2025-12-25
-2026-01-15 2026-01-26 2026-02-15 2026-03-03 2026-03-21 2026-03-26 2026-03-31 2026-04-03
-2026-04-14 2026-05-01 2026-05-28 2026-06-26 2026-08-15 2026-09-14 2026-10-02 2026-10-20
-2026-11-08 2026-11-10 2026-11-24 2026-12-25
-"""
-# CD closes on the CM days plus these (Shivaji Jayanti, Gudi Padwa, bank closing, Id-E-Milad…).
-_CD_EXTRA = """
-2025-02-19 2025-03-30 2025-04-01 2025-05-12 2025-09-05
-2026-02-19 2026-03-19 2026-04-01 2026-08-26
-"""
-# COM days closed in both sessions (the other COM entries are part-day closures).
-_COM_FULL = """
-2025-01-26 2025-04-06 2025-04-18 2025-06-07 2025-07-06 2025-08-15 2025-10-02 2025-10-21
-2025-12-25
-2026-01-26 2026-02-15 2026-03-21 2026-04-03 2026-08-15 2026-10-02 2026-11-08 2026-12-25
-"""
+
+def _shipped_holidays() -> tuple[dict[Calendar, frozenset[date]], frozenset[int]]:
+    data = shipped_data()
+    holidays: dict[Calendar, frozenset[date]] = {
+        calendar: frozenset(h.day for h in data.holidays.get(calendar, ()) if h.closed == "all")
+        for calendar in ("CM", "FO", "CD", "COM")
+    }
+    return holidays, data.years
 
 
-def _dates(text: str) -> frozenset[date]:
-    return frozenset(date.fromisoformat(word) for word in text.split())
-
-
-HOLIDAYS: dict[Calendar, frozenset[date]] = {
-    "CM": _dates(_CM_FO),
-    "FO": _dates(_CM_FO),
-    "CD": _dates(_CM_FO) | _dates(_CD_EXTRA),
-    "COM": _dates(_COM_FULL),
-}
-HOLIDAY_YEARS = frozenset({2025, 2026})
+HOLIDAYS, HOLIDAY_YEARS = _shipped_holidays()
 FIXED_HOLIDAYS: dict[Calendar, frozenset[tuple[int, int]]] = {
     "CM": frozenset({(1, 26), (5, 1), (8, 15), (10, 2), (12, 25)}),
     "FO": frozenset({(1, 26), (5, 1), (8, 15), (10, 2), (12, 25)}),

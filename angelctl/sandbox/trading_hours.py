@@ -2,7 +2,8 @@
 
 Normal market, IST: NSE/BSE cash and NFO/BFO 09:15-15:30; CDS 09:00-17:00; MCX 09:00-23:30, or
 to 23:55 while the US is off daylight saving (second Sunday of March to first Sunday of November
-is US summer time). Days follow ``market_calendar`` (weekends and the segment's holidays).
+is US summer time: ``angelctl.risk.calendar.us_daylight_saving``, shared with the client's
+calendar). Days follow ``market_calendar`` (weekends and the segment's holidays).
 Pre-open and post-close sessions are not modelled: orders then are after-market orders.
 
 Invariants: pure functions of the moment given (timezone-aware, any zone).
@@ -10,10 +11,11 @@ Invariants: pure functions of the moment given (timezone-aware, any zone).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
+from angelctl.risk.calendar import us_daylight_saving
 from angelctl.sandbox.clock import IST
-from angelctl.sandbox.market_calendar import CALENDAR_OF_SEGMENT, SUNDAY, is_trading_day
+from angelctl.sandbox.market_calendar import CALENDAR_OF_SEGMENT, is_trading_day
 
 _EQUITY = (time(9, 15), time(15, 30))
 SESSIONS: dict[str, tuple[time, time]] = {
@@ -27,19 +29,9 @@ SESSIONS: dict[str, tuple[time, time]] = {
 MCX_WINTER_CLOSE = time(23, 55)
 
 
-def _nth_sunday(year: int, month: int, n: int) -> date:
-    first = date(year, month, 1)
-    first_sunday = first + timedelta(days=(SUNDAY - first.weekday()) % 7)
-    return first_sunday + timedelta(weeks=n - 1)
-
-
-def us_summer_time(day: date) -> bool:
-    return _nth_sunday(day.year, 3, 2) <= day < _nth_sunday(day.year, 11, 1)
-
-
 def session_bounds(exch_seg: str, day: date) -> tuple[time, time]:
     start, end = SESSIONS[exch_seg]
-    if exch_seg == "MCX" and not us_summer_time(day):
+    if exch_seg == "MCX" and not us_daylight_saving(day):
         end = MCX_WINTER_CLOSE
     return start, end
 
