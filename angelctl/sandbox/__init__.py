@@ -11,12 +11,15 @@ seeded price walk per instrument (``market``), an OMS with the live rejection te
 
 Where the modules are:
 - transport and gateway: ``http``, ``engine``, ``gateway``, ``routes``, ``wire``, ``faults``,
-  ``ratelimit``, ``request_log``, ``sessions``/``tokens``/``accounts`` (login);
+  ``ratelimit``, ``request_log``, ``sessions``/``tokens``/``accounts`` (login); the WebSocket
+  endpoints ``ws_hub`` (connections, socket faults, heartbeat), ``ws_feed`` (binary ticks from
+  the same price process the matching engine uses) and ``ws_orders`` (AB00–AB11 frames);
 - instruments: ``universe``, ``listing``, ``contracts``, ``instrument``, ``pricing``,
   ``market_calendar``, ``trading_hours``;
 - the paper broker: ``market`` (price process), ``paper`` (OMS, matching, funds, events),
-  ``orders`` / ``portfolio`` (typed records and their wire rows), handlers in ``user_api``,
-  ``order_api`` and ``market_api``.
+  ``orders`` / ``portfolio`` / ``gtt`` (typed records and their wire rows), handlers in
+  ``user_api``, ``order_api``, ``gtt_api`` and ``market_api``; ``seeding`` (test set-up in one
+  admin call) and ``order_flow`` (order-route figures for benchmarks).
 
 Public entry points:
 - ``SandboxConfig`` / ``SandboxAccount`` — what to serve and how strictly (``config``).
@@ -30,9 +33,12 @@ Public entry points:
 - ``build_universe(day) -> Universe`` — the day's instruments, master rows and reference prices
   (``universe``; the engine's current one is ``SandboxEngine.universe``).
 
-Invariants: the sandbox imports nothing of the angelctl client (only the standard library,
-aiohttp, pyotp and its own modules), binds loopback unless told otherwise, and answers admin
-routes (``/_sandbox/…``) to loopback callers only.
+Invariants: the sandbox imports nothing of the angelctl client except two pieces of shared,
+I/O-free wire and exchange knowledge — the feed codec's encoder (``angelctl.feed.encode``,
+``ticks``, ``layout``) and the exchange calendar's holiday data and DST rule
+(``angelctl.risk.holidays``, ``angelctl.risk.calendar``) — plus the standard library, aiohttp
+and pyotp; it binds loopback unless told otherwise, and answers admin routes (``/_sandbox/…``)
+to loopback callers only.
 """
 
 from angelctl.sandbox.clock import ManualClock, SystemClock

@@ -186,6 +186,13 @@ class SandboxConfig:
     market_protection_percent: float = 2.0  # [GAP] MPP of convert_to_limit
     oms_latency_seconds: float = 0.0  # how long a new order stays "open pending"
     fill_lots_per_step: int | None = None  # partial fills: at most N lots per price step
+    # Partial fills (scenario B4): one matching pass fills at most this fraction of what is
+    # unfilled, rounded down to lots, at least one lot. None: fill everything marketable.
+    partial_fill_fraction: float | None = None
+    # [GAP] Angel's text for modifying/cancelling an order that is already final is unknown; the
+    # chosen form follows the live "Cancel Order Response : Bad Input". {action}: Cancel|Modify,
+    # {state}: filled|cancelled|rejected.
+    terminal_order_message: str = "{action} Order Response : Order is already {state}"
     intraday_margin_percent: float = 20.0
     derivatives_margin_percent: float = 12.0
     # [GAP] Angel's AMO windows are undocumented: off by default so the sandbox trades any time.
@@ -199,7 +206,21 @@ class SandboxConfig:
     # SEBI's 10 orders/second per exchange segment; None meters without refusing.
     segment_ops_limit: int | None = 10
 
+    # ---- the WebSocket feeds (``ws_feed``, ``ws_orders``; reference §7, §8)
+    feed_ticks_per_second: float = 2.0  # per subscribed token×mode, on every connection
+    feed_subscription_limit: int = 1000  # per connection, counted per token×mode (§7.2)
+    feed_depth20: bool = False  # accept mode 4, the 20-level book Angel deprecated (§7.2)
+    ws_max_connections: int = 3  # per client code, on each socket (§7.2, §8)
+    order_feed_heartbeat_seconds: float | None = 10.0  # the 1-byte b"\x00" frame; None: off
+
     def __post_init__(self) -> None:
+        _check(0 < self.feed_ticks_per_second <= 1000, "feed_ticks_per_second must be (0, 1000]")
+        _check(self.feed_subscription_limit > 0, "feed_subscription_limit must be > 0")
+        _check(self.ws_max_connections > 0, "ws_max_connections must be > 0")
+        _check(
+            self.order_feed_heartbeat_seconds is None or self.order_feed_heartbeat_seconds > 0,
+            "order_feed_heartbeat_seconds must be > 0 or null",
+        )
         _check(self.session_expiry in ("midnight", "ttl"), "session_expiry: midnight or ttl")
         _check(self.session_ttl_seconds > 0, "session_ttl_seconds must be > 0")
         _check(
@@ -234,6 +255,11 @@ class SandboxConfig:
             self.fill_lots_per_step is None or self.fill_lots_per_step > 0,
             "fill_lots_per_step must be > 0 or null",
         )
+        _check(
+            self.partial_fill_fraction is None or 0 < self.partial_fill_fraction < 1,
+            "partial_fill_fraction must be in (0, 1) or null",
+        )
+        _check(_formats(self.terminal_order_message), "terminal_order_message: {action} {state}")
         _check(0 < self.intraday_margin_percent <= 100, "intraday_margin_percent: (0, 100]")
         _check(0 < self.derivatives_margin_percent <= 100, "derivatives_margin_percent: (0, 100]")
         _check(self.after_hours_orders in ("amo", "reject"), "after_hours_orders: amo or reject")
@@ -319,6 +345,8 @@ RUNTIME_KEYS = frozenset(
         "market_protection_percent",
         "oms_latency_seconds",
         "fill_lots_per_step",
+        "partial_fill_fraction",
+        "terminal_order_message",
         "intraday_margin_percent",
         "derivatives_margin_percent",
         "enforce_market_hours",
@@ -326,6 +354,11 @@ RUNTIME_KEYS = frozenset(
         "registered_ips",
         "unregistered_ip_message",
         "segment_ops_limit",
+        "feed_ticks_per_second",
+        "feed_subscription_limit",
+        "feed_depth20",
+        "ws_max_connections",
+        "order_feed_heartbeat_seconds",
     }
 )
 
@@ -334,8 +367,14 @@ _BOOL_KEYS = {
     "reject_totp_reuse",
     "rate_limit_enabled",
     "enforce_market_hours",
+    "feed_depth20",
 }
-_INT_KEYS = {"session_ttl_seconds", "totp_valid_window"}
+_INT_KEYS = {
+    "session_ttl_seconds",
+    "totp_valid_window",
+    "feed_subscription_limit",
+    "ws_max_connections",
+}
 _OPTIONAL_INT_KEYS = {"refresh_ttl_seconds", "fill_lots_per_step", "segment_ops_limit"}
 _FLOAT_KEYS = {
     "circuit_percent",
@@ -343,6 +382,7 @@ _FLOAT_KEYS = {
     "oms_latency_seconds",
     "intraday_margin_percent",
     "derivatives_margin_percent",
+    "feed_ticks_per_second",
 }
 
 
@@ -357,6 +397,14 @@ def _coerce(key: str, value: Any) -> Any:
         _check(_is_int(value), f"{key} must be an integer")
     elif key in _OPTIONAL_INT_KEYS:
         _check(value is None or _is_int(value), f"{key} must be an integer or null")
+    elif key == "partial_fill_fraction":
+        ok = value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+        _check(ok, f"{key} must be a number or null")
+        value = None if value is None else float(value)
+    elif key == "order_feed_heartbeat_seconds":
+        ok = value is None or _is_int(value) or isinstance(value, float)
+        _check(ok, f"{key} must be a number or null")
+        value = None if value is None else float(value)
     elif key in _FLOAT_KEYS:
         _check(_is_int(value) or isinstance(value, float), f"{key} must be a number")
         value = float(value)
@@ -393,6 +441,14 @@ def _parse_route_buckets(value: Any) -> dict[str, list[str]]:
         _check(ok, f"route_buckets.{route} must be a list of names")
         out[str(route)] = list(buckets)
     return out
+
+
+def _formats(template: str) -> bool:
+    try:
+        template.format(action="Cancel", state="filled")
+    except (KeyError, IndexError, ValueError):
+        return False
+    return True
 
 
 def _check(condition: bool, message: str) -> None:

@@ -27,8 +27,13 @@ Invariants:
   admin read of orders, events or the market, so what a test sees is always current.
 
 Admin entry points for tests (each also an HTTP route under ``/_sandbox``): ``set_price``,
-``freeze_market``, ``market_view``, ``orders``, ``events``, ``step_orders``, plus ``stats``
-(which includes the per-segment orders-per-second meters).
+``freeze_market``, ``market_view``, ``orders``, ``events``, ``step_orders``, ``seed`` (open
+orders, positions and GTT rules in one call, see ``seeding``), ``gtt_rules``, plus ``stats``
+(which includes the per-segment orders-per-second meters and ``order_flow``: calls, refusals and
+the busiest second per order route, group and segment).
+
+The fault ``fill_before_cancel`` is applied here, just before the handler: the order a
+cancelOrder/modifyOrder names fills first, so the handler answers "already filled".
 """
 
 from __future__ import annotations
@@ -50,10 +55,12 @@ from angelctl.sandbox.gateway import (
     check_headers,
     check_source_ip,
 )
+from angelctl.sandbox.gtt_api import HANDLERS as GTT_HANDLERS
 from angelctl.sandbox.market import Ticker
 from angelctl.sandbox.market_api import HANDLERS as MARKET_HANDLERS
 from angelctl.sandbox.market_api import quote_row
 from angelctl.sandbox.order_api import HANDLERS as ORDER_HANDLERS
+from angelctl.sandbox.order_flow import OrderFlow
 from angelctl.sandbox.paper import PaperBroker
 from angelctl.sandbox.ratelimit import BucketMeter, SlidingWindowLimiter
 from angelctl.sandbox.request_log import RequestLog, RequestRecord
@@ -65,6 +72,7 @@ from angelctl.sandbox.routes import (
     match_path,
     normalise_path,
 )
+from angelctl.sandbox.seeding import seed as apply_seed
 from angelctl.sandbox.state import BrokerState, Call
 from angelctl.sandbox.universe import Universe
 from angelctl.sandbox.user_api import HANDLERS as USER_HANDLERS
@@ -80,7 +88,12 @@ from angelctl.sandbox.wire import (
     waf_page,
 )
 
-HANDLERS: dict[str, Handler] = {**USER_HANDLERS, **ORDER_HANDLERS, **MARKET_HANDLERS}
+HANDLERS: dict[str, Handler] = {
+    **USER_HANDLERS,
+    **ORDER_HANDLERS,
+    **MARKET_HANDLERS,
+    **GTT_HANDLERS,
+}
 
 
 class UnknownInstrument(KeyError):
@@ -101,6 +114,7 @@ class SandboxEngine:
         self.limiter = SlidingWindowLimiter()
         self.meters: dict[str, BucketMeter] = {}
         self.log = RequestLog(self._initial_config.request_log_limit)
+        self.flow = OrderFlow()
         for spec in self._initial_config.faults:
             self.add_fault(spec)
 
@@ -135,6 +149,12 @@ class SandboxEngine:
             response.truncate_fraction = plan.truncate_fraction
             now = self.clock.now()
             response.headers.setdefault("Date", format_datetime(now.astimezone(UTC), usegmt=True))
+            self.flow.record(
+                route.name if route else None,
+                response.code,
+                now.timestamp(),
+                self.clock.monotonic(),
+            )
             self.log.append(
                 RequestRecord(
                     seq=self.log.next_seq(),
@@ -193,6 +213,8 @@ class SandboxEngine:
                 if refused is not None:
                     return refused, client
         state.paper.sync()
+        if plan.fill_first:
+            self._fill_named_order(call)
         response = HANDLERS.get(route.name, not_implemented)(state, call)
         if route.is_secure and response.ok and call.token is not None:
             for fired in self.faults.note_secure_success(route.name, call.token.client_code):
@@ -200,6 +222,14 @@ class SandboxEngine:
                     also_refresh=fired.also_refresh, client_code=fired.client_code
                 )
         return response, client
+
+    def _fill_named_order(self, call: Call) -> None:
+        """``fill_before_cancel``: the order named by ``orderid`` fills now (if it can)."""
+        if call.token is None:
+            return
+        order = self.state.paper.order(call.token.client_code, (call.text("orderid") or "").strip())
+        if order is not None:
+            self.state.paper.fill_now(order)
 
     def _serve_master(self, request: EngineRequest, plan: FaultPlan) -> EngineResponse:
         if request.method.upper() != MASTER_ROUTE.method:
@@ -230,6 +260,7 @@ class SandboxEngine:
             self.limiter.clear()
             self.meters.clear()
             self.log.clear()
+            self.flow.clear()
 
     @property
     def universe(self) -> Universe:
@@ -303,6 +334,7 @@ class SandboxEngine:
                 "routes": {name: c.as_dict() for name, c in sorted(self.log.routes.items())},
                 "buckets": {name: m.as_dict() for name, m in sorted(self.meters.items())},
                 **self.state.paper.stats(),
+                "order_flow": self.flow.as_dict(self.state.paper.segment_flow()),
             }
 
     # ------------------------------------------------------------ paper market
@@ -382,6 +414,18 @@ class SandboxEngine:
         """Run due OMS work and one forced matching pass over every working order now."""
         with self._lock:
             return self.state.paper.step()
+
+    def seed(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """Open orders, positions and GTT rules in one call (``seeding``); ``SeedError`` if bad."""
+        with self._lock:
+            return apply_seed(self.state, spec)
+
+    def gtt_rules(self, *, client_code: str | None = None) -> list[dict[str, Any]]:
+        """Every GTT rule (admin view: the wire row plus the order a triggered rule created)."""
+        with self._lock:
+            self.state.paper.sync()
+            code = client_code.upper() if client_code else None
+            return [rule.admin_row() for rule in self.state.paper.gtt.rules(code)]
 
     def update_config(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Apply run-time config changes; ``SandboxConfigError`` if any is bad (none applied)."""

@@ -25,6 +25,32 @@ truncate       fraction (0 <= f < 1, default 0.5)          process, send the hea
 garbage        kind: "html" (default) | "cut_json" |       HTTP 200 whose body is not JSON (an HTML
                "binary"                                    page; a JSON array cut mid-row; gzip-
                                                            looking bytes), NOT processed
+fill_before_   —  (acts on cancelOrder / modifyOrder only)  the named working order fills at its
+cancel                                                     price just before the request is
+                                                           processed, so the answer is "Order is
+                                                           already filled" (scenario B4)
+=============  ==========================================  =====================================
+
+Socket faults (``ws_*``) shape the two WebSocket endpoints instead; their ``route`` is ``"*"``
+(both), ``"smartStream"`` (market feed) or ``"orderUpdates"`` (order updates), and ``count``
+counts what the last column names. REST faults never touch a socket, socket faults never a
+request.
+
+=============  ==========================================  =====================================
+name           parameters                                  effect (what ``count`` counts)
+=============  ==========================================  =====================================
+ws_reject      status (400-599, default 503), message      refuse the upgrade: 4xx with that
+               (``x-error-message`` of a 4xx)              header, 5xx an HTML page (upgrades)
+ws_delay       ms (default 200), stage: "upgrade"          wait before answering the upgrade, or
+               (default) | "frames"                        before each batch of frames (batches)
+ws_drop        mode: "reset" (RST, default) | "close"      drop live connections once they have
+               (a close frame with ``code``, default       sent ``after_frames`` data frames
+               1001); after_frames (default 0)             (connections)
+ws_stall       mode: "silent" (no data, pings unanswered)  TCP stays open, nothing is sent for
+               | "data" (pings answered, no data);         ``seconds`` (connections)
+               seconds (default 3600)
+ws_bad_frame   kind: "truncated" | "unknown_mode" |        one malformed frame among the good
+               "trailing" | "garbage" (default truncated)  ones (frames)
 =============  ==========================================  =====================================
 
 ``route`` names are the REST route names plus ``instrumentMaster`` (the scrip-master download,
@@ -45,7 +71,7 @@ import dataclasses
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from angelctl.sandbox.routes import FAULT_ROUTE_NAMES
 from angelctl.sandbox.wire import (
@@ -73,6 +99,7 @@ class FaultPlan:
     hold_seconds: float = 0.0
     drop: DropMode | None = None
     truncate_fraction: float | None = None
+    fill_first: bool = False  # fill_before_cancel: fill the named order, then process
     names: list[str] = field(default_factory=list)
 
 
@@ -80,6 +107,7 @@ class FaultPlan:
 class Fault:
     name: ClassVar[str] = ""
     is_reply: ClassVar[bool] = False
+    is_socket: ClassVar[bool] = False  # shapes a WebSocket endpoint, never a REST request
     route: str = "*"
     count: int | None = None
     id: int = 0
@@ -198,6 +226,63 @@ class AuthAfter(Fault):
     seen: int = 0
 
 
+@dataclass
+class FillBeforeCancel(Fault):
+    name: ClassVar[str] = "fill_before_cancel"
+
+    def matches(self, route_name: str | None) -> bool:
+        return route_name in ("cancelOrder", "modifyOrder") and super().matches(route_name)
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.fill_first = True
+
+
+SOCKET_ROUTE_NAMES = frozenset({"smartStream", "orderUpdates"})
+WS_DELAY_STAGES = ("upgrade", "frames")
+WS_STALL_MODES = ("silent", "data")
+WS_BAD_FRAME_KINDS = ("truncated", "unknown_mode", "trailing", "garbage")
+
+
+@dataclass
+class WsReject(Fault):
+    name: ClassVar[str] = "ws_reject"
+    is_socket: ClassVar[bool] = True
+    status: int = 503
+    message: str | None = None
+
+
+@dataclass
+class WsDelay(Fault):
+    name: ClassVar[str] = "ws_delay"
+    is_socket: ClassVar[bool] = True
+    ms: float = 200.0
+    stage: str = "upgrade"
+
+
+@dataclass
+class WsDrop(Fault):
+    name: ClassVar[str] = "ws_drop"
+    is_socket: ClassVar[bool] = True
+    mode: str = "reset"
+    code: int = 1001
+    after_frames: int = 0
+
+
+@dataclass
+class WsStall(Fault):
+    name: ClassVar[str] = "ws_stall"
+    is_socket: ClassVar[bool] = True
+    mode: str = "silent"
+    seconds: float = 3600.0
+
+
+@dataclass
+class WsBadFrame(Fault):
+    name: ClassVar[str] = "ws_bad_frame"
+    is_socket: ClassVar[bool] = True
+    kind: str = "truncated"
+
+
 FAULT_TYPES: dict[str, type[Fault]] = {
     cls.name: cls
     for cls in (
@@ -212,6 +297,12 @@ FAULT_TYPES: dict[str, type[Fault]] = {
         AuthAfter,
         Truncate,
         Garbage,
+        FillBeforeCancel,
+        WsReject,
+        WsDelay,
+        WsDrop,
+        WsStall,
+        WsBadFrame,
     )
 }
 
@@ -219,6 +310,10 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("drop", "mode"): ("reset", "close"),
     ("rate_limit", "reply"): ("text403", "json_ab1021", "http429"),
     ("garbage", "kind"): GARBAGE_KINDS,
+    ("ws_delay", "stage"): WS_DELAY_STAGES,
+    ("ws_drop", "mode"): ("reset", "close"),
+    ("ws_stall", "mode"): WS_STALL_MODES,
+    ("ws_bad_frame", "kind"): WS_BAD_FRAME_KINDS,
 }
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("http_5xx", "status"): (500, 599),
@@ -227,6 +322,11 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("hold", "seconds"): (0, 3600),
     ("auth_after", "calls"): (1, 10**9),
     ("truncate", "fraction"): (0, 1),
+    ("ws_reject", "status"): (400, 599),
+    ("ws_delay", "ms"): (0, 600_000),
+    ("ws_drop", "code"): (1000, 4999),
+    ("ws_drop", "after_frames"): (0, 10**9),
+    ("ws_stall", "seconds"): (0, 86_400),
 }
 # Ranges whose upper bound is excluded (a "truncation" that sends everything is no fault).
 _OPEN_ABOVE = frozenset({("truncate", "fraction")})
@@ -256,7 +356,8 @@ def _check_value(fault: str, key: str, type_name: Any, value: Any) -> Any:
     if key == "count":
         ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
     elif key == "route":
-        ok = value == "*" or value in FAULT_ROUTE_NAMES
+        socket = FAULT_TYPES[fault].is_socket
+        ok = value == "*" or value in (SOCKET_ROUTE_NAMES if socket else FAULT_ROUTE_NAMES)
     elif kind.startswith("bool"):
         ok = isinstance(value, bool)
     elif kind.startswith("int"):
@@ -278,6 +379,9 @@ def _check_value(fault: str, key: str, type_name: Any, value: Any) -> Any:
             shown = f"[{low:g}, {high:g})" if open_above else f"{low:g}..{high:g}"
             raise FaultSpecError(f"{fault}.{key} must be in {shown}")
     return value
+
+
+SocketFaultT = TypeVar("SocketFaultT", bound=Fault)
 
 
 class FaultBoard:
@@ -306,7 +410,7 @@ class FaultBoard:
     def plan(self, route_name: str | None, rate_limit_reply: str) -> FaultPlan:
         plan = FaultPlan()
         for fault in list(self._armed):
-            if isinstance(fault, AuthAfter) or not fault.matches(route_name):
+            if fault.is_socket or isinstance(fault, AuthAfter) or not fault.matches(route_name):
                 continue
             if fault.is_reply and plan.reply is not None:
                 continue
@@ -314,6 +418,14 @@ class FaultBoard:
             plan.names.append(fault.name)
             self._consume(fault)
         return plan
+
+    def socket_faults(self, kind: type[SocketFaultT], route_name: str) -> list[SocketFaultT]:
+        """The armed socket faults of one kind that apply to ``route_name``, oldest first."""
+        return [f for f in self._armed if isinstance(f, kind) and f.matches(route_name)]
+
+    def consume(self, fault: Fault) -> None:
+        """Count one use of a socket fault (disarming it when its ``count`` runs out)."""
+        self._consume(fault)
 
     def note_secure_success(self, route_name: str, client_code: str) -> list[AuthAfter]:
         """Count a successful secure call; the ``auth_after`` faults that fire now."""

@@ -11,7 +11,15 @@ Routes:
   (set the LTP now, run matching), ``POST market/freeze`` ``{"frozen": true|false}``,
   ``GET market`` (``?exch_seg=&token=``), ``GET orders`` (``?tag=&status=&client_code=``:
   ``{"orders": [...]}``), ``GET events`` (``?since=SEQ&orderid=``: ``{"events": [...]}``),
-  ``POST orders/step`` (one matching pass now).
+  ``POST orders/step`` (one matching pass now);
+  seeding (no rate limits; spec in ``seeding``): ``POST seed`` ``{"client_code"?,
+  "opening_cash"?, "orders"?: [...], "positions"?: [...], "rules"?: [...]}``, and the shorthands
+  ``POST orders``, ``POST positions``, ``POST gtt`` (one entry object, or ``{"<kind>": [...]}``);
+  answer ``{"client_code", "orders": [...], "positions": [...], "rules": [...]}`` (400
+  ``{"error"}`` on a bad spec, nothing applied); ``GET gtt`` (``?client_code=``:
+  ``{"rules": [...]}``, each the wire row plus ``orderid`` of a triggered rule).
+- ``/smart-stream``, ``/smart-order-update`` — the WebSocket feeds, with admin ``GET ws`` and
+  ``POST ws/close`` (``ws_hub``, ``ws_feed``, ``ws_orders``).
 - everything else — the SmartAPI REST surface and the instrument master download
   (``GET /OpenAPI_File/files/OpenAPIScripMaster.json``), handed to the engine byte for byte.
 
@@ -40,7 +48,9 @@ from angelctl.sandbox.config import SandboxConfigError
 from angelctl.sandbox.engine import SandboxEngine, UnknownInstrument
 from angelctl.sandbox.faults import FaultSpecError
 from angelctl.sandbox.routes import MASTER_ROUTE
+from angelctl.sandbox.seeding import SeedError
 from angelctl.sandbox.wire import DropMode, EngineRequest, EngineResponse
+from angelctl.sandbox.ws_hub import register_sockets
 
 ENGINE_KEY = web.AppKey("engine", SandboxEngine)
 ADMIN_PREFIX = "/_sandbox"
@@ -72,9 +82,15 @@ def build_app(engine: SandboxEngine) -> web.Application:
         ("GET", "/orders", _orders),
         ("GET", "/events", _events),
         ("POST", "/orders/step", _step_orders),
+        ("POST", "/seed", _seed_handler(None)),
+        ("POST", "/orders", _seed_handler("orders")),
+        ("POST", "/positions", _seed_handler("positions")),
+        ("POST", "/gtt", _seed_handler("rules")),
+        ("GET", "/gtt", _gtt_rules),
     ]
     for method, path, handler in admin:
         app.router.add_route(method, ADMIN_PREFIX + path, handler)
+    register_sockets(app, engine, feed_path=FEED_PATH, order_feed_path=ORDER_FEED_PATH)
     app.router.add_get("/", _root)
     app.router.add_route("*", "/{tail:.*}", _api)
     return app
@@ -328,3 +344,29 @@ async def _events(request: web.Request) -> web.StreamResponse:
 
 async def _step_orders(request: web.Request) -> web.StreamResponse:
     return _admin_json(request.app[ENGINE_KEY].step_orders())
+
+
+_ACCOUNT_KEYS = ("client_code", "opening_cash")
+
+
+def _seed_handler(kind: str | None) -> AdminHandler:
+    """``POST seed`` takes the whole spec; a shorthand takes one entry or ``{kind: [...]}``."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        payload = await _json_object(request)
+        spec = payload
+        if kind is not None and kind not in payload:
+            entry = {k: v for k, v in payload.items() if k not in _ACCOUNT_KEYS}
+            spec = {k: payload[k] for k in _ACCOUNT_KEYS if k in payload}
+            spec[kind] = [entry]
+        try:
+            return _admin_json(request.app[ENGINE_KEY].seed(spec))
+        except SeedError as exc:
+            return _admin_json({"error": str(exc)}, status=400)
+
+    return handler
+
+
+async def _gtt_rules(request: web.Request) -> web.StreamResponse:
+    rules = request.app[ENGINE_KEY].gtt_rules(client_code=request.query.get("client_code"))
+    return _admin_json({"rules": rules})

@@ -23,7 +23,8 @@ AB1007      Order not found  (unknown order id, or another client's)            
 AB1007      Cancel Order Response : Bad Input  (no orderid; ``data.orderid ""``)  live
 AB1007      Cancel|Modify Order Response : Order is already filled|cancelled|     chosen, in the
             rejected  (``data.orderid`` set) — "already filled" tells a kill      live format
-            switch the cancel lost a race with a fill
+            switch the cancel lost a race with a fill (``terminal_order_message``  [GAP]
+            sets the text; the fault ``fill_before_cancel`` stages the race)
 AB1007      Cancel|Modify Order Response : Previous request is still pending      chosen
 AB1007      <OMS text>  (a modification the OMS refuses; the order is unchanged)  chosen
 AB1016      Position not found / AB1017 Position conversion failed               docs table
@@ -240,11 +241,11 @@ def _target(state: BrokerState, call: Call, action: str) -> Order:
     return order
 
 
-def _check_open(order: Order, action: str) -> None:
+def _check_open(state: BrokerState, order: Order, action: str) -> None:
     data = {"orderid": order.orderid}
     if order.is_terminal:
-        state_word = ALREADY[order.status]
-        raise Refused("AB1007", f"{action} Order Response : Order is already {state_word}", data)
+        template = state.config.terminal_order_message
+        raise Refused("AB1007", template.format(action=action, state=ALREADY[order.status]), data)
     if order.status in (MODIFY_PENDING, CANCEL_PENDING):
         raise Refused(
             "AB1007", f"{action} Order Response : Previous request is still pending", data
@@ -284,7 +285,7 @@ def modify_order(state: BrokerState, call: Call) -> EngineResponse:
         limited = _over_ops_limit(state, call, order.exchange)
         if limited is not None:
             return limited
-        _check_open(order, "Modify")
+        _check_open(state, order, "Modify")
         changes = _modifications(call, order)
     except Refused as refused:
         return refused.response
@@ -300,7 +301,7 @@ def cancel_order(state: BrokerState, call: Call) -> EngineResponse:
         limited = _over_ops_limit(state, call, order.exchange)
         if limited is not None:
             return limited
-        _check_open(order, "Cancel")
+        _check_open(state, order, "Cancel")
     except Refused as refused:
         return refused.response
     state.paper.cancel(_account(state, call), order)

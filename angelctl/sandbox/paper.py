@@ -20,11 +20,18 @@ Life of an order (codes: ``orders``)::
   ``Ticker.version`` moved, or on ``step()``): a BUY limit fills when LTP ≤ limit (a SELL when
   LTP ≥ limit); the first pass after acceptance or a trigger fills at the LTP if that is better
   than the limit, later passes at the limit. Market orders fill at the LTP. ``fill_lots_per_step``
-  caps one pass at N lots (partial fills: status ``open``, growing ``filledshares``). IOC
-  leftovers are cancelled. Stop-loss orders wait in ``trigger pending`` until a BUY's LTP ≥
-  trigger (a SELL's ≤), then work as a limit (SL-L) or market (SL-M) order.
+  caps one pass at N lots and ``partial_fill_fraction`` at that fraction of the unfilled
+  quantity (rounded down to lots, at least one lot) — partial fills: status ``open``, growing
+  ``filledshares``. IOC leftovers are cancelled. Stop-loss orders wait in ``trigger pending``
+  until a BUY's LTP ≥ trigger (a SELL's ≤), then work as a limit (SL-L) or market (SL-M) order.
 - With ``enforce_market_hours``, orders outside the segment's session are after-market orders
   (AB06, released at the next open) or rejected "Adapter is Logged Off"; nothing matches then.
+- GTT rules (``gtt``) are checked on every ``sync`` before matching: a rule whose trigger the LTP
+  reached places its LIMIT order through ``place`` (same OMS checks) and turns SENTTOEXCHANGE.
+
+Seeding for tests (``seed_position``, admin ``POST /_sandbox/positions``): a position is entered
+as a complete order with one fill at the given price, so the order book, trade book and
+positions agree, without touching rate limits or funds checks.
 
 Funds: available cash = opening cash + realised P&L; ``net`` (what an order may use) = available
 cash + unrealised P&L − margin of open positions − margin blocked by working orders. An order
@@ -51,6 +58,7 @@ from typing import Any
 from angelctl.sandbox.accounts import Account
 from angelctl.sandbox.clock import IST, SandboxClock
 from angelctl.sandbox.config import SandboxConfig
+from angelctl.sandbox.gtt import SENT, GttBook
 from angelctl.sandbox.instrument import Instrument
 from angelctl.sandbox.market import Market, Ticker, to_tick
 from angelctl.sandbox.orders import (
@@ -174,7 +182,9 @@ class PaperBroker:
         self._exchange_seq = itertools.count(1)
         self._rng = random.Random(config().market_seed)
         self.segment_meters: dict[str, BucketMeter] = {}
+        self.segment_attempts: dict[str, BucketMeter] = {}  # before the ceiling is applied
         self._segment_windows: dict[tuple[str, str], deque[float]] = {}
+        self.gtt = GttBook()
 
     @property
     def config(self) -> SandboxConfig:
@@ -299,6 +309,8 @@ class PaperBroker:
         meter = self.segment_meters.setdefault(exch_seg, BucketMeter())
         window = self._segment_windows.setdefault((client_code, exch_seg), deque())
         now = self._clock.monotonic()
+        attempts = self.segment_attempts.setdefault(exch_seg, BucketMeter())
+        attempts.record_admitted(self._clock.now().timestamp(), now)
         while window and now - window[0] >= 1.0:
             window.popleft()
         limit = self.config.segment_ops_limit
@@ -312,7 +324,9 @@ class PaperBroker:
     # ---------------------------------------------------------------- the clock
 
     def sync(self) -> None:
-        """Catch up with the clock: due OMS work, after-market releases, matching."""
+        """Catch up with the clock: GTT triggers, due OMS work, after-market releases, matching."""
+        if self.gtt.has_live:
+            self._fire_gtt()
         if not self._working:
             return
         now_mono, now = self._clock.monotonic(), self._clock.now()
@@ -329,6 +343,77 @@ class PaperBroker:
                 self._event(order, OPEN_PENDING)
                 self._accept(book, order)
         self._match_all(forced=False)
+
+    def _fire_gtt(self) -> None:
+        for rule in self.gtt.reached(lambda instrument: self.ltp(instrument).ltp):
+            ticket = OrderTicket(
+                instrument=rule.instrument,
+                variety="NORMAL",
+                ordertype="LIMIT",
+                producttype=rule.producttype,
+                duration="DAY",
+                transactiontype=rule.transactiontype,
+                price=rule.price,
+                triggerprice=ZERO,
+                quantity=rule.qty,
+                disclosedquantity=rule.disclosedqty,
+                ordertag="",
+            )
+            rule.status, rule.updated = SENT, self._clock.now()
+            rule.orderid = self.place(rule.account, ticket).orderid
+
+    def fill_now(self, order: Order) -> bool:
+        """Fill a working order's rest at once (fault ``fill_before_cancel``); False if it cannot.
+
+        The price is the limit (the trigger for SL-M, the LTP for MARKET): the exchange matched it
+        a moment before the cancel or modification arrived.
+        """
+        if order.pending is not None or order.status not in (OPEN, TRIGGER_PENDING):
+            return False
+        if order.ordertype == "MARKET":
+            price = self.ltp(order.instrument).ltp
+        elif order.ordertype == "STOPLOSS_MARKET":
+            price = order.triggerprice
+        else:
+            price = order.price
+        self._fill(self.books[order.client_code], order, order.unfilled, price)
+        return True
+
+    def seed_position(
+        self, account: Account, instrument: Instrument, product: str, net_qty: int, price: Decimal
+    ) -> Order:
+        """A filled position of ``net_qty`` (negative: short) at ``price``, as one complete order.
+
+        No rate limit, segment meter or OMS check applies: this is test set-up, not trading.
+        """
+        now = self._clock.now()
+        book = self.book(account)
+        order = Order(
+            client_code=account.client_code,
+            orderid=self._next_orderid(now),
+            uniqueorderid=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
+            instrument=instrument,
+            variety="NORMAL",
+            ordertype="LIMIT",
+            producttype=product,
+            duration="DAY",
+            transactiontype="BUY" if net_qty > 0 else "SELL",
+            price=price,
+            triggerprice=ZERO,
+            quantity=abs(net_qty),
+            disclosedquantity=0,
+            ordertag="seed",
+            status=OPEN_PENDING,
+            updated_at=now,
+            received_mono=self._clock.monotonic(),
+        )
+        book.orders.append(order)
+        self._orders[order.orderid] = order
+        self._by_unique[order.uniqueorderid] = order
+        order.exchangeorderid = f"11{next(self._exchange_seq):014d}"
+        order.exchtime = now
+        self._fill(book, order, order.quantity, price)
+        return order
 
     def step(self) -> dict[str, Any]:
         """One forced matching pass over every working order (``POST /_sandbox/orders/step``)."""
@@ -486,8 +571,13 @@ class PaperBroker:
         order.aggressive = False
         if marketable:
             quantity = order.unfilled
+            lot = max(order.instrument.lotsize, 1)
             if config.fill_lots_per_step is not None:
-                quantity = min(quantity, config.fill_lots_per_step * order.instrument.lotsize)
+                quantity = min(quantity, config.fill_lots_per_step * lot)
+            if config.partial_fill_fraction is not None:
+                fraction = Decimal(str(config.partial_fill_fraction))
+                lots = int(Decimal(order.unfilled // lot) * fraction)
+                quantity = min(quantity, max(lots, 1) * lot)
             self._fill(book, order, quantity, price)
         if order.duration == "IOC" and not order.is_terminal:
             self._cancel_now(order)
@@ -699,7 +789,22 @@ class PaperBroker:
             "segments": {
                 seg: meter.as_dict() for seg, meter in sorted(self.segment_meters.items())
             },
+            "gtt": self.gtt.stats(),
         }
+
+    def segment_flow(self) -> dict[str, dict[str, int]]:
+        """Per segment: order messages received, admitted, refused, and the busiest second."""
+        out: dict[str, dict[str, int]] = {}
+        for seg, attempts in sorted(self.segment_attempts.items()):
+            admitted = self.segment_meters.get(seg, BucketMeter())
+            out[seg] = {
+                "calls": attempts.admitted,
+                "admitted": admitted.admitted,
+                "rate_limited": admitted.rate_limited,
+                "peak_per_second": attempts.peak_per_second,
+                "peak_admitted_per_second": admitted.peak_per_second,
+            }
+        return out
 
 
 @dataclass
