@@ -30,6 +30,7 @@ from angelctl.cli import (
     portfolio,
     quote,
     sandbox_cmd,
+    stream,
 )
 from angelctl.status import ExitStatus
 
@@ -106,6 +107,7 @@ app.add_typer(orders.app, name="order")
 app.command("reconcile")(orders.reconcile)
 app.command("journal")(orders.journal_cmd)
 app.command("quote")(quote.quote)
+app.command("stream")(stream.stream)
 app.command("trades")(portfolio.trades)
 app.command("positions")(portfolio.positions)
 app.command("holdings")(portfolio.holdings)

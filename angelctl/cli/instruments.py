@@ -11,6 +11,7 @@ from angelctl.cli.common import app_ctx, output
 
 if TYPE_CHECKING:
     from angelctl.instruments.index import InstrumentIndex
+    from angelctl.instruments.model import Contract
     from angelctl.render.output import Output
 
 app = typer.Typer(
@@ -276,3 +277,32 @@ def info(ctx: typer.Context) -> None:
             ],
         )
     )
+
+
+def resolve_symbols(ctx: typer.Context, out: Output, symbols: tuple[str, ...]) -> list[Contract]:
+    """Every symbol through the one resolver; all failures reported before any network call."""
+    from angelctl.clock import IST, SystemClock
+    from angelctl.errors import UsageError
+    from angelctl.instruments.resolve import Resolver
+
+    index = open_instruments(ctx, out)
+    contracts: list[Contract] = []
+    failures: list[UsageError] = []
+    try:
+        resolver = Resolver(index, SystemClock().now().astimezone(IST).date())
+        for text in symbols:
+            try:
+                contracts.append(resolver.resolve(text))
+            except UsageError as exc:
+                failures.append(exc)
+    finally:
+        index.close()
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise UsageError(
+            f"{len(failures)} symbols did not resolve: "
+            + "; ".join(f.message + (f" ({f.hint})" if f.hint else "") for f in failures),
+            hint="search with `angelctl instruments search WORDS`",
+        )
+    return contracts

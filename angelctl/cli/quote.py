@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from angelctl.cli.common import open_session, output, profile_settings
-from angelctl.cli.instruments import complete_symbol
+from angelctl.cli.instruments import complete_symbol, resolve_symbols
 
 if TYPE_CHECKING:
     from angelctl.broker.market import Quote, Unfetched
@@ -70,7 +70,7 @@ def quote(
     """Quotes for one or more symbols (market/v1/quote, 50 tokens per request)."""
     out = output(ctx)
     opts = QuoteOptions(tuple(symbols), mode.value.upper(), watch, iterations)
-    contracts = _resolve_all(ctx, out, opts.symbols)
+    contracts = resolve_symbols(ctx, out, opts.symbols)
     _, settings = profile_settings(ctx)
     session = open_session(settings)
     try:
@@ -80,36 +80,6 @@ def quote(
             _watch(out, session, contracts, opts)
     finally:
         session.rest.close()
-
-
-def _resolve_all(ctx: typer.Context, out: Output, symbols: tuple[str, ...]) -> list[Contract]:
-    """Every symbol through the one resolver; all failures reported before any quote call."""
-    from angelctl.cli.instruments import open_instruments
-    from angelctl.clock import IST, SystemClock
-    from angelctl.errors import UsageError
-    from angelctl.instruments.resolve import Resolver
-
-    index = open_instruments(ctx, out)
-    contracts: list[Contract] = []
-    failures: list[UsageError] = []
-    try:
-        resolver = Resolver(index, SystemClock().now().astimezone(IST).date())
-        for text in symbols:
-            try:
-                contracts.append(resolver.resolve(text))
-            except UsageError as exc:
-                failures.append(exc)
-    finally:
-        index.close()
-    if len(failures) == 1:
-        raise failures[0]
-    if failures:
-        raise UsageError(
-            f"{len(failures)} symbols did not resolve: "
-            + "; ".join(f.message + (f" ({f.hint})" if f.hint else "") for f in failures),
-            hint="search with `angelctl instruments search WORDS`",
-        )
-    return contracts
 
 
 def _document(

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from angelctl.broker.market import Depth, Quote, Unfetched
 from angelctl.clock import IST
@@ -50,17 +50,30 @@ def signed(value: Decimal | None, suffix: str = "") -> Any:
     return Text(f"{sign}{price(value)}{suffix}", style=direction_style(value))
 
 
-def sparkline(values: Sequence[Decimal]) -> str:
-    """One block character per value, scaled between the lowest and the highest."""
+Level = TypeVar("Level", Decimal, int)
+
+
+def sparkline(values: Sequence[Level]) -> str:
+    """One block character per value, scaled between the lowest and the highest.
+
+    Rupees (``Decimal``) or the feed's raw integer prices: only ratios matter, and both round
+    half to even, so the same prices draw the same line in either unit.
+    """
     if not values:
         return ""
     low, high = min(values), max(values)
     if high == low:
         return SPARK_BARS[len(SPARK_BARS) // 2 - 1] * len(values)
     top = len(SPARK_BARS) - 1
-    return "".join(
-        SPARK_BARS[int(((v - low) * top / (high - low)).to_integral_value())] for v in values
-    )
+    span = high - low
+    return "".join(SPARK_BARS[_bar(v - low, span, top)] for v in values)
+
+
+def _bar(offset: Level, span: Level, top: int) -> int:
+    if isinstance(offset, Decimal):
+        return int((offset * top / span).to_integral_value())
+    bar, rest = divmod(offset * top, span)
+    return bar + (2 * rest > span or (2 * rest == span and bar % 2 == 1))
 
 
 class LtpHistory:

@@ -1,0 +1,357 @@
+"""stream SYMBOL... [--mode ltp|quote|snap] [--orders] [--duration S] [--count N].
+
+Live ticks over the WebSocket 2.0 feed (and, with ``--orders``, the order-update socket).
+On a terminal: one table repainted at ``REPAINT_HZ`` from ``render.stream.StreamModel`` — never
+once per tick. With ``--json`` or when stdout is not a terminal: NDJSON, one record per tick
+(``render.stream.tick_json``) or order update, flushed per batch; a closed pipe ends it with
+exit 0. Ctrl-C, ``--duration`` and ``--count`` end it with exit 0 and a summary on stderr; a
+refused session ends it with exit 4 and a hint, like every other command.
+
+The feed clients, the codec and rich are imported inside the command, so ``angelctl --help``
+loads none of them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from angelctl.cli.common import open_session, output, profile_settings
+from angelctl.cli.instruments import complete_symbol
+
+if TYPE_CHECKING:
+    from angelctl.broker.session import BrokerSession
+    from angelctl.feed.client import FeedClient
+    from angelctl.feed.connection import ReconnectingSocket
+    from angelctl.feed.orderupdates import OrderUpdateClient
+    from angelctl.instruments.model import Contract
+    from angelctl.render.output import Output
+    from angelctl.render.stream import StreamModel
+
+REPAINT_HZ = 4
+NDJSON_BACKLOG = 200_000  # records waiting for stdout; beyond it ticks are dropped and counted
+STOP_TIMEOUT_S = 3.0
+
+
+class StreamMode(StrEnum):
+    ltp = "ltp"
+    quote = "quote"
+    snap = "snap"
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    symbols: tuple[str, ...]
+    mode: int  # feed mode: 1 LTP, 2 QUOTE, 3 SNAP_QUOTE
+    orders: bool
+    duration: float | None
+    count: int | None
+
+
+def stream(
+    ctx: typer.Context,
+    symbols: Annotated[
+        list[str],
+        typer.Argument(
+            help="Symbols to stream: SBIN, NSE:2885, 'NIFTY 25000 CE', 'BANKNIFTY FUT'.",
+            autocompletion=complete_symbol,
+            show_default=False,
+        ),
+    ],
+    mode: Annotated[
+        StreamMode,
+        typer.Option(
+            "--mode",
+            "-m",
+            case_sensitive=False,
+            help="ltp: last price; quote: + OHLC, volume; snap: + OI, best five, circuits.",
+        ),
+    ] = StreamMode.quote,
+    orders: Annotated[
+        bool, typer.Option("--orders", help="Also show this account's order updates.")
+    ] = False,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            "--duration", min=0.1, metavar="SECONDS", help="Stop after SECONDS.", show_default=False
+        ),
+    ] = None,
+    count: Annotated[
+        int | None,
+        typer.Option("--count", min=1, metavar="N", help="Stop after N ticks.", show_default=False),
+    ] = None,
+) -> None:
+    """Live ticks over the WebSocket feed: a table on a terminal, NDJSON with --json or piped."""
+    from angelctl.cli.instruments import resolve_symbols
+    from angelctl.feed.ticks import Mode
+
+    out = output(ctx)
+    modes = {"ltp": Mode.LTP, "quote": Mode.QUOTE, "snap": Mode.SNAP_QUOTE}
+    opts = StreamOptions(tuple(symbols), int(modes[mode.value]), orders, duration, count)
+    contracts = resolve_symbols(ctx, out, opts.symbols)
+    _, settings = profile_settings(ctx)
+    session = open_session(settings)
+    try:
+        _stream(out, session, contracts, opts)
+    finally:
+        session.rest.close()
+
+
+def _stream(
+    out: Output, session: BrokerSession, contracts: list[Contract], opts: StreamOptions
+) -> None:
+    import threading
+
+    from angelctl.feed.client import FeedClient
+    from angelctl.feed.connection import FeedState, FeedStatus, SessionAuth
+    from angelctl.feed.orderupdates import OrderUpdateClient
+    from angelctl.render.stream import StreamModel
+
+    names = _display_names(contracts)
+    model = StreamModel(names, clock=session.clock)
+    session.ensure()  # no session and none can be made: exit 4 now, before any thread
+    settings, clock = session.settings, session.clock
+    auth = SessionAuth(lambda: open_session(settings, clock=clock))  # one per socket thread
+    ended = threading.Event()
+
+    def on_status(status: FeedStatus) -> None:
+        if status.state == FeedState.FAILED:
+            ended.set()
+
+    live = not out.json_mode and _is_terminal(out)
+    sink = _TickSink(model, names, opts.count, ended, keep_records=not live)
+    feed = FeedClient(
+        session.settings.ws_url,
+        auth,
+        clock=session.clock,
+        on_tick=sink.on_tick,
+        on_status=on_status,
+        on_error=lambda event: out.warn(f"feed: {event.code} {event.message}".rstrip()),
+    )
+    for exchange_type, tokens in _tokens_by_exchange(contracts).items():
+        feed.subscribe(opts.mode, exchange_type, tokens)
+    order_client = None
+    if opts.orders:
+        order_client = OrderUpdateClient(
+            session.settings.order_ws_url,
+            auth,
+            clock=session.clock,
+            on_update=sink.on_order_update,
+            on_status=on_status,
+        )
+    clients: list[ReconnectingSocket] = [feed] if order_client is None else [feed, order_client]
+    if not live and not out.json_mode:
+        out.notice("stdout is not a terminal: NDJSON ticks (pass --json to say so)")
+    try:
+        for client in clients:
+            client.start()
+        if live:
+            _run_live(out, session, model, feed, order_client, opts, ended)
+        else:
+            _run_ndjson(out, session, sink, feed, order_client, opts, ended)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for client in clients:
+            client.stop(STOP_TIMEOUT_S)
+    for client in clients:
+        if client.failure is not None:
+            raise client.failure
+    model.on_status(_status(feed, order_client, sink))
+    _summary(out, model)
+
+
+class _TickSink:
+    """What the feed threads call: the model always, a bounded record queue for NDJSON."""
+
+    def __init__(
+        self,
+        model: StreamModel,
+        names: dict[tuple[int, str], str],
+        count: int | None,
+        ended: Any,
+        *,
+        keep_records: bool,
+    ) -> None:
+        self.model = model
+        self.names = names
+        self.count = count
+        self.ended = ended
+        self.keep_records = keep_records
+        self.records: deque[Any] = deque()
+        self.ticks = 0
+        self.overflow = 0
+
+    def on_tick(self, tick: Any) -> None:
+        if self.count is not None and self.ticks >= self.count:
+            return
+        self.ticks += 1
+        self.model.on_tick(tick)
+        if self.keep_records:
+            if len(self.records) < NDJSON_BACKLOG:
+                self.records.append(tick)
+            else:
+                self.overflow += 1
+        if self.count is not None and self.ticks >= self.count:
+            self.ended.set()
+
+    def on_order_update(self, update: Any) -> None:
+        self.model.on_order_update(update)
+        if self.keep_records:
+            self.records.append(update)
+
+
+def _run_live(
+    out: Output,
+    session: BrokerSession,
+    model: StreamModel,
+    feed: FeedClient,
+    order_client: OrderUpdateClient | None,
+    opts: StreamOptions,
+    ended: Any,
+) -> None:
+    from rich.live import Live
+
+    from angelctl.render.stream import render_stream
+
+    clock = session.clock
+    deadline = None if opts.duration is None else clock.monotonic() + opts.duration
+    with Live(console=out.console, auto_refresh=False, transient=False) as screen:
+        while True:
+            model.on_status(_status(feed, order_client, None))
+            view = render_stream(
+                model.snapshot(),
+                now_monotonic=clock.monotonic(),
+                show_orders=opts.orders,
+                width=out.console.width,
+                max_rows=max(3, out.console.height - (16 if opts.orders else 6)),
+            )
+            screen.update(view, refresh=True)
+            if ended.is_set() or (deadline is not None and clock.monotonic() >= deadline):
+                return
+            ended.wait(_next_wait(clock.monotonic(), deadline, 1.0 / REPAINT_HZ))
+
+
+def _run_ndjson(
+    out: Output,
+    session: BrokerSession,
+    sink: _TickSink,
+    feed: FeedClient,
+    order_client: OrderUpdateClient | None,
+    opts: StreamOptions,
+    ended: Any,
+) -> None:
+    import json
+
+    from angelctl.feed.orderupdates import OrderUpdate
+    from angelctl.render.output import to_jsonable
+    from angelctl.render.stream import order_update_json, tick_json
+
+    clock = session.clock
+    deadline = None if opts.duration is None else clock.monotonic() + opts.duration
+    records, names = sink.records, sink.names
+    stdout = out.stdout
+    while True:
+        stop = ended.is_set() or (deadline is not None and clock.monotonic() >= deadline)
+        lines = []
+        while records:
+            item = records.popleft()
+            if isinstance(item, OrderUpdate):
+                document = to_jsonable(order_update_json(item))
+            else:
+                name = names.get((item.exchange_type, item.token), "")
+                document = tick_json(item, name)
+            lines.append(json.dumps(document))
+        if lines:
+            try:
+                stdout.write("\n".join(lines) + "\n")
+                stdout.flush()
+            except BrokenPipeError:  # `angelctl stream … | head -3`: the reader has had enough
+                _silence_stdout()
+                return
+        if stop:
+            return
+        ended.wait(_next_wait(clock.monotonic(), deadline, 0.05))
+
+
+def _next_wait(now: float, deadline: float | None, period: float) -> float:
+    return period if deadline is None else max(0.0, min(period, deadline - now))
+
+
+def _status(
+    feed: FeedClient, order_client: OrderUpdateClient | None, sink: _TickSink | None
+) -> Any:
+    from angelctl.render.stream import StreamStatus
+
+    stats = feed.stats
+    dropped = {f"bad frame: {reason}": n for reason, n in stats.dropped.items()}
+    if order_client is not None:
+        dropped.update({f"order update: {r}": n for r, n in order_client.stats.dropped.items()})
+    if sink is not None and sink.overflow:
+        dropped["queue full"] = sink.overflow
+    state = stats.state.value
+    if order_client is not None and order_client.state != stats.state:
+        state = f"{state} (orders {order_client.state.value})"
+    return StreamStatus(
+        state=state,
+        reconnects=stats.reconnects,
+        ticks_per_second=stats.ticks_per_second,
+        dropped=dropped,
+    )
+
+
+def _summary(out: Output, model: StreamModel) -> None:
+    if out.quiet:
+        return
+    summary = model.summary()
+    if out.json_mode:
+        import json
+
+        out.stderr.write(json.dumps(summary.as_dict()) + "\n")
+        out.stderr.flush()
+        return
+    from angelctl.render.stream import render_summary
+
+    out.err_console.print(render_summary(summary))
+
+
+def _display_names(contracts: list[Contract]) -> dict[tuple[int, str], str]:
+    from angelctl.errors import UsageError
+
+    names: dict[tuple[int, str], str] = {}
+    for contract in contracts:
+        if not contract.exchange_type:
+            raise UsageError(f"{contract.exchange}:{contract.symbol} is not on the market feed")
+        names[(contract.exchange_type, contract.token)] = contract.symbol
+    return names
+
+
+def _tokens_by_exchange(contracts: list[Contract]) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for contract in contracts:
+        tokens = grouped.setdefault(contract.exchange_type, [])
+        if contract.token not in tokens:
+            tokens.append(contract.token)
+    return grouped
+
+
+def _is_terminal(out: Output) -> bool:
+    try:
+        return bool(out.stdout.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush cannot fail on the closed pipe."""
+    import contextlib
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())

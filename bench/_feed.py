@@ -1,0 +1,89 @@
+"""Shared set-up of the feed benchmarks: a sandbox in its own process (so the client's CPU is
+measured alone), a logged-in session factory for it, instrument tokens, admin calls, and the
+CPU time of one thread read from /proc."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from angelctl.broker.api import build_session  # noqa: E402
+from angelctl.broker.session import BrokerSession  # noqa: E402
+from angelctl.config import ProfileSettings, sandbox_urls  # noqa: E402
+from angelctl.instruments.model import EXCHANGE_TYPES  # noqa: E402
+
+
+@contextmanager
+def sandbox_process() -> Iterator[dict[str, Any]]:
+    """``angelctl sandbox serve --port 0 --json`` in a child process; yields its ready line."""
+    with tempfile.TemporaryDirectory(prefix="angelctl-bench-") as home:
+        env = {**os.environ, "HOME": home, "XDG_STATE_HOME": f"{home}/state"}
+        env.update(XDG_CONFIG_HOME=f"{home}/config", XDG_CACHE_HOME=f"{home}/cache")
+        os.environ.update({k: env[k] for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME")})
+        cmd = [sys.executable, "-m", "angelctl", "sandbox", "serve", "--port", "0", "--json"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        try:
+            assert proc.stdout is not None
+            info: dict[str, Any] = json.loads(proc.stdout.readline())
+            info["pid"] = proc.pid
+            yield info
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def session_factory(info: dict[str, Any]) -> Callable[[], BrokerSession]:
+    settings = ProfileSettings(
+        name="bench",
+        environment="sandbox",
+        credential_store="sandbox-demo",
+        client_code=info["demo"]["client_code"],
+        **sandbox_urls(info["rest_url"]),
+    )
+    return lambda: build_session(settings)
+
+
+def admin(info: dict[str, Any], method: str, path: str, **payload: Any) -> Any:
+    reply = requests.request(
+        method, f"{info['admin_url']}/{path}", json=payload or None, timeout=30
+    )
+    reply.raise_for_status()
+    return reply.json()
+
+
+def feed_tokens(info: dict[str, Any], count: int) -> dict[int, list[str]]:
+    """``count`` instrument tokens of the sandbox's universe, grouped by feed exchange type."""
+    rows = admin(info, "GET", "instruments")["rows"]
+    grouped: dict[int, list[str]] = {}
+    for row in rows[:count]:
+        grouped.setdefault(EXCHANGE_TYPES[row["exch_seg"]], []).append(row["token"])
+    if sum(len(v) for v in grouped.values()) < count:
+        raise SystemExit(f"the sandbox lists only {len(rows)} instruments; {count} wanted")
+    return grouped
+
+
+def thread_cpu_seconds(native_id: int) -> float:
+    """utime + stime of one thread of this process (from /proc, clock-tick resolution)."""
+    fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
