@@ -24,4 +24,6 @@ class ExitStatus(IntEnum):
     IP_NOT_REGISTERED = 11  # the broker refused the source IP (static-IP rule, AG7002)
     RECOVERED = 12  # the order was placed; its answer was lost and reconciling found it
     IN_PROGRESS = 13  # another process is placing the same intent id right now
+    KILL_SWITCH = 14  # refused: the kill-switch latch is engaged (`angelctl killswitch reset`)
+    NOT_FLAT = 15  # the kill switch ran but could not verify flat: residual exposure reported
     INTERRUPTED = 130  # Ctrl-C

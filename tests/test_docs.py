@@ -21,6 +21,8 @@ def all_commands() -> list[str]:
 
     def walk(group: Any, prefix: str) -> None:
         for name, command in getattr(group, "commands", {}).items():
+            if getattr(command, "hidden", False):
+                continue  # an alias (`kill` for `killswitch`), documented with its command
             path = f"{prefix} {name}".strip()
             if getattr(command, "commands", None):
                 walk(command, path)

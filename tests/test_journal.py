@@ -34,10 +34,46 @@ def test_journal_is_wal_full_sync_private_and_migrated(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "state" / "journal.sqlite3")
     assert journal.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert journal.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert [r[0] for r in journal.db.execute("SELECT number FROM migrations")] == [1]
+    assert [r[0] for r in journal.db.execute("SELECT number FROM migrations")] == [1, 2]
     assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
     journal.close()
-    Journal(tmp_path / "state" / "journal.sqlite3").close()  # migrations run once
+    again = Journal(tmp_path / "state" / "journal.sqlite3")  # migrations run once
+    assert [r[0] for r in again.db.execute("SELECT number FROM migrations")] == [1, 2]
+    again.close()
+
+
+def test_a_version_1_journal_gains_the_risk_events_table_and_keeps_its_intents(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from angelctl.orders.journal import _migration_1
+
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE migrations (number INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    db.execute("BEGIN")
+    _migration_1(db)
+    db.execute("INSERT INTO migrations VALUES (1, '2026-01-01T00:00:00+00:00')")
+    db.execute("COMMIT")
+    db.close()
+    old = Journal(path)
+    assert old.get("x") is None
+    old.close()
+    db = sqlite3.connect(path)
+    db.execute(
+        "INSERT INTO intents (intent_id, tag, profile, client_code, state, request, created_at,"
+        " updated_at) VALUES ('i', 'AC1', 'p', 'C', 'accepted', '{}', 't', 't')"
+    )
+    db.execute("DELETE FROM migrations WHERE number = 2")
+    db.execute("DROP TABLE risk_events")
+    db.commit()
+    db.close()
+    upgraded = Journal(path)
+    assert upgraded.get("i") is not None and upgraded.get("i").state == "accepted"  # type: ignore[union-attr]
+    upgraded.risk_event("p", "run", "latched", {"new": True})
+    assert upgraded.risk_events("p")[0]["kind"] == "latched"
+    upgraded.close()
 
 
 def test_transitions_follow_the_table(tmp_path: Path) -> None:

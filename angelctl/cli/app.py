@@ -25,7 +25,10 @@ from angelctl.cli import (
     calendar_cmd,
     config_cmd,
     doctor,
+    gtt,
+    guard,
     instruments,
+    killswitch,
     orders,
     portfolio,
     quote,
@@ -104,6 +107,7 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(instruments.app, name="instruments")
 app.add_typer(orders.app, name="order")
+app.add_typer(gtt.app, name="gtt")
 app.command("reconcile")(orders.reconcile)
 app.command("journal")(orders.journal_cmd)
 app.command("quote")(quote.quote)
@@ -113,6 +117,9 @@ app.command("positions")(portfolio.positions)
 app.command("holdings")(portfolio.holdings)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(calendar_cmd.app, name="calendar")
+app.add_typer(killswitch.app, name="killswitch")
+app.add_typer(killswitch.app, name="kill", help="Alias of `killswitch`.", hidden=True)
+app.command("guard")(guard.guard)
 
 GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}
 GLOBAL_VALUED = {"--profile", "-p", "--log-file"}

@@ -89,6 +89,10 @@ def place(
     duration: Annotated[str, typer.Option("--duration", help="DAY or IOC.")] = "DAY",
     disclosed: Annotated[int, typer.Option("--disclosed", help="Disclosed quantity.")] = 0,
     tag: Annotated[str, typer.Option("--tag", help="Your label, kept in the journal.")] = "",
+    amo: Annotated[
+        bool,
+        typer.Option("--amo", help="Outside market hours, send it as an after-market order."),
+    ] = False,
     intent_id: Annotated[
         str | None,
         typer.Option(
@@ -112,13 +116,14 @@ def place(
     """Place an order: checked locally, journalled, sent once, settled by reconciling."""
     from angelctl.clock import IST
     from angelctl.instruments.resolve import Resolver
-    from angelctl.orders.checks import OrderGuard, limits_from_config
-    from angelctl.orders.desk import follow, order_desk, place_prepared, prepare
+    from angelctl.orders.desk import follow, order_desk, order_guard, place_prepared, prepare
     from angelctl.orders.model import OrderRequest
 
     out = output(ctx)
     from angelctl.cli.instruments import open_instruments
 
+    _, early = profile_settings(ctx)
+    order_guard(early).check()  # the kill-switch latch, before anything touches the network
     index = open_instruments(ctx, out)
     settings, session, journal = _session_and_journal(ctx)
     try:
@@ -137,8 +142,9 @@ def place(
             duration=duration,
             disclosed=disclosed,
             tag=tag,
+            amo=amo,
         )
-        guard = OrderGuard(limits=limits_from_config(dict(settings.risk)))
+        guard = order_guard(settings)
         prepared = prepare(
             session, journal, request, guard, slice_allowed=slice_, intent_id=intent_id
         )
@@ -356,7 +362,7 @@ def modify_cmd(
     from decimal import Decimal, InvalidOperation
 
     from angelctl.errors import UsageError
-    from angelctl.orders.desk import find_order, modify
+    from angelctl.orders.desk import find_order, modify, order_guard
 
     out = output(ctx)
 
@@ -368,7 +374,9 @@ def modify_cmd(
 
     if price is None and qty is None and trigger is None and order_type is None:
         raise UsageError("nothing to change: give --price, --qty, --trigger or --type")
-    _, session, journal = _session_and_journal(ctx)
+    if price is not None or trigger is not None or order_type is not None:
+        order_guard(profile_settings(ctx)[1]).check()  # only a quantity cut passes the latch
+    settings, session, journal = _session_and_journal(ctx)
     journal.close()
     try:
         order = find_order(session, order_id)
@@ -380,6 +388,7 @@ def modify_cmd(
             quantity=qty,
             trigger=dec(trigger, "--trigger"),
             order_type=order_type,
+            guard=order_guard(settings),
         )
     finally:
         session.rest.close()

@@ -3,19 +3,24 @@ any order-route call. Each rule is a small function returning a ``Violation`` or
 price collar needs a reference price (LTP and circuit band) that the caller fetches with one
 read-only quote call, after the static rules have passed.
 
-The kill-switch latch plugs in through ``OrderGuard.latch`` (a later issue builds it).
+``OrderGuard.entry()`` is the one gate every order-entry send passes: it holds the kill-switch
+latch's shared lock and re-reads the latch (``risk.latch``), so nothing is sent once it is set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from angelctl.errors import UsageError
 from angelctl.orders.model import OrderRequest
 from angelctl.status import ExitStatus
+
+if TYPE_CHECKING:
+    from angelctl.risk.latch import Latch
 
 MAX_SLICES = 10
 
@@ -30,6 +35,9 @@ class RiskLimits:
     collar_percent: Decimal = Decimal(5)
     market_orders: str = "refuse"  # or "protect": convert to a LIMIT inside a protection band
     market_protection_percent: Decimal = Decimal(2)
+    max_open_orders: int | None = None
+    max_daily_loss: Decimal | None = None  # rupees of realised + unrealised loss today
+    trip_latch: frozenset[str] = frozenset()  # breaches that engage the kill-switch latch
 
 
 @dataclass(frozen=True)
@@ -213,14 +221,37 @@ def protect_market(req: OrderRequest, ref: Reference, limits: RiskLimits) -> Ord
 
 @dataclass
 class OrderGuard:
-    """Hooks the order layer consults before any order-route call."""
+    """Hooks the order layer consults before any order-entry call."""
 
     limits: RiskLimits = field(default_factory=RiskLimits)
-    latch: Callable[[], None] | None = None  # the kill-switch latch (raises when engaged)
+    latch: Latch | None = None
+    # the market-hours check (risk.market_hours): (segment, variety, amo) → raises when closed
+    hours: Callable[[str, str, bool], object] | None = None
 
-    def before_send(self) -> None:
+    def check_hours(self, request: OrderRequest) -> None:
+        if self.hours is not None:
+            self.hours(request.contract.exchange, request.variety, request.amo)
+
+    def check(self) -> None:
+        """Fail fast (before any network call) when the latch is engaged."""
         if self.latch is not None:
-            self.latch()
+            self.latch.check()
+
+    def breach(self, rule: str, message: str, *, at: str) -> PreTradeRejected:
+        """A limit breach: trips the latch when the profile says so, and refuses the order."""
+        if rule in self.limits.trip_latch and self.latch is not None:
+            self.latch.engage(f"{rule} limit breached: {message}", at=at, source="guard")
+            message += "; the kill-switch latch is now engaged"
+        return PreTradeRejected([Violation(rule, message)])
+
+    @contextlib.contextmanager
+    def entry(self) -> Iterator[None]:
+        """Send one exposure-adding request inside this: refuses when the latch is engaged."""
+        if self.latch is None:
+            yield
+            return
+        with self.latch.gate():
+            yield
 
 
 def limits_from_config(table: dict[str, Any] | None) -> RiskLimits:
@@ -239,4 +270,7 @@ def limits_from_config(table: dict[str, Any] | None) -> RiskLimits:
         collar_percent=dec("collar_percent") or Decimal(5),
         market_orders=str(table.get("market_orders", "refuse")),
         market_protection_percent=dec("market_protection_percent") or Decimal(2),
+        max_open_orders=int(table["max_open_orders"]) if "max_open_orders" in table else None,
+        max_daily_loss=dec("max_daily_loss"),
+        trip_latch=frozenset(str(v) for v in table.get("trip_latch", ())),
     )

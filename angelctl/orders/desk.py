@@ -11,13 +11,15 @@ from decimal import Decimal
 from typing import Any
 
 from angelctl.broker.session import BrokerSession
-from angelctl.config import state_dir
+from angelctl.clock import Clock
+from angelctl.config import ProfileSettings, state_dir
 from angelctl.errors import RequestRejected, UsageError
 from angelctl.orders.checks import (
     OrderGuard,
     PreTradeRejected,
     Reference,
     check_collar,
+    limits_from_config,
     protect_market,
     slice_order,
     static_checks,
@@ -32,6 +34,33 @@ from angelctl.orders.model import (
 from angelctl.orders.submit import OrderDesk, Placement
 
 WORKING_FOR_WAIT = frozenset({"open", "trigger pending"})
+
+
+def order_guard(settings: ProfileSettings, clock: Clock | None = None) -> OrderGuard:
+    """The guard of one profile: its limits, its kill-switch latch and its market hours.
+
+    Market hours: ``[profiles.NAME.market_hours] policy`` decides; without it a live profile
+    refuses orders outside the session and a sandbox profile allows them (the paper market
+    trades around the clock unless the sandbox enforces hours itself).
+    """
+    from angelctl.risk.latch import Latch, latch_folder
+
+    table = dict(settings.market_hours)
+    if "policy" not in table and settings.is_sandbox:
+        table["policy"] = "allow"
+
+    def hours(segment: str, variety: str, amo: bool) -> object:
+        from angelctl.clock import SystemClock
+        from angelctl.risk.market_hours import MarketHoursGuard
+
+        guard = MarketHoursGuard.for_profile(table, clock or SystemClock())
+        return guard.check(segment, variety=variety, amo=amo)
+
+    return OrderGuard(
+        limits=limits_from_config(dict(settings.risk)),
+        latch=Latch(latch_folder(state_dir()), settings.name),
+        hours=None if table.get("policy") == "allow" else hours,
+    )
 
 
 def open_journal() -> Journal:
@@ -81,6 +110,42 @@ class PreparedOrder:
         }
 
 
+def account_limits(session: BrokerSession, journal: Journal, guard: OrderGuard) -> None:
+    """The limits that need the account's state: orders per minute (local journal), open
+    orders (one order-book read) and daily loss (one positions read); each only if configured.
+    A breach named in ``trip_latch`` engages the kill-switch latch as well as refusing."""
+    limits = guard.limits
+    at = session.clock.now().isoformat(timespec="milliseconds")
+    if limits.max_orders_per_minute is not None:
+        recent = journal.count_since(session.settings.name, seconds=60)
+        if recent >= limits.max_orders_per_minute:
+            raise guard.breach(
+                "max_orders_per_minute",
+                f"{recent} orders in the last minute; the profile allows "
+                f"{limits.max_orders_per_minute}",
+                at=at,
+            )
+    if limits.max_open_orders is not None:
+        working = sum(1 for o in order_book(session) if o.is_working)
+        if working >= limits.max_open_orders:
+            raise guard.breach(
+                "max_open_orders",
+                f"{working} orders are working; the profile allows {limits.max_open_orders}",
+                at=at,
+            )
+    if limits.max_daily_loss is not None:
+        from angelctl.broker.portfolio import fetch_positions, position_totals
+
+        pnl = position_totals(fetch_positions(session)).pnl
+        if pnl <= -limits.max_daily_loss:
+            raise guard.breach(
+                "daily_loss",
+                f"today's P&L is {pnl:,.2f}; the profile's loss limit is "
+                f"{limits.max_daily_loss:,.2f}",
+                at=at,
+            )
+
+
 def prepare(
     session: BrokerSession,
     journal: Journal,
@@ -91,23 +156,12 @@ def prepare(
     intent_id: str | None,
 ) -> PreparedOrder:
     """Every local check (no network), then the reference-price checks (one quote read)."""
+    guard.check()
     violations = static_checks(request, guard.limits, slice_allowed=slice_allowed)
     if violations:
         raise PreTradeRejected(violations)
-    per_minute = guard.limits.max_orders_per_minute
-    if per_minute is not None:
-        recent = journal.count_since(session.settings.name, seconds=60)
-        if recent >= per_minute:
-            from angelctl.orders.checks import Violation
-
-            raise PreTradeRejected(
-                [
-                    Violation(
-                        "max_orders_per_minute",
-                        f"{recent} orders in the last minute; the profile allows {per_minute}",
-                    )
-                ]
-            )
+    guard.check_hours(request)
+    account_limits(session, journal, guard)
     notes: list[str] = []
     reference = None
     needs_reference = (
@@ -129,8 +183,8 @@ def prepare(
 def place_prepared(desk: OrderDesk, prepared: PreparedOrder, guard: OrderGuard) -> list[Placement]:
     placements = []
     for index, child in enumerate(prepared.children):
-        guard.before_send()
-        placements.append(desk.place(child, prepared.child_intent(index)))
+        with guard.entry():
+            placements.append(desk.place(child, prepared.child_intent(index)))
     return placements
 
 
@@ -197,7 +251,9 @@ def modify(
     quantity: int | None,
     trigger: Decimal | None,
     order_type: str | None,
+    guard: OrderGuard | None = None,
 ) -> Any:
+    """Modify a working order. Only a pure quantity reduction bypasses the kill-switch gate."""
     if order.is_terminal:
         raise UsageError(f"order {order.order_id} is {order.status}; it cannot be modified")
     body = {
@@ -213,4 +269,14 @@ def modify(
         "exchange": order.exchange,
         "triggerprice": format(trigger if trigger is not None else order.trigger, "f"),
     }
-    return session.call("modifyOrder", body)
+    reduces_only = (
+        quantity is not None
+        and quantity < order.quantity
+        and price is None
+        and trigger is None
+        and order_type is None
+    )
+    if guard is None or reduces_only:
+        return session.call("modifyOrder", body)
+    with guard.entry():
+        return session.call("modifyOrder", body)

@@ -55,11 +55,15 @@ class InvalidTransition(Exception):
     pass
 
 
-def tag_for(profile: str, intent_id: str) -> str:
-    """A stable ordertag: the same profile and intent id always give the same tag."""
+def tag_for(profile: str, intent_id: str, prefix: str = TAG_PREFIX) -> str:
+    """A stable ordertag: the same profile and intent id always give the same tag.
+
+    The prefix says who sent it: ``AC`` for ordinary orders, ``KS`` for kill-switch exits (so a
+    re-run of the kill recognises its own working exits in the order book).
+    """
     digest = hashlib.sha256(f"{profile}\x00{intent_id}".encode()).digest()
     body = base64.b32encode(digest).decode().rstrip("=")
-    return (TAG_PREFIX + body)[:TAG_LENGTH]
+    return (prefix + body)[:TAG_LENGTH]
 
 
 def new_intent_id() -> str:
@@ -132,7 +136,25 @@ def _migration_1(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1]
+def _migration_2(db: sqlite3.Connection) -> None:
+    """Kill-switch and guard steps: one row per step, never updated."""
+    _run(
+        db,
+        """
+        CREATE TABLE risk_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX risk_events_profile ON risk_events (profile, seq);
+    """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
 _COLUMNS = (
     "intent_id, tag, profile, client_code, state, request, created_at, updated_at, "
     "order_id, unique_order_id, outcome, error_code, error_text, recovered"
@@ -231,7 +253,26 @@ class Journal:
             (intent_id, _now(), kind, json.dumps(detail, default=str)),
         )
 
+    def risk_event(self, profile: str, run_id: str, kind: str, detail: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO risk_events (at, profile, run_id, kind, detail) VALUES (?,?,?,?,?)",
+                (_now(), profile, run_id, kind, json.dumps(detail, default=str)),
+            )
+
     # -- reads -------------------------------------------------------------------------------
+
+    def risk_events(self, profile: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest kill-switch/guard steps of ``profile``, oldest first."""
+        rows = self.db.execute(
+            "SELECT at, run_id, kind, detail FROM risk_events WHERE profile = ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (profile, limit),
+        ).fetchall()
+        return [
+            {"at": at, "run_id": run, "kind": kind, "detail": json.loads(detail)}
+            for at, run, kind, detail in reversed(rows)
+        ]
 
     def get(self, intent_id: str) -> Intent | None:
         row = self.db.execute(

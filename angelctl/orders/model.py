@@ -66,6 +66,7 @@ class OrderRequest:
     duration: str = "DAY"
     disclosed_quantity: int = 0
     user_tag: str = ""
+    amo: bool = False  # the operator accepts an after-market order (never on the wire)
 
     @classmethod
     def build(
@@ -83,6 +84,7 @@ class OrderRequest:
         duration: str,
         disclosed: int,
         tag: str,
+        amo: bool = False,
     ) -> OrderRequest:
         if (quantity is None) == (lots is None):
             raise UsageError("give the size as --quantity UNITS or --lots N (exactly one)")
@@ -103,6 +105,7 @@ class OrderRequest:
             duration=_choice(duration, DURATIONS, "--duration"),
             disclosed_quantity=disclosed,
             user_tag=tag,
+            amo=amo,
         )
 
     @property
@@ -155,6 +158,7 @@ class OrderRequest:
             "duration": self.duration,
             "disclosed_quantity": self.disclosed_quantity,
             "user_tag": self.user_tag,
+            "amo": self.amo,
         }
 
 

@@ -46,10 +46,21 @@ SETTLE_SECONDS = 10.0  # an order the broker accepted shows in its book well wit
 CRASH_ENV = "ANGELCTL_CRASH_AT"
 
 
+_crash_counts: dict[str, int] = {}
+
+
 def crash_point(name: str) -> None:
-    """Crash drills (scenario A4): ``ANGELCTL_CRASH_AT=NAME`` kills this process with SIGKILL
-    at that step, exactly as a power cut or ``kill -9`` would. Unset, it does nothing."""
-    if os.environ.get(CRASH_ENV) == name:
+    """Crash drills (scenarios A4, B3): ``ANGELCTL_CRASH_AT=NAME`` kills this process with
+    SIGKILL at that step, exactly as a power cut or ``kill -9`` would; ``NAME#N`` does so the
+    N-th time the step is reached. Unset, it does nothing."""
+    wanted = os.environ.get(CRASH_ENV)
+    if not wanted:
+        return
+    target, _, nth = wanted.partition("#")
+    if target != name:
+        return
+    _crash_counts[name] = _crash_counts.get(name, 0) + 1
+    if _crash_counts[name] >= int(nth or 1):
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
@@ -107,8 +118,8 @@ class OrderDesk:
         self.profile = session.settings.name
         self.client_code = session.settings.client_code
 
-    def place(self, request: OrderRequest, intent_id: str) -> Placement:
-        tag = tag_for(self.profile, intent_id)
+    def place(self, request: OrderRequest, intent_id: str, *, tag_prefix: str = "AC") -> Placement:
+        tag = tag_for(self.profile, intent_id, tag_prefix)
         described = request.describe()
         crash_point("before_journal")
         intent = self.journal.record(intent_id, tag, self.profile, self.client_code, described)

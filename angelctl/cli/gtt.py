@@ -1,0 +1,316 @@
+"""gtt create | list | show | modify | cancel: GTT rules (a LIMIT order placed when the LTP
+reaches a trigger). Creating a rule, or modifying one in any way but lowering its quantity,
+passes the kill-switch gate and the orders' static checks (``orders.gtt``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from angelctl.cli.common import output, profile_settings, stdin_is_tty
+from angelctl.cli.instruments import complete_symbol
+
+if TYPE_CHECKING:
+    from angelctl.broker.gtt import GttRule
+    from angelctl.render.output import Output
+
+app = typer.Typer(
+    help="GTT rules: a LIMIT order sent when the price reaches a trigger.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+STATUS_ALIASES = {"ALL": "FORALL", "TRIGGERED": "SENTTOEXCHANGE", "SENT": "SENTTOEXCHANGE"}
+
+
+def _confirm(out: Output, summary: str, yes: bool) -> None:
+    from angelctl.errors import UsageError
+
+    if yes:
+        return
+    if not stdin_is_tty():
+        raise UsageError(
+            "refusing to act on GTT rules without confirmation",
+            hint="pass --yes in scripts (nothing was sent)",
+        )
+    out.err_console.print(summary)
+    if not typer.confirm("Send it?", default=False, err=True):
+        raise typer.Exit(1)
+
+
+def _session(ctx: typer.Context) -> tuple[Any, Any]:
+    from angelctl.cli.common import open_session
+
+    _, settings = profile_settings(ctx)
+    return settings, open_session(settings)
+
+
+def _contract(ctx: typer.Context, out: Output, text: str, clock_now: Any) -> Any:
+    from angelctl.cli.instruments import open_instruments
+    from angelctl.clock import IST
+    from angelctl.instruments.resolve import Resolver
+
+    index = open_instruments(ctx, out)
+    try:
+        return Resolver(index, clock_now().astimezone(IST).date()).resolve(text)
+    finally:
+        index.close()
+
+
+def _decimal(value: str | None, flag: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    from angelctl.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise UsageError(f"{flag} {value!r} is not a number") from None
+    if not number.is_finite() or number <= 0:
+        raise UsageError(f"{flag} {value!r} must be a positive number")
+    return number
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    symbol: Annotated[
+        str,
+        typer.Argument(
+            help="Symbol (see `instruments show`).",
+            autocompletion=complete_symbol,
+            show_default=False,
+        ),
+    ],
+    side: Annotated[str, typer.Option("--side", help="BUY or SELL.", show_default=False)],
+    trigger: Annotated[
+        str, typer.Option("--trigger", help="Trigger price (rupees).", show_default=False)
+    ],
+    price: Annotated[
+        str, typer.Option("--price", help="Limit price of the order.", show_default=False)
+    ],
+    qty: Annotated[
+        int | None, typer.Option("--qty", help="Quantity in units.", show_default=False)
+    ] = None,
+    lots: Annotated[
+        int | None, typer.Option("--lots", help="Quantity in lots.", show_default=False)
+    ] = None,
+    product: Annotated[
+        str | None,
+        typer.Option(
+            "--product",
+            help="DELIVERY (CNC), CARRYFORWARD (NRML), INTRADAY (MIS), MARGIN; "
+            "default DELIVERY for cash, CARRYFORWARD for F&O.",
+            show_default=False,
+        ),
+    ] = None,
+    disclosed: Annotated[int, typer.Option("--disclosed", help="Disclosed quantity.")] = 0,
+    days: Annotated[int, typer.Option("--days", help="Validity in days (1-365).")] = 365,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and show; send nothing.")
+    ] = False,
+    yes: YesOpt = False,
+) -> None:
+    """Create a GTT rule: checked like an order, refused while the kill switch is engaged."""
+    from angelctl.orders import gtt
+    from angelctl.orders.desk import order_guard
+
+    out = output(ctx)
+    settings, session = _session(ctx)
+    guard = order_guard(settings)
+    try:
+        guard.check()  # before the instrument download or any broker call
+        contract = _contract(ctx, out, symbol, session.clock.now)
+        prepared = gtt.prepare_create(
+            contract,
+            guard,
+            side=side,
+            quantity=qty,
+            lots=lots,
+            price=price,
+            trigger=trigger,
+            product=product or ("DELIVERY" if contract.kind == "EQ" else "CARRYFORWARD"),
+            disclosed=disclosed,
+            days=days,
+        )
+        if dry_run:
+            if out.json_mode:
+                out.json({"ok": True, "dry_run": True, **prepared.describe()})
+            else:
+                out.line("Dry run — nothing sent. " + prepared.summary())
+                body = prepared.request.to_wire()
+                out.line("  createRule " + " ".join(f"{k}={v}" for k, v in body.items()))
+            return
+        _confirm(out, prepared.summary(), yes)
+        rule_id = gtt.create(session, prepared, guard)
+    finally:
+        session.rest.close()
+    if out.json_mode:
+        out.json({"ok": True, "id": rule_id, **prepared.describe()})
+    else:
+        out.line(f"GTT rule {rule_id} created. {prepared.summary()}")
+
+
+def _statuses(values: list[str] | None) -> list[str]:
+    from angelctl.broker.gtt import STATUSES, WORKING_STATUSES
+    from angelctl.errors import UsageError
+
+    if not values:
+        return list(WORKING_STATUSES)
+    out = []
+    for value in values:
+        upper = value.strip().upper()
+        upper = STATUS_ALIASES.get(upper, upper)
+        if upper not in STATUSES:
+            raise UsageError(
+                f"--status must be one of {', '.join(s.lower() for s in STATUSES)}, "
+                f"all or triggered, not {value!r}"
+            )
+        out.append(upper)
+    return out
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="new, active, cancelled, triggered (sent to exchange) or all; repeatable. "
+            "Default: new and active.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List GTT rules (working ones by default)."""
+    from angelctl.broker.gtt import list_rules
+
+    out = output(ctx)
+    wanted = _statuses(status)
+    _, session = _session(ctx)
+    try:
+        rules = list_rules(session, wanted)
+    finally:
+        session.rest.close()
+    if out.json_mode:
+        out.json({"rules": [r.as_dict() for r in rules]})
+        return
+    if not rules:
+        out.notice("No GTT rules match.")
+        return
+    from angelctl.render.gtt import rules_table
+
+    out.show(rules_table(rules))
+
+
+def _show(out: Output, rule: GttRule) -> None:
+    if out.json_mode:
+        out.json(rule.as_dict())
+        return
+    from angelctl.render.gtt import rule_view
+
+    out.show(rule_view(rule))
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    rule_id: Annotated[str, typer.Argument(help="GTT rule id.", show_default=False)],
+) -> None:
+    """One GTT rule's details."""
+    from angelctl.broker.gtt import rule_details
+
+    out = output(ctx)
+    _, session = _session(ctx)
+    try:
+        rule = rule_details(session, rule_id)
+    finally:
+        session.rest.close()
+    _show(out, rule)
+
+
+@app.command("modify")
+def modify(
+    ctx: typer.Context,
+    rule_id: Annotated[str, typer.Argument(help="GTT rule id.", show_default=False)],
+    price: Annotated[
+        str | None, typer.Option("--price", help="New limit price.", show_default=False)
+    ] = None,
+    trigger: Annotated[
+        str | None, typer.Option("--trigger", help="New trigger price.", show_default=False)
+    ] = None,
+    qty: Annotated[
+        int | None, typer.Option("--qty", help="New quantity in units.", show_default=False)
+    ] = None,
+    disclosed: Annotated[
+        int | None, typer.Option("--disclosed", help="New disclosed quantity.", show_default=False)
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", help="New validity in days.", show_default=False)
+    ] = None,
+    yes: YesOpt = False,
+) -> None:
+    """Modify a working GTT rule; only lowering the quantity skips the kill-switch gate."""
+    from angelctl.broker.gtt import rule_details
+    from angelctl.errors import UsageError
+    from angelctl.orders import gtt
+    from angelctl.orders.desk import order_guard
+
+    out = output(ctx)
+    change = gtt.GttChange(
+        price=_decimal(price, "--price"),
+        quantity=qty,
+        trigger=_decimal(trigger, "--trigger"),
+        disclosed_quantity=disclosed,
+        time_period=days,
+    )
+    if change.is_empty:
+        raise UsageError("nothing to change: give --price, --qty, --trigger, --disclosed or --days")
+    settings, session = _session(ctx)
+    guard = order_guard(settings)
+    try:
+        if not change.only_quantity:
+            guard.check()  # before any broker call; a quantity change is judged on the rule
+        rule = rule_details(session, rule_id)
+        contract = _contract(ctx, out, f"{rule.exchange}:{rule.token}", session.clock.now)
+        gtt.check_modify(rule, contract, change, guard)
+        _confirm(out, f"Modify GTT rule {rule.rule_id} ({rule.exchange}:{rule.symbol})?", yes)
+        gtt.modify(session, rule, change, guard)
+    finally:
+        session.rest.close()
+    if out.json_mode:
+        out.json({"ok": True, "id": rule.rule_id})
+    else:
+        out.line(f"Modify sent for GTT rule {rule.rule_id}.")
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    rule_id: Annotated[str, typer.Argument(help="GTT rule id.", show_default=False)],
+    yes: YesOpt = False,
+) -> None:
+    """Cancel a GTT rule; one that is no longer working exits 0 with a notice."""
+    from angelctl.broker.gtt import cancel_rule, rule_details
+
+    out = output(ctx)
+    _, session = _session(ctx)
+    try:
+        rule = rule_details(session, rule_id)
+        cancelled = rule.is_working
+        if cancelled:
+            _confirm(out, f"Cancel GTT rule {rule.rule_id} ({rule.exchange}:{rule.symbol})?", yes)
+            cancel_rule(session, rule)
+    finally:
+        session.rest.close()
+    if out.json_mode:
+        out.json({"ok": True, "id": rule.rule_id, "cancelled": cancelled, "status": rule.status})
+    elif cancelled:
+        out.line(f"Cancel sent for GTT rule {rule.rule_id}.")
+    else:
+        out.notice(f"GTT rule {rule.rule_id} is already {rule.status}; nothing to cancel.")

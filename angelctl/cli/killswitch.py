@@ -1,0 +1,286 @@
+"""``angelctl killswitch`` (alias ``kill``): latch, cancel, flatten, verify; ``status``; ``reset``.
+
+The latch is written before anything else — before the session is opened — so even a kill that
+cannot reach the broker stops every other angelctl process from adding exposure.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from angelctl.cli.common import app_ctx, open_session, output, profile_settings, stdin_is_tty
+
+if TYPE_CHECKING:
+    from angelctl.config import ProfileSettings
+    from angelctl.risk.latch import Latch
+
+app = typer.Typer(
+    help="Emergency stop: latch, cancel every working order and GTT rule, flatten, verify.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
+
+
+def _latch(settings: ProfileSettings) -> Latch:
+    from angelctl.config import state_dir
+    from angelctl.risk.latch import Latch, latch_folder
+
+    return Latch(latch_folder(state_dir()), settings.name)
+
+
+@app.callback(invoke_without_command=True)
+def killswitch(
+    ctx: typer.Context,
+    reason: Annotated[
+        str, typer.Option("--reason", "-r", help="Why (kept in the latch and the journal).")
+    ] = "",
+    cancel_only: Annotated[
+        bool, typer.Option("--cancel-only", help="Cancel orders and GTT rules; do not flatten.")
+    ] = False,
+    segment: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--segment",
+            help="Only this exchange (NSE, NFO, BSE, BFO, MCX, CDS).",
+            show_default=False,
+        ),
+    ] = None,
+    symbol: Annotated[
+        list[str] | None,
+        typer.Option("--symbol", help="Only this trading symbol (repeatable).", show_default=False),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show exactly what would be sent; latch nothing.")
+    ] = False,
+    all_profiles: Annotated[
+        bool, typer.Option("--all-profiles", help="Latch every profile, not only this one.")
+    ] = False,
+    budget: Annotated[
+        float,
+        typer.Option("--budget", min=1.0, help="Seconds to reach verified flat before giving up."),
+    ] = 120.0,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Engage the kill switch: no new orders from any angelctl process, then cancel and flatten.
+
+    Exit 0 only when fresh positions show flat and the order book shows no working order;
+    15 (NOT_FLAT) with a residual-exposure report otherwise. The latch stays set until
+    `angelctl killswitch reset`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from angelctl.clock import SystemClock
+    from angelctl.config import state_dir
+    from angelctl.orders.desk import open_journal
+    from angelctl.render.killswitch import KillView, render_report
+    from angelctl.risk.killswitch import KillOptions, KillSwitch
+    from angelctl.status import ExitStatus
+
+    out = output(ctx)
+    _, settings = profile_settings(ctx)
+    latch = _latch(settings)
+    options = KillOptions(
+        reason=reason,
+        cancel_only=cancel_only,
+        exchanges=frozenset(s.upper() for s in segment or ()),
+        symbols=frozenset(s.upper() for s in symbol or ()),
+        dry_run=dry_run,
+        all_profiles=all_profiles,
+        budget_seconds=budget,
+    )
+    if not dry_run and not yes:
+        if not stdin_is_tty():
+            from angelctl.errors import UsageError
+
+            raise UsageError(
+                "refusing to engage the kill switch without confirmation",
+                hint="pass --yes in scripts (nothing was latched or sent)",
+            )
+        what = "cancel every working order and GTT rule" + (
+            "" if cancel_only else ", then flatten every position"
+        )
+        scope = _scope_text(options)
+        out.err_console.print(f"Kill switch for profile {settings.name}{scope}: {what}.")
+        if not typer.confirm("Engage it now?", default=False, err=True):
+            raise typer.Exit(1)
+    if not dry_run:
+        # the latch first: before the session, the index or anything that may touch the network
+        state, _ = latch.engage(
+            reason,
+            at=SystemClock().now().isoformat(timespec="milliseconds"),
+            all_profiles=all_profiles,
+        )
+        if not out.json_mode:
+            out.notice(f"Latch engaged at {state.at} — no angelctl process will add exposure.")
+    journal = open_journal()
+    session = open_session(settings)
+    index = _index_or_none(ctx, out)
+    view = KillView(out, live=not out.json_mode and not out.quiet)
+    try:
+        kill = KillSwitch(
+            session,
+            journal,
+            latch,
+            contracts=(index.by_token if index is not None else None),
+            lock_folder=state_dir() / "locks",
+            on_progress=view.progress,
+        )
+        with view:
+            report = kill.run(options)
+    finally:
+        if index is not None:
+            index.close()
+        journal.close()
+        session.rest.close()
+    status = ExitStatus.OK if (report.verified_flat or dry_run) else ExitStatus.NOT_FLAT
+    if out.json_mode:
+        out.json({"ok": status == ExitStatus.OK, "exit_status": int(status), **report.as_dict()})
+    else:
+        out.show(render_report(report))
+        if status != ExitStatus.OK:
+            out.warn(
+                f"flat NOT verified: {report.unverified_reason}. The latch stays engaged; "
+                "run `angelctl killswitch` again or act by hand."
+            )
+    if status != ExitStatus.OK:
+        raise typer.Exit(int(status))
+
+
+def _scope_text(options: Any) -> str:
+    parts = []
+    if options.exchanges:
+        parts.append("segments " + ",".join(sorted(options.exchanges)))
+    if options.symbols:
+        parts.append("symbols " + ",".join(sorted(options.symbols)))
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _index_or_none(ctx: typer.Context, out: Any) -> Any:
+    """The instrument index for tick sizes and freeze limits; the kill goes on without it."""
+    from angelctl.errors import AngelctlError
+
+    try:
+        from angelctl.cli.instruments import open_instruments
+
+        return open_instruments(ctx, out)
+    except AngelctlError as exc:
+        out.warn(
+            f"instrument index unavailable ({exc.message}); using ₹0.05 ticks, no freeze split"
+        )
+        return None
+
+
+@app.command("status")
+def status(ctx: typer.Context) -> None:
+    """Latch state (who, when, why) and the recent kill-switch steps of this profile."""
+    from angelctl.orders.desk import open_journal
+    from angelctl.render.killswitch import render_status
+
+    out = output(ctx)
+    _, settings = profile_settings(ctx)
+    state = _latch(settings).read()
+    journal = open_journal()
+    try:
+        events = journal.risk_events(settings.name, limit=20)
+    finally:
+        journal.close()
+    if out.json_mode:
+        out.json(
+            {
+                "ok": True,
+                "profile": settings.name,
+                "engaged": state is not None,
+                "latch": state.as_dict() if state else None,
+                "events": events,
+            }
+        )
+        return
+    out.show(render_status(settings.name, state, events))
+
+
+@app.command("reset")
+def reset(
+    ctx: typer.Context,
+    reason: Annotated[
+        str,
+        typer.Option("--reason", "-r", help="Why it is safe to trade again (required with --yes)."),
+    ] = "",
+    all_profiles: Annotated[
+        bool, typer.Option("--all-profiles", help="Also clear the every-profile latch.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Clear the latch so orders may be sent again (asks, or --yes with --reason)."""
+    import uuid
+
+    from angelctl.errors import UsageError
+    from angelctl.orders.desk import open_journal
+
+    out = output(ctx)
+    _, settings = profile_settings(ctx)
+    latch = _latch(settings)
+    state = latch.read()
+    if state is None:
+        if out.json_mode:
+            out.json({"ok": True, "cleared": [], "notice": "the kill switch was not engaged"})
+        else:
+            out.notice(
+                f"The kill switch is not engaged for profile {settings.name}; nothing to do."
+            )
+        return
+    if yes and not reason:
+        raise UsageError(
+            "--yes needs --reason: say why it is safe to trade again",
+            hint="angelctl killswitch reset --yes --reason 'checked positions'",
+        )
+    if not yes:
+        if not stdin_is_tty():
+            raise UsageError(
+                "refusing to reset the kill switch without confirmation",
+                hint="pass --yes --reason '...' in scripts",
+            )
+        out.err_console.print(
+            f"The kill switch was engaged by {state.by} on {state.host} at {state.at}"
+            f" ({state.reason or 'no reason given'})."
+        )
+        if not typer.confirm("Allow orders again?", default=False, err=True):
+            raise typer.Exit(1)
+        if not reason:
+            reason = typer.prompt("Reason", err=True)
+    cleared = latch.reset(all_profiles=all_profiles)
+    journal = open_journal()
+    try:
+        journal.risk_event(
+            settings.name,
+            uuid.uuid4().hex[:12],
+            "reset",
+            {
+                "reason": reason,
+                "cleared": [c.as_dict() for c in cleared],
+                "debug": app_ctx(ctx).debug,
+            },
+        )
+    finally:
+        journal.close()
+    remaining = latch.read()
+    if out.json_mode:
+        out.json(
+            {
+                "ok": remaining is None,
+                "cleared": [c.as_dict() for c in cleared],
+                "still_engaged": remaining.as_dict() if remaining else None,
+            }
+        )
+    elif remaining is None:
+        out.line(f"Kill switch reset for profile {settings.name}. Orders may be sent again.")
+    else:
+        out.warn(
+            f"profile {settings.name} is still latched by the every-profile latch "
+            f"({remaining.reason}); add --all-profiles to clear it"
+        )
+    if remaining is not None:
+        from angelctl.status import ExitStatus
+
+        raise typer.Exit(int(ExitStatus.KILL_SWITCH))

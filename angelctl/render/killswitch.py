@@ -1,0 +1,203 @@
+"""Kill-switch views: a live panel while it runs, the final report, and ``killswitch status``.
+
+The live panel is a pure function of ``KillProgressModel`` repainted by one ``rich.Live`` at a
+steady rate; progress events only update counters. Off a TTY (or under ``--json``/``--quiet``)
+nothing live is drawn: each step is one plain line on stderr instead (unless quiet/json).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from angelctl.render.output import Output
+    from angelctl.risk.killswitch import KillReport
+    from angelctl.risk.latch import LatchState
+
+_COUNTED = {
+    "cancelled": "orders cancelled",
+    "gtt_cancelled": "GTT rules cancelled",
+    "exit_sent": "exit orders sent",
+    "repriced": "re-prices",
+    "cancel_refused": "cancels refused (already terminal)",
+    "exit_rejected": "exits rejected",
+    "error": "errors (retried)",
+}
+
+
+@dataclass
+class KillProgressModel:
+    counts: dict[str, int] = field(default_factory=dict)
+    last: list[str] = field(default_factory=list)
+    state: str = "starting"
+
+    def apply(self, kind: str, detail: dict[str, Any]) -> str:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        line = _describe(kind, detail)
+        self.last = [*self.last, line][-8:]
+        self.state = {"latched": "cancelling", "exit_sent": "flattening"}.get(kind, self.state)
+        if kind == "finished":
+            self.state = "verified flat" if detail.get("verified_flat") else "NOT verified flat"
+        return line
+
+
+def _describe(kind: str, d: dict[str, Any]) -> str:
+    if kind == "cancelled":
+        return f"cancelled {d.get('order_id')} {d.get('symbol')} ({d.get('status')})"
+    if kind == "gtt_cancelled":
+        return f"cancelled GTT rule {d.get('id')} {d.get('symbol')}"
+    if kind == "exit_sent":
+        return (
+            f"exit {d.get('side')} {d.get('quantity')} {d.get('symbol')} @ {d.get('price')}"
+            f" → {d.get('order_id')}"
+        )
+    if kind == "repriced":
+        return f"re-priced {d.get('order_id')} to {d.get('price')}"
+    if kind == "latched":
+        return "latch engaged" if d.get("new") else "latch already engaged"
+    if kind == "finished":
+        return "verified flat" if d.get("verified_flat") else f"not flat: {d.get('reason')}"
+    return f"{kind.replace('_', ' ')}: " + ", ".join(f"{k}={v}" for k, v in d.items())
+
+
+def render_progress(model: KillProgressModel) -> RenderableType:
+    table = Table.grid(padding=(0, 2))
+    table.add_row(Text("Kill switch", style="bold red"), Text(model.state, style="bold"))
+    for kind, label in _COUNTED.items():
+        if model.counts.get(kind):
+            table.add_row(label, str(model.counts[kind]))
+    return Group(table, *(Text("  " + line, style="dim") for line in model.last))
+
+
+class KillView:
+    """Receives progress events (from the kill's thread) and shows them."""
+
+    def __init__(self, out: Output, *, live: bool) -> None:
+        self.out = out
+        self.model = KillProgressModel()
+        self._lock = threading.Lock()
+        self._live: Any = None
+        self._want_live = live and _stderr_is_tty()
+
+    def progress(self, kind: str, detail: dict[str, Any]) -> None:
+        with self._lock:
+            line = self.model.apply(kind, detail)
+        if self._live is not None:
+            self._live.update(render_progress(self.model))
+        elif not (self.out.quiet or self.out.json_mode):
+            self.out.err_console.print(f"killswitch: {line}", highlight=False)
+
+    def __enter__(self) -> KillView:
+        if self._want_live:
+            from rich.live import Live
+
+            self._live = Live(
+                render_progress(self.model),
+                console=self.out.err_console,
+                refresh_per_second=4,
+                transient=True,
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(exc_type, exc, tb)
+            self._live = None
+
+
+def _stderr_is_tty() -> bool:
+    import sys
+
+    try:
+        return sys.stderr.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def render_report(report: KillReport) -> RenderableType:
+    parts: list[RenderableType] = []
+    head = Text()
+    if report.dry_run:
+        head.append("Dry run — nothing was latched or sent.\n", style="bold")
+        plan = Table("route", "what", title="Would send", title_justify="left")
+        for p in report.planned:
+            what = " ".join(f"{k}={v}" for k, v in p.items() if k != "route")
+            plan.add_row(p["route"], what)
+        parts.extend([head, plan])
+        return Group(*parts)
+    verdict = "VERIFIED FLAT" if report.verified_flat else "NOT FLAT"
+    head.append(verdict, style="bold green" if report.verified_flat else "bold red")
+    head.append(
+        f"  in {report.elapsed:.1f}s — {len(report.cancelled)} orders and "
+        f"{len(report.gtt_cancelled)} GTT rules cancelled, {len(report.exits)} positions exited"
+    )
+    parts.append(head)
+    if report.exits:
+        exits = Table(
+            "symbol", "product", "start qty", "sent", "slices", "re-prices", title="Exits"
+        )
+        for e in report.exits.values():
+            exits.add_row(
+                f"{e.exchange}:{e.symbol}",
+                e.product,
+                str(e.start_qty),
+                str(e.sent),
+                str(e.slices),
+                str(e.reprices),
+            )
+        parts.append(exits)
+    if report.residual_positions or report.residual_orders:
+        residual = Table("kind", "symbol", "quantity", "detail", title="Residual exposure")
+        for p in report.residual_positions:
+            residual.add_row(
+                "position", f"{p['exchange']}:{p['symbol']}", str(p["net_qty"]), p["product"]
+            )
+        for o in report.residual_orders:
+            residual.add_row(
+                "order",
+                f"{o['exchange']}:{o['symbol']}",
+                str(o["quantity"]),
+                f"{o['order_id']} {o['status']}",
+            )
+        parts.append(residual)
+    calls = ", ".join(f"{route} {n}" for route, n in sorted(report.calls.items()))
+    parts.append(Text(f"API calls: {calls}", style="dim"))
+    return Group(*parts)
+
+
+def render_status(
+    profile: str, state: LatchState | None, events: list[dict[str, Any]]
+) -> RenderableType:
+    parts: list[RenderableType] = []
+    if state is None:
+        parts.append(Text(f"Kill switch for profile {profile}: not engaged.", style="green"))
+    else:
+        scope = "every profile" if state.profile == "ALL" else f"profile {profile}"
+        parts.append(
+            Text(
+                f"Kill switch ENGAGED for {scope} by {state.by} on {state.host} at {state.at}"
+                f" ({state.source}): {state.reason or 'no reason given'}",
+                style="bold red",
+            )
+        )
+        parts.append(Text("Reset with `angelctl killswitch reset` once it is safe.", style="dim"))
+    if events:
+        table = Table("at", "run", "step", "detail", title="Recent steps")
+        for e in events:
+            detail = ", ".join(f"{k}={v}" for k, v in e["detail"].items())
+            table.add_row(e["at"], e["run_id"], e["kind"], detail[:80])
+        parts.append(table)
+    return Group(*parts)

@@ -1,0 +1,669 @@
+"""The kill switch: latch, cancel everything that can create exposure, flatten, verify.
+
+``KillSwitch(session, journal, latch, ...).run(options)`` is the procedure behind
+``angelctl killswitch``; a cron script can call it the same way. Steps, each journalled in
+``risk_events``:
+
+1. **Latch** (``risk.latch``) — written and fsynced before any network call. From then on no
+   angelctl process sends an exposure-adding request; this procedure's own exits bypass the
+   gate because they only reduce exposure.
+2. **Cancel** every working order in scope (open, open pending, trigger pending, modify
+   pending, AMO received, …) except this procedure's own exits, and every active GTT rule;
+   the order book is re-read until no such order is left, so orders that appear while the
+   kill runs are cancelled too. A cancel refused because the order just became terminal is
+   not an error: the next book read decides.
+3. **Flatten** (unless ``cancel_only``) from a *fresh* positions read, net of exits already
+   working: ``needed = -net_qty - Σ unfilled quantity of working KS-tagged exits``. A re-run,
+   a crash-and-restart (open KS intents are reconciled first; an unsettled one counts as
+   working) or a second concurrent kill (serialised by a per-profile run lock) therefore never
+   exits twice and never flips a position's sign. Exits are protected LIMIT orders priced inside
+   the circuit band on the tick, split at the freeze limit, journalled like every order (tag
+   prefix ``KS``) and re-priced by ``reprice_step_percent`` after ``reprice_after`` seconds.
+4. **Verify** — success only when a fresh positions read shows every in-scope position flat and
+   a fresh order-book read shows no working in-scope order. Otherwise, or when the time budget
+   runs out (reads failing, exits not filling), the report carries the residual exposure and
+   the last known state; the latch stays engaged either way.
+
+Pacing comes from the shared cross-process rate limiter every broker call goes through
+(order routes 9/s cumulative, below the 10 orders/s per-segment ceiling). Time comes from the
+session's clock (monotonic for the budget, so a wall-clock step changes nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from pathlib import Path
+from typing import Any
+
+from angelctl.broker.portfolio import Position, parse_positions
+from angelctl.broker.session import BrokerSession
+from angelctl.errors import AngelctlError, BrokerError, RequestRejected
+from angelctl.fsutil import open_private
+from angelctl.instruments.model import Contract
+from angelctl.orders.journal import Journal
+from angelctl.orders.model import BrokerOrder, OrderRequest, parse_order_book
+from angelctl.orders.submit import OrderDesk, OutcomeUnknown, reconcile_intent
+from angelctl.risk.latch import Latch, LatchState
+
+EXIT_TAG_PREFIX = "KS"
+DEFAULT_BUDGET_SECONDS = 120.0
+DEFAULT_REPRICE_AFTER = 2.0
+DEFAULT_BAND_PERCENT = Decimal("0.5")
+DEFAULT_REPRICE_STEP_PERCENT = Decimal("0.5")
+MAX_BAND_PERCENT = Decimal(20)
+_POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class KillOptions:
+    reason: str = ""
+    cancel_only: bool = False
+    exchanges: frozenset[str] = frozenset()  # empty: every segment
+    symbols: frozenset[str] = frozenset()  # trading symbols; empty: every symbol
+    dry_run: bool = False
+    all_profiles: bool = False
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS
+    reprice_after: float = DEFAULT_REPRICE_AFTER
+    band_percent: Decimal = DEFAULT_BAND_PERCENT
+    reprice_step_percent: Decimal = DEFAULT_REPRICE_STEP_PERCENT
+    source: str = "killswitch"
+
+    def in_scope(self, exchange: str, symbol: str) -> bool:
+        if self.exchanges and exchange.upper() not in self.exchanges:
+            return False
+        return not self.symbols or symbol.upper() in self.symbols
+
+
+@dataclass
+class ExitRecord:
+    exchange: str
+    symbol: str
+    token: str
+    product: str
+    start_qty: int  # signed net quantity when the kill first saw it
+    sent: int = 0  # units sent in exit orders (all rounds)
+    slices: int = 0
+    reprices: int = 0
+    orders: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": self.exchange,
+            "symbol": self.symbol,
+            "token": self.token,
+            "product": self.product,
+            "start_qty": self.start_qty,
+            "sent": self.sent,
+            "slices": self.slices,
+            "reprices": self.reprices,
+            "orders": self.orders,
+        }
+
+
+@dataclass
+class KillReport:
+    run_id: str
+    profile: str
+    latch: LatchState | None = None
+    newly_latched: bool = False
+    dry_run: bool = False
+    cancelled: list[dict[str, Any]] = field(default_factory=list)
+    gtt_cancelled: list[dict[str, Any]] = field(default_factory=list)
+    exits: dict[str, ExitRecord] = field(default_factory=dict)
+    planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be sent
+    residual_positions: list[dict[str, Any]] = field(default_factory=list)
+    residual_orders: list[dict[str, Any]] = field(default_factory=list)
+    verified_flat: bool = False
+    unverified_reason: str = ""
+    calls: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "profile": self.profile,
+            "latch": self.latch.as_dict() if self.latch else None,
+            "newly_latched": self.newly_latched,
+            "dry_run": self.dry_run,
+            "verified_flat": self.verified_flat,
+            "unverified_reason": self.unverified_reason,
+            "cancelled": self.cancelled,
+            "gtt_cancelled": self.gtt_cancelled,
+            "exits": [e.as_dict() for e in self.exits.values()],
+            "planned": self.planned,
+            "residual_positions": self.residual_positions,
+            "residual_orders": self.residual_orders,
+            "calls": dict(sorted(self.calls.items())),
+            "errors": self.errors[-20:],
+            "elapsed_seconds": round(self.elapsed, 3),
+        }
+
+
+Progress = Callable[[str, dict[str, Any]], None]
+ContractLookup = Callable[[str, str], Contract | None]
+
+
+class KillSwitch:
+    """One kill of one profile. Not reusable: make a new one per run."""
+
+    def __init__(
+        self,
+        session: BrokerSession,
+        journal: Journal,
+        latch: Latch,
+        *,
+        contracts: ContractLookup | None = None,
+        lock_folder: Path,
+        on_progress: Progress | None = None,
+    ) -> None:
+        self.session = session
+        self.clock = session.clock
+        self.journal = journal
+        self.latch = latch
+        self.contracts = contracts or (lambda exchange, token: None)
+        self.lock_folder = lock_folder
+        self.profile = session.settings.name
+        self.desk = OrderDesk(session, journal, lock_folder)
+        self.run_id = uuid.uuid4().hex[:12]
+        self.report = KillReport(self.run_id, self.profile)
+        self._on_progress = on_progress
+        self._exit_round = 0
+        self._exit_placed_at: dict[str, float] = {}  # order id → monotonic time placed/repriced
+        self._band: dict[str, Decimal] = {}  # order id → band percent it was priced with
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _event(self, kind: str, detail: dict[str, Any]) -> None:
+        if not self.report.dry_run:
+            self.journal.risk_event(self.profile, self.run_id, kind, detail)
+        if self._on_progress is not None:
+            self._on_progress(kind, detail)
+
+    def _call(self, route: str, body: Mapping[str, Any] | None = None) -> Any:
+        self.report.calls[route] = self.report.calls.get(route, 0) + 1
+        return self.session.call(route, body)
+
+    def _book(self) -> list[BrokerOrder]:
+        return parse_order_book(self._call("getOrderBook"))
+
+    def _positions(self) -> list[Position]:
+        return parse_positions(self._call("getPosition"))
+
+    # -- the procedure ------------------------------------------------------------------------
+
+    def run(self, options: KillOptions) -> KillReport:
+        report = self.report
+        report.dry_run = options.dry_run
+        started = self.clock.monotonic()
+        deadline = started + options.budget_seconds
+        if not options.dry_run:
+            state, new = self.latch.engage(
+                options.reason,
+                at=self.clock.now().isoformat(timespec="milliseconds"),
+                source=options.source,
+                all_profiles=options.all_profiles,
+            )
+            report.latch, report.newly_latched = state, new
+            self._event("latched", {"new": new, "reason": options.reason, "by": state.by})
+        try:
+            with self._run_lock(deadline):
+                if options.dry_run:
+                    self._plan(options)
+                else:
+                    self._execute(options, deadline)
+        finally:
+            report.elapsed = self.clock.monotonic() - started
+            self._event(
+                "finished",
+                {
+                    "verified_flat": report.verified_flat,
+                    "reason": report.unverified_reason,
+                    "elapsed": round(report.elapsed, 3),
+                },
+            )
+        return report
+
+    @contextlib.contextmanager
+    def _run_lock(self, deadline: float) -> Iterator[None]:
+        """One kill per profile at a time; a second one waits, then verifies what is left."""
+        fd = open_private(self.lock_folder / f"killswitch-{self.profile}.lock")
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if self.clock.monotonic() >= deadline:
+                        raise AngelctlError(
+                            "another kill switch run for this profile did not finish in time",
+                            hint="`angelctl killswitch status` shows the exposure left",
+                        ) from None
+                    self.clock.sleep(_POLL_SECONDS)
+            yield
+        finally:
+            os.close(fd)
+
+    def _execute(self, options: KillOptions, deadline: float) -> None:
+        report = self.report
+        self._cancel_gtt(options, deadline)
+        last_positions: list[Position] = []
+        last_book: list[BrokerOrder] = []
+        while True:
+            try:
+                book = self._book()
+                last_book = book
+                foreign = [o for o in self._working(book, options) if not _is_exit(o)]
+                if foreign:
+                    self._cancel_orders(foreign)
+                    continue  # re-read: orders may have appeared meanwhile
+                if options.cancel_only:
+                    if not self._working(book, options):
+                        report.verified_flat = True
+                        break
+                else:
+                    self._settle_open_exit_intents(book)
+                    positions = self._positions()
+                    last_positions = positions
+                    if self._flatten(positions, book, options):
+                        report.verified_flat = True
+                        break
+            except (BrokerError, OutcomeUnknown) as exc:
+                report.errors.append(f"{type(exc).__name__}: {exc}")
+                self._event("error", {"error": str(exc)})
+            if self.clock.monotonic() >= deadline:
+                report.unverified_reason = "the time budget ran out before flat was verified"
+                break
+            self.clock.sleep(_POLL_SECONDS)
+        report.residual_orders = [o.as_dict() for o in self._working(last_book, options)]
+        report.residual_positions = [
+            p.as_dict()
+            for p in last_positions
+            if p.net_qty != 0 and options.in_scope(p.exchange, p.symbol)
+        ]
+        if report.verified_flat and (report.residual_positions or report.residual_orders):
+            report.verified_flat = False  # belt and braces: never claim flat with exposure left
+        if not report.verified_flat and not report.unverified_reason:
+            report.unverified_reason = "exposure remains"
+
+    # -- cancelling ---------------------------------------------------------------------------
+
+    def _working(self, book: list[BrokerOrder], options: KillOptions) -> list[BrokerOrder]:
+        return [o for o in book if o.is_working and options.in_scope(o.exchange, o.symbol)]
+
+    def _cancel_orders(self, orders: list[BrokerOrder]) -> None:
+        for order in orders:
+            if order.status == "cancel pending":
+                continue
+            try:
+                self._call(
+                    "cancelOrder", {"variety": order.variety or "NORMAL", "orderid": order.order_id}
+                )
+            except RequestRejected as exc:
+                # most often: it filled or was cancelled a moment ago; the next read decides
+                self._event("cancel_refused", {"order_id": order.order_id, "error": exc.message})
+                continue
+            entry = {"order_id": order.order_id, "symbol": order.symbol, "status": order.status}
+            self.report.cancelled.append(entry)
+            self._event("cancelled", entry)
+
+    def _cancel_gtt(self, options: KillOptions, deadline: float) -> None:
+        from angelctl.broker import gtt
+
+        while self.clock.monotonic() < deadline:
+            try:
+                rules = [
+                    r
+                    for r in gtt.list_rules(self.session)
+                    if options.in_scope(r.exchange, r.symbol)
+                ]
+                self.report.calls["gttRuleList"] = self.report.calls.get("gttRuleList", 0) + 1
+                for rule in rules:
+                    try:
+                        self.report.calls["gttCancelRule"] = (
+                            self.report.calls.get("gttCancelRule", 0) + 1
+                        )
+                        gtt.cancel_rule(self.session, rule)
+                    except RequestRejected as exc:
+                        self._event(
+                            "gtt_cancel_refused", {"id": rule.rule_id, "error": exc.message}
+                        )
+                        continue
+                    entry = {"id": rule.rule_id, "symbol": rule.symbol}
+                    self.report.gtt_cancelled.append(entry)
+                    self._event("gtt_cancelled", entry)
+                return
+            except BrokerError as exc:
+                self.report.errors.append(f"{type(exc).__name__}: {exc}")
+                self._event("error", {"step": "gtt", "error": str(exc)})
+                self.clock.sleep(_POLL_SECONDS)
+
+    # -- flattening ---------------------------------------------------------------------------
+
+    def _settle_open_exit_intents(self, book: list[BrokerOrder]) -> None:
+        """Exits of a crashed run whose answer was never recorded: settle them by tag first."""
+        for intent in self.journal.open_intents(self.profile):
+            if intent.tag.startswith(EXIT_TAG_PREFIX):
+                reconcile_intent(self.session, self.journal, intent.intent_id, book=book)
+
+    def _unsettled_exit_qty(self) -> dict[tuple[str, str, str], int]:
+        """Signed quantity of KS intents still open (sent, answer unknown): they may fill."""
+        pending: dict[tuple[str, str, str], int] = {}
+        for intent in self.journal.open_intents(self.profile):
+            if not intent.tag.startswith(EXIT_TAG_PREFIX):
+                continue
+            req = intent.request
+            key = (str(req["exchange"]), str(req["token"]), str(req["product"]))
+            sign = 1 if req["side"] == "BUY" else -1
+            pending[key] = pending.get(key, 0) + sign * int(req["quantity"])
+        return pending
+
+    def _flatten(
+        self, positions: list[Position], book: list[BrokerOrder], options: KillOptions
+    ) -> bool:
+        """One round; True when every in-scope position is flat and nothing is working."""
+        exits_by_key: dict[tuple[str, str, str], list[BrokerOrder]] = {}
+        for order in self._working(book, options):
+            if _is_exit(order):
+                key = (order.exchange, order.token, order.product)
+                exits_by_key.setdefault(key, []).append(order)
+        unsettled = self._unsettled_exit_qty()
+        open_positions = [
+            p for p in positions if p.net_qty != 0 and options.in_scope(p.exchange, p.symbol)
+        ]
+        if not open_positions and not exits_by_key and not unsettled:
+            return True
+        by_key: dict[tuple[str, str, str], int] = {}
+        meta: dict[tuple[str, str, str], Position] = {}
+        for p in open_positions:
+            key = (p.exchange, p.token, p.product)
+            by_key[key] = by_key.get(key, 0) + p.net_qty
+            meta.setdefault(key, p)
+        to_exit: list[tuple[Position, int]] = []
+        to_reprice: list[BrokerOrder] = []
+        for key in set(by_key) | set(exits_by_key) | set(unsettled):
+            net = by_key.get(key, 0)
+            working = exits_by_key.get(key, [])
+            pending = sum(_signed_unfilled(o) for o in working) + unsettled.get(key, 0)
+            needed = -net - pending
+            if (net == 0 and working) or (needed != 0 and _sign(needed) != _sign(-net)):
+                # over-covered (the position shrank some other way): cancel our exits and
+                # recompute from fresh books next round; never let an exit flip the sign
+                self._cancel_orders(working)
+                continue
+            if needed != 0 and key not in unsettled:
+                to_exit.append((meta[key], needed))
+            to_reprice.extend(self._due_for_reprice(working, options))
+        if to_exit or to_reprice:
+            quotes = self._quotes(
+                [self._contract(p.exchange, p.token, p.symbol) for p, _ in to_exit]
+                + [self._contract(o.exchange, o.token, o.symbol) for o in to_reprice]
+            )
+            for position, needed in to_exit:
+                self._place_exits(position, needed, options, quotes)
+            self._reprice(to_reprice, options, quotes)
+        return False
+
+    def _contract(self, exchange: str, token: str, symbol: str) -> Contract:
+        return self.contracts(exchange, token) or _bare_contract(exchange, token, symbol)
+
+    def _quotes(self, contracts: list[Contract]) -> dict[tuple[str, str], Any]:
+        """One batched FULL quote (LTP and circuit band) for every contract about to be priced."""
+        from angelctl.broker.market import fetch_quotes
+
+        unique = list({(c.exchange, c.token): c for c in contracts}.values())
+        quotes, _ = fetch_quotes(self.session, unique, "FULL")
+        self.report.calls["quote"] = self.report.calls.get("quote", 0) + 1
+        return {(q.exchange, q.token): q for q in quotes}
+
+    def _place_exits(
+        self,
+        position: Position,
+        needed: int,
+        options: KillOptions,
+        quotes: dict[tuple[str, str], Any],
+    ) -> None:
+        contract = self._contract(position.exchange, position.token, position.symbol)
+        side = "BUY" if needed > 0 else "SELL"
+        quote = quotes.get((position.exchange, position.token))
+        if quote is None:
+            self._event("no_quote", {"symbol": position.symbol})  # retried next round
+            return
+        price = exit_price(
+            side,
+            quote.ltp,
+            options.band_percent,
+            contract.tick_size,
+            quote.lower_circuit,
+            quote.upper_circuit,
+        )
+        record = self.report.exits.setdefault(
+            _exit_key(position.exchange, position.token, position.product),
+            ExitRecord(
+                position.exchange,
+                position.symbol,
+                position.token,
+                position.product,
+                position.net_qty,
+            ),
+        )
+        self._exit_round += 1
+        request = OrderRequest(
+            contract=contract,
+            side=side,
+            quantity=abs(needed),
+            order_type="LIMIT",
+            price=price,
+            product=position.product or "INTRADAY",
+        )
+        for index, child in enumerate(_slices(request)):
+            intent_id = (
+                f"kill-{self.run_id}-{position.exchange}-{position.token}"
+                f"-{self._exit_round}-{index}"
+            )
+            try:
+                placement = self.desk.place(child, intent_id, tag_prefix=EXIT_TAG_PREFIX)
+            except RequestRejected as exc:
+                self._event("exit_rejected", {"symbol": position.symbol, "error": exc.message})
+                continue
+            record.sent += child.quantity
+            record.slices += 1
+            record.orders.append(placement.order_id)
+            self._exit_placed_at[placement.order_id] = self.clock.monotonic()
+            self._band[placement.order_id] = options.band_percent
+            self._event(
+                "exit_sent",
+                {
+                    "symbol": position.symbol,
+                    "side": side,
+                    "quantity": child.quantity,
+                    "price": format(price, "f"),
+                    "order_id": placement.order_id,
+                },
+            )
+
+    def _due_for_reprice(self, exits: list[BrokerOrder], options: KillOptions) -> list[BrokerOrder]:
+        now = self.clock.monotonic()
+        return [
+            o
+            for o in exits
+            if o.status in ("open", "open pending")
+            and now - self._exit_placed_at.setdefault(o.order_id, now) >= options.reprice_after
+        ]
+
+    def _reprice(
+        self,
+        due: list[BrokerOrder],
+        options: KillOptions,
+        quotes: dict[tuple[str, str], Any],
+    ) -> None:
+        for order in due:
+            quote = quotes.get((order.exchange, order.token))
+            if quote is None:
+                continue
+            tick = self._contract(order.exchange, order.token, order.symbol).tick_size
+            band = min(
+                self._band.get(order.order_id, options.band_percent) + options.reprice_step_percent,
+                MAX_BAND_PERCENT,
+            )
+            price = exit_price(
+                order.side, quote.ltp, band, tick, quote.lower_circuit, quote.upper_circuit
+            )
+            if price == order.price:
+                continue
+            body = {
+                "variety": order.variety or "NORMAL",
+                "orderid": order.order_id,
+                "ordertype": "LIMIT",
+                "producttype": order.product,
+                "duration": "DAY",
+                "price": format(price, "f"),
+                "quantity": str(order.quantity),
+                "tradingsymbol": order.symbol,
+                "symboltoken": order.token,
+                "exchange": order.exchange,
+                "triggerprice": "0",
+            }
+            try:
+                self._call("modifyOrder", body)
+            except RequestRejected as exc:
+                self._event("reprice_refused", {"order_id": order.order_id, "error": exc.message})
+                continue
+            self._band[order.order_id] = band
+            self._exit_placed_at[order.order_id] = self.clock.monotonic()
+            key = _exit_key(order.exchange, order.token, order.product)
+            if key in self.report.exits:
+                self.report.exits[key].reprices += 1
+            self._event("repriced", {"order_id": order.order_id, "price": format(price, "f")})
+
+    # -- the drill ----------------------------------------------------------------------------
+
+    def _plan(self, options: KillOptions) -> None:
+        """Dry run: read everything, send nothing, list exactly what would be sent."""
+        from angelctl.broker import gtt
+        from angelctl.broker.market import fetch_quotes
+
+        planned = self.report.planned
+        for rule in gtt.list_rules(self.session):
+            if options.in_scope(rule.exchange, rule.symbol):
+                planned.append(
+                    {"route": "gttCancelRule", "id": rule.rule_id, "symbol": rule.symbol}
+                )
+        book = self._book()
+        for order in self._working(book, options):
+            if order.status != "cancel pending":
+                planned.append(
+                    {"route": "cancelOrder", "orderid": order.order_id, "symbol": order.symbol}
+                )
+        if options.cancel_only:
+            return
+        for p in self._positions():
+            if p.net_qty == 0 or not options.in_scope(p.exchange, p.symbol):
+                continue
+            contract = self._contract(p.exchange, p.token, p.symbol)
+            side = "SELL" if p.net_qty > 0 else "BUY"
+            quotes, _ = fetch_quotes(self.session, [contract], "FULL")
+            price = None
+            if quotes:
+                q = quotes[0]
+                price = exit_price(
+                    side,
+                    q.ltp,
+                    options.band_percent,
+                    contract.tick_size,
+                    q.lower_circuit,
+                    q.upper_circuit,
+                )
+            request = OrderRequest(
+                contract=contract,
+                side=side,
+                quantity=abs(p.net_qty),
+                order_type="LIMIT",
+                price=price,
+                product=p.product or "INTRADAY",
+            )
+            for child in _slices(request):
+                planned.append({"route": "placeOrder", **child.to_wire("KS…")})
+
+
+# -- pure helpers -------------------------------------------------------------------------------
+
+
+def exit_price(
+    side: str,
+    ltp: Decimal,
+    band_percent: Decimal,
+    tick: Decimal,
+    lower_circuit: Decimal | None,
+    upper_circuit: Decimal | None,
+) -> Decimal:
+    """A marketable protected LIMIT: ``band_percent`` through the LTP, inside the circuit band,
+    on the tick (rounded towards the LTP so it never leaves the band)."""
+    tick = tick if tick and tick > 0 else Decimal("0.05")
+    move = ltp * band_percent / 100
+    if side == "BUY":
+        raw = ltp + move
+        if upper_circuit:
+            raw = min(raw, upper_circuit)
+        steps = (raw / tick).to_integral_value(rounding=ROUND_FLOOR)
+    else:
+        raw = ltp - move
+        if lower_circuit:
+            raw = max(raw, lower_circuit)
+        steps = (raw / tick).to_integral_value(rounding=ROUND_CEILING)
+    return max(steps * tick, tick)
+
+
+def _slices(request: OrderRequest) -> list[OrderRequest]:
+    """Split at the contract's freeze limit (largest lot multiple below it)."""
+    limit = request.contract.max_order_qty or request.quantity
+    limit = max(limit, 1)
+    left = request.quantity
+    out = []
+    while left > 0:
+        size = min(left, limit)
+        out.append(replace(request, quantity=size))
+        left -= size
+    return out
+
+
+def _exit_key(exchange: str, token: str, product: str) -> str:
+    return f"{exchange}:{token}:{product}"
+
+
+def _is_exit(order: BrokerOrder) -> bool:
+    return order.tag.startswith(EXIT_TAG_PREFIX)
+
+
+def _signed_unfilled(order: BrokerOrder) -> int:
+    unfilled = order.unfilled if order.unfilled or order.filled else order.quantity
+    return unfilled if order.side == "BUY" else -unfilled
+
+
+def _sign(value: int) -> int:
+    return (value > 0) - (value < 0)
+
+
+def _bare_contract(exchange: str, token: str, symbol: str) -> Contract:
+    """A stand-in when the instrument index lacks the contract: ₹0.05 tick, no freeze split."""
+    return Contract(
+        exchange=exchange,
+        token=token,
+        symbol=symbol,
+        name=symbol,
+        instrument_type="",
+        kind="",
+        expiry=None,
+        strike=None,
+        option_type="",
+        lot_size=1,
+        tick_size=Decimal("0.05"),
+        freeze_qty=None,
+        freeze_source="none",
+    )
