@@ -141,9 +141,11 @@ def test_kill_cancels_flattens_and_verifies_flat(cli: Any, sandbox: Any, broker:
     state = latch_of().read()
     assert state is not None and state.reason == "drill"
     journal = Journal(state_dir() / "journal.sqlite3")
-    kinds = [e["kind"] for e in journal.risk_events("sandbox")]
+    events = journal.risk_events("sandbox")
     journal.close()
+    kinds = [e["kind"] for e in events]
     assert kinds[0] == "latched" and kinds[-1] == "finished"
+    assert events[0]["detail"]["new"] is True and events[0]["detail"]["reason"] == "drill"
     assert kinds.count("cancelled") == 3 and kinds.count("exit_sent") == 3
 
 

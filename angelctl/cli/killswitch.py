@@ -105,13 +105,15 @@ def killswitch(
         out.err_console.print(f"Kill switch for profile {settings.name}{scope}: {what}.")
         if not typer.confirm("Engage it now?", default=False, err=True):
             raise typer.Exit(1)
+    latched = None
     if not dry_run:
         # the latch first: before the session, the index or anything that may touch the network
-        state, _ = latch.engage(
+        latched = latch.engage(
             reason,
             at=SystemClock().now().isoformat(timespec="milliseconds"),
             all_profiles=all_profiles,
         )
+        state = latched[0]
         if not out.json_mode:
             out.notice(f"Latch engaged at {state.at} — no angelctl process will add exposure.")
     journal = open_journal()
@@ -128,7 +130,7 @@ def killswitch(
             on_progress=view.progress,
         )
         with view:
-            report = kill.run(options)
+            report = kill.run(options, latched=latched)
     finally:
         if index is not None:
             index.close()

@@ -178,6 +178,17 @@ def render_report(report: KillReport) -> RenderableType:
     return Group(*parts)
 
 
+def _ist(iso: str) -> str:
+    from datetime import datetime
+
+    from angelctl.clock import IST
+
+    try:
+        return datetime.fromisoformat(iso).astimezone(IST).strftime("%d-%b %H:%M:%S.%f")[:-3]
+    except ValueError:
+        return iso
+
+
 def render_status(
     profile: str, state: LatchState | None, events: list[dict[str, Any]]
 ) -> RenderableType:
@@ -195,9 +206,9 @@ def render_status(
         )
         parts.append(Text("Reset with `angelctl killswitch reset` once it is safe.", style="dim"))
     if events:
-        table = Table("at", "run", "step", "detail", title="Recent steps")
+        table = Table("at (IST)", "run", "step", "detail", title="Recent steps")
         for e in events:
             detail = ", ".join(f"{k}={v}" for k, v in e["detail"].items())
-            table.add_row(e["at"], e["run_id"], e["kind"], detail[:80])
+            table.add_row(_ist(e["at"]), e["run_id"], e["kind"], detail[:80])
         parts.append(table)
     return Group(*parts)

@@ -198,13 +198,17 @@ class KillSwitch:
 
     # -- the procedure ------------------------------------------------------------------------
 
-    def run(self, options: KillOptions) -> KillReport:
+    def run(
+        self, options: KillOptions, *, latched: tuple[LatchState, bool] | None = None
+    ) -> KillReport:
+        """The whole procedure. ``latched`` is the caller's own ``Latch.engage`` result when it
+        engaged the latch itself before building the session (as the CLI does)."""
         report = self.report
         report.dry_run = options.dry_run
         started = self.clock.monotonic()
         deadline = started + options.budget_seconds
         if not options.dry_run:
-            state, new = self.latch.engage(
+            state, new = latched or self.latch.engage(
                 options.reason,
                 at=self.clock.now().isoformat(timespec="milliseconds"),
                 source=options.source,
