@@ -14,9 +14,9 @@ README = (REPO / "README.md").read_text()
 def all_commands() -> list[str]:
     import typer.main
 
-    from angelctl.cli.app import app
+    from angelctl.cli.app import full_app
 
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(full_app())
     found: list[str] = []
 
     def walk(group: Any, prefix: str) -> None:

@@ -452,3 +452,31 @@ def book_rows_of(sandbox: Any) -> list[Any]:
         return book_rows(session)
     finally:
         session.rest.close()
+
+
+def test_status_shows_latch_and_open_exposure(cli: Any, sandbox: Any, broker: Any) -> None:
+    setup_exposure(broker)
+    result = cli("killswitch", "status", "--json")
+    assert result.code == 0, result.both
+    doc = result.json()
+    assert doc["engaged"] is False and doc["exposure"]["known"] is True
+    assert sorted((p["symbol"], p["net_qty"]) for p in doc["exposure"]["positions"]) == [
+        ("INFY-EQ", -4),
+        ("SBIN-EQ", 10),
+        ("TCS-EQ", 3),
+    ]
+    assert len(doc["exposure"]["working_orders"]) == 3
+    table = cli("killswitch", "status")
+    assert "not engaged" in table.out and "Open exposure" in table.out and "+10" in table.out
+    offline = cli("killswitch", "status", "--offline", "--json")
+    assert offline.json()["exposure"] is None
+
+
+def test_status_survives_an_unreachable_broker(cli: Any, sandbox: Any, broker: Any) -> None:
+    latch_of().engage("outage", at="2026-11-25T10:00:00+00:00")
+    arm(sandbox, name="http_5xx", route="getPosition")
+    result = cli("killswitch", "status", "--json")
+    assert result.code == 0, result.both
+    doc = result.json()
+    assert doc["engaged"] is True and doc["exposure"]["known"] is False
+    assert doc["exposure"]["error"]

@@ -15,26 +15,11 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from angelctl import __version__
-from angelctl.cli import (
-    auth,
-    calendar_cmd,
-    config_cmd,
-    doctor,
-    gtt,
-    guard,
-    instruments,
-    killswitch,
-    orders,
-    portfolio,
-    quote,
-    sandbox_cmd,
-    stream,
-)
 from angelctl.status import ExitStatus
 
 app = typer.Typer(
@@ -99,27 +84,59 @@ def root(
     _setup_logging(ctx.obj)
 
 
-app.command("login")(auth.login)
-app.command("logout")(auth.logout)
-app.command("whoami")(auth.whoami)
-app.command("funds")(auth.funds)
-app.command("doctor")(doctor.doctor)
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(instruments.app, name="instruments")
-app.add_typer(orders.app, name="order")
-app.add_typer(gtt.app, name="gtt")
-app.command("reconcile")(orders.reconcile)
-app.command("journal")(orders.journal_cmd)
-app.command("quote")(quote.quote)
-app.command("stream")(stream.stream)
-app.command("trades")(portfolio.trades)
-app.command("positions")(portfolio.positions)
-app.command("holdings")(portfolio.holdings)
-app.add_typer(sandbox_cmd.app, name="sandbox")
-app.add_typer(calendar_cmd.app, name="calendar")
-app.add_typer(killswitch.app, name="killswitch")
-app.add_typer(killswitch.app, name="kill", help="Alias of `killswitch`.", hidden=True)
-app.command("guard")(guard.guard)
+# The command table: (name, module in angelctl.cli, attribute, kind, extra options). Modules are
+# imported only for the command being run (``app_for``); the full tree (root help, completion,
+# the docs test) registers them all through ``full_app()``.
+COMMANDS: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
+    ("login", "auth", "login", "command", {}),
+    ("logout", "auth", "logout", "command", {}),
+    ("whoami", "auth", "whoami", "command", {}),
+    ("funds", "auth", "funds", "command", {}),
+    ("doctor", "doctor", "doctor", "command", {}),
+    ("config", "config_cmd", "app", "group", {}),
+    ("instruments", "instruments", "app", "group", {}),
+    ("order", "orders", "app", "group", {}),
+    ("gtt", "gtt", "app", "group", {}),
+    ("reconcile", "orders", "reconcile", "command", {}),
+    ("journal", "orders", "journal_cmd", "command", {}),
+    ("quote", "quote", "quote", "command", {}),
+    ("stream", "stream", "stream", "command", {}),
+    ("trades", "portfolio", "trades", "command", {}),
+    ("positions", "portfolio", "positions", "command", {}),
+    ("holdings", "portfolio", "holdings", "command", {}),
+    ("sandbox", "sandbox_cmd", "app", "group", {}),
+    ("calendar", "calendar_cmd", "app", "group", {}),
+    ("killswitch", "killswitch", "app", "group", {}),
+    ("kill", "killswitch", "app", "group", {"help": "Alias of `killswitch`.", "hidden": True}),
+    ("guard", "guard", "guard", "command", {}),
+)
+COMMAND_NAMES = frozenset(entry[0] for entry in COMMANDS)
+
+
+def _register(target: typer.Typer, names: frozenset[str] | None = None) -> None:
+    import importlib
+
+    for name, module, attr, kind, extra in COMMANDS:
+        if names is not None and name not in names:
+            continue
+        obj = getattr(importlib.import_module(f"angelctl.cli.{module}"), attr)
+        if kind == "group":
+            target.add_typer(obj, name=name, **extra)
+        else:
+            target.command(name, **extra)(obj)
+
+
+_full: typer.Typer | None = None
+
+
+def full_app() -> typer.Typer:
+    """The root app with every command registered (built once)."""
+    global _full
+    if _full is None:
+        _register(app)
+        _full = app
+    return _full
+
 
 GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}
 GLOBAL_VALUED = {"--profile", "-p", "--log-file"}
@@ -214,10 +231,12 @@ def app_for(args: list[str]) -> typer.Typer:
     per invocation. Root help, completion and unknown names get the full tree.
     """
     name = _subcommand(args)
-    commands = [c for c in app.registered_commands if c.name == name]
-    groups = [g for g in app.registered_groups if g.name == name]
-    if name is None or not (commands or groups):
-        return app
+    if name is None or name not in COMMAND_NAMES:
+        return full_app()
+    single = typer.Typer(add_completion=False)
+    _register(single, frozenset({name}))
+    commands = single.registered_commands
+    groups = [_slim_group(g, args) for g in single.registered_groups]
     slim = typer.Typer(
         name="angelctl",
         no_args_is_help=True,
@@ -230,6 +249,25 @@ def app_for(args: list[str]) -> typer.Typer:
     slim.registered_commands = commands
     slim.registered_groups = groups
     return slim
+
+
+def _slim_group(info: Any, args: list[str]) -> Any:
+    """The group with only the sub-command being run (``order place`` builds ``place`` alone);
+    the group itself when the word after it is not one of its commands (help, typos)."""
+    import copy
+
+    group = info.typer_instance
+    words = [a for a in args if not a.startswith("-")]
+    position = words.index(info.name) if info.name in words else -1
+    wanted = words[position + 1] if 0 <= position < len(words) - 1 else None
+    chosen = [c for c in group.registered_commands if c.name == wanted]
+    if not chosen or group.registered_groups:
+        return info
+    slim = copy.copy(group)
+    slim.registered_commands = chosen
+    slim_info = copy.copy(info)
+    slim_info.typer_instance = slim
+    return slim_info
 
 
 def _run(argv: list[str] | None) -> int:

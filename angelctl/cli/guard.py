@@ -33,7 +33,7 @@ def guard(
     from angelctl.config import state_dir
     from angelctl.errors import UsageError
     from angelctl.orders.checks import limits_from_config
-    from angelctl.orders.desk import open_journal
+    from angelctl.orders.journal import open_journal
     from angelctl.risk.guard import Guard, GuardCheck, GuardOptions
     from angelctl.risk.killswitch import KillOptions, KillSwitch
     from angelctl.risk.latch import Latch, latch_folder

@@ -73,7 +73,7 @@ def killswitch(
         return
     from angelctl.clock import SystemClock
     from angelctl.config import state_dir
-    from angelctl.orders.desk import open_journal
+    from angelctl.orders.journal import open_journal
     from angelctl.render.killswitch import KillView, render_report
     from angelctl.risk.killswitch import KillOptions, KillSwitch
     from angelctl.status import ExitStatus
@@ -175,9 +175,15 @@ def _index_or_none(ctx: typer.Context, out: Any) -> Any:
 
 
 @app.command("status")
-def status(ctx: typer.Context) -> None:
-    """Latch state (who, when, why) and the recent kill-switch steps of this profile."""
-    from angelctl.orders.desk import open_journal
+def status(
+    ctx: typer.Context,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Only the latch and the journal; no broker call.")
+    ] = False,
+) -> None:
+    """Latch state (who, when, why), open exposure (positions, working orders, GTT rules) and the
+    recent kill-switch steps of this profile."""
+    from angelctl.orders.journal import open_journal
     from angelctl.render.killswitch import render_status
 
     out = output(ctx)
@@ -188,6 +194,7 @@ def status(ctx: typer.Context) -> None:
         events = journal.risk_events(settings.name, limit=20)
     finally:
         journal.close()
+    exposure = None if offline else _exposure(settings)
     if out.json_mode:
         out.json(
             {
@@ -195,11 +202,58 @@ def status(ctx: typer.Context) -> None:
                 "profile": settings.name,
                 "engaged": state is not None,
                 "latch": state.as_dict() if state else None,
+                "exposure": exposure,
                 "events": events,
             }
         )
         return
-    out.show(render_status(settings.name, state, events))
+    out.show(render_status(settings.name, state, events, exposure))
+
+
+def _exposure(settings: ProfileSettings) -> dict[str, Any]:
+    """Open positions, working orders and working GTT rules now; an error is reported, not raised
+    (the latch state is what this command must always show)."""
+    from angelctl.errors import AngelctlError
+
+    try:
+        from angelctl.broker import gtt
+        from angelctl.broker.portfolio import fetch_positions
+        from angelctl.orders.desk import order_book
+
+        session = open_session(settings)
+        try:
+            positions = [p for p in fetch_positions(session) if p.net_qty != 0]
+            working = [o for o in order_book(session) if o.is_working]
+            rules = gtt.list_rules(session)
+        finally:
+            session.rest.close()
+    except AngelctlError as exc:
+        return {"known": False, "error": exc.message}
+    return {
+        "known": True,
+        "positions": [
+            {
+                "exchange": p.exchange,
+                "symbol": p.symbol,
+                "product": p.product,
+                "net_qty": p.net_qty,
+                "pnl": format(p.pnl, "f"),
+            }
+            for p in positions
+        ],
+        "working_orders": [
+            {
+                "order_id": o.order_id,
+                "exchange": o.exchange,
+                "symbol": o.symbol,
+                "side": o.side,
+                "unfilled": o.unfilled or o.quantity,
+                "status": o.status,
+            }
+            for o in working
+        ],
+        "gtt_rules": [{"id": r.rule_id, "symbol": r.symbol, "status": r.status} for r in rules],
+    }
 
 
 @app.command("reset")
@@ -218,7 +272,7 @@ def reset(
     import uuid
 
     from angelctl.errors import UsageError
-    from angelctl.orders.desk import open_journal
+    from angelctl.orders.journal import open_journal
 
     out = output(ctx)
     _, settings = profile_settings(ctx)

@@ -23,7 +23,7 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confir
 
 def _session_and_journal(ctx: typer.Context) -> tuple[Any, Any, Any]:
     from angelctl.cli.common import open_session
-    from angelctl.orders.desk import open_journal
+    from angelctl.orders.journal import open_journal
 
     _, settings = profile_settings(ctx)
     return settings, open_session(settings), open_journal()
@@ -466,7 +466,7 @@ def journal_cmd(
 ) -> None:
     """The order journal: every intent, its tag, state and outcome."""
     from angelctl.errors import UsageError
-    from angelctl.orders.desk import open_journal
+    from angelctl.orders.journal import open_journal
 
     out = output(ctx)
     _, settings = profile_settings(ctx)

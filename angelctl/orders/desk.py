@@ -63,10 +63,6 @@ def order_guard(settings: ProfileSettings, clock: Clock | None = None) -> OrderG
     )
 
 
-def open_journal() -> Journal:
-    return Journal(state_dir() / "journal.sqlite3")
-
-
 def order_desk(session: BrokerSession, journal: Journal) -> OrderDesk:
     return OrderDesk(session, journal, state_dir() / "locks")
 

@@ -324,3 +324,10 @@ def _intent(row: tuple[Any, ...]) -> Intent:
     values[5] = json.loads(values[5])
     values[13] = bool(values[13])
     return Intent(*values)
+
+
+def open_journal() -> Journal:
+    """The machine's order journal in the platform state folder."""
+    from angelctl.config import state_dir
+
+    return Journal(state_dir() / "journal.sqlite3")

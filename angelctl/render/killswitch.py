@@ -178,6 +178,28 @@ def render_report(report: KillReport) -> RenderableType:
     return Group(*parts)
 
 
+def render_exposure(exposure: dict[str, Any]) -> RenderableType:
+    if not exposure.get("known"):
+        return Text(f"Open exposure unknown: {exposure.get('error')}", style="yellow")
+    positions = exposure["positions"]
+    orders = exposure["working_orders"]
+    rules = exposure["gtt_rules"]
+    if not (positions or orders or rules):
+        return Text("Open exposure: none (flat, no working orders, no GTT rules).", style="green")
+    table = Table("kind", "symbol", "quantity", "detail", title="Open exposure")
+    for p in positions:
+        table.add_row(
+            "position", f"{p['exchange']}:{p['symbol']}", f"{p['net_qty']:+d}", p["product"]
+        )
+    for o in orders:
+        table.add_row(
+            "order", f"{o['exchange']}:{o['symbol']}", f"{o['side']} {o['unfilled']}", o["status"]
+        )
+    for r in rules:
+        table.add_row("GTT rule", r["symbol"], "", f"{r['id']} {r['status']}")
+    return table
+
+
 def _ist(iso: str) -> str:
     from datetime import datetime
 
@@ -190,7 +212,10 @@ def _ist(iso: str) -> str:
 
 
 def render_status(
-    profile: str, state: LatchState | None, events: list[dict[str, Any]]
+    profile: str,
+    state: LatchState | None,
+    events: list[dict[str, Any]],
+    exposure: dict[str, Any] | None = None,
 ) -> RenderableType:
     parts: list[RenderableType] = []
     if state is None:
@@ -205,6 +230,8 @@ def render_status(
             )
         )
         parts.append(Text("Reset with `angelctl killswitch reset` once it is safe.", style="dim"))
+    if exposure is not None:
+        parts.append(render_exposure(exposure))
     if events:
         table = Table("at (IST)", "run", "step", "detail", title="Recent steps")
         for e in events:
