@@ -152,8 +152,12 @@ def storm(info: dict[str, Any], groups: dict[int, list[str]], drops: int) -> lis
         f"  backoff delays (n={len(delays)}, base {base:g} s, cap {cap:g} s): min {min(delays):.3f}"
         f"  median {statistics.median(delays):.3f}  max {max(delays):.3f}; distinct "
         f"{len(set(delays))}; capped: {'yes' if max(delays) <= cap else 'NO'}",
-        f"  after a stable period the next delay was {', '.join(f'{d:.3f}' for d in resets)} s "
-        f"(reset: {'yes' if all(base <= d <= 3 * base for d in resets) else 'NO'})",
+        (
+            f"  after a stable period the next delay was {', '.join(f'{d:.3f}' for d in resets)} s "
+            f"(reset: {'yes' if all(base <= d <= 3 * base for d in resets) else 'NO'})"
+            if resets
+            else f"  reset after a stable period: not sampled (fewer than {STABLE_EVERY} drops)"
+        ),
         f"  threads before/after {threads}/{threads_after}; fds {fds}/{fds_after}",
         f"  subscribe messages {stats.subscribe_messages} for {stats.connects} connections x "
         f"{modes} modes: duplicates {duplicates}; causes {dict(stats.causes)}",

@@ -638,7 +638,17 @@ class ReconnectingSocket:
             if self._stopping.is_set():
                 return
             if not (pending and pending()):
-                readable, _, _ = select.select([fd, wake_r], [], [], poll)
+                # wake exactly when the watchdog would fire, so a stall is detected at
+                # stale_after, not up to one poll interval later
+                deadline = last_rx + hb.stale_after
+                if (
+                    hb.data_stale_after is not None
+                    and self._expects_data()
+                    and (self.market_open is None or self.market_open())
+                ):
+                    deadline = min(deadline, last_data + hb.data_stale_after)
+                timeout = min(poll, max(0.0, deadline - clock.monotonic()))
+                readable, _, _ = select.select([fd, wake_r], [], [], timeout)
                 if wake_r in readable:
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_r, 4096)
