@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import getpass
 import json
 import os
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -76,10 +74,18 @@ def latch_folder(state: Path) -> Path:
 
 
 def _who() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return str(os.getuid())
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
 
 
 class Latch:
@@ -175,7 +181,7 @@ class Latch:
                 profile=name,
                 at=at,
                 by=_who(),
-                host=socket.gethostname(),
+                host=_host(),
                 pid=os.getpid(),
                 reason=reason,
                 source=source,
