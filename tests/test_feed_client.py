@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -238,6 +239,36 @@ def test_a_data_stall_with_live_pongs_is_detected_by_the_data_watchdog(feed_env:
     assert stats.causes["data-stale"] == 1 and stats.causes["stale"] == 0
     assert stats.text_pongs + stats.protocol_pongs > 0
     assert stats.last_detection_s is not None and 1.0 <= stats.last_detection_s <= 1.8
+
+
+def server_pings(sandbox: Any) -> int:
+    """Pings the sandbox answered on its (single) open feed connection."""
+    feed = admin(sandbox, "GET", "ws")["smartStream"]
+    (connection,) = feed["connections"]
+    return int(connection["pings_answered"])
+
+
+def test_a_data_stall_outside_market_hours_is_not_a_reason_to_reconnect(feed_env: Any) -> None:
+    """The data watchdog only runs while the market is open (pongs keep the socket alive)."""
+    heartbeat = Heartbeat(
+        text_ping_every=0.2, protocol_ping_every=0.2, stale_after=10.0, data_stale_after=0.5
+    )
+    open_now = threading.Event()
+    client = feed_client(feed_env, heartbeat=heartbeat, market_open=open_now.is_set)
+    client.subscribe(Mode.QUOTE, NSE, feed_env.tokens[:2])
+    with client:
+        assert client.wait_synced(WAIT)
+        arm(feed_env.sandbox, name="ws_stall", mode="data", seconds=60, count=1)
+        # several data-stale periods of pings answered and no data, with the market closed,
+        # observed on the server: the same connection keeps answering, nothing reconnects
+        first = server_pings(feed_env.sandbox)
+        deadline = time.monotonic() + WAIT
+        while server_pings(feed_env.sandbox) < first + 10:
+            assert time.monotonic() < deadline, "the server stopped seeing pings"
+        assert client.stats.causes["data-stale"] == 0 and client.stats.connects == 1
+        open_now.set()  # the market opens: the stall is now a fault
+        assert client.wait_until(connected(client, 2), WAIT)
+    assert client.stats.causes["data-stale"] == 1
 
 
 # ------------------------------------------------------------------------------------ C4

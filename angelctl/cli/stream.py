@@ -24,6 +24,8 @@ from angelctl.cli.common import open_session, output, profile_settings
 from angelctl.cli.instruments import complete_symbol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from angelctl.broker.session import BrokerSession
     from angelctl.feed.client import FeedClient
     from angelctl.feed.connection import ReconnectingSocket
@@ -101,13 +103,34 @@ def stream(
         session.rest.close()
 
 
+DATA_STALE_S = 30.0  # pongs but no tick for this long while a subscribed market is open: reconnect
+
+
+def _market_open(session: BrokerSession, contracts: list[Contract]) -> Callable[[], bool]:
+    """True while any subscribed segment is in its normal session (the calendar, in IST). The
+    sandbox's paper market ticks around the clock, so a sandbox profile counts as always open."""
+    if session.settings.is_sandbox:
+        return lambda: True
+    from angelctl.risk.calendar import MarketCalendar, Phase
+
+    calendar = MarketCalendar.load()
+    segments = sorted({c.exchange for c in contracts})
+    clock = session.clock
+
+    def is_open() -> bool:
+        now = clock.now()
+        return any(calendar.phase(segment, now) == Phase.OPEN for segment in segments)
+
+    return is_open
+
+
 def _stream(
     out: Output, session: BrokerSession, contracts: list[Contract], opts: StreamOptions
 ) -> None:
     import threading
 
     from angelctl.feed.client import FeedClient
-    from angelctl.feed.connection import FeedState, FeedStatus, SessionAuth
+    from angelctl.feed.connection import FeedState, FeedStatus, Heartbeat, SessionAuth
     from angelctl.feed.orderupdates import OrderUpdateClient
     from angelctl.render.stream import StreamModel
 
@@ -131,6 +154,8 @@ def _stream(
         on_tick=sink.on_tick,
         on_status=on_status,
         on_error=lambda event: out.warn(f"feed: {event.code} {event.message}".rstrip()),
+        heartbeat=Heartbeat(data_stale_after=DATA_STALE_S),
+        market_open=_market_open(session, contracts),
     )
     for exchange_type, tokens in _tokens_by_exchange(contracts).items():
         feed.subscribe(opts.mode, exchange_type, tokens)

@@ -631,6 +631,7 @@ class ReconnectingSocket:
         next_text = opened + hb.text_ping_every if hb.text_ping_every else float("inf")
         next_ping = opened + hb.protocol_ping_every if hb.protocol_ping_every else float("inf")
         rate_mark, rate_ticks = opened, stats.ticks
+        market_checked, data_watch = opened - 1.0, False
         buf = b""
         fragments: list[bytes] = []
         fragment_opcode = 0
@@ -641,11 +642,7 @@ class ReconnectingSocket:
                 # wake exactly when the watchdog would fire, so a stall is detected at
                 # stale_after, not up to one poll interval later
                 deadline = last_rx + hb.stale_after
-                if (
-                    hb.data_stale_after is not None
-                    and self._expects_data()
-                    and (self.market_open is None or self.market_open())
-                ):
+                if hb.data_stale_after is not None and data_watch:
                     deadline = min(deadline, last_data + hb.data_stale_after)
                 timeout = min(poll, max(0.0, deadline - clock.monotonic()))
                 readable, _, _ = select.select([fd, wake_r], [], [], timeout)
@@ -728,14 +725,16 @@ class ReconnectingSocket:
             silence = now - last_rx
             if silence >= hb.stale_after:
                 raise _Drop("stale", silence)
-            if hb.data_stale_after is not None and self._expects_data():
-                quiet = now - last_data
-                if quiet >= hb.data_stale_after and (
-                    self.market_open is None or self.market_open()
-                ):
-                    raise _Drop("data-stale", quiet)
-            elif hb.data_stale_after is not None:
-                last_data = now
+            if hb.data_stale_after is not None:
+                if now >= market_checked + 1.0:  # the market-hours predicate, once a second
+                    market_checked = now
+                    data_watch = self._expects_data() and (
+                        self.market_open is None or self.market_open()
+                    )
+                if not data_watch:
+                    last_data = now
+                elif now - last_data >= hb.data_stale_after:
+                    raise _Drop("data-stale", now - last_data)
             if now - rate_mark >= 1.0:
                 stats.ticks_per_second = (stats.ticks - rate_ticks) / (now - rate_mark)
                 rate_mark, rate_ticks = now, stats.ticks
