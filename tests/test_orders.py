@@ -311,10 +311,11 @@ def test_ten_processes_one_intent_one_order(market: Any) -> None:
         )
         for _ in range(10)
     ]
-    results = [(p.wait(timeout=120), p.stdout.read() if p.stdout else "") for p in procs]
+    outputs = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    results = [(code, out) for code, out, _ in outputs]
     assert len(sandbox_orders(market, tag_for("sandbox", "cron-x"))) == 1
     codes = sorted(code for code, _ in results)
-    assert set(codes) <= {0, int(ExitStatus.IN_PROGRESS)}, results
+    assert set(codes) <= {0, int(ExitStatus.IN_PROGRESS)}, outputs  # with stderr, to diagnose
     order_ids = {json.loads(out)["orders"][0]["order_id"] for code, out in results if code == 0}
     assert len(order_ids) == 1
 
