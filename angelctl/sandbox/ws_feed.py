@@ -50,7 +50,6 @@ from angelctl.sandbox.sessions import TokenCheck
 from angelctl.sandbox.ws_hub import (
     FEED_ROUTE,
     HUB_KEY,
-    MAX_MESSAGE_BYTES,
     Connection,
     SocketHub,
     Subscription,
@@ -61,7 +60,6 @@ INVALID_AUTH = "Invalid Header - Invalid Auth token"
 INVALID_CLIENT = "Invalid Header - Invalid Client Code"
 INVALID_API_KEY = "Invalid Header - Invalid API Key"
 INVALID_FEED_TOKEN = "Invalid Header - Invalid Feed Token"
-CONNECTION_LIMIT = "Connection limit exceeded"
 E1001 = ("E1001", "Invalid Request Payload.")
 E1002 = ("E1002", "Invalid Request. Subscription Limit Exceeded")
 
@@ -117,24 +115,11 @@ def authenticate(engine: SandboxEngine, request: web.Request) -> str | tuple[int
 
 async def handler(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB_KEY]
-    refused = await hub.upgrade_refusal(FEED_ROUTE)
-    if refused is not None:
-        return refused
-    engine = hub.engine
-    caller = authenticate(engine, request)
-    if isinstance(caller, tuple):
-        return hub.refuse(FEED_ROUTE, *caller)
-    if hub.open_count(FEED_ROUTE, caller) >= engine.config.ws_max_connections:
-        return hub.refuse(FEED_ROUTE, 429, CONNECTION_LIMIT)
-    ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE_BYTES)
-    conn = hub.add(FEED_ROUTE, caller, ws, request)  # before the 101: a reset now is seen
-    try:
-        await ws.prepare(request)
-    except BaseException:
-        hub.remove(conn)
-        raise
+    conn = await hub.accept(request, FEED_ROUTE, authenticate)
+    if not isinstance(conn, Connection):
+        return conn
     await serve(hub, conn, _pump(hub, conn), _on_request)
-    return ws
+    return conn.ws
 
 
 # ------------------------------------------------------------------------ requests

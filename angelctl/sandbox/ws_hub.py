@@ -53,6 +53,7 @@ CLOSE_SERVICE_RESTART = 1012
 CLOSE_INTERNAL_ERROR = 1011
 #: aiohttp's maximum incoming message size for both sockets (requests are small JSON)
 MAX_MESSAGE_BYTES = 1 << 20
+CONNECTION_LIMIT = "Connection limit exceeded"
 
 Subscription = tuple[int, str, int]  # (exchange type, token, mode)
 
@@ -212,6 +213,33 @@ class SocketHub:
             page = gateway_failure_page(status)
             return self.refuse(route, status, page.body.decode(), content_type="text/html")
         return self.refuse(route, status, message or "Invalid Header - Invalid Auth token")
+
+    async def accept(
+        self,
+        request: web.Request,
+        route: str,
+        authenticate: Callable[[SandboxEngine, web.Request], str | tuple[int, str]],
+    ) -> Connection | web.StreamResponse:
+        """The upgrade both sockets share: armed upgrade faults, authentication (a status and
+        ``x-error-message`` on failure), the per-client-code connection limit (429), then the
+        101. Returns the open connection, or the response that refused it."""
+        refused = await self.upgrade_refusal(route)
+        if refused is not None:
+            return refused
+        engine = self.engine
+        caller = authenticate(engine, request)
+        if isinstance(caller, tuple):
+            return self.refuse(route, *caller)
+        if self.open_count(route, caller) >= engine.config.ws_max_connections:
+            return self.refuse(route, 429, CONNECTION_LIMIT)
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE_BYTES)
+        conn = self.add(route, caller, ws, request)  # before the 101: a reset now is seen
+        try:
+            await ws.prepare(request)
+        except BaseException:
+            self.remove(conn)
+            raise
+        return conn
 
     def refuse(
         self, route: str, status: int, message: str, content_type: str = "text/plain"

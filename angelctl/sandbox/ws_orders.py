@@ -34,7 +34,6 @@ from angelctl.sandbox.orders import OrderEvent
 from angelctl.sandbox.sessions import TokenCheck
 from angelctl.sandbox.ws_hub import (
     HUB_KEY,
-    MAX_MESSAGE_BYTES,
     ORDERS_ROUTE,
     Connection,
     SocketHub,
@@ -45,7 +44,6 @@ POLL_SECONDS = 0.02
 HEARTBEAT_FRAME = b"\x00"
 INVALID_TOKEN = "Invalid Header - Invalid Auth token"
 EXPIRED_TOKEN = "Token Expired"
-CONNECTION_LIMIT = "Connection limit exceeded"
 
 #: ``orderData`` of the AB00 acknowledgement, in the live key order (realdata capture)
 EMPTY_ORDER_DATA: dict[str, Any] = {
@@ -93,25 +91,12 @@ def authenticate(engine: SandboxEngine, request: web.Request) -> str | tuple[int
 
 async def handler(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB_KEY]
-    refused = await hub.upgrade_refusal(ORDERS_ROUTE)
-    if refused is not None:
-        return refused
-    engine = hub.engine
-    caller = authenticate(engine, request)
-    if isinstance(caller, tuple):
-        return hub.refuse(ORDERS_ROUTE, *caller)
-    if hub.open_count(ORDERS_ROUTE, caller) >= engine.config.ws_max_connections:
-        return hub.refuse(ORDERS_ROUTE, 429, CONNECTION_LIMIT)
-    ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE_BYTES)
-    conn = hub.add(ORDERS_ROUTE, caller, ws, request)  # before the 101: a reset now is seen
-    try:
-        await ws.prepare(request)
-    except BaseException:
-        hub.remove(conn)
-        raise
-    await hub.send(conn, frame_text(caller, "AB00", dict(EMPTY_ORDER_DATA)))
+    conn = await hub.accept(request, ORDERS_ROUTE, authenticate)
+    if not isinstance(conn, Connection):
+        return conn
+    await hub.send(conn, frame_text(conn.client_code, "AB00", dict(EMPTY_ORDER_DATA)))
     await serve(hub, conn, _pump(hub, conn), _ignore_text)
-    return ws
+    return conn.ws
 
 
 async def _ignore_text(conn: Connection, text: str) -> None:
