@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+# Options shared by the order-entry commands (order place, gtt create, killswitch …).
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+QtyOpt = Annotated[int | None, typer.Option("--qty", help="Quantity in units.", show_default=False)]
+LotsOpt = Annotated[
+    int | None, typer.Option("--lots", help="Quantity in lots.", show_default=False)
+]
+ProductOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--product",
+        help="DELIVERY (CNC), CARRYFORWARD (NRML), INTRADAY (MIS), MARGIN; "
+        "default DELIVERY for cash, CARRYFORWARD for F&O.",
+        show_default=False,
+    ),
+]
+DisclosedOpt = Annotated[int, typer.Option("--disclosed", help="Disclosed quantity.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show; send nothing.")]
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession

@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import output, profile_settings, stdin_is_tty
+from angelctl.cli.common import (
+    DisclosedOpt,
+    DryRunOpt,
+    LotsOpt,
+    ProductOpt,
+    QtyOpt,
+    YesOpt,
+    output,
+    profile_settings,
+    stdin_is_tty,
+)
 from angelctl.cli.instruments import complete_symbol
 
 if TYPE_CHECKING:
@@ -21,7 +31,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 STATUS_ALIASES = {"ALL": "FORALL", "TRIGGERED": "SENTTOEXCHANGE", "SENT": "SENTTOEXCHANGE"}
 
 
@@ -93,26 +102,12 @@ def create(
     price: Annotated[
         str, typer.Option("--price", help="Limit price of the order.", show_default=False)
     ],
-    qty: Annotated[
-        int | None, typer.Option("--qty", help="Quantity in units.", show_default=False)
-    ] = None,
-    lots: Annotated[
-        int | None, typer.Option("--lots", help="Quantity in lots.", show_default=False)
-    ] = None,
-    product: Annotated[
-        str | None,
-        typer.Option(
-            "--product",
-            help="DELIVERY (CNC), CARRYFORWARD (NRML), INTRADAY (MIS), MARGIN; "
-            "default DELIVERY for cash, CARRYFORWARD for F&O.",
-            show_default=False,
-        ),
-    ] = None,
-    disclosed: Annotated[int, typer.Option("--disclosed", help="Disclosed quantity.")] = 0,
+    qty: QtyOpt = None,
+    lots: LotsOpt = None,
+    product: ProductOpt = None,
+    disclosed: DisclosedOpt = 0,
     days: Annotated[int, typer.Option("--days", help="Validity in days (1-365).")] = 365,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and show; send nothing.")
-    ] = False,
+    dry_run: DryRunOpt = False,
     yes: YesOpt = False,
 ) -> None:
     """Create a GTT rule: checked like an order, refused while the kill switch is engaged."""

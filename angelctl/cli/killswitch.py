@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import app_ctx, open_session, output, profile_settings, stdin_is_tty
+from angelctl.cli.common import (
+    YesOpt,
+    app_ctx,
+    open_session,
+    output,
+    profile_settings,
+    stdin_is_tty,
+)
 
 if TYPE_CHECKING:
     from angelctl.config import ProfileSettings
@@ -61,7 +68,7 @@ def killswitch(
         float,
         typer.Option("--budget", min=1.0, help="Seconds to reach verified flat before giving up."),
     ] = 120.0,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Engage the kill switch: no new orders from any angelctl process, then cancel and flatten.
 
@@ -266,7 +273,7 @@ def reset(
     all_profiles: Annotated[
         bool, typer.Option("--all-profiles", help="Also clear the every-profile latch.")
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Clear the latch so orders may be sent again (asks, or --yes with --reason)."""
     import uuid

@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import output, profile_settings, stdin_is_tty
+from angelctl.cli.common import (
+    DisclosedOpt,
+    DryRunOpt,
+    LotsOpt,
+    ProductOpt,
+    QtyOpt,
+    YesOpt,
+    output,
+    profile_settings,
+    stdin_is_tty,
+)
 from angelctl.cli.instruments import complete_symbol
 
 if TYPE_CHECKING:
@@ -17,8 +27,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
 def _session_and_journal(ctx: typer.Context) -> tuple[Any, Any, Any]:
@@ -56,12 +64,8 @@ def place(
             show_default=False,
         ),
     ],
-    qty: Annotated[
-        int | None, typer.Option("--qty", help="Quantity in units.", show_default=False)
-    ] = None,
-    lots: Annotated[
-        int | None, typer.Option("--lots", help="Quantity in lots.", show_default=False)
-    ] = None,
+    qty: QtyOpt = None,
+    lots: LotsOpt = None,
     order_type: Annotated[
         str,
         typer.Option(
@@ -74,20 +78,12 @@ def place(
     trigger: Annotated[
         str | None, typer.Option("--trigger", help="Stop-loss trigger price.", show_default=False)
     ] = None,
-    product: Annotated[
-        str | None,
-        typer.Option(
-            "--product",
-            help="DELIVERY (CNC), CARRYFORWARD (NRML), INTRADAY (MIS), MARGIN; "
-            "default DELIVERY for cash, CARRYFORWARD for F&O.",
-            show_default=False,
-        ),
-    ] = None,
+    product: ProductOpt = None,
     variety: Annotated[
         str | None, typer.Option("--variety", help="NORMAL, STOPLOSS or ROBO.", show_default=False)
     ] = None,
     duration: Annotated[str, typer.Option("--duration", help="DAY or IOC.")] = "DAY",
-    disclosed: Annotated[int, typer.Option("--disclosed", help="Disclosed quantity.")] = 0,
+    disclosed: DisclosedOpt = 0,
     tag: Annotated[str, typer.Option("--tag", help="Your label, kept in the journal.")] = "",
     amo: Annotated[
         bool,
@@ -104,9 +100,7 @@ def place(
     slice_: Annotated[
         bool, typer.Option("--slice", help="Split above the freeze limit into at most 10 orders.")
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and show; send nothing.")
-    ] = False,
+    dry_run: DryRunOpt = False,
     wait: Annotated[
         bool,
         typer.Option("--wait", help="Follow the order until it is working, filled or rejected."),
