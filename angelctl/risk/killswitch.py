@@ -32,8 +32,6 @@ session's clock (monotonic for the budget, so a wall-clock step changes nothing)
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -44,11 +42,10 @@ from typing import Any
 from angelctl.broker.portfolio import Position, parse_positions
 from angelctl.broker.session import BrokerSession
 from angelctl.errors import AngelctlError, BrokerError, RequestRejected
-from angelctl.fsutil import open_private
 from angelctl.instruments.model import Contract
 from angelctl.orders.journal import Journal
 from angelctl.orders.model import BrokerOrder, OrderRequest, parse_order_book
-from angelctl.orders.submit import OrderDesk, OutcomeUnknown, reconcile_intent
+from angelctl.orders.submit import OrderDesk, OutcomeUnknown, intent_lock, reconcile_intent
 from angelctl.risk.latch import Latch, LatchState
 
 EXIT_TAG_PREFIX = "KS"
@@ -237,22 +234,14 @@ class KillSwitch:
     @contextlib.contextmanager
     def _run_lock(self, deadline: float) -> Iterator[None]:
         """One kill per profile at a time; a second one waits, then verifies what is left."""
-        fd = open_private(self.lock_folder / f"killswitch-{self.profile}.lock")
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if self.clock.monotonic() >= deadline:
-                        raise AngelctlError(
-                            "another kill switch run for this profile did not finish in time",
-                            hint="`angelctl killswitch status` shows the exposure left",
-                        ) from None
-                    self.clock.sleep(_POLL_SECONDS)
+        wait = max(0.0, deadline - self.clock.monotonic())
+        with intent_lock(self.lock_folder, f"killswitch-{self.profile}", wait=wait) as locked:
+            if not locked:
+                raise AngelctlError(
+                    "another kill switch run for this profile did not finish in time",
+                    hint="`angelctl killswitch status` shows the exposure left",
+                )
             yield
-        finally:
-            os.close(fd)
 
     def _execute(self, options: KillOptions, deadline: float) -> None:
         report = self.report
