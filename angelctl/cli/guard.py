@@ -60,8 +60,23 @@ def guard(
         if action == "latch":
             state, _ = latch.engage(reason, at=check.at, source="guard")
             return {"latched": state.as_dict()}
-        kill = KillSwitch(session, journal, latch, lock_folder=state_dir() / "locks")
-        return kill.run(KillOptions(reason=reason, source="guard")).as_dict()
+        from angelctl.cli.killswitch import index_or_none
+
+        latched = latch.engage(reason, at=check.at, source="guard")  # before any network call
+        index = index_or_none(ctx, out)  # tick sizes and freeze limits for the exits
+        try:
+            kill = KillSwitch(
+                session,
+                journal,
+                latch,
+                contracts=index.by_token if index is not None else None,
+                lock_folder=state_dir() / "locks",
+            )
+            options = KillOptions(reason=reason, source="guard")
+            return kill.run(options, latched=latched).as_dict()
+        finally:
+            if index is not None:
+                index.close()
 
     def show(check: GuardCheck) -> None:
         if out.json_mode:

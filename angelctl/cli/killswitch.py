@@ -125,7 +125,7 @@ def killswitch(
             out.notice(f"Latch engaged at {state.at} — no angelctl process will add exposure.")
     journal = open_journal()
     session = open_session(settings)
-    index = _index_or_none(ctx, out)
+    index = index_or_none(ctx, out)
     view = KillView(out, live=not out.json_mode and not out.quiet)
     try:
         kill = KillSwitch(
@@ -166,7 +166,7 @@ def _scope_text(options: Any) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def _index_or_none(ctx: typer.Context, out: Any) -> Any:
+def index_or_none(ctx: typer.Context, out: Any) -> Any:
     """The instrument index for tick sizes and freeze limits; the kill goes on without it."""
     from angelctl.errors import AngelctlError
 
