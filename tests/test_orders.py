@@ -10,12 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
 
-from angelctl.config import state_dir
+from angelctl.config import config_path, state_dir
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.status import ExitStatus
 from tests.conftest import REPO, Result, run_cli_process
@@ -88,6 +89,74 @@ def test_marketable_limit_fills_and_wait_reports_it(cli: Any, market: Any) -> No
     placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "801", "--wait")
     assert placed.code == 0, placed.both
     assert placed.json()["orders"][0]["status"] == "complete"
+
+
+def status_of(cli: Any, order_id: str) -> dict[str, Any]:
+    result = cli("order", "status", order_id, "--json")
+    assert result.code == 0, result.both
+    doc: dict[str, Any] = result.json()
+    return doc
+
+
+def test_stop_loss_limit_waits_for_its_trigger_then_fills(cli: Any, market: Any) -> None:
+    placed = place(
+        cli,
+        "SELL",
+        "SBIN",
+        "--qty",
+        "2",
+        "--type",
+        "STOPLOSS_LIMIT",
+        "--price",
+        "794",
+        "--trigger",
+        "795",
+        "--product",
+        "INTRADAY",
+        "--wait",
+    )
+    assert placed.code == 0, placed.both
+    order_id = placed.json()["orders"][0]["order_id"]
+    assert placed.json()["orders"][0]["status"] == "trigger pending"
+    assert status_of(cli, order_id)["variety"] == "STOPLOSS"
+    assert cli("order", "modify", order_id, "--trigger", "796", "--price", "795", "--yes").code == 0
+    set_price(market, SBIN, "797")  # above the trigger: still waiting
+    admin(market, "POST", "orders/step")
+    assert status_of(cli, order_id)["status"] == "trigger pending"
+    set_price(market, SBIN, "795.5")  # through the trigger, at or above the limit: fills
+    admin(market, "POST", "orders/step")
+    done = status_of(cli, order_id)
+    assert done["status"] == "complete" and done["filled"] == 2
+    assert Decimal(done["average_price"]) >= Decimal("795")
+
+
+def test_stop_loss_market_is_refused_or_protected_by_policy(cli: Any, market: Any) -> None:
+    args = ["BUY", "SBIN", "--qty", "1", "--type", "STOPLOSS_MARKET", "--trigger", "805"]
+    refused = place(cli, *args)
+    assert refused.code == ExitStatus.USAGE and "MARKET" in refused.err, refused.both
+    assert order_calls(market) == 0
+    path = config_path()
+    path.write_text(path.read_text() + '\n[profiles.sandbox.risk]\nmarket_orders = "protect"\n')
+    protected = place(cli, *args, "--wait")
+    assert protected.code == 0, protected.both
+    order = status_of(cli, protected.json()["orders"][0]["order_id"])
+    assert order["order_type"] == "STOPLOSS_LIMIT" and order["status"] == "trigger pending"
+    assert Decimal(order["price"]) > Decimal("805")  # a protected limit above the trigger
+    assert cli("order", "cancel", order["order_id"], "--yes").code == 0
+    assert status_of(cli, order["order_id"])["status"] == "cancelled"
+
+
+def test_market_order_becomes_a_protected_limit_and_fills(cli: Any, market: Any) -> None:
+    refused = place(cli, "BUY", "SBIN", "--qty", "1", "--type", "MARKET")
+    assert refused.code == ExitStatus.USAGE, refused.both
+    path = config_path()
+    path.write_text(path.read_text() + '\n[profiles.sandbox.risk]\nmarket_orders = "protect"\n')
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--type", "MARKET", "--wait")
+    assert placed.code == 0, placed.both
+    order = status_of(cli, placed.json()["orders"][0]["order_id"])
+    assert order["order_type"] == "LIMIT" and order["status"] == "complete"
+    assert Decimal(order["price"]) == Decimal("816.00")  # LTP 800 + 2 %, on the tick
+    assert Decimal(order["average_price"]) == Decimal("800")
 
 
 def test_accepted_then_rejected_is_reported_by_wait(cli: Any, market: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -106,3 +107,53 @@ def test_wire_body_uses_strings_and_the_tag(resolver: Resolver) -> None:  # noqa
     assert body["quantity"] == "130" and body["price"] == "100"
     assert body["symboltoken"] == "40002" and body["ordertag"] == "ACABCDEFGHIJKLM"
     assert all(isinstance(v, str) for v in body.values())
+
+
+def test_stop_loss_limit_trigger_sits_on_the_exchange_side_of_the_limit(
+    resolver: Resolver,  # noqa: F811
+) -> None:
+    from angelctl.orders.checks import check_prices_present
+
+    sbin = resolver.resolve("SBIN")
+
+    def sl(side: str, price: str, trigger: str) -> OrderRequest:
+        return OrderRequest(
+            contract=sbin,
+            side=side,
+            quantity=1,
+            order_type="STOPLOSS_LIMIT",
+            price=Decimal(price),
+            trigger=Decimal(trigger),
+            variety="STOPLOSS",
+        )
+
+    assert check_prices_present(sl("BUY", "806", "805")) is None
+    assert check_prices_present(sl("BUY", "805", "805")) is None
+    assert check_prices_present(sl("SELL", "794", "795")) is None
+    wrong_buy = check_prices_present(sl("BUY", "804", "805"))
+    assert wrong_buy is not None and "at or below" in wrong_buy.message
+    wrong_sell = check_prices_present(sl("SELL", "796", "795"))
+    assert wrong_sell is not None and "at or above" in wrong_sell.message
+
+
+def test_stop_loss_market_is_protected_around_its_trigger(resolver: Resolver) -> None:  # noqa: F811
+    sbin = resolver.resolve("SBIN")
+    far = OrderRequest(
+        contract=sbin,
+        side="BUY",
+        quantity=1,
+        order_type="STOPLOSS_MARKET",
+        trigger=Decimal("900"),
+        variety="STOPLOSS",
+    )
+    protected = protect_market(
+        far, Reference(ltp=Decimal("800")), RiskLimits(market_orders="protect")
+    )
+    assert protected.order_type == "STOPLOSS_LIMIT"
+    assert protected.price == Decimal("918.00")  # 900 + 2 %, above the trigger as a BUY needs
+    sell = protect_market(
+        replace(far, side="SELL", trigger=Decimal("700")),
+        Reference(ltp=Decimal("800")),
+        RiskLimits(market_orders="protect"),
+    )
+    assert sell.price == Decimal("686.00")

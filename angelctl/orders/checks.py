@@ -95,11 +95,14 @@ def check_prices_present(req: OrderRequest) -> Violation | None:
     if req.order_type.startswith("STOPLOSS") and not req.trigger:
         return Violation("trigger", f"a {req.order_type} order needs --trigger")
     if req.order_type == "STOPLOSS_LIMIT" and req.price and req.trigger:
-        wrong = req.trigger < req.price if req.side == "BUY" else req.trigger > req.price
+        # the exchange rule: a BUY stop triggers at or below its limit, a SELL at or above
+        wrong = req.trigger > req.price if req.side == "BUY" else req.trigger < req.price
         if wrong:
+            relation = "at or below" if req.side == "BUY" else "at or above"
             return Violation(
                 "trigger",
-                f"a {req.side} stop-loss trigger must be on the market side of its limit price",
+                f"a {req.side} stop-loss limit order needs its trigger {relation} its limit price "
+                f"(trigger {req.trigger}, price {req.price})",
             )
     return None
 
@@ -202,11 +205,14 @@ def slice_order(req: OrderRequest) -> list[OrderRequest]:
 
 
 def protect_market(req: OrderRequest, ref: Reference, limits: RiskLimits) -> OrderRequest:
-    """MARKET → a LIMIT priced inside a protection band around the LTP, on the tick."""
+    """MARKET → a LIMIT priced inside a protection band around the LTP, on the tick;
+    STOPLOSS_MARKET → a STOPLOSS_LIMIT banded around its trigger (the price it will execute
+    near), which also keeps the limit on the exchange side of the trigger."""
     from dataclasses import replace
 
-    band = ref.ltp * limits.market_protection_percent / 100
-    raw = ref.ltp + band if req.side == "BUY" else ref.ltp - band
+    anchor = req.trigger if req.order_type == "STOPLOSS_MARKET" and req.trigger else ref.ltp
+    band = anchor * limits.market_protection_percent / 100
+    raw = anchor + band if req.side == "BUY" else anchor - band
     if ref.upper_circuit and req.side == "BUY":
         raw = min(raw, ref.upper_circuit)
     if ref.lower_circuit and req.side == "SELL":
