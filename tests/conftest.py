@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-REALDATA = SHARED / "realdata"
+# Real broker data, copied verbatim from ../shared/realdata (attribution in its SOURCES.md) so a
+# clean clone tests against it with nothing beside it; test_realdata_copy.py keeps them equal.
+REALDATA = REPO / "tests" / "realdata"
 
 
 class ShiftedClock:

@@ -13,7 +13,6 @@ import os
 import re
 import struct
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +30,7 @@ from angelctl.feed.ticks import (
     SnapQuoteTick,
     Tick,
 )
+from tests.conftest import REALDATA
 
 FUZZ_EXAMPLES = int(os.environ.get("ANGELCTL_FUZZ_EXAMPLES", "0"))
 ROUND_TRIP = settings(
@@ -39,7 +39,6 @@ ROUND_TRIP = settings(
 FUZZ = settings(
     max_examples=FUZZ_EXAMPLES or 400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-REALDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "realdata"
 TICKS = REALDATA / "ticks"
 JS_TICKS = TICKS / "smartapi_js_ws2_decoded_ticks_QUOTE_SNAPQUOTE_DEPTH20_2024-12-20_Vectra.txt"
 PY_TICKS = (

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
+
+from tests.conftest import REALDATA as ALL_REALDATA
 
 from .conftest import (
     ALL_HOLDING,
@@ -22,7 +23,7 @@ from .conftest import (
     order_body,
 )
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "responses"
+REALDATA = ALL_REALDATA / "responses"
 EMPTY = '{"status":true,"message":"SUCCESS","errorcode":"","data":null}'
 
 

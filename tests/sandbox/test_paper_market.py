@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from angelctl.sandbox import ManualClock, SandboxConfig, SandboxEngine
 from angelctl.sandbox.market import Market
+from tests.conftest import REALDATA as ALL_REALDATA
 
 from .conftest import LTP_DATA, QUOTE, SBIN, START, Broker
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "responses"
+REALDATA = ALL_REALDATA / "responses"
 FULL_CAPTURE = REALDATA / "market_quote_FULL_ZOMATO_2024-12-20_Vectra.txt"
 OHLC_LTP_CAPTURES = REALDATA / "market_quote_LTP_OHLC_comment_captures_index.json"
 PRICE_KEYS = {"ltp", "open", "high", "low", "close", "netChange", "percentChange", "avgPrice"}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import websocket
 
 from angelctl.sandbox import SandboxServer
+from tests.conftest import REALDATA
 
 from .conftest import CANCEL_ORDER, SBIN, SECOND, Broker
 from .ws_util import (
@@ -23,10 +23,7 @@ from .ws_util import (
     ws_stats,
 )
 
-AB00_CAPTURE = (
-    Path(__file__).resolve().parents[3]
-    / "shared/realdata/ticks/order_update_ws_AB00_initial_message_thakaresureshss.json"
-)
+AB00_CAPTURE = REALDATA / "ticks/order_update_ws_AB00_initial_message_thakaresureshss.json"
 
 
 def open_updates(sandbox: SandboxServer, jwt: str) -> websocket.WebSocket:
