@@ -92,7 +92,7 @@ def main() -> int:
         os.environ.update(env)
         from angelctl.instruments.index import InstrumentIndex
         from angelctl.instruments.resolve import Resolver
-        from angelctl.instruments.sync import index_path
+        from angelctl.instruments.store import index_path
 
         index = InstrumentIndex(index_path())
         today = time.strftime("%Y-%m-%d")

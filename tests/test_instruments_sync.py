@@ -19,13 +19,13 @@ from angelctl.config import ProfileSettings, sandbox_urls
 from angelctl.errors import BrokerError
 from angelctl.instruments.index import InstrumentIndex
 from angelctl.instruments.resolve import Resolver
-from angelctl.instruments.sync import (
+from angelctl.instruments.store import (
     InstrumentsUnavailable,
     index_path,
     open_index,
     refresh_boundary,
-    sync_master,
 )
+from angelctl.instruments.sync import sync_master
 from tests.conftest import ShiftedClock
 from tests.test_login_session import arm, routes_seen
 

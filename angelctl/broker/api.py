@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.client import RestClient
-from angelctl.broker.models import Funds, Profile
 from angelctl.broker.ratelimit import RateLimiter
 from angelctl.broker.routes import DEFAULT_LIMITS
 from angelctl.broker.session import BrokerSession
@@ -32,6 +31,9 @@ from angelctl.secrets import (
     load_credentials,
 )
 
+if TYPE_CHECKING:
+    from angelctl.broker.models import Funds, Profile
+
 
 class SmartApi:
     def __init__(self, session: BrokerSession) -> None:
@@ -39,9 +41,13 @@ class SmartApi:
         self.settings = session.settings
 
     def profile(self) -> Profile:
+        from angelctl.broker.models import Profile
+
         return Profile.from_wire(self.session.call("getProfile"))
 
     def funds(self) -> Funds:
+        from angelctl.broker.models import Funds
+
         return Funds.from_wire(self.session.call("getRMS"))
 
     def call(self, route: str, body: dict[str, Any] | None = None) -> Any:

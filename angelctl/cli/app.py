@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,6 +40,8 @@ class AppContext:
     debug: bool = False
     quiet: bool = False
     log_file: Path | None = None
+    # (config file, profile settings) per require_existing, read once per invocation.
+    settings_cache: dict[bool, Any] = field(default_factory=dict, repr=False)
 
 
 def _version(value: bool) -> None:
@@ -248,7 +250,27 @@ def app_for(args: list[str]) -> typer.Typer:
     slim.registered_callback = app.registered_callback
     slim.registered_commands = commands
     slim.registered_groups = groups
+    _resolve_annotations(slim)
     return slim
+
+
+def _resolve_annotations(tree: typer.Typer) -> None:
+    """Evaluate the string annotations (PEP 563) of the callbacks Typer is about to inspect.
+
+    Typer evaluates each one twice (``inspect.signature(eval_str=True)`` and
+    ``get_type_hints``); resolving them once beforehand halves that cost on every run.
+    """
+    from typing import get_type_hints
+
+    infos = [tree.registered_callback, *tree.registered_commands]
+    for group in tree.registered_groups:
+        sub = group.typer_instance
+        if sub is not None:
+            infos += [sub.registered_callback, *sub.registered_commands]
+    for info in infos:
+        func = getattr(info, "callback", None)
+        if func is not None and any(isinstance(a, str) for a in func.__annotations__.values()):
+            func.__annotations__ = get_type_hints(func, include_extras=True)
 
 
 def _slim_group(info: Any, args: list[str]) -> Any:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from angelctl.cli.common import app_ctx, output
+from angelctl.cli.common import output, profile_settings
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -59,13 +59,9 @@ def parse_instant(text: str) -> datetime:
 
 def _calendar(ctx: typer.Context) -> tuple[MarketCalendar, str]:
     """The profile's AMO windows and policy over the holiday data in use (no profile needed)."""
-    from angelctl.config import load_config_file, resolve_profile, selected_profile_name
     from angelctl.risk.calendar import MarketCalendar, parse_market_hours
 
-    cfg = load_config_file()
-    settings = resolve_profile(
-        cfg, selected_profile_name(app_ctx(ctx).profile, cfg), require_existing=False
-    )
+    _, settings = profile_settings(ctx, require_existing=False)
     policy, windows = parse_market_hours(settings.market_hours)
     return MarketCalendar.load(amo_windows=windows), policy
 

@@ -47,12 +47,24 @@ def output(ctx: typer.Context) -> Output:
     return Output(json_mode=actx.json, quiet=actx.quiet)
 
 
-def profile_settings(ctx: typer.Context) -> tuple[ConfigFile, ProfileSettings]:
+def profile_settings(
+    ctx: typer.Context, *, require_existing: bool = True
+) -> tuple[ConfigFile, ProfileSettings]:
+    """The config file and the selected profile, read once per invocation.
+
+    ``require_existing=False`` also accepts a profile the file does not define yet (commands
+    that work without one: instruments, calendar).
+    """
     from angelctl.config import load_config_file, resolve_profile, selected_profile_name
 
-    cfg = load_config_file()
-    name = selected_profile_name(app_ctx(ctx).profile, cfg)
-    return cfg, resolve_profile(cfg, name)
+    actx = app_ctx(ctx)
+    cached = actx.settings_cache.get(require_existing)
+    if cached is None:
+        cfg = load_config_file()
+        name = selected_profile_name(actx.profile, cfg)
+        cached = (cfg, resolve_profile(cfg, name, require_existing=require_existing))
+        actx.settings_cache[require_existing] = cached
+    return cached
 
 
 def open_session(settings: ProfileSettings, **kwargs: Any) -> BrokerSession:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from angelctl.cli.common import app_ctx, output
+from angelctl.cli.common import app_ctx, output, profile_settings
 
 app = typer.Typer(
     help="Show and change configuration (profiles, URLs, IPs, limits).",
@@ -32,13 +32,10 @@ def path_cmd(ctx: typer.Context) -> None:
 @app.command("show")
 def show(ctx: typer.Context) -> None:
     """Show the selected profile's effective settings and where each comes from."""
-    from angelctl.config import load_config_file, resolve_profile, selected_profile_name
     from angelctl.render.tables import key_value_table
 
     out = output(ctx)
-    cfg = load_config_file()
-    name = selected_profile_name(app_ctx(ctx).profile, cfg)
-    settings = resolve_profile(cfg, name)
+    cfg, settings = profile_settings(ctx)
     fields = {
         "client_code": settings.client_code,
         "environment": settings.environment,
@@ -62,7 +59,7 @@ def show(ctx: typer.Context) -> None:
         out.json(
             {
                 "config": str(cfg.path),
-                "profile": name,
+                "profile": settings.name,
                 "profiles": sorted(cfg.profiles),
                 "settings": fields,
                 "rate_limits": limits,
@@ -75,7 +72,7 @@ def show(ctx: typer.Context) -> None:
         for k, v in fields.items()
     ]
     rows += [(f"rate_limits.{k}", v) for k, v in limits.items()]
-    out.show(key_value_table(f"Profile {name} — {cfg.path}", rows))
+    out.show(key_value_table(f"Profile {settings.name} — {cfg.path}", rows))
 
 
 @app.command("set")

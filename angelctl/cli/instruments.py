@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import app_ctx, output
+from angelctl.cli.common import output, profile_settings
 
 if TYPE_CHECKING:
     from angelctl.instruments.index import InstrumentIndex
@@ -24,7 +24,7 @@ app = typer.Typer(
 def complete_symbol(incomplete: str) -> list[str]:
     """Shell completion for symbol arguments (the fast path in __main__ answers first)."""
     from angelctl.instruments.complete import complete_symbols
-    from angelctl.instruments.sync import index_path
+    from angelctl.instruments.store import index_path
 
     return complete_symbols(index_path(), incomplete)
 
@@ -49,19 +49,13 @@ ExchangeOpt = Annotated[
 
 
 def _settings(ctx: typer.Context) -> Any:
-    from angelctl.config import load_config_file, resolve_profile, selected_profile_name
-
-    cfg = load_config_file()
-    settings = resolve_profile(
-        cfg, selected_profile_name(app_ctx(ctx).profile, cfg), require_existing=False
-    )
-    return cfg, settings
+    return profile_settings(ctx, require_existing=False)
 
 
 def open_instruments(ctx: typer.Context, out: Output) -> InstrumentIndex:
     """The index every command uses: refreshed once per trading day, offline-tolerant."""
     from angelctl.clock import SystemClock
-    from angelctl.instruments.sync import open_index
+    from angelctl.instruments.store import open_index
 
     cfg, settings = _settings(ctx)
     with _progress(out, "Refreshing the instrument master") as progress:
@@ -227,14 +221,14 @@ def info(ctx: typer.Context) -> None:
 
     from angelctl.clock import SystemClock
     from angelctl.instruments.index import IndexUnusable, InstrumentIndex
-    from angelctl.instruments.sync import index_path, is_stale
+    from angelctl.instruments.store import index_path, is_stale
 
     out = output(ctx)
     path = index_path()
     try:
         index = InstrumentIndex(path)
     except IndexUnusable as exc:
-        from angelctl.instruments.sync import InstrumentsUnavailable
+        from angelctl.instruments.store import InstrumentsUnavailable
 
         raise InstrumentsUnavailable(str(exc), hint="run `angelctl instruments sync`") from None
     try:

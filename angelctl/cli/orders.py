@@ -108,16 +108,16 @@ def place(
     yes: YesOpt = False,
 ) -> None:
     """Place an order: checked locally, journalled, sent once, settled by reconciling."""
+    from angelctl.cli.instruments import open_instruments
     from angelctl.clock import IST
     from angelctl.instruments.resolve import Resolver
     from angelctl.orders.desk import follow, order_desk, order_guard, place_prepared, prepare
     from angelctl.orders.model import OrderRequest
 
     out = output(ctx)
-    from angelctl.cli.instruments import open_instruments
-
-    _, early = profile_settings(ctx)
-    order_guard(early).check()  # the kill-switch latch, before anything touches the network
+    _, settings = profile_settings(ctx)
+    guard = order_guard(settings)
+    guard.check()  # the kill-switch latch, before anything touches the network
     index = open_instruments(ctx, out)
     settings, session, journal = _session_and_journal(ctx)
     try:
@@ -138,7 +138,6 @@ def place(
             tag=tag,
             amo=amo,
         )
-        guard = order_guard(settings)
         prepared = prepare(
             session, journal, request, guard, slice_allowed=slice_, intent_id=intent_id
         )

@@ -1,7 +1,7 @@
 """Instruments: the scrip master, its local SQLite index, symbol resolution and contract rules.
 
 Entry points: ``sync.sync_master`` (download, validate, ingest atomically),
-``sync.open_index`` (the index, refreshed once per trading day when possible),
+``store.open_index`` (the index, refreshed once per trading day when possible),
 ``resolve.Resolver`` (the one resolver every command uses) and ``model.Contract`` (the
 typed contract with its lot size, tick size, freeze quantity and feed exchange type).
 

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from angelctl.instruments.master import NormalRow
 from angelctl.instruments.model import DEFAULT_FREEZE_QTY, Contract
+
+if TYPE_CHECKING:
+    from angelctl.instruments.master import NormalRow
 
 SCHEMA_VERSION = 1
 _COLUMNS = (

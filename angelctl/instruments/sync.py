@@ -1,13 +1,9 @@
-"""Downloading and ingesting the master, and opening a fresh-enough index.
+"""Downloading the master, validating it and ingesting it into the local index atomically.
 
-Rules:
-- A download is written to a temporary file and checked (complete JSON array, byte count equal
-  to the advertised length, at least ``MIN_FRACTION`` of the previous index's rows) before the
-  new index replaces the old one; any failure leaves the previous index untouched.
-- The index is refreshed at most once per trading day: it is stale when it was downloaded
-  before the most recent weekday's ``REFRESH_AFTER`` (IST). Angel publishes the file daily at
-  an undocumented time [GAP]; the default is 08:00 IST.
-- Offline, a stale index keeps working; the caller is warned with the index's date.
+A download is written to a temporary file and checked (complete JSON array, byte count equal
+to the advertised length, at least ``MIN_FRACTION`` of the previous index's rows) before the
+new index replaces the old one; any failure leaves the previous index untouched. When a
+refresh is due and how the index is opened: ``store``.
 """
 
 from __future__ import annotations
@@ -15,19 +11,16 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from datetime import time as dtime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from angelctl.clock import IST, Clock
-from angelctl.config import ProfileSettings, cache_dir
+from angelctl.config import ProfileSettings
 from angelctl.errors import (
-    AngelctlError,
     BrokerError,
-    ConfigError,
     UnparseableResponse,
     UsageError,
 )
@@ -39,27 +32,17 @@ from angelctl.instruments.master import (
     iter_master,
     normalise,
 )
+from angelctl.instruments.store import Progress, index_path
 from angelctl.status import ExitStatus
 
-INDEX_FILE = "instruments.sqlite3"
-REFRESH_AFTER = dtime(8, 0)
 MIN_FRACTION = 0.5
 CHUNK = 1 << 18
-Progress = Callable[[int, int | None], None]
-
-
-class InstrumentsUnavailable(AngelctlError):
-    exit_status = ExitStatus.CONFIG
 
 
 class MasterRejected(BrokerError):
     """The downloaded master failed validation; the previous index is kept."""
 
     exit_status = ExitStatus.BROKER_ERROR
-
-
-def index_path() -> Path:
-    return cache_dir() / INDEX_FILE
 
 
 @dataclass
@@ -254,72 +237,3 @@ def _previous_rows(dest: Path) -> int:
         return int(index.meta.get("rows", "0"))
     finally:
         index.close()
-
-
-def refresh_boundary(now: datetime) -> datetime:
-    """The most recent weekday REFRESH_AFTER (IST) at or before ``now``."""
-    local = now.astimezone(IST)
-    day = local.date()
-    candidate = datetime.combine(day, REFRESH_AFTER, IST)
-    while candidate > local or candidate.weekday() >= 5:
-        day -= timedelta(days=1)
-        candidate = datetime.combine(day, REFRESH_AFTER, IST)
-    return candidate.astimezone(UTC)
-
-
-def is_stale(index: InstrumentIndex, now: datetime) -> bool:
-    try:
-        downloaded = datetime.fromisoformat(index.meta["downloaded_at"])
-    except (KeyError, ValueError):
-        return True
-    return downloaded < refresh_boundary(now)
-
-
-def index_date(index: InstrumentIndex) -> str:
-    return index.meta.get("trading_day", "an unknown date")
-
-
-def open_index(
-    settings: ProfileSettings,
-    clock: Clock,
-    *,
-    warn: Callable[[str], None],
-    auto_refresh: bool = True,
-    progress: Progress | None = None,
-    freeze_overrides: dict[str, int] | None = None,
-) -> InstrumentIndex:
-    """The index, synced first when it is missing or stale and the network allows."""
-    path = index_path()
-    index: InstrumentIndex | None = None
-    problem = ""
-    try:
-        index = InstrumentIndex(path, freeze_overrides)
-    except IndexUnusable as exc:
-        problem = str(exc)
-    if index is not None and not is_stale(index, clock.now()):
-        return index
-    if not auto_refresh:
-        if index is not None:
-            warn(
-                f"the instrument index is from {index_date(index)}; run "
-                "`angelctl instruments sync` to refresh it"
-            )
-            return index
-        raise InstrumentsUnavailable(problem, hint="run `angelctl instruments sync`")
-    try:
-        sync_master(settings, clock, progress=progress)
-    except (BrokerError, ConfigError) as exc:
-        if index is not None:
-            warn(
-                f"using the instrument index from {index_date(index)}: refresh failed "
-                f"({exc.message})"
-            )
-            return index
-        raise InstrumentsUnavailable(
-            f"no usable instrument index ({problem}) and the download failed: {exc.message}",
-            hint="run `angelctl instruments sync` when online, or `--file PATH` with a saved "
-            "master",
-        ) from None
-    if index is not None:
-        index.close()
-    return InstrumentIndex(path, freeze_overrides)

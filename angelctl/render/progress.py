@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from angelctl.instruments.sync import Progress
+from angelctl.instruments.store import Progress
 from angelctl.render.output import Output
 
 
