@@ -136,6 +136,7 @@ def full_app() -> typer.Typer:
     global _full
     if _full is None:
         _register(app)
+        _resolve_annotations(app)
         _full = app
     return _full
 
@@ -263,14 +264,13 @@ def _resolve_annotations(tree: typer.Typer) -> None:
     from typing import get_type_hints
 
     infos = [tree.registered_callback, *tree.registered_commands]
-    for group in tree.registered_groups:
-        sub = group.typer_instance
-        if sub is not None:
-            infos += [sub.registered_callback, *sub.registered_commands]
     for info in infos:
         func = getattr(info, "callback", None)
         if func is not None and any(isinstance(a, str) for a in func.__annotations__.values()):
             func.__annotations__ = get_type_hints(func, include_extras=True)
+    for group in tree.registered_groups:
+        if group.typer_instance is not None:
+            _resolve_annotations(group.typer_instance)
 
 
 def _slim_group(info: Any, args: list[str]) -> Any:
