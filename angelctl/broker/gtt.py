@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from angelctl.broker.models import decimal_field, int_field
+from angelctl.broker.fields import decimal_field, int_field
 from angelctl.errors import UnparseableResponse
 
 if TYPE_CHECKING:

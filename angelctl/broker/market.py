@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from angelctl.broker.models import decimal_field, optional_decimal, optional_int
+from angelctl.broker.fields import decimal_field, optional_decimal, optional_int
 from angelctl.clock import IST
 from angelctl.errors import UnparseableResponse, UsageError
 
