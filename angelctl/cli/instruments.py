@@ -48,16 +48,12 @@ ExchangeOpt = Annotated[
 ]
 
 
-def _settings(ctx: typer.Context) -> Any:
-    return profile_settings(ctx, require_existing=False)
-
-
 def open_instruments(ctx: typer.Context, out: Output) -> InstrumentIndex:
     """The index every command uses: refreshed once per trading day, offline-tolerant."""
     from angelctl.clock import SystemClock
     from angelctl.instruments.store import open_index
 
-    cfg, settings = _settings(ctx)
+    cfg, settings = profile_settings(ctx, require_existing=False)
     with _progress(out, "Refreshing the instrument master") as progress:
         return open_index(
             settings,
@@ -95,7 +91,7 @@ def sync(
     from angelctl.instruments.sync import sync_master
 
     out = output(ctx)
-    _, settings = _settings(ctx)
+    _, settings = profile_settings(ctx, require_existing=False)
     with _progress(out, "Downloading the instrument master") as progress:
         result = sync_master(settings, SystemClock(), file=file, progress=progress, force=force)
     if out.json_mode:

@@ -119,7 +119,7 @@ def place(
     guard = order_guard(settings)
     guard.check()  # the kill-switch latch, before anything touches the network
     index = open_instruments(ctx, out)
-    settings, session, journal = _session_and_journal(ctx)
+    _, session, journal = _session_and_journal(ctx)
     try:
         contract = Resolver(index, session.clock.now().astimezone(IST).date()).resolve(symbol)
         default_product = "DELIVERY" if contract.kind == "EQ" else "CARRYFORWARD"
