@@ -152,3 +152,25 @@ def test_power_loss_copy_of_the_files_opens_consistently(tmp_path: Path) -> None
     assert len(copy.open_intents("p")) == 50
     assert copy.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert isinstance(copy.db, sqlite3.Connection)
+
+
+def test_a_book_read_before_the_intents_last_step_never_proves_it_absent(tmp_path: Path) -> None:
+    """`reconcile` reads the book once for all intents; a placer that sent after that read must
+    not have its order declared absent from a book that could not show it yet."""
+    from datetime import UTC, datetime, timedelta
+    from typing import Any
+
+    from angelctl.orders.submit import reconcile_intent
+
+    no_session: Any = None  # a passed-in book means no broker call is made
+    journal = Journal(tmp_path / "j.sqlite3")
+    book_at = datetime.now(UTC)
+    journal.record("x", tag_for("p", "x"), "p", "C", {})
+    sent = journal.move("x", "sending")
+
+    stale = reconcile_intent(no_session, journal, "x", book=[], book_at=book_at, settle_seconds=0)
+    assert stale.state == "sending"
+
+    later = datetime.fromisoformat(sent.updated_at) + timedelta(seconds=2)
+    settled = reconcile_intent(no_session, journal, "x", book=[], book_at=later, settle_seconds=2)
+    assert settled.state == "not_placed"

@@ -382,11 +382,82 @@ def test_ten_processes_one_intent_one_order(market: Any) -> None:
     ]
     outputs = [(p.wait(timeout=120), *p.communicate()) for p in procs]
     results = [(code, out) for code, out, _ in outputs]
-    assert len(sandbox_orders(market, tag_for("sandbox", "cron-x"))) == 1
     codes = sorted(code for code, _ in results)
     assert set(codes) <= {0, int(ExitStatus.IN_PROGRESS)}, outputs  # with stderr, to diagnose
+    assert len(sandbox_orders(market, tag_for("sandbox", "cron-x"))) == 1, outputs
     order_ids = {json.loads(out)["orders"][0]["order_id"] for code, out in results if code == 0}
     assert len(order_ids) == 1
+
+
+def test_a_second_placer_never_settles_a_live_writers_fresh_intent(
+    cli: Any, market: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A5's race, made deterministic: the first placer is held just after journalling the
+    intent; a second placer with the same intent id must see it as in progress — not settle
+    it as "not placed" from an order book that cannot hold it yet — and the first then sends."""
+    import threading
+
+    from angelctl.cli.common import open_session
+    from angelctl.clock import IST
+    from angelctl.config import load_config_file, resolve_profile
+    from angelctl.instruments.index import InstrumentIndex
+    from angelctl.instruments.resolve import Resolver
+    from angelctl.instruments.store import index_path
+    from angelctl.orders import submit
+    from angelctl.orders.desk import order_desk
+    from angelctl.orders.journal import open_journal
+    from angelctl.orders.model import OrderRequest
+
+    journalled, release = threading.Event(), threading.Event()
+    first_thread = threading.current_thread()
+
+    def hold_after_journal(name: str) -> None:
+        if name == "after_journal" and threading.current_thread() is not first_thread:
+            journalled.set()
+            assert release.wait(timeout=60)
+
+    assert cli("instruments", "sync").code == 0
+    monkeypatch.setattr(submit, "crash_point", hold_after_journal)
+    monkeypatch.setattr(submit, "LOCK_WAIT_SECONDS", 0.2)
+    settings = resolve_profile(load_config_file(), "sandbox")
+    session = open_session(settings)
+    index = InstrumentIndex(index_path())
+    contract = Resolver(index, session.clock.now().astimezone(IST).date()).resolve("SBIN")
+    request = OrderRequest.build(
+        contract, side="BUY", quantity=1, lots=None, order_type="LIMIT", price="790",
+        trigger=None, product="DELIVERY", variety=None, duration="DAY", disclosed=0, tag="",
+    )  # fmt: skip
+    outcome: dict[str, Any] = {}
+
+    def first() -> None:  # its own session and journal, as another process would have
+        own = open_session(settings)
+        journal = open_journal()
+        try:
+            outcome["first"] = order_desk(own, journal).place(request, "race")
+        except Exception as exc:  # reported below, so a failure names what happened
+            outcome["first"] = exc
+        finally:
+            journal.close()
+            own.rest.close()
+
+    writer = threading.Thread(target=first)
+    writer.start()
+    try:
+        assert journalled.wait(timeout=60)
+        journal = open_journal()
+        try:
+            with pytest.raises(submit.IntentInProgress):
+                order_desk(session, journal).place(request, "race")
+        finally:
+            journal.close()
+    finally:
+        release.set()
+        writer.join(timeout=60)
+        session.rest.close()
+    placed = outcome["first"]
+    assert isinstance(placed, submit.Placement), placed
+    assert placed.intent.state == "accepted" and not placed.recovered
+    assert len(sandbox_orders(market, tag_for("sandbox", "race"))) == 1
 
 
 def test_four_processes_share_the_order_rate_budget(market: Any) -> None:

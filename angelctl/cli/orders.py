@@ -403,6 +403,8 @@ def reconcile(
     ] = 10.0,
 ) -> None:
     """Settle every open intent in the journal against the broker's order book."""
+    from datetime import UTC, datetime
+
     from angelctl.config import state_dir
     from angelctl.orders.desk import order_book
     from angelctl.orders.submit import intent_lock, reconcile_intent
@@ -413,6 +415,7 @@ def reconcile(
     results = []
     try:
         pending = journal.open_intents(settings.name)
+        book_at = datetime.now(UTC)  # an intent stepped after this is not judged by this book
         book = order_book(session) if pending else []
         for intent in pending:
             with intent_lock(state_dir() / "locks", intent.tag, wait=0) as locked:
@@ -420,7 +423,12 @@ def reconcile(
                     results.append({"intent_id": intent.intent_id, "state": "in progress"})
                     continue
                 settled = reconcile_intent(
-                    session, journal, intent.intent_id, book=book, settle_seconds=settle
+                    session,
+                    journal,
+                    intent.intent_id,
+                    book=book,
+                    book_at=book_at,
+                    settle_seconds=settle,
                 )
                 results.append(
                     {

@@ -1,10 +1,11 @@
 """Placing an order so that it is never sent twice.
 
 The sequence for one intent, each step durable before the next:
-1. journal the intent (state ``journalled``) with its unique ordertag — a second process with
-   the same intent id finds the row and does not send (scenario A5);
-2. take the intent's lock file (``flock``; the kernel releases it if this process dies), mark
-   ``sending`` and commit;
+1. take the intent's lock file (``flock`` on its ordertag; the kernel releases it if this
+   process dies) — a second process with the same intent id waits here (scenario A5);
+2. journal the intent (state ``journalled``) with its unique ordertag — a process that then
+   finds the row already there does not send but reports or settles it — mark ``sending``
+   and commit;
 3. call placeOrder once (the transport retries only what provably never left, and a definite
    refusal such as a rate-limit or expired-token reply);
 4. classify: an order id → ``accepted``; a definite refusal → ``rejected``; anything else
@@ -20,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,22 +123,31 @@ class OrderDesk:
     def place(self, request: OrderRequest, intent_id: str, *, tag_prefix: str = "AC") -> Placement:
         tag = tag_for(self.profile, intent_id, tag_prefix)
         described = request.describe()
-        crash_point("before_journal")
-        intent = self.journal.record(intent_id, tag, self.profile, self.client_code, described)
-        crash_point("after_journal")
+        # The lock comes first: a process that journals the intent holds the lock until the
+        # outcome is recorded, so whoever else finds the row "journalled" under the lock knows
+        # its writer died before sending. (Journalling before locking let a second process
+        # settle a live writer's fresh intent as "not placed", and the order was never sent.)
         with intent_lock(self.lock_folder, tag, wait=LOCK_WAIT_SECONDS) as locked:
             if not locked:
                 raise IntentInProgress(
                     f"intent {intent_id} is being placed by another process",
                     hint="wait for it, then `angelctl journal` shows its outcome",
                 )
-            current = self.journal.get(intent_id)
-            assert current is not None
-            if intent is None or current.state != "journalled":
+            crash_point("before_journal")
+            intent = self.journal.record(intent_id, tag, self.profile, self.client_code, described)
+            crash_point("after_journal")
+            if intent is None:
+                current = self.journal.get(intent_id)
+                if current is None:  # the id is new but its tag is taken (a hash collision)
+                    raise AngelctlError(
+                        f"ordertag {tag} of intent {intent_id} is already journalled "
+                        "for another intent",
+                        hint="use a different --intent-id",
+                    )
                 return self._existing(current)
             self.journal.move(intent_id, "sending")
             crash_point("before_send")
-            return self._send(current, request)
+            return self._send(intent, request)
 
     def _send(self, intent: Intent, request: OrderRequest) -> Placement:
         body = request.to_wire(intent.tag)
@@ -235,13 +246,23 @@ def reconcile_intent(
     *,
     settle_seconds: float = SETTLE_SECONDS,
     book: list[Any] | None = None,
+    book_at: datetime | None = None,
 ) -> Intent:
-    """Settle one open intent against the broker's order book (looked up by tag)."""
+    """Settle one open intent against the broker's order book (looked up by tag).
+
+    An intent absent from the book counts as not placed only when the book was read at least
+    ``settle_seconds`` after the intent's last step: ``book_at`` says when a passed-in
+    ``book`` was read, so a book read before a placer sent is never taken as proof of absence.
+    """
     intent = journal.get(intent_id)
     if intent is None or not intent.is_open:
         assert intent is not None
         return intent
-    orders = book if book is not None else parse_order_book(session.call("getOrderBook"))
+    if book is None:
+        book_at = datetime.now(UTC)
+        orders = parse_order_book(session.call("getOrderBook"))
+    else:
+        orders = book
     matches = [o for o in orders if o.tag == intent.tag]
     if matches:
         order = matches[0]
@@ -260,7 +281,8 @@ def reconcile_intent(
         )
     if intent.state == "journalled":
         return journal.move(intent_id, "not_placed", outcome="never sent")
-    age = _age_seconds(intent.updated_at)
+    read_at = book_at or datetime.now(UTC)
+    age = (read_at - datetime.fromisoformat(intent.updated_at)).total_seconds()
     if age >= settle_seconds:
         if intent.state == "sending":
             journal.move(intent_id, "unknown", detail={"note": "no answer recorded"})
@@ -271,9 +293,3 @@ def reconcile_intent(
             detail={"age_seconds": round(age, 1)},
         )
     return intent
-
-
-def _age_seconds(iso: str) -> float:
-    from datetime import UTC, datetime
-
-    return (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
