@@ -8,6 +8,9 @@ import contextlib
 import io
 import json
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
 import threading
@@ -141,6 +144,86 @@ def run_cli_process(
         cwd=REPO,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+class Terminal:
+    """``python -m angelctl ARGS`` on a real pseudo-terminal, as a person runs it.
+
+    Use it as a context manager: leaving the block early (a failed assertion) kills the child,
+    so a test never hangs waiting for a process that is blocked writing to a full terminal.
+    """
+
+    def __init__(self, *args: str, timeout: float = 60) -> None:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: angelctl on the terminal
+            try:
+                os.chdir(REPO)
+                # A test run started as a background job inherits SIGINT ignored, and Python
+                # keeps an ignored SIGINT ignored; a person's terminal delivers Ctrl-C.
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                os.execvpe(sys.executable, [sys.executable, "-m", "angelctl", *args], os.environ)
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        self.deadline = time.monotonic() + timeout
+        self.status: int | None = None
+
+    def read_until(self, needle: bytes) -> bytes:
+        seen = b""
+        while needle not in seen:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"did not see {needle!r} in {seen[-2000:]!r}")
+            ready, _, _ = select.select([self.fd], [], [], remaining)
+            if ready:
+                chunk = self._read()
+                if not chunk:
+                    raise AssertionError(f"the terminal closed before {needle!r}: {seen!r}")
+                seen += chunk
+        return seen
+
+    def read_to_end(self) -> bytes:
+        seen = b""
+        while chunk := self._read():
+            seen += chunk
+        return seen
+
+    def _read(self) -> bytes:
+        try:
+            return os.read(self.fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            return b""
+
+    def write(self, text: str) -> None:
+        os.write(self.fd, text.encode())
+
+    def interrupt(self) -> None:
+        os.kill(self.pid, signal.SIGINT)
+
+    def wait_for_echo_off(self) -> None:
+        """Hidden prompts turn terminal echo off (and flush input) before reading."""
+        import termios
+
+        while termios.tcgetattr(self.fd)[3] & termios.ECHO:
+            if time.monotonic() > self.deadline:
+                raise AssertionError("the prompt never turned echo off")
+            select.select([], [], [], 0.01)
+
+    def exit_code(self) -> int:
+        """Drain the terminal (the child may still be writing) and reap the child."""
+        self.read_to_end()
+        _, status = os.waitpid(self.pid, 0)
+        self.status = status
+        return os.waitstatus_to_exitcode(status)
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        os.close(self.fd)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import signal
 import socket
 import subprocess
@@ -17,73 +15,27 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, run_cli_process
+from tests.conftest import REPO, Terminal, run_cli_process
 from tests.test_login_session import demo
-
-
-def read_until(fd: int, needle: bytes, deadline: float) -> bytes:
-    seen = b""
-    while needle not in seen:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"did not see {needle!r} in {seen!r}")
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
-
-
-def wait_for_echo_off(fd: int, deadline: float) -> None:
-    """Hidden prompts turn terminal echo off (and flush input) before reading: wait for it."""
-    import termios
-
-    while termios.tcgetattr(fd)[3] & termios.ECHO:
-        if time.monotonic() > deadline:
-            raise AssertionError("the prompt never turned echo off")
-        select.select([], [], [], 0.01)
 
 
 def test_first_login_prompts_on_a_terminal_with_hidden_input(sandbox: Any) -> None:
     account = demo(sandbox)
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: angelctl on a real terminal
-        os.chdir(REPO)
-        os.execvpe(
-            sys.executable,
-            [
-                sys.executable,
-                "-m",
-                "angelctl",
-                "login",
-                "--profile",
-                "t",
-                "--url",
-                sandbox.rest_url,
-                "--allow-plaintext-store",
-            ],
-            os.environ,
-        )
-    deadline = time.monotonic() + 60
-    transcript = read_until(fd, b"client code", deadline)
-    os.write(fd, f"{account['client_code']}\n".encode())
-    for prompt, answer in (
-        (b"API key", account["api_key"]),
-        (b"MPIN", account["mpin"]),
-        (b"TOTP seed", account["totp_secret"]),
-    ):
-        transcript += read_until(fd, prompt, deadline)
-        wait_for_echo_off(fd, deadline)
-        os.write(fd, f"{answer}\n".encode())
-    transcript += read_until(fd, b"Logged in", deadline)
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0
+    with Terminal(
+        "login", "--profile", "t", "--url", sandbox.rest_url, "--allow-plaintext-store"
+    ) as term:
+        transcript = term.read_until(b"client code")
+        term.write(f"{account['client_code']}\n")
+        for prompt, answer in (
+            (b"API key", account["api_key"]),
+            (b"MPIN", account["mpin"]),
+            (b"TOTP seed", account["totp_secret"]),
+        ):
+            transcript += term.read_until(prompt)
+            term.wait_for_echo_off()
+            term.write(f"{answer}\n")
+        transcript += term.read_until(b"Logged in")
+        assert term.exit_code() == 0
     text = transcript.decode(errors="replace")
     assert account["client_code"] in text  # the client code is echoed: it is not a secret
     for secret in (account["api_key"], account["totp_secret"]):

@@ -4,17 +4,12 @@ table only on a terminal, a closed pipe and Ctrl-C are exit 0, a refused session
 from __future__ import annotations
 
 import json
-import os
-import pty
-import signal
 import subprocess
 import sys
-import time
 from typing import Any
 
 from angelctl.status import ExitStatus
-from tests.conftest import REPO
-from tests.test_cli_process import read_until
+from tests.conftest import REPO, Terminal
 from tests.test_feed_client import admin, arm
 
 
@@ -90,18 +85,11 @@ def test_stream_on_a_terminal_repaints_the_table_and_ctrl_c_exits_0_with_a_summa
     sandbox: Any, sandbox_login: Any
 ) -> None:
     admin(sandbox, "POST", "config", feed_ticks_per_second=20)
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: angelctl on a real terminal
-        os.chdir(REPO)
-        os.execvpe(sys.executable, [sys.executable, "-m", "angelctl", "stream", "SBIN"], os.environ)
-    deadline = time.monotonic() + 60
-    try:
-        screen = read_until(fd, b"Live feed", deadline)
-        screen += read_until(fd, b"connected", deadline)
-        os.kill(pid, signal.SIGINT)
-        screen += read_until(fd, b"Stream summary", deadline)
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
+    with Terminal("stream", "SBIN") as term:
+        screen = term.read_until(b"Live feed")
+        screen += term.read_until(b"connected")
+        term.interrupt()
+        screen += term.read_until(b"Stream summary")
+        code = term.exit_code()
     assert b"SBIN-EQ" in screen
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert code == 0

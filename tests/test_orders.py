@@ -500,44 +500,14 @@ def test_journal_shows_every_intent_and_its_events(cli: Any, market: Any) -> Non
 
 
 def _prompted(answer: str) -> tuple[int, str]:
-    import pty
+    from tests.conftest import Terminal
 
-    from tests.test_cli_process import read_until
-
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(REPO)
-        os.execvpe(
-            sys.executable,
-            [
-                sys.executable,
-                "-m",
-                "angelctl",
-                "order",
-                "place",
-                "BUY",
-                "SBIN",
-                "--qty",
-                "2",
-                "--price",
-                "790",
-            ],
-            os.environ,
-        )
-    deadline = time.monotonic() + 60
-    seen = read_until(fd, b"Send it?", deadline)
-    os.write(fd, f"{answer}\n".encode())
-    try:
-        while True:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                break
-            seen += chunk
-    except OSError:
-        pass
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+    with Terminal("order", "place", "BUY", "SBIN", "--qty", "2", "--price", "790") as term:
+        seen = term.read_until(b"Send it?")
+        term.write(f"{answer}\n")
+        seen += term.read_to_end()
+        code = term.exit_code()
+    return code, seen.decode(errors="replace")
 
 
 def test_terminal_confirmation_shows_contract_lots_and_notional(market: Any) -> None:
