@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from angelctl.errors import ConfigError
+from angelctl.records import record
 
 APP_NAME = "angelctl"
 
@@ -90,7 +91,7 @@ def config_path() -> Path:
     return Path(override).expanduser() if override else config_dir() / "config.toml"
 
 
-@dataclass(frozen=True)
+@record
 class ProfileSettings:
     """Everything a profile says, resolved and validated. No secrets live here."""
 

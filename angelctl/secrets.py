@@ -24,7 +24,6 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +31,7 @@ from typing import Any, Protocol
 from angelctl.clock import IST, Clock, next_midnight_ist
 from angelctl.errors import CredentialError, NoSecureKeyring
 from angelctl.fsutil import atomic_write_private, ensure_private_dir, open_private
+from angelctl.records import record
 
 KEYRING_SERVICE = "angelctl"
 CREDENTIAL_NAMES = ("api_key", "mpin", "totp_secret")
@@ -237,7 +237,7 @@ class SandboxDemoStore:
         return None
 
 
-@dataclass(frozen=True)
+@record
 class Credentials:
     api_key: Secret
     mpin: Secret
@@ -270,7 +270,7 @@ def validate_totp_secret(value: str) -> str:
 # ---------------------------------------------------------------------------- session tokens
 
 
-@dataclass(frozen=True)
+@record
 class SessionTokens:
     client_code: str
     api_url: str

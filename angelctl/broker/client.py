@@ -15,7 +15,6 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -28,6 +27,7 @@ from angelctl.broker.transport import HttpTransport
 from angelctl.clock import Clock
 from angelctl.config import ProfileSettings
 from angelctl.errors import ConnectFailed, RateLimited, ResponseLost, ServerError
+from angelctl.records import record
 from angelctl.secrets import Secret
 
 log = logging.getLogger("angelctl.broker")
@@ -37,7 +37,7 @@ DEFAULT_PUBLIC_IP = "127.0.0.1"
 DEFAULT_MAC = "00:00:00:00:00:00"
 
 
-@dataclass(frozen=True)
+@record
 class RetryPolicy:
     max_attempts: int = 4
     base_delay: float = 0.25

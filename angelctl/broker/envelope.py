@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from angelctl.errors import (
@@ -30,12 +29,13 @@ from angelctl.errors import (
     SessionExpired,
     UnparseableResponse,
 )
+from angelctl.records import record
 
 RATE_LIMIT_TEXT = "exceeding access rate"
 LOGIN_ROUTE = "loginByPassword"
 
 
-@dataclass(frozen=True)
+@record
 class RawResponse:
     status: int
     headers: Mapping[str, str]

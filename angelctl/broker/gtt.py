@@ -20,12 +20,12 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.fields import decimal_field, int_field
 from angelctl.errors import UnparseableResponse
+from angelctl.records import record
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
@@ -42,7 +42,7 @@ def _text(row: dict[str, Any], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-@dataclass(frozen=True)
+@record
 class GttRule:
     rule_id: str
     status: str
@@ -119,7 +119,7 @@ class GttRule:
         }
 
 
-@dataclass(frozen=True)
+@record
 class GttRequest:
     """A rule to create: when ``trigger`` is reached, a LIMIT order at ``price``."""
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from angelctl.broker.fields import decimal_field, optional_decimal, optional_int
 from angelctl.clock import IST
 from angelctl.errors import UnparseableResponse, UsageError
+from angelctl.records import record
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
@@ -52,7 +52,7 @@ class Quotable(Protocol):
     def symbol(self) -> str: ...
 
 
-@dataclass(frozen=True)
+@record
 class DepthLevel:
     price: Decimal
     quantity: int
@@ -62,7 +62,7 @@ class DepthLevel:
         return {"price": self.price, "quantity": self.quantity, "orders": self.orders}
 
 
-@dataclass(frozen=True)
+@record
 class Depth:
     """Best five bids (``buy``, best first) and offers (``sell``, best first)."""
 
@@ -76,7 +76,7 @@ class Depth:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Quote:
     """One instrument's quote. Fields the mode does not carry are ``None``.
 
@@ -208,7 +208,7 @@ class Quote:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Unfetched:
     """A token the broker did not quote, with its reason (``code`` may be blank)."""
 
@@ -388,7 +388,7 @@ def ltp(session: BrokerSession, instrument: Quotable) -> Quote:
     return Quote.from_ltp_data(data, symbol=instrument.symbol)
 
 
-@dataclass(frozen=True)
+@record
 class Tick:
     """One refresh of a watched quote: its number and how many ticks were skipped before it."""
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.fields import decimal_field
 from angelctl.errors import UnparseableResponse
+from angelctl.records import record
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -20,7 +20,7 @@ def _as_list(value: Any) -> tuple[str, ...]:
     return ()
 
 
-@dataclass(frozen=True)
+@record
 class Profile:
     client_code: str
     name: str
@@ -65,7 +65,7 @@ FUNDS_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Funds:
     values: dict[str, Decimal]
 

@@ -16,12 +16,12 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.fields import decimal_field, int_field, optional_decimal
 from angelctl.errors import UnparseableResponse
+from angelctl.records import record
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
@@ -43,7 +43,7 @@ def _text(row: dict[str, Any], key: str) -> str:
 # ------------------------------------------------------------------------------- trades
 
 
-@dataclass(frozen=True)
+@record
 class Trade:
     """One fill from the trade book."""
 
@@ -108,7 +108,7 @@ def fetch_trades(session: BrokerSession) -> list[Trade]:
 # ---------------------------------------------------------------------------- positions
 
 
-@dataclass(frozen=True)
+@record
 class Position:
     """One position row. ``buy_qty``/``sell_qty`` are the day's; ``cf_*`` were carried in."""
 
@@ -196,7 +196,7 @@ class Position:
         }
 
 
-@dataclass(frozen=True)
+@record
 class PositionTotals:
     realised: Decimal
     unrealised: Decimal
@@ -236,7 +236,7 @@ def fetch_positions(session: BrokerSession) -> list[Position]:
 # ----------------------------------------------------------------------------- holdings
 
 
-@dataclass(frozen=True)
+@record
 class Holding:
     """One demat holding. ``pnl``/``pnl_percent`` are the broker's, against ``average_price``."""
 
@@ -319,7 +319,7 @@ class Holding:
         }
 
 
-@dataclass(frozen=True)
+@record
 class HoldingTotals:
     """``getAllHolding``'s ``totalholding`` (computed from the rows when the broker omits it)."""
 
@@ -346,7 +346,7 @@ class HoldingTotals:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Holdings:
     rows: list[Holding]
     totals: HoldingTotals

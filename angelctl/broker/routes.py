@@ -7,12 +7,12 @@ cumulative ``orders`` budget that place/modify/cancel share.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from angelctl.records import record
 
 SECURE = "/rest/secure/angelbroking"
 
 
-@dataclass(frozen=True)
+@record
 class Route:
     name: str
     method: str

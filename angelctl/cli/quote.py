@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,6 +9,7 @@ import typer
 
 from angelctl.cli.common import open_session, output, profile_settings
 from angelctl.cli.instruments import complete_symbol, resolve_symbols
+from angelctl.records import record
 
 if TYPE_CHECKING:
     from angelctl.broker.market import Quote, Unfetched
@@ -24,7 +24,7 @@ class QuoteMode(StrEnum):
     full = "full"
 
 
-@dataclass(frozen=True)
+@record
 class QuoteOptions:
     symbols: tuple[str, ...]
     mode: str  # LTP, OHLC or FULL

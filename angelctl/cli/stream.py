@@ -14,7 +14,6 @@ loads none of them.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +21,7 @@ import typer
 
 from angelctl.cli.common import open_session, output, profile_settings
 from angelctl.cli.instruments import complete_symbol
+from angelctl.records import record
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,7 +45,7 @@ class StreamMode(StrEnum):
     snap = "snap"
 
 
-@dataclass(frozen=True)
+@record
 class StreamOptions:
     symbols: tuple[str, ...]
     mode: int  # feed mode: 1 LTP, 2 QUOTE, 3 SNAP_QUOTE

@@ -63,6 +63,7 @@ from angelctl.errors import (
     RequestRejected,
     TransportError,
 )
+from angelctl.records import record
 from angelctl.secrets import Secret
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ _FIN_BINARY = 0x80 | _BINARY
 # ------------------------------------------------------------------------------ policies
 
 
-@dataclass(frozen=True)
+@record
 class Backoff:
     base: float = BACKOFF_BASE_S
     cap: float = BACKOFF_CAP_S
@@ -110,7 +111,7 @@ class Backoff:
         return min(self.cap, rng.uniform(self.base, max(self.base, 3 * previous)))
 
 
-@dataclass(frozen=True)
+@record
 class Heartbeat:
     text_ping_every: float | None = TEXT_PING_EVERY_S
     protocol_ping_every: float | None = PROTOCOL_PING_EVERY_S
@@ -126,7 +127,7 @@ class Heartbeat:
 # --------------------------------------------------------------------------- credentials
 
 
-@dataclass(frozen=True)
+@record
 class WsCredentials:
     client_code: str
     jwt: Secret
@@ -223,7 +224,7 @@ class FeedState(StrEnum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
+@record
 class FeedStatus:
     """A state change. ``cause`` says why a connection ended or an attempt failed."""
 
@@ -235,7 +236,7 @@ class FeedStatus:
     error: AngelctlError | None = None  # set on FAILED
 
 
-@dataclass(frozen=True)
+@record
 class LinkEvent:
     """Something the server said or refused: an E1001/E1002 frame, a refused upgrade."""
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -38,6 +37,7 @@ import websocket
 from angelctl.errors import UnparseableResponse
 from angelctl.feed.connection import FeedAuth, Heartbeat, ReconnectingSocket
 from angelctl.orders.model import BrokerOrder
+from angelctl.records import record
 
 __all__ = ["ORDER_STATUS_CODES", "OrderUpdate", "OrderUpdateClient", "parse_order_update"]
 
@@ -67,7 +67,7 @@ class MalformedOrderUpdate(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@record
 class OrderUpdate:
     status_code: str  # AB01 … AB11
     user_id: str

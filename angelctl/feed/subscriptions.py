@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from angelctl.errors import UsageError
 from angelctl.feed.ticks import ExchangeType, Mode
+from angelctl.records import record
 
 MAX_SUBSCRIPTIONS = 1000
 SUBSCRIBE = 1
@@ -40,7 +40,7 @@ class SubscriptionLimit(UsageError):
     """More than 1000 token×mode subscriptions were asked of one connection."""
 
 
-@dataclass(frozen=True)
+@record
 class SubscriptionPlan:
     unsubscribe: frozenset[SubscriptionKey]
     subscribe: frozenset[SubscriptionKey]

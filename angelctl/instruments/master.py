@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from angelctl.instruments.model import DEFAULT_STRIKE_SCALE, KIND_OF_TYPE, STRIKE_SCALE
+from angelctl.records import record
 
 CHUNK = 1 << 20
 _MONTHS = {
@@ -98,7 +98,7 @@ def iter_master(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
         yield obj
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class NormalRow:
     exchange: str
     token: str

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from angelctl.records import record
 
 # WebSocket 2.0 exchangeType (reference §7.4) and the getProfile segment codes.
 EXCHANGE_TYPES = {"NSE": 1, "NFO": 2, "BSE": 3, "BFO": 4, "MCX": 5, "NCDEX": 7, "CDS": 13}
@@ -61,7 +62,7 @@ DEFAULT_FREEZE_QTY = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Contract:
     exchange: str
     token: str

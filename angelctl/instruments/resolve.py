@@ -16,13 +16,13 @@ More than one match is an ``AmbiguousSymbol`` listing the candidates; none is a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from angelctl.errors import UsageError
 from angelctl.instruments.index import InstrumentIndex
 from angelctl.instruments.model import EXCHANGES, Contract
+from angelctl.records import record
 
 _MONTHS = {
     m: i
@@ -70,7 +70,7 @@ class AmbiguousSymbol(UsageError):
         self.candidates = candidates
 
 
-@dataclass(frozen=True)
+@record
 class Query:
     name: str
     kind: str | None = None

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from angelctl.errors import UsageError
 from angelctl.orders.model import OrderRequest
+from angelctl.records import record
 from angelctl.status import ExitStatus
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 MAX_SLICES = 10
 
 
-@dataclass(frozen=True)
+@record
 class RiskLimits:
     """Per-profile caps (config ``[profiles.NAME.risk]``); None means no cap."""
 
@@ -40,13 +41,13 @@ class RiskLimits:
     trip_latch: frozenset[str] = frozenset()  # breaches that engage the kill-switch latch
 
 
-@dataclass(frozen=True)
+@record
 class Violation:
     rule: str
     message: str
 
 
-@dataclass(frozen=True)
+@record
 class Reference:
     ltp: Decimal
     upper_circuit: Decimal | None = None

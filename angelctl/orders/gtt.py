@@ -19,7 +19,6 @@ the caller (``ResponseLost``); ``list_rules`` shows whether the rule exists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +26,14 @@ from angelctl.broker.gtt import DEFAULT_TIME_PERIOD, GttRequest, GttRule, create
 from angelctl.errors import UsageError
 from angelctl.orders.checks import OrderGuard, PreTradeRejected, Violation, static_checks
 from angelctl.orders.model import OrderRequest
+from angelctl.records import record
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
     from angelctl.instruments.model import Contract
 
 
-@dataclass(frozen=True)
+@record
 class PreparedGtt:
     """A checked rule: the wire request and the order it will place once triggered."""
 
@@ -130,7 +130,7 @@ def create(session: BrokerSession, prepared: PreparedGtt, guard: OrderGuard) -> 
         return create_rule(session, prepared.request)
 
 
-@dataclass(frozen=True)
+@record
 class GttChange:
     price: Decimal | None = None
     quantity: int | None = None

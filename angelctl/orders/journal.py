@@ -27,13 +27,13 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from angelctl.dbutil import connect_wal
 from angelctl.fsutil import ensure_private_dir
+from angelctl.records import record
 
 TAG_PREFIX = "AC"
 TAG_LENGTH = 15
@@ -70,7 +70,7 @@ def new_intent_id() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(frozen=True)
+@record
 class Intent:
     intent_id: str
     tag: str

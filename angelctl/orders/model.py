@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from angelctl.errors import UnparseableResponse, UsageError
 from angelctl.instruments.model import Contract
+from angelctl.records import record
 
 SIDES = ("BUY", "SELL")
 ORDER_TYPES = ("LIMIT", "MARKET", "STOPLOSS_LIMIT", "STOPLOSS_MARKET")
@@ -53,7 +54,7 @@ def _choice(value: str, options: tuple[str, ...], flag: str) -> str:
     return upper
 
 
-@dataclass(frozen=True)
+@record
 class OrderRequest:
     contract: Contract
     side: str
@@ -192,7 +193,7 @@ def _int(row: dict[str, Any], key: str) -> int:
     return int(_num(row, key))
 
 
-@dataclass(frozen=True)
+@record
 class BrokerOrder:
     order_id: str
     unique_order_id: str

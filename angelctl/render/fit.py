@@ -8,8 +8,9 @@ until the table fits ``width``, and says which ones it hid in the caption. Cells
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from angelctl.records import record
 
 # A SIMPLE_HEAD table spends 2 cells of padding per column, 1 separator between columns and
 # 1 edge on each side.
@@ -18,7 +19,7 @@ _SEPARATOR = 1
 _EDGES = 2
 
 
-@dataclass(frozen=True)
+@record
 class ColumnSpec:
     header: str
     justify: Literal["left", "right", "center"] = "right"

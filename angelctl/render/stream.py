@@ -38,7 +38,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -55,6 +55,7 @@ from angelctl.feed.ticks import (
     SnapQuoteTick,
     Tick,
 )
+from angelctl.records import record
 from angelctl.render.fit import ColumnSpec, fit_table
 from angelctl.render.quotes import direction_style, price, quantity, signed, sparkline
 
@@ -107,7 +108,7 @@ class LinkStatsLike(Protocol):
     def dropped(self) -> Mapping[str, int]: ...
 
 
-@dataclass(frozen=True)
+@record
 class StreamStatus:
     """The feed client's health, as the status line shows it.
 
@@ -139,7 +140,7 @@ class StreamStatus:
         return sum(self.dropped.values())
 
 
-@dataclass(frozen=True)
+@record
 class RowSnapshot:
     key: TokenKey
     symbol: str
@@ -152,7 +153,7 @@ class RowSnapshot:
     last_at: float | None  # monotonic time of the last tick
 
 
-@dataclass(frozen=True)
+@record
 class StreamSnapshot:
     rows: tuple[RowSnapshot, ...]
     orders: tuple[OrderUpdateLike, ...]  # newest first
@@ -165,7 +166,7 @@ class StreamSnapshot:
     spark_len: int
 
 
-@dataclass(frozen=True)
+@record
 class StreamSummary:
     """The end-of-stream figures (``StreamModel.summary`` builds one)."""
 

@@ -40,7 +40,6 @@ shares it).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import cache
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from angelctl.errors import UsageError
+from angelctl.records import record
 from angelctl.risk.holidays import (
     CALENDAR_OF_SEGMENT,
     MONTHS,
@@ -154,7 +154,7 @@ def _hhmm(value: time) -> str:
 # --- sessions ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class SegmentHours:
     """A segment's regular day. ``pre_open`` starts the pre-open session that ends at ``open``;
     order entry in it closes ``PRE_OPEN_ENTRY_BEFORE_OPEN`` before the open."""
@@ -179,7 +179,7 @@ HOURS: dict[str, SegmentHours] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Session:
     phase: Phase  # PRE_OPEN, OPEN or POST_CLOSE
     start: datetime  # aware, IST
@@ -187,7 +187,7 @@ class Session:
     entry_end: datetime | None = None  # PRE_OPEN: order entry closes here
 
 
-@dataclass(frozen=True)
+@record
 class AmoWindow:
     """When after-market orders are accepted: ``15:45-08:57``, ``any`` (whenever the market is
     not open) or ``none``."""
@@ -268,7 +268,7 @@ def parse_market_hours(table: Mapping[str, Any] | None) -> tuple[str, dict[str, 
 # --- the calendar -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class SegmentStatus:
     segment: str
     at: datetime  # IST
@@ -294,7 +294,7 @@ class SegmentStatus:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Decision:
     """Whether an order may go now. ``reason`` is one line for a person."""
 
@@ -323,7 +323,7 @@ class Decision:
         }
 
 
-@dataclass(frozen=True)
+@record
 class CalendarReport:
     """Every asked segment's status at one instant, and which data gave it."""
 

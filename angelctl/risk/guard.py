@@ -29,11 +29,12 @@ from angelctl.broker.session import BrokerSession
 from angelctl.errors import BrokerError
 from angelctl.orders.checks import RiskLimits
 from angelctl.orders.model import parse_order_book
+from angelctl.records import record
 
 WINDOW_SECONDS = 60.0
 
 
-@dataclass(frozen=True)
+@record
 class GuardOptions:
     interval: float = 5.0
     action: str = "kill"  # or "latch"
@@ -41,7 +42,7 @@ class GuardOptions:
     once: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class GuardCheck:
     at: str
     pnl: Decimal | None

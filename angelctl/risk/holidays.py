@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import Any
 
 from angelctl.errors import ConfigError, UsageError
+from angelctl.records import record
 
 DATA_FORMAT = "angelctl-holidays/1"
 USER_FILE_NAME = "holidays.json"
@@ -56,7 +56,7 @@ def parse_time(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-@dataclass(frozen=True)
+@record
 class Holiday:
     day: date
     description: str
@@ -69,7 +69,7 @@ class Holiday:
         return entry
 
 
-@dataclass(frozen=True)
+@record
 class SpecialSession:
     day: date
     segments: frozenset[str]
@@ -91,7 +91,7 @@ class SpecialSession:
         return entry
 
 
-@dataclass(frozen=True)
+@record
 class HolidayData:
     """The parsed data file. ``holidays`` is keyed by calendar (CM, FO, CD, COM) or by segment
     (a segment's own list, when present, replaces its calendar's)."""

@@ -46,6 +46,7 @@ from angelctl.instruments.model import Contract
 from angelctl.orders.journal import Journal
 from angelctl.orders.model import BrokerOrder, OrderRequest, parse_order_book
 from angelctl.orders.submit import OrderDesk, OutcomeUnknown, intent_lock, reconcile_intent
+from angelctl.records import record
 from angelctl.risk.latch import Latch, LatchState
 
 EXIT_TAG_PREFIX = "KS"
@@ -57,7 +58,7 @@ MAX_BAND_PERCENT = Decimal(20)
 _POLL_SECONDS = 0.25
 
 
-@dataclass(frozen=True)
+@record
 class KillOptions:
     reason: str = ""
     cancel_only: bool = False

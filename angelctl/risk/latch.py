@@ -27,12 +27,13 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from angelctl.errors import AngelctlError
 from angelctl.fsutil import atomic_write_private, ensure_private_dir, fsync_dir, open_private
+from angelctl.records import record
 from angelctl.status import ExitStatus
 
 ALL_PROFILES = "ALL"
@@ -54,7 +55,7 @@ class KillSwitchEngaged(AngelctlError):
         self.state = state
 
 
-@dataclass(frozen=True)
+@record
 class LatchState:
     profile: str
     at: str  # ISO-8601 UTC

@@ -23,13 +23,13 @@ inside a function.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from angelctl.clock import Clock
 from angelctl.orders.checks import PreTradeRejected, Violation
+from angelctl.records import record
 from angelctl.risk.calendar import Decision, MarketCalendar, Verdict, parse_market_hours
 
 
@@ -65,7 +65,7 @@ def check_order_window(
     return decision
 
 
-@dataclass(frozen=True)
+@record
 class MarketHoursGuard:
     """``check_order_window`` with the calendar, the policy and the clock bound once."""
 

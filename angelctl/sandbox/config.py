@@ -17,8 +17,10 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from angelctl.records import record
 
 SessionExpiry = Literal["midnight", "ttl"]
 RateLimitReply = Literal["text403", "json_ab1021", "http429"]
@@ -78,7 +80,7 @@ def default_route_buckets() -> dict[str, list[str]]:
     return {name: [name, "orders"] for name in ("placeOrder", "modifyOrder", "cancelOrder")}
 
 
-@dataclass(frozen=True)
+@record
 class HoldingSpec:
     """A demat holding an account starts with (looked up by symbol in the day's universe)."""
 
@@ -89,7 +91,7 @@ class HoldingSpec:
     isin: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class SandboxAccount:
     """One SmartAPI user: login secrets, profile fields, starting funds and holdings.
 
@@ -142,7 +144,7 @@ class SandboxConfigError(ValueError):
     """A configuration value the sandbox cannot honour."""
 
 
-@dataclass(frozen=True)
+@record
 class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 0

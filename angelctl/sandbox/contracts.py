@@ -44,9 +44,10 @@ is ``"1"`` (one contract), and ``freeze_qty`` is ``"0"`` (no limit known), as on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from angelctl.records import record
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _WEEKLY_MONTH_CODES = "123456789OND"
@@ -133,7 +134,7 @@ def freeze_quantity(limit_units: int, lot: int) -> int:
 # ---------------------------------------------------------------------- reference data
 
 
-@dataclass(frozen=True)
+@record
 class IndexSpec:
     exch_seg: str
     token: str
@@ -142,7 +143,7 @@ class IndexSpec:
     level: Decimal
 
 
-@dataclass(frozen=True)
+@record
 class StockSpec:
     """A cash-market stock: its NSE row and, if ``bse_code`` is set, its BSE row."""
 
@@ -157,7 +158,7 @@ class StockSpec:
     cas: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class IndexDerivativeSpec:
     name: str
     exch_seg: str  # NFO or BFO
@@ -171,7 +172,7 @@ class IndexDerivativeSpec:
     option_tick: Decimal = Decimal("0.05")
 
 
-@dataclass(frozen=True)
+@record
 class StockDerivativeSpec:
     name: str
     lot: int
@@ -180,7 +181,7 @@ class StockDerivativeSpec:
     volatility: float = 0.25
 
 
-@dataclass(frozen=True)
+@record
 class CommoditySpec:
     """An MCX or CDS underlying that has no cash row: futures priced from ``level``."""
 

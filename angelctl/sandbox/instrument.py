@@ -9,10 +9,10 @@ Invariants: ``to_row`` keys come in ``ROW_KEYS`` order; every value is a ``str``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from angelctl.records import record
 from angelctl.sandbox.contracts import CDS_STRIKE_SCALE, PAISE, format_expiry, six_decimals
 
 MasterRow = dict[str, str | bool]
@@ -36,7 +36,7 @@ OPTION_TYPES = frozenset({"OPTIDX", "OPTSTK", "OPTFUT", "OPTCUR"})
 FUTURE_TYPES = frozenset({"FUTIDX", "FUTSTK", "FUTCOM", "FUTCUR"})
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Instrument:
     exch_seg: str
     token: str

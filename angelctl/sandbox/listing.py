@@ -24,10 +24,10 @@ from __future__ import annotations
 import string
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from angelctl.records import record
 from angelctl.sandbox.contracts import (
     BSE_INDICES,
     COMMODITIES,
@@ -81,7 +81,7 @@ RIGHTS = ("CE", "PE")
 _EQUITY_FREEZE_VALUE = Decimal(92_000_000)  # rupees; ICICIBANK's real freeze_qty is about this
 
 
-@dataclass(frozen=True)
+@record
 class UniverseSpec:
     """How much to list: the sandbox's default is a few thousand rows."""
 
@@ -244,7 +244,7 @@ def _strikes(level: float, step: Decimal, per_side: int) -> Iterator[Decimal]:
             yield strike
 
 
-@dataclass(frozen=True)
+@record
 class Series:
     """What the contracts of one underlying and kind (futures, or options) have in common."""
 

@@ -35,6 +35,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from angelctl.records import record
 from angelctl.sandbox.clock import IST
 from angelctl.sandbox.contracts import format_expiry
 from angelctl.sandbox.instrument import Instrument
@@ -236,7 +237,7 @@ class Order:
         }
 
 
-@dataclass(frozen=True)
+@record
 class OrderEvent:
     """One state change of one order, as the order-update socket will stream it."""
 

@@ -55,6 +55,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from angelctl.records import record
 from angelctl.sandbox.accounts import Account
 from angelctl.sandbox.clock import IST, SandboxClock
 from angelctl.sandbox.config import SandboxConfig
@@ -121,7 +122,7 @@ FREEZE_SEGMENTS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class OrderTicket:
     """A placeOrder request that passed the API's own validation (``order_api``)."""
 

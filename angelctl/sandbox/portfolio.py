@@ -24,6 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from angelctl.records import record
 from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.contracts import format_expiry
 from angelctl.sandbox.instrument import Instrument
@@ -181,7 +182,7 @@ class Position:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Fill:
     fillid: str
     orderid: str

@@ -16,8 +16,10 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from angelctl.records import record
 
-@dataclass(frozen=True)
+
+@record
 class RequestRecord:
     seq: int
     time: str

@@ -17,15 +17,16 @@ Invariants:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Literal
+
+from angelctl.records import record
 
 Auth = Literal["none", "jwt"]
 
 _LEGACY_PREFIXES = ("/order-service", "/gtt-service")
 
 
-@dataclass(frozen=True)
+@record
 class Route:
     name: str
     method: Literal["GET", "POST"]

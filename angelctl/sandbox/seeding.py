@@ -28,10 +28,10 @@ changed); the answer lists what was created in spec order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
+from angelctl.records import record
 from angelctl.sandbox.accounts import Account
 from angelctl.sandbox.gtt import GttRule
 from angelctl.sandbox.instrument import Instrument
@@ -49,7 +49,7 @@ class SeedError(ValueError):
     """A seed spec the sandbox cannot apply (nothing was applied)."""
 
 
-@dataclass(frozen=True)
+@record
 class _Entry:
     kind: str
     instrument: Instrument

@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
+from angelctl.records import record
+
 DropMode = Literal["reset", "close"]
 
 RATE_LIMIT_TEXT = "Access denied because of exceeding access rate"
 JSON_TYPE = "application/json"
 
 
-@dataclass(frozen=True)
+@record
 class EngineRequest:
     method: str
     target: str
