@@ -22,5 +22,29 @@ def main(argv: list[str] | None = None) -> int:
     return run(args)
 
 
+def entry() -> int:
+    """The process entry point (the console script and ``python -m angelctl``).
+
+    After the command has finished and its files are closed, it runs the exit handlers,
+    flushes stdout and stderr and ends the process without tearing the interpreter down:
+    finalizing the few hundred modules a command loads costs as much as a REST call, and
+    nothing in it is observable. With another thread still running it exits the usual way,
+    so that thread is joined as Python would."""
+    code = main()
+    import threading
+
+    if threading.active_count() > 1:
+        return code
+    import atexit
+    import contextlib
+    import os
+
+    atexit._run_exitfuncs()  # logging's shutdown (flushes --log-file) and any library's
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed or broken: nothing to add
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

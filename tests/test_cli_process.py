@@ -198,3 +198,57 @@ def test_a_closed_pipe_is_not_an_error(sandbox_login: Any, args: list[str]) -> N
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert b"Traceback" not in err and b"rror" not in err
+
+
+def test_the_process_exit_flushes_the_log_file_and_every_output_line(
+    sandbox_login: Any, tmp_path: Path
+) -> None:
+    """The entry point ends the process without tearing the interpreter down: it must still
+    run the exit handlers (logging flushes --log-file) and flush stdout and stderr."""
+    log = tmp_path / "trace.log"
+    result = run_cli_process("--debug", "--log-file", str(log), "funds", "--json")
+    assert result.code == 0, result.both
+    assert json.loads(result.out)["funds"]["net"]  # the whole document reached stdout
+    trace = log.read_text()
+    assert "getRMS" in trace and trace.endswith("\n")
+
+
+def test_the_process_exit_joins_a_live_thread_as_python_would(tmp_path: Path) -> None:
+    """With another thread still running, the entry point exits the usual way, so the thread
+    finishes its work (here: waits for the main thread to end, then writes a file)."""
+    marker = tmp_path / "joined"
+    script = (
+        "import sys, threading\n"
+        "from pathlib import Path\n"
+        "def after_main():\n"
+        "    threading.main_thread().join()\n"
+        f"    Path({str(marker)!r}).write_text('joined')\n"
+        "threading.Thread(target=after_main).start()\n"
+        "sys.argv = ['angelctl', '--version']\n"
+        "from angelctl.__main__ import entry\n"
+        "sys.exit(entry())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("angelctl ")
+    assert marker.read_text() == "joined"
+
+
+def test_the_process_exit_runs_exit_handlers_and_flushes_buffered_output(tmp_path: Path) -> None:
+    marker = tmp_path / "handler-ran"
+    script = (
+        "import atexit, sys\n"
+        "from pathlib import Path\n"
+        f"atexit.register(lambda: Path({str(marker)!r}).write_text('ran'))\n"
+        "sys.argv = ['angelctl', '--version']\n"
+        "from angelctl.__main__ import entry\n"
+        "sys.exit(entry())\n"
+    )
+    proc = subprocess.run(  # stdout is a pipe: block-buffered, so only a flush delivers it
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("angelctl ") and proc.stdout.endswith("\n")
+    assert marker.read_text() == "ran"
