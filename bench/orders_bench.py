@@ -8,7 +8,7 @@
 3. Order-route pacing under 4 concurrent placing processes: the peak calls the sandbox saw in
    any rolling second (target <= the configured 9/s) and rate-limit rejects (target 0).
 
-Usage: python bench/orders_bench.py [--runs 200]
+Usage: python bench/orders_bench.py [--runs 200] [--place-runs 30] [--instructions]
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--place-runs", type=int, default=20)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count both programs' instructions under valgrind (deterministic, ~30 s)",
+    )
     args = parser.parse_args()
 
     from angelctl.sandbox import SandboxConfig, SandboxServer
@@ -142,6 +147,13 @@ def main() -> int:
         print(f"ratio of medians {ratio:.2f} (target <= 1.5)")
         if ratio > 1.5:
             failures.append("place overhead")
+        if args.instructions:
+            ours_ir = _instructions([*place, "--intent-id", "speed-ir"], env)
+            base_ir = _instructions(minimal, env)
+            print(
+                f"instructions (callgrind, user space): angelctl {ours_ir / 1e6:.0f} M, minimal "
+                f"{base_ir / 1e6:.0f} M, ratio {ours_ir / base_ir:.2f}"
+            )
 
         # 3. pacing under 4 processes
         admin("POST", "reset")
@@ -164,6 +176,21 @@ def main() -> int:
             failures.append("pacing")
     print("result:", "FAIL " + ", ".join(failures) if failures else "all targets met")
     return 1 if failures else 0
+
+
+def _instructions(command: list[str], env: dict[str, str]) -> int:
+    """User-space instructions one run executes: unlike wall time, the same on every run."""
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind")
+    result = run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command], env)
+    if result.returncode:
+        raise SystemExit(result.stderr[-500:])
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    assert found, result.stderr[-500:]
+    return int(found.group(1))
 
 
 def _place_calls(admin: Any) -> int:
