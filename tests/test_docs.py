@@ -53,3 +53,18 @@ def test_every_environment_variable_is_documented() -> None:
 
     for var in [*ENV_OVERRIDES.values(), "ANGELCTL_PROFILE", "ANGELCTL_CONFIG"]:
         assert f"`{var}`" in README, var
+
+
+def test_root_help_from_stand_ins_is_the_full_trees_root_help() -> None:
+    """`angelctl --help` renders from parameterless stand-ins (faster); it must read exactly
+    as the full command tree's root help, for `--help`, `-h` and no arguments at all."""
+    from typer.testing import CliRunner
+
+    from angelctl.cli.app import full_app, root_help_app
+
+    runner = CliRunner()
+    for args in (["--help"], ["-h"], []):
+        fast = runner.invoke(root_help_app(), args, prog_name="angelctl")
+        full = runner.invoke(full_app(), args, prog_name="angelctl")
+        assert fast.output == full.output and fast.exit_code == full.exit_code, args
+        assert "Commands:" in fast.output and "killswitch" in fast.output

@@ -11,7 +11,6 @@ message (``error: …`` / ``hint: …``) on stderr, plus one JSON error document
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +149,52 @@ def full_app() -> typer.Typer:
     return _full
 
 
+def root_help_app() -> typer.Typer:
+    """The root app for root help: every command and group, as stand-ins without parameters.
+
+    Root help shows each command's name and first help line only, and stand-ins with the same
+    names, options and docstrings render it identically (tests compare the two), without Typer
+    turning every command's parameters into Click options first — about a third of --help.
+    """
+    import copy
+
+    stub = copy.copy(app)
+    stub.registered_commands, stub.registered_groups = [], []
+    _register(stub)
+    stub.registered_commands = [_stand_in(info) for info in stub.registered_commands]
+    stub.registered_groups = [_hollow(info) for info in stub.registered_groups]
+    _resolve_annotations(stub)  # the root callback: the global options are listed
+    return stub
+
+
+def _stand_in(info: Any) -> Any:
+    """A copy of a command or callback info whose callback takes nothing and keeps the help."""
+    import copy
+
+    if info is None or info.callback is None:
+        return info
+
+    def stand_in() -> None:  # never called: root help exits before any callback runs
+        raise AssertionError("a root-help stand-in was invoked")
+
+    stand_in.__doc__ = info.callback.__doc__
+    clone = copy.copy(info)
+    clone.callback = stand_in
+    return clone
+
+
+def _hollow(info: Any) -> Any:
+    """A copy of a group info without its sub-commands, its callback a stand-in."""
+    import copy
+
+    clone = copy.copy(info)
+    group = copy.copy(info.typer_instance)
+    group.registered_commands, group.registered_groups = [], []
+    group.registered_callback = _stand_in(group.registered_callback)
+    clone.typer_instance = group
+    return clone
+
+
 GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}
 GLOBAL_VALUED = {"--profile", "-p", "--log-file"}
 
@@ -179,6 +224,8 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 def _setup_logging(ctx: AppContext) -> None:
     if not (ctx.debug or ctx.log_file):
         return
+    import logging
+
     from angelctl.broker.trace import RedactingFilter
 
     logger = logging.getLogger("angelctl")
@@ -207,15 +254,22 @@ def _setup_logging(ctx: AppContext) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status instead of raising SystemExit."""
-    logger = logging.getLogger("angelctl")
-    handlers = list(logger.handlers)
+    handlers = list(_logger().handlers) if "logging" in sys.modules else []
     try:
         return _run(argv)
     finally:
-        for handler in logger.handlers[:]:
-            if handler not in handlers:
-                logger.removeHandler(handler)
-                handler.close()
+        if "logging" in sys.modules:  # only then can this run have added a handler
+            logger = _logger()
+            for handler in logger.handlers[:]:
+                if handler not in handlers:
+                    logger.removeHandler(handler)
+                    handler.close()
+
+
+def _logger() -> Any:
+    import logging
+
+    return logging.getLogger("angelctl")
 
 
 def _subcommand(args: list[str]) -> str | None:
@@ -235,14 +289,34 @@ def _subcommand(args: list[str]) -> str | None:
     return None
 
 
+def _words(args: list[str]) -> list[str]:
+    """The command line without its global options."""
+    words, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg in GLOBAL_VALUED:
+            i += 2
+            continue
+        if not (arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in GLOBAL_VALUED):
+            words.append(arg)
+        i += 1
+    return words
+
+
 def app_for(args: list[str]) -> typer.Typer:
     """A root app holding only the sub-command being run.
 
     Typer turns every registered command into a Click command (signature inspection, type-hint
     evaluation) on each run; building one instead of all of them saves tens of milliseconds
-    per invocation. Root help, completion and unknown names get the full tree.
+    per invocation. Root help gets parameterless stand-ins (``root_help_app``); completion and
+    unknown names get the full tree.
     """
+    import os
+
     name = _subcommand(args)
+    completing = "_ANGELCTL_COMPLETE" in os.environ  # completion needs the whole tree
+    if name is None and not completing and _words(args) in ([], ["--help"], ["-h"]):
+        return root_help_app()
     if name is None or name not in COMMAND_NAMES:
         return full_app()
     single = typer.Typer(add_completion=False)
