@@ -8,6 +8,7 @@ clients' conditions, or on the sandbox's admin view with a deadline — never a 
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -167,6 +168,34 @@ def test_subscribed_tokens_tick_and_the_server_holds_exactly_the_desired_set(
         assert ticks.wait(lambda seen: seen[(2, NSE, a)] > 0, WAIT)
     assert client.stats.unsubscribe_messages == 1 and client.stats.reconnects == 0
     assert eventually(lambda: feed_connections(feed_env.sandbox) == [])  # stop() closed it
+
+
+def test_the_sandbox_catches_up_a_late_batch_instead_of_skipping_slots(feed_env: Any) -> None:
+    """The sandbox delivers the configured rate: a batch held up (here a 400 ms frame delay,
+    as a busy event loop would) is followed by the slots it missed, so the tick sequence
+    numbers (the sandbox's slot numbers) stay consecutive across the pause."""
+    received: list[tuple[int, float]] = []
+    arrived = threading.Condition()
+
+    def on_tick(tick: Tick) -> None:
+        with arrived:
+            received.append((tick.sequence, time.monotonic()))
+            arrived.notify_all()
+
+    client = feed_client(feed_env, on_tick=on_tick)
+    client.subscribe(Mode.LTP, NSE, feed_env.tokens[:1])
+    with client:
+        with arrived:
+            assert arrived.wait_for(lambda: len(received) >= 5, WAIT)
+            armed_at = len(received)
+        arm(feed_env.sandbox, name="ws_delay", stage="frames", ms=400, count=1)
+        with arrived:
+            assert arrived.wait_for(lambda: len(received) >= armed_at + 30, WAIT)
+            got = list(received)
+    sequences = [seq for seq, _ in got]
+    assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
+    pauses = [b - a for (_, a), (_, b) in itertools.pairwise(got)]
+    assert max(pauses) >= 0.3  # the delay did hold a batch up
 
 
 def test_malformed_frames_are_dropped_and_counted_without_losing_a_tick_or_reconnecting(

@@ -15,7 +15,9 @@ echoed). Duplicates are free, unknown unsubscribes ignored, a refused request ch
 Tokens the day's universe does not list count against the quota but never tick.
 
 Ticks: every connection wakes ``feed_ticks_per_second`` times a second, on slot boundaries
-shared by all connections, and sends one binary frame per subscription in its mode, encoded by
+shared by all connections (a late wakeup sends the slots it missed, up to a second's worth, so
+the configured rate is the rate delivered), and sends one binary frame per subscription in its
+mode, encoded by
 ``angelctl.feed.encode``. Values come from ``market.Ticker`` — the same object the matching
 engine fills against — so a fill and the tick of that moment show one price. ``TickSource``
 keeps one built tick per token×mode (rebuilt only when the ticker's ``version`` moves) and one
@@ -304,10 +306,14 @@ async def _pump(hub: SocketHub, conn: Connection) -> None:
     """Send this connection's ticks, one batch per slot, until it closes."""
     loop = asyncio.get_running_loop()
     source = conn.request.app[SOURCE_KEY]
+    slot, paced_at = 0, 0.0
     while not conn.ws.closed:
         rate = hub.engine.config.feed_ticks_per_second
         now = loop.time()
-        slot = int(now * rate) + 1
+        due = int(now * rate)  # the latest slot whose boundary has passed
+        if rate != paced_at or due - slot > rate:  # start, a new rate, or over a second behind
+            slot, paced_at = due, rate
+        slot += 1  # a late batch (a busy event loop, the engine lock) is caught up, not skipped
         await asyncio.sleep(max(slot / rate - now, 0.0))
         now = loop.time()
         if not await hub.before_batch(conn, now):
