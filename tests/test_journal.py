@@ -170,6 +170,10 @@ def test_a_book_read_before_the_intents_last_step_never_proves_it_absent(tmp_pat
 
     stale = reconcile_intent(no_session, journal, "x", book=[], book_at=book_at, settle_seconds=0)
     assert stale.state == "sending"
+    stamped = datetime.fromisoformat(sent.updated_at)  # the journal keeps milliseconds
+    same_ms = stamped + timedelta(microseconds=999 - stamped.microsecond % 1000)
+    also = reconcile_intent(no_session, journal, "x", book=[], book_at=same_ms, settle_seconds=0)
+    assert also.state == "sending"  # a read in the step's own millisecond may precede it
 
     later = datetime.fromisoformat(sent.updated_at) + timedelta(seconds=2)
     settled = reconcile_intent(no_session, journal, "x", book=[], book_at=later, settle_seconds=2)

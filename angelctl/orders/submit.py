@@ -281,9 +281,12 @@ def reconcile_intent(
         )
     if intent.state == "journalled":
         return journal.move(intent_id, "not_placed", outcome="never sent")
+    # The journal stamps steps to the millisecond: a step in the book's own millisecond may
+    # have come after the read, so only a strictly earlier one counts as seen by this book.
     read_at = book_at or datetime.now(UTC)
+    read_at = read_at.replace(microsecond=read_at.microsecond // 1000 * 1000)
     age = (read_at - datetime.fromisoformat(intent.updated_at)).total_seconds()
-    if age >= settle_seconds:
+    if age > 0 and age >= settle_seconds:
         if intent.state == "sending":
             journal.move(intent_id, "unknown", detail={"note": "no answer recorded"})
         return journal.move(
