@@ -274,19 +274,10 @@ def _logger() -> Any:
 
 def _subcommand(args: list[str]) -> str | None:
     """The sub-command a (hoisted) command line runs, or None for root help/version/completion."""
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in GLOBAL_VALUED:
-            i += 2
-            continue
-        if arg.startswith("-"):
-            if arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in GLOBAL_VALUED:
-                i += 1
-                continue
-            return None  # --help, --version, --install-completion …: the whole tree
-        return arg
-    return None
+    words = _words(args)
+    if not words or words[0].startswith("-"):
+        return None  # --help, --version, --install-completion …: the whole tree
+    return words[0]
 
 
 def _words(args: list[str]) -> list[str]:
