@@ -460,6 +460,23 @@ def test_a_second_placer_never_settles_a_live_writers_fresh_intent(
     assert len(sandbox_orders(market, tag_for("sandbox", "race"))) == 1
 
 
+def test_an_ordertag_already_journalled_for_another_intent_is_refused_before_sending(
+    cli: Any, market: Any
+) -> None:
+    """Tags are a hash of profile and intent id: should two ids ever collide, the second is
+    refused with a clear message and nothing reaches the broker."""
+    journal = Journal(state_dir() / "journal.sqlite3")
+    try:
+        journal.record("other", tag_for("sandbox", "x"), "sandbox", "SBX0001", {})
+    finally:
+        journal.close()
+    result = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "790", "--intent-id", "x")
+    assert result.code == int(ExitStatus.ERROR), result.both
+    assert "already journalled for another intent" in result.err
+    assert "hint: use a different --intent-id" in result.err
+    assert order_calls(market) == 0
+
+
 def test_four_processes_share_the_order_rate_budget(market: Any) -> None:
     """E1: concurrent placers never exceed the order-route limit and get no rate rejects."""
     script = (
