@@ -175,6 +175,9 @@ def test_a_book_read_before_the_intents_last_step_never_proves_it_absent(tmp_pat
     also = reconcile_intent(no_session, journal, "x", book=[], book_at=same_ms, settle_seconds=0)
     assert also.state == "sending"  # a read in the step's own millisecond may precede it
 
+    with pytest.raises(TypeError):  # a book without its read time would be judged as fresh
+        reconcile_intent(no_session, journal, "x", book=[], settle_seconds=0)
+
     later = datetime.fromisoformat(sent.updated_at) + timedelta(seconds=2)
     settled = reconcile_intent(no_session, journal, "x", book=[], book_at=later, settle_seconds=2)
     assert settled.state == "not_placed"

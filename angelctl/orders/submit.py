@@ -261,6 +261,8 @@ def reconcile_intent(
     if book is None:
         book_at = datetime.now(UTC)
         orders = parse_order_book(session.call("getOrderBook"))
+    elif book_at is None:
+        raise TypeError("a passed-in order book needs book_at, the time it was read")
     else:
         orders = book
     matches = [o for o in orders if o.tag == intent.tag]
@@ -283,8 +285,7 @@ def reconcile_intent(
         return journal.move(intent_id, "not_placed", outcome="never sent")
     # The journal stamps steps to the millisecond: a step in the book's own millisecond may
     # have come after the read, so only a strictly earlier one counts as seen by this book.
-    read_at = book_at or datetime.now(UTC)
-    read_at = read_at.replace(microsecond=read_at.microsecond // 1000 * 1000)
+    read_at = book_at.replace(microsecond=book_at.microsecond // 1000 * 1000)
     age = (read_at - datetime.fromisoformat(intent.updated_at)).total_seconds()
     if age > 0 and age >= settle_seconds:
         if intent.state == "sending":

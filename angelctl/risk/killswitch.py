@@ -35,6 +35,7 @@ import contextlib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,7 @@ class KillSwitch:
         self._exit_round = 0
         self._exit_placed_at: dict[str, float] = {}  # order id → monotonic time placed/repriced
         self._band: dict[str, Decimal] = {}  # order id → band percent it was priced with
+        self._book_at = datetime.now(UTC)  # when the last order book was read
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -189,6 +191,7 @@ class KillSwitch:
         return self.session.call(route, body)
 
     def _book(self) -> list[BrokerOrder]:
+        self._book_at = datetime.now(UTC)  # the journal's clock, which reconcile compares with
         return parse_order_book(self._call("getOrderBook"))
 
     def _positions(self) -> list[Position]:
@@ -344,7 +347,9 @@ class KillSwitch:
         """Exits of a crashed run whose answer was never recorded: settle them by tag first."""
         for intent in self.journal.open_intents(self.profile):
             if intent.tag.startswith(EXIT_TAG_PREFIX):
-                reconcile_intent(self.session, self.journal, intent.intent_id, book=book)
+                reconcile_intent(
+                    self.session, self.journal, intent.intent_id, book=book, book_at=self._book_at
+                )
 
     def _unsettled_exit_qty(self) -> dict[tuple[str, str, str], int]:
         """Signed quantity of KS intents still open (sent, answer unknown): they may fill."""
