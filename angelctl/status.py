@@ -26,4 +26,8 @@ class ExitStatus(IntEnum):
     IN_PROGRESS = 13  # another process is placing the same intent id right now
     KILL_SWITCH = 14  # refused: the kill-switch latch is engaged (`angelctl killswitch reset`)
     NOT_FLAT = 15  # the kill switch ran but could not verify flat: residual exposure reported
+    LATE_LANDING = 16  # an order the journal had settled as not placed appeared: adopted
+    INTENT_MISMATCH = 17  # an intent id reused with other parameters: refused, nothing sent
+    DECLINED = 18  # the operator declined the confirmation: nothing was sent
+    LOCAL_STATE = 19  # a local state file (journal, latch, ledger) could not be read or written
     INTERRUPTED = 130  # Ctrl-C
