@@ -107,6 +107,10 @@ class ProfileSettings:
     mac_address: str = ""
     connect_timeout: float = 3.05
     read_timeout: float = 10.0
+    # An order absent from the book this long after it was sent was never placed: longer than
+    # the broker's gateway timeout (30 s assumed, docs/protocol.md "Gateway timeout").
+    settle_after: float = 60.0
+    follow_unknown: float = 10.0  # how long a placer watches the book after an unknown answer
     credential_store: str = "keyring"
     session_rule: str = "earliest"
     rate_limits: Mapping[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
@@ -203,6 +207,8 @@ PROFILE_KEYS: dict[str, Any] = {
     "mac_address": _mac,
     "connect_timeout": _seconds,
     "read_timeout": _seconds,
+    "settle_after": _seconds,
+    "follow_unknown": _seconds,
     "credential_store": _choice(CREDENTIAL_STORES),
     "session_rule": _choice(SESSION_RULES),
 }
@@ -454,7 +460,12 @@ def set_config_key(path: Path, dotted_key: str, raw_value: str) -> None:
         return
     if len(parts) == 3 and parts[0] == "profiles":
         value: Any = raw_value
-        if parts[2] in ("connect_timeout", "read_timeout"):
+        if parts[2] in (
+            "connect_timeout",
+            "read_timeout",
+            "settle_after",
+            "follow_unknown",
+        ):
             try:
                 value = float(raw_value)
             except ValueError:

@@ -7,6 +7,7 @@
     ├── ConfigError                     config file / profile problems (3)
     ├── CredentialError                 keyring missing or a secret absent (5)
     │   └── NoSecureKeyring
+    ├── LocalStateError                 a state file could not be read or written (19)
     ├── NotLoggedIn                     no session and none can be made (4)
     └── BrokerError                     anything about talking to the broker
         ├── TransportError              no usable HTTP response
@@ -17,10 +18,10 @@
             │   ├── SessionExpired      refreshable: the jwt or the OMS session is gone
             │   ├── RefreshRejected     the refresh token is invalid or expired
             │   └── LoginRejected       wrong MPIN, bad TOTP (AB1050), web password (AB7001)
-            ├── RateLimited             403 text body, 429, AB1021 (7)
+            ├── RateLimited             403 text body, 429, "Too many requests" (7)
             ├── IpNotRegistered         AG7002 static-IP rule (11)
             ├── RequestRejected         the broker refused the request as invalid (8)
-            └── ServerError             5xx, AB1004/AB2000/AB2001, WAF HTML, unparseable body (9)
+            └── ServerError             5xx, AB1004/AB2000/AB2001, unparseable body (9)
                 └── UnparseableResponse
 
 Every message is one or two readable lines and never contains a secret; ``hint`` says what to do.
@@ -56,14 +57,27 @@ class NoSecureKeyring(CredentialError):
     pass
 
 
+class LocalStateError(AngelctlError):
+    """A local state file (journal, latch, ledger) could not be read or written (19)."""
+
+    exit_status = ExitStatus.LOCAL_STATE
+
+
 class NotLoggedIn(AngelctlError):
     exit_status = ExitStatus.AUTH
 
 
 class BrokerError(AngelctlError):
-    """A failure talking to the broker. ``route`` is the route name, never a URL with data."""
+    """A failure talking to the broker. ``route`` is the route name, never a URL with data.
+
+    ``definite`` is True when the failure proves the broker never acted on the request (nothing
+    was sent, or the broker refused it before its order system saw it); only then may a write
+    be settled as not placed, or sent again (``broker.classify``). ``envelope`` says whether the
+    broker answered with a SmartAPI JSON envelope; ``family`` names the message family.
+    """
 
     exit_status = ExitStatus.BROKER_ERROR
+    default_definite = False
 
     def __init__(
         self,
@@ -73,11 +87,17 @@ class BrokerError(AngelctlError):
         http_status: int | None = None,
         code: str = "",
         hint: str | None = None,
+        definite: bool | None = None,
+        envelope: bool = False,
+        family: str = "",
     ) -> None:
         super().__init__(message, hint=hint)
         self.route = route
         self.http_status = http_status
         self.code = code
+        self.definite = self.default_definite if definite is None else definite
+        self.envelope = envelope
+        self.family = family
 
     def __str__(self) -> str:
         where = f" [{self.route}]" if self.route else ""
@@ -92,6 +112,8 @@ class TransportError(BrokerError):
 class ConnectFailed(TransportError):
     """The request never reached the server: nothing can have been acted on."""
 
+    default_definite = True
+
 
 class ResponseLost(TransportError):
     """The request was (or may have been) sent but no complete answer came back."""
@@ -103,6 +125,7 @@ class ApiError(BrokerError):
 
 class AuthError(ApiError):
     exit_status = ExitStatus.AUTH
+    default_definite = True
 
 
 class SessionExpired(AuthError):
@@ -119,14 +142,17 @@ class LoginRejected(AuthError):
 
 class RateLimited(ApiError):
     exit_status = ExitStatus.RATE_LIMITED
+    default_definite = True
 
 
 class IpNotRegistered(ApiError):
     exit_status = ExitStatus.IP_NOT_REGISTERED
+    default_definite = True
 
 
 class RequestRejected(ApiError):
     exit_status = ExitStatus.REJECTED
+    default_definite = True
 
 
 class ServerError(ApiError):

@@ -34,11 +34,11 @@ def test_journal_is_wal_full_sync_private_and_migrated(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "state" / "journal.sqlite3")
     assert journal.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert journal.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert [r[0] for r in journal.db.execute("SELECT number FROM migrations")] == [1, 2]
+    assert [r[0] for r in journal.db.execute("SELECT number FROM migrations")] == [1, 2, 3]
     assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
     journal.close()
     again = Journal(tmp_path / "state" / "journal.sqlite3")  # migrations run once
-    assert [r[0] for r in again.db.execute("SELECT number FROM migrations")] == [1, 2]
+    assert [r[0] for r in again.db.execute("SELECT number FROM migrations")] == [1, 2, 3]
     again.close()
 
 
@@ -168,16 +168,16 @@ def test_a_book_read_before_the_intents_last_step_never_proves_it_absent(tmp_pat
     journal.record("x", tag_for("p", "x"), "p", "C", {})
     sent = journal.move("x", "sending")
 
-    stale = reconcile_intent(no_session, journal, "x", book=[], book_at=book_at, settle_seconds=0)
+    stale = reconcile_intent(no_session, journal, "x", book=[], book_at=book_at, settle_after=0)
     assert stale.state == "sending"
     stamped = datetime.fromisoformat(sent.updated_at)  # the journal keeps milliseconds
     same_ms = stamped + timedelta(microseconds=999 - stamped.microsecond % 1000)
-    also = reconcile_intent(no_session, journal, "x", book=[], book_at=same_ms, settle_seconds=0)
+    also = reconcile_intent(no_session, journal, "x", book=[], book_at=same_ms, settle_after=0)
     assert also.state == "sending"  # a read in the step's own millisecond may precede it
 
     with pytest.raises(TypeError):  # a book without its read time would be judged as fresh
-        reconcile_intent(no_session, journal, "x", book=[], settle_seconds=0)
+        reconcile_intent(no_session, journal, "x", book=[], settle_after=0)
 
     later = datetime.fromisoformat(sent.updated_at) + timedelta(seconds=2)
-    settled = reconcile_intent(no_session, journal, "x", book=[], book_at=later, settle_seconds=2)
+    settled = reconcile_intent(no_session, journal, "x", book=[], book_at=later, settle_after=2)
     assert settled.state == "not_placed"

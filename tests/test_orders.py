@@ -511,7 +511,7 @@ def test_journal_shows_every_intent_and_its_events(cli: Any, market: Any) -> Non
     listed = cli("journal", "--json").json()["intents"]
     assert [(i["intent_id"], i["state"]) for i in listed] == [("j1", "accepted")]
     events = cli("journal", "--intent", "j1", "--json").json()["events"]
-    assert [e["kind"] for e in events] == ["journalled", "sending", "accepted"]
+    assert [e["kind"] for e in events] == ["journalled", "sending", "send", "accepted"]
     table = cli("journal")
     assert "accepted" in table.out and tag_for("sandbox", "j1") in table.out
 

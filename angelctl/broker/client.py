@@ -2,7 +2,9 @@
 
 Retry rules (the money-safety core of the transport):
 - ``ConnectFailed``: nothing left the machine → retry any route.
-- ``RateLimited``: the broker refused before acting → retry any route after backoff.
+- ``RateLimited``: the broker refused before acting → retry read-only routes after backoff; a
+  write surfaces it to ``BrokerSession.call``, whose resend policy waits a full window and
+  journals every attempt (docs/protocol.md, "Resend policy").
 - ``ResponseLost`` / ``ServerError``: the broker may have acted → retry read-only routes only;
   a write surfaces the error to its caller, which settles it by reconciling, never by resending.
 Backoff is full-jitter exponential, capped, on the injected monotonic clock.
@@ -119,10 +121,10 @@ class RestClient:
                 trace_response(raw.status, raw.headers, raw.body, elapsed)
                 self._note_date(raw)
                 return parse_envelope(route.name, raw)
-            except (ConnectFailed, RateLimited) as exc:
+            except ConnectFailed as exc:
                 error: Exception = exc
                 retryable = True
-            except (ResponseLost, ServerError) as exc:
+            except (RateLimited, ResponseLost, ServerError) as exc:
                 error = exc
                 retryable = route.read_only
             if not retryable or attempt >= self.retry.max_attempts:

@@ -6,8 +6,9 @@ bodies the broker really sends (reference §3.1, §4).
 - 403/429 plain text ``Access denied because of exceeding access rate`` (rate limit)
 - an HTML "Request Rejected" page with a support ID (WAF), an empty 400, 5xx pages.
 
-Broker codes map to classes in ``CODE_CLASSES``, one explicit table with a fallback; the
-login route is special: every refusal there is a ``LoginRejected``.
+An envelope's code and message are classified together by ``broker.classify``. A body that is
+not a SmartAPI envelope (HTML, cut JSON, empty) is never ``definite``: on a write the broker
+may have acted, so the caller settles it by reconciling.
 """
 
 from __future__ import annotations
@@ -17,22 +18,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from angelctl.broker.classify import CODES, RATE_HINT, classify
 from angelctl.errors import (
     ApiError,
-    AuthError,
-    IpNotRegistered,
-    LoginRejected,
     RateLimited,
-    RefreshRejected,
     RequestRejected,
     ServerError,
-    SessionExpired,
     UnparseableResponse,
 )
 from angelctl.records import record
 
 RATE_LIMIT_TEXT = "exceeding access rate"
-LOGIN_ROUTE = "loginByPassword"
 
 
 @record
@@ -42,71 +38,8 @@ class RawResponse:
     body: bytes
 
 
-CODE_CLASSES: dict[str, type[ApiError]] = {
-    # gateway / session
-    "AG8001": SessionExpired,  # Invalid Token (what stale tokens really get)
-    "AG8002": SessionExpired,  # Token Expired
-    "AG8003": SessionExpired,  # Token missing
-    "AB1010": SessionExpired,  # AMX Session Expired
-    "AB1011": SessionExpired,  # Client not login
-    "AB8050": RefreshRejected,  # Invalid Refresh Token
-    "AB8051": RefreshRejected,  # Refresh Token Expired
-    "AG8004": AuthError,  # invalid or missing API key
-    "AB1000": LoginRejected,  # Invalid Email Or Password
-    "AB1001": LoginRejected,  # Invalid Email
-    "AB1002": LoginRejected,  # Invalid Password Length
-    "AB1050": LoginRejected,  # Invalid totp (undocumented, seen live)
-    "AB7001": LoginRejected,  # web password used instead of the MPIN
-    "AB1006": RequestRejected,  # Client Is Block For Trading
-    "AB1032": LoginRejected,  # User Not Found
-    "AB1031": RequestRejected,  # Old Password Mismatch
-    # rate limit in its JSON form
-    "AB1021": RateLimited,
-    # static IP rule (2025-10 onwards)
-    "AG7002": IpNotRegistered,
-    # broker-side failures
-    "AB1004": ServerError,  # Something Went Wrong
-    "AB2000": ServerError,  # Error not specified
-    "AB2001": ServerError,  # Internal Error
-    "AB9000": ServerError,  # GTT Internal Server Error
-    # input and order errors
-    "AB1003": RequestRejected,
-    "AB1005": RequestRejected,  # User Type Must Be USER (a client bug)
-    "AB1007": RequestRejected,  # AMX Error (also "Order not found")
-    "AB1008": RequestRejected,
-    "AB1009": RequestRejected,
-    "AB1012": RequestRejected,
-    "AB1013": RequestRejected,
-    "AB1014": RequestRejected,
-    "AB1015": RequestRejected,
-    "AB1016": RequestRejected,
-    "AB1017": RequestRejected,
-    "AB1018": RequestRejected,
-    "AB2002": RequestRejected,
-    "AB4006": RequestRejected,
-    "AB4008": RequestRejected,
-    "AB4013": RequestRejected,
-    "AB4018": RequestRejected,
-    "AB4036": RequestRejected,
-    **{f"AB90{n:02d}": RequestRejected for n in range(1, 19)},
-}
-
-HINTS: dict[str, str] = {
-    "AG8001": "the session is no longer valid: run `angelctl login`",
-    "AG8002": "the session expired: run `angelctl login`",
-    "AB1010": "the broker ended the session: run `angelctl login`",
-    "AB8050": "the refresh token was refused: run `angelctl login`",
-    "AB8051": "the refresh token expired: run `angelctl login`",
-    "AG8004": "check the profile's API key (`angelctl login --reset-secrets`)",
-    "AB1050": "check the TOTP seed and the machine clock (`angelctl doctor`)",
-    "AB7001": "the password is your 4-digit MPIN, not the web password "
-    "(`angelctl login --reset-secrets`)",
-    "AB1007": "check the MPIN (`angelctl login --reset-secrets`)",
-    "AG7002": "register this machine's public IP for the API key at smartapi.angelone.in "
-    "and set it with `angelctl config set public_ip IP`",
-    "AB4008": "an order tag must be shorter than 20 characters",
-}
-_RATE_HINT = "wait and retry; limits are per client code across all apps and processes"
+# The code table lives in ``broker.classify``; this name stays for the documentation test.
+CODE_CLASSES: dict[str, type[ApiError]] = {code: cls for code, (cls, _) in CODES.items()}
 _SUPPORT_ID = re.compile(r"support ID(?: is)?[:\s]*<?[^0-9]*(\d{6,})", re.IGNORECASE)
 
 
@@ -128,7 +61,8 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
             "the broker refused the call: rate limit exceeded",
             route=route,
             http_status=status,
-            hint=_RATE_HINT,
+            hint=RATE_HINT,
+            family="rate_limit",
         )
     if "html" in ctype or stripped[:1] == b"<":
         support = _SUPPORT_ID.search(body.decode("utf-8", "replace"))
@@ -140,11 +74,19 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
                 http_status=status,
                 hint="the broker is having trouble; retry later",
             )
+        if status < 300 and not support and "request rejected" not in _text(body).lower():
+            raise UnparseableResponse(
+                f"the broker answered HTTP {status} with an HTML page, not its JSON{suffix}",
+                route=route,
+                http_status=status,
+                hint="the broker may be under maintenance; retry later",
+            )
         raise RequestRejected(
             f"the broker's firewall rejected the request (HTTP {status}){suffix}",
             route=route,
             http_status=status,
             hint="this request shape is blocked by the broker; do not retry it unchanged",
+            definite=False,
         )
     if not stripped:
         if status == 400:
@@ -153,6 +95,7 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
                 route=route,
                 http_status=status,
                 hint="check the request fields, the API key and the registered static IP",
+                definite=False,
             )
         if status >= 500:
             raise ServerError(
@@ -207,10 +150,17 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
             route=route,
             http_status=status,
             hint="retry later",
+            envelope=True,
         )
     code = str(code)
-    cls = CODE_CLASSES.get(code, RequestRejected)
-    if route == LOGIN_ROUTE and cls in (RequestRejected, SessionExpired, AuthError):
-        cls = LoginRejected
-    hint = HINTS.get(code) or (_RATE_HINT if cls is RateLimited else None)
-    raise cls(message, route=route, http_status=status, code=code, hint=hint)
+    verdict = classify(route, code, message, status)
+    raise verdict.cls(
+        message,
+        route=route,
+        http_status=status,
+        code=code,
+        hint=verdict.hint,
+        definite=verdict.definite,
+        envelope=True,
+        family=verdict.family,
+    )

@@ -5,8 +5,16 @@ Policy on an authenticated call that gets ``SessionExpired`` (AG8001/AG8002/AG80
 2. if that is refused, a fresh login with a fresh TOTP step (never a reused code);
 3. the call is repeated once; a second expiry is an ``AuthError`` for the user.
 An expired token is a definite refusal (the gateway never reached the OMS), so repeating a
-write after it is safe. A login whose answer was lost may have consumed its TOTP code, so the
-retry waits for the next 30-second step (``TotpLedger``).
+write after it is safe.
+
+Writes (routes that are not read-only) follow the resend policy exactly: a write is sent again
+only after an answer proving the order system never saw it — the rate-limit reply (after
+waiting out a full window of the limiter) or an expired-session reply (after one renewal) — at
+most ``MAX_WRITE_RESENDS`` times, and every attempt is announced to ``on_send`` before it
+leaves so the caller can journal it. Nothing else is ever resent.
+
+A login whose answer was lost may have consumed its TOTP code, so the retry waits for the next
+30-second step (``TotpLedger``).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from angelctl.config import ProfileSettings
 from angelctl.errors import (
     CredentialError,
     NotLoggedIn,
+    RateLimited,
     RefreshRejected,
     ResponseLost,
     SessionExpired,
@@ -32,6 +41,10 @@ from angelctl.secrets import session_expiry as compute_expiry
 log = logging.getLogger("angelctl.session")
 
 LOGIN_ATTEMPTS = 2
+MAX_WRITE_RESENDS = 2
+RATE_WINDOW_SECONDS = 1.0  # the broker's limits are rolling one-second windows (§5)
+
+SendHook = Callable[[int, str], None]
 
 
 class BrokerSession:
@@ -171,7 +184,12 @@ class BrokerSession:
         body: Mapping[str, Any] | None = None,
         *,
         path_args: Mapping[str, str] | None = None,
+        on_send: SendHook | None = None,
     ) -> Any:
+        from angelctl.broker.routes import ROUTES
+
+        if not ROUTES[route].read_only:
+            return self._write(route, body, path_args, on_send)
         tokens = self.ensure()
         try:
             return self.rest.call(route, body, jwt=tokens.jwt, path_args=path_args)
@@ -179,6 +197,35 @@ class BrokerSession:
             log.info("%s: session expired (%s); renewing", route, exc.code or exc.message)
         tokens = self._renew()
         return self.rest.call(route, body, jwt=tokens.jwt, path_args=path_args)
+
+    def _write(
+        self,
+        route: str,
+        body: Mapping[str, Any] | None,
+        path_args: Mapping[str, str] | None,
+        on_send: SendHook | None,
+    ) -> Any:
+        attempt, renewed, reason = 0, False, "sent"
+        while True:
+            attempt += 1
+            tokens = self.ensure()
+            if on_send is not None:
+                on_send(attempt, reason)
+            try:
+                return self.rest.call(route, body, jwt=tokens.jwt, path_args=path_args)
+            except RateLimited:
+                if attempt > MAX_WRITE_RESENDS:
+                    raise
+                log.info("%s: rate-limit reply; resending after a full window", route)
+                self.clock.sleep(RATE_WINDOW_SECONDS)
+                reason = "resent after a rate-limit reply and a full window"
+            except SessionExpired as exc:
+                if renewed or attempt > MAX_WRITE_RESENDS:
+                    raise
+                log.info("%s: session expired (%s); renewing once", route, exc.code or exc.message)
+                self._renew()
+                renewed = True
+                reason = "resent after renewing the expired session"
 
     def _renew(self) -> SessionTokens:
         try:

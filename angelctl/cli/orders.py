@@ -198,12 +198,12 @@ def _report_placements(out: Output, placements: list[Any], followed: dict[str, A
                 "order_id": p.order_id,
                 "recovered": p.recovered,
                 "reused": p.reused,
+                "late_landing": p.late,
                 "status": final.status if final else None,
                 "text": final.text if final else None,
             }
         )
-        if p.recovered:
-            status = max(status, ExitStatus.RECOVERED)
+        status = max(status, p.exit_status)
     rejected = [d for d in docs if d["status"] == "rejected"]
     if out.json_mode:
         out.json({"ok": not rejected, "orders": docs})
@@ -211,6 +211,11 @@ def _report_placements(out: Output, placements: list[Any], followed: dict[str, A
         for d in docs:
             how = " (recovered by reconciling: its answer was lost)" if d["recovered"] else ""
             how += " (already placed earlier with this intent id)" if d["reused"] else ""
+            how += (
+                " — LATE LANDING: it had been settled as not placed; check the position"
+                if d["late_landing"]
+                else ""
+            )
             state = f" — {d['status']}" if d["status"] else ""
             out.line(f"Order {d['order_id']} placed, tag {d['tag']}{how}{state}")
     if rejected:
@@ -264,24 +269,36 @@ def list_orders(
     ] = None,
 ) -> None:
     """Today's order book, with filters."""
-    from angelctl.orders.desk import order_book
 
     out = output(ctx)
-    _, session, journal = _session_and_journal(ctx)
-    journal.close()
+    settings, session, journal = _session_and_journal(ctx)
     try:
-        orders = _filter(order_book(session), status_filter, symbol)
+        book, watch = _watched_book(session, journal, settings.name)
+        orders = _filter(book, status_filter, symbol)
     finally:
+        journal.close()
         session.rest.close()
+    _warn_watch(out, watch)
     if out.json_mode:
-        out.json({"orders": [o.as_dict() for o in orders]})
-        return
-    if not orders:
+        out.json({"orders": [o.as_dict() for o in orders], **_watch_doc(watch)})
+    elif not orders:
         out.notice("No orders match.")
-        return
-    from angelctl.render.orders import orders_table
+    else:
+        from angelctl.render.orders import orders_table
 
-    out.show(orders_table(orders))
+        out.show(orders_table(orders))
+    if watch.alarming:
+        from angelctl.status import ExitStatus
+
+        raise typer.Exit(int(ExitStatus.LATE_LANDING))
+
+
+def _watched_book(session: Any, journal: Any, profile: str) -> tuple[list[Any], Any]:
+    """Today's order book, checked against the journal for late landings on the way."""
+    from angelctl.orders.submit import read_book, watch_book
+
+    book, book_at, _ = read_book(session)
+    return book, watch_book(journal, profile, book, book_at)
 
 
 def _filter(orders: list[Any], status_filter: str | None, symbol: str | None) -> list[Any]:
@@ -393,30 +410,38 @@ def modify_cmd(
 
 def reconcile(
     ctx: typer.Context,
-    settle: Annotated[
-        float,
+    settle_after: Annotated[
+        float | None,
         typer.Option(
+            "--settle-after",
             "--settle",
             min=0,
-            help="Seconds after which an intent absent from the order book counts as not placed.",
+            help="Seconds after its send from which an intent absent from the order book counts "
+            "as not placed (default: the profile's settle_after, 60).",
+            show_default=False,
         ),
-    ] = 10.0,
+    ] = None,
 ) -> None:
-    """Settle every open intent in the journal against the broker's order book."""
-    from datetime import UTC, datetime
-
+    """Settle every open intent against the broker's order book, and watch today's settled
+    intents for late landings (exit 16) and foreign angelctl-shaped tags."""
     from angelctl.config import state_dir
-    from angelctl.orders.desk import order_book
-    from angelctl.orders.submit import intent_lock, reconcile_intent
+    from angelctl.orders.submit import (
+        intent_lock,
+        read_book,
+        reconcile_intent,
+        settle_time,
+        watch_book,
+    )
     from angelctl.status import ExitStatus
 
     out = output(ctx)
     settings, session, journal = _session_and_journal(ctx)
+    after = settings.settle_after if settle_after is None else settle_after
     results = []
     try:
         pending = journal.open_intents(settings.name)
-        book_at = datetime.now(UTC)  # an intent stepped after this is not judged by this book
-        book = order_book(session) if pending else []
+        book, book_at, book_mono = read_book(session)
+        watch = watch_book(journal, settings.name, book, book_at)
         for intent in pending:
             with intent_lock(state_dir() / "locks", intent.tag, wait=0) as locked:
                 if not locked:
@@ -428,34 +453,78 @@ def reconcile(
                     intent.intent_id,
                     book=book,
                     book_at=book_at,
-                    settle_seconds=settle,
+                    book_mono=book_mono,
+                    settle_after=after,
                 )
+                when = settle_time(settled, after) if settled.is_open else None
                 results.append(
                     {
                         "intent_id": settled.intent_id,
                         "tag": settled.tag,
                         "state": settled.state,
                         "order_id": settled.order_id,
+                        "error_code": settled.error_code,
+                        "error_text": settled.error_text,
+                        "settle_after": when.isoformat() if when else None,
                     }
                 )
     finally:
         journal.close()
         session.rest.close()
+    _report_reconcile(out, results, watch)
+    if watch.alarming:
+        raise typer.Exit(int(ExitStatus.LATE_LANDING))
+    if any(r["state"] in ("sending", "unknown", "journalled", "in progress") for r in results):
+        raise typer.Exit(int(ExitStatus.OUTCOME_UNKNOWN))
+
+
+def _watch_doc(watch: Any) -> dict[str, Any]:
+    return {
+        "late_landings": [
+            {"intent_id": i.intent_id, "order_id": o.order_id, "tag": o.tag, "status": o.status}
+            for i, o in watch.adopted
+        ],
+        "duplicates": [
+            {"intent_id": i.intent_id, "order_id": o.order_id, "placed_as": i.order_id}
+            for i, o in watch.duplicates
+        ],
+        "foreign_tags": [{"order_id": o.order_id, "tag": o.tag} for o in watch.foreign],
+    }
+
+
+def _warn_watch(out: Output, watch: Any) -> None:
+    from angelctl.orders.submit import describe_watch
+
+    for line in describe_watch(watch):
+        out.warn(line)
+
+
+def _report_reconcile(out: Output, results: list[dict[str, Any]], watch: Any) -> None:
+    from angelctl.clock import IST
+
     unsettled = [
         r for r in results if r["state"] in ("sending", "unknown", "journalled", "in progress")
     ]
+    _warn_watch(out, watch)
     if out.json_mode:
-        out.json({"ok": not unsettled, "settled": results})
-    elif not results:
+        out.json(
+            {"ok": not unsettled and not watch.alarming, "settled": results, **_watch_doc(watch)}
+        )
+        return
+    if not results:
         out.notice("Nothing to reconcile: no open intents.")
-    else:
-        for r in results:
-            out.line(
-                f"{r['intent_id']}: {r['state']}"
-                + (f" (order {r['order_id']})" if r.get("order_id") else "")
-            )
-    if unsettled:
-        raise typer.Exit(int(ExitStatus.OUTCOME_UNKNOWN))
+    for r in results:
+        line = f"{r['intent_id']}: {r['state']}"
+        if r.get("order_id"):
+            line += f" (order {r['order_id']})"
+        if r.get("error_code") or r.get("error_text"):
+            line += f" — broker said {r.get('error_code') or ''} {r.get('error_text') or ''}"
+        if r.get("settle_after"):
+            from datetime import datetime
+
+            at = datetime.fromisoformat(r["settle_after"]).astimezone(IST)
+            line += f" — may still land; settles after {at:%H:%M:%S} IST"
+        out.line(line)
 
 
 def journal_cmd(

@@ -31,7 +31,7 @@ from angelctl.orders.model import (
     OrderRequest,
     parse_order_book,
 )
-from angelctl.orders.submit import OrderDesk, Placement
+from angelctl.orders.submit import OrderDesk, Placement, check_fingerprint
 
 WORKING_FOR_WAIT = frozenset({"open", "trigger pending"})
 
@@ -64,7 +64,14 @@ def order_guard(settings: ProfileSettings, clock: Clock | None = None) -> OrderG
 
 
 def order_desk(session: BrokerSession, journal: Journal) -> OrderDesk:
-    return OrderDesk(session, journal, state_dir() / "locks")
+    settings = session.settings
+    return OrderDesk(
+        session,
+        journal,
+        state_dir() / "locks",
+        settle_after=settings.settle_after,
+        follow_seconds=settings.follow_unknown,
+    )
 
 
 def fetch_reference(session: BrokerSession, request: OrderRequest) -> Reference:
@@ -91,6 +98,7 @@ class PreparedOrder:
     children: list[OrderRequest]
     reference: Reference | None
     intent_id: str
+    fingerprint: dict[str, str]  # of the order as asked (before MARKET protection, slicing)
     notes: list[str] = field(default_factory=list)
 
     def child_intent(self, index: int) -> str:
@@ -151,7 +159,11 @@ def prepare(
     slice_allowed: bool,
     intent_id: str | None,
 ) -> PreparedOrder:
-    """Every local check (no network), then the reference-price checks (one quote read)."""
+    """Every local check (no network), then the reference-price checks (one quote read).
+    An intent id already used for another order is refused first (exit 17)."""
+    fingerprint = request.fingerprint()
+    if intent_id is not None:
+        check_fingerprint(journal, intent_id, fingerprint)
     guard.check()
     violations = static_checks(request, guard.limits, slice_allowed=slice_allowed)
     if violations:
@@ -172,7 +184,7 @@ def prepare(
         if violation:
             raise PreTradeRejected([violation])
     return PreparedOrder(
-        request, slice_order(request), reference, intent_id or new_intent_id(), notes
+        request, slice_order(request), reference, intent_id or new_intent_id(), fingerprint, notes
     )
 
 
@@ -180,7 +192,9 @@ def place_prepared(desk: OrderDesk, prepared: PreparedOrder, guard: OrderGuard) 
     placements = []
     for index, child in enumerate(prepared.children):
         with guard.entry():
-            placements.append(desk.place(child, prepared.child_intent(index)))
+            placements.append(
+                desk.place(child, prepared.child_intent(index), fingerprint=prepared.fingerprint)
+            )
     return placements
 
 

@@ -12,6 +12,10 @@ Intent states (the transition table is the ``TRANSITIONS`` literal; anything els
         │                         └──────► not_placed (reconcile proved absence)
         └──► not_placed                             (reconcile: never sent)
 
+    not_placed / rejected ──► accepted   (a late landing: the book shows its tag; adopted)
+    not_placed ──► journalled            (placed again with the same intent id: a new attempt
+                                          with a new tag; every tag ever issued is kept)
+
 ``sending`` is written and committed before the HTTP request leaves, so a crash at any point
 leaves a row that ``reconcile`` settles by looking the tag up at the broker — never by sending
 again. Each intent has a unique ``ordertag`` (≤ 15 characters) derived from its intent id, so
@@ -23,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -44,8 +49,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # a lost answer is settled only by what the broker's books say
     "unknown": frozenset({"accepted", "not_placed"}),
     "accepted": frozenset(),
-    "rejected": frozenset(),
-    "not_placed": frozenset(),
+    "rejected": frozenset({"accepted"}),
+    "not_placed": frozenset({"accepted", "journalled"}),
 }
 OPEN_STATES = ("journalled", "sending", "unknown")
 TERMINAL_STATES = ("accepted", "rejected", "not_placed")
@@ -55,13 +60,18 @@ class InvalidTransition(Exception):
     pass
 
 
-def tag_for(profile: str, intent_id: str, prefix: str = TAG_PREFIX) -> str:
-    """A stable ordertag: the same profile and intent id always give the same tag.
+TAG_SHAPE = re.compile(r"^(?:AC|KS)[A-Z2-7]{13}$")
 
-    The prefix says who sent it: ``AC`` for ordinary orders, ``KS`` for kill-switch exits (so a
-    re-run of the kill recognises its own working exits in the order book).
+
+def tag_for(profile: str, intent_id: str, prefix: str = TAG_PREFIX, attempt: int = 1) -> str:
+    """A stable ordertag: the same profile, intent id and attempt always give the same tag.
+
+    The prefix says who sent it: ``AC`` for ordinary orders, ``KS`` for kill-switch exits.
+    A later attempt of an intent settled as not placed gets a tag of its own, so a late landing
+    of the earlier attempt is still told apart.
     """
-    digest = hashlib.sha256(f"{profile}\x00{intent_id}".encode()).digest()
+    key = f"{profile}\x00{intent_id}" + (f"\x00{attempt}" if attempt > 1 else "")
+    digest = hashlib.sha256(key.encode()).digest()
     body = base64.b32encode(digest).decode().rstrip("=")
     return (prefix + body)[:TAG_LENGTH]
 
@@ -86,6 +96,13 @@ class Intent:
     error_code: str
     error_text: str
     recovered: bool
+    fingerprint: dict[str, str]
+    attempt: int
+    sent_at: str  # wall time (UTC ISO) the latest attempt was about to leave; "" if never
+    sent_mono: float  # the same instant on the system's monotonic clock
+    boot_id: str  # the boot that monotonic time belongs to
+    cause: str  # why the outcome was unknown: no_answer, broker_error, bad_body, local, crash
+    late: bool  # adopted after it had been settled as not placed (a late landing)
 
     @property
     def is_open(self) -> bool:
@@ -154,11 +171,48 @@ def _migration_2(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2]
+def _migration_3(db: sqlite3.Connection) -> None:
+    """Intent fingerprints, attempts and their send times, and every tag ever issued."""
+    _run(
+        db,
+        """
+        ALTER TABLE intents ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE intents ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE intents ADD COLUMN sent_at TEXT NOT NULL DEFAULT '';
+        ALTER TABLE intents ADD COLUMN sent_mono REAL NOT NULL DEFAULT 0;
+        ALTER TABLE intents ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
+        ALTER TABLE intents ADD COLUMN cause TEXT NOT NULL DEFAULT '';
+        ALTER TABLE intents ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX intents_profile_created ON intents (profile, created_at);
+        CREATE TABLE tags (
+            tag TEXT PRIMARY KEY,
+            intent_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            profile TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX tags_profile_created ON tags (profile, created_at);
+        INSERT INTO tags (tag, intent_id, attempt, profile, created_at)
+            SELECT tag, intent_id, 1, profile, created_at FROM intents
+    """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migration_1, _migration_2, _migration_3]
 _COLUMNS = (
     "intent_id, tag, profile, client_code, state, request, created_at, updated_at, "
-    "order_id, unique_order_id, outcome, error_code, error_text, recovered"
+    "order_id, unique_order_id, outcome, error_code, error_text, recovered, "
+    "fingerprint, attempt, sent_at, sent_mono, boot_id, cause, late"
 )
+
+
+def boot_id() -> str:
+    """This boot's id: monotonic times are comparable across processes within one boot."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
 
 
 class Journal:
@@ -196,14 +250,21 @@ class Journal:
     # -- writes ------------------------------------------------------------------------------
 
     def record(
-        self, intent_id: str, tag: str, profile: str, client_code: str, request: dict[str, Any]
+        self,
+        intent_id: str,
+        tag: str,
+        profile: str,
+        client_code: str,
+        request: dict[str, Any],
+        fingerprint: dict[str, str] | None = None,
     ) -> Intent | None:
         """Journal a new intent; None when the intent id (or tag) is already journalled."""
         now = _now()
         try:
             with self.transaction() as db:
                 db.execute(
-                    f"INSERT INTO intents ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,'','','','','',0)",
+                    "INSERT INTO intents (intent_id, tag, profile, client_code, state, request,"
+                    " created_at, updated_at, fingerprint) VALUES (?,?,?,?,?,?,?,?,?)",
                     (
                         intent_id,
                         tag,
@@ -213,12 +274,75 @@ class Journal:
                         json.dumps(request),
                         now,
                         now,
+                        json.dumps(fingerprint or {}, sort_keys=True),
                     ),
+                )
+                db.execute(
+                    "INSERT INTO tags (tag, intent_id, attempt, profile, created_at)"
+                    " VALUES (?,?,1,?,?)",
+                    (tag, intent_id, profile, now),
                 )
                 self._event(intent_id, "journalled", {"tag": tag})
         except sqlite3.IntegrityError:
             return None
         return self.get(intent_id)
+
+    def reopen(self, intent_id: str, tag: str) -> Intent:
+        """A new attempt of an intent settled as not placed, under a tag of its own."""
+        now = _now()
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT state, attempt, profile FROM intents WHERE intent_id = ?", (intent_id,)
+            ).fetchone()
+            if row is None or row[0] != "not_placed":
+                raise InvalidTransition(f"{row[0] if row else 'missing'} -> journalled")
+            attempt = int(row[1]) + 1
+            db.execute(
+                "UPDATE intents SET state = 'journalled', tag = ?, attempt = ?, updated_at = ?,"
+                " sent_at = '', sent_mono = 0, boot_id = '', cause = '', outcome = '',"
+                " error_code = '', error_text = '' WHERE intent_id = ?",
+                (tag, attempt, now, intent_id),
+            )
+            db.execute(
+                "INSERT INTO tags (tag, intent_id, attempt, profile, created_at)"
+                " VALUES (?,?,?,?,?)",
+                (tag, intent_id, attempt, row[2], now),
+            )
+            self._event(intent_id, "journalled", {"tag": tag, "attempt": attempt})
+        intent = self.get(intent_id)
+        assert intent is not None
+        return intent
+
+    def mark_sent(self, intent_id: str, attempt: int, reason: str, mono: float) -> None:
+        """Durably note that one HTTP attempt of the intent is about to leave (each resend too):
+        the settle rule measures from the latest one."""
+        now = _now()
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE intents SET sent_at = ?, sent_mono = ?, boot_id = ? WHERE intent_id = ?",
+                (now, mono, boot_id(), intent_id),
+            )
+            self._event(intent_id, "send", {"http_attempt": attempt, "reason": reason})
+
+    def tags_since(self, profile: str, since: str) -> dict[str, str]:
+        """Every tag this journal issued for ``profile`` since ``since`` → its intent id."""
+        return dict(
+            self.db.execute(
+                "SELECT tag, intent_id FROM tags WHERE profile = ? AND created_at >= ?",
+                (profile, since),
+            ).fetchall()
+        )
+
+    def tags_of(self, intent_id: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT tag FROM tags WHERE intent_id = ? ORDER BY attempt", (intent_id,)
+            )
+        ]
+
+    def issued(self, tag: str) -> bool:
+        return self.db.execute("SELECT 1 FROM tags WHERE tag = ?", (tag,)).fetchone() is not None
 
     def move(
         self, intent_id: str, state: str, *, detail: dict[str, Any] | None = None, **fields: Any
@@ -323,11 +447,21 @@ def _intent(row: tuple[Any, ...]) -> Intent:
     values = list(row)
     values[5] = json.loads(values[5])
     values[13] = bool(values[13])
+    values[14] = json.loads(values[14])
+    values[20] = bool(values[20])
     return Intent(*values)
 
 
 def open_journal() -> Journal:
     """The machine's order journal in the platform state folder."""
     from angelctl.config import state_dir
+    from angelctl.errors import LocalStateError
 
-    return Journal(state_dir() / "journal.sqlite3")
+    path = state_dir() / "journal.sqlite3"
+    try:
+        return Journal(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise LocalStateError(
+            f"the order journal {path} cannot be used ({exc}): nothing was sent",
+            hint="move the file aside (it is kept for inspection) and run the command again",
+        ) from None

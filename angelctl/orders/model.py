@@ -162,6 +162,26 @@ class OrderRequest:
             "amo": self.amo,
         }
 
+    def fingerprint(self) -> dict[str, str]:
+        """The parameters that make an intent what it is, canonical (plain strings, Decimal
+        normalised): the same ``--intent-id`` with another fingerprint is a different order."""
+
+        def number(value: Decimal | None) -> str:
+            return "" if value is None else format(value.normalize(), "f")
+
+        return {
+            "exchange": self.contract.exchange,
+            "token": self.contract.token,
+            "side": self.side,
+            "quantity": str(self.quantity),
+            "price": number(self.price),
+            "trigger": number(self.trigger),
+            "order_type": self.order_type,
+            "product": self.product,
+            "variety": self.variety,
+            "validity": self.duration,
+        }
+
 
 def _decimal(value: str | None, flag: str) -> Decimal | None:
     if value is None or value == "":

@@ -46,7 +46,13 @@ from angelctl.errors import AngelctlError, BrokerError, RequestRejected
 from angelctl.instruments.model import Contract
 from angelctl.orders.journal import Journal
 from angelctl.orders.model import BrokerOrder, OrderRequest, parse_order_book
-from angelctl.orders.submit import OrderDesk, OutcomeUnknown, intent_lock, reconcile_intent
+from angelctl.orders.submit import (
+    NotPlaced,
+    OrderDesk,
+    OutcomeUnknown,
+    intent_lock,
+    reconcile_intent,
+)
 from angelctl.records import record
 from angelctl.risk.latch import Latch, LatchState
 
@@ -169,7 +175,9 @@ class KillSwitch:
         self.contracts = contracts or (lambda exchange, token: None)
         self.lock_folder = lock_folder
         self.profile = session.settings.name
-        self.desk = OrderDesk(session, journal, lock_folder)
+        self.desk = OrderDesk(
+            session, journal, lock_folder, settle_after=session.settings.settle_after
+        )
         self.run_id = uuid.uuid4().hex[:12]
         self.report = KillReport(self.run_id, self.profile)
         self._on_progress = on_progress
@@ -348,7 +356,12 @@ class KillSwitch:
         for intent in self.journal.open_intents(self.profile):
             if intent.tag.startswith(EXIT_TAG_PREFIX):
                 reconcile_intent(
-                    self.session, self.journal, intent.intent_id, book=book, book_at=self._book_at
+                    self.session,
+                    self.journal,
+                    intent.intent_id,
+                    book=book,
+                    book_at=self._book_at,
+                    settle_after=self.desk.settle_after,
                 )
 
     def _unsettled_exit_qty(self) -> dict[tuple[str, str, str], int]:
@@ -468,7 +481,7 @@ class KillSwitch:
             )
             try:
                 placement = self.desk.place(child, intent_id, tag_prefix=EXIT_TAG_PREFIX)
-            except RequestRejected as exc:
+            except (RequestRejected, NotPlaced) as exc:
                 self._event("exit_rejected", {"symbol": position.symbol, "error": exc.message})
                 continue
             record.sent += child.quantity

@@ -170,6 +170,10 @@ class SandboxConfig:
     # [CONFLICT] AG8002 "Token Expired" is documented; live stale tokens get AG8001.
     expired_token_code: ExpiredTokenCode = "AG8001"
     faults: list[dict[str, Any]] = field(default_factory=list)
+    # [GAP] The broker's gateway timeout is undocumented; 30 s is assumed (docs/protocol.md).
+    # A request delayed longer (``latency``) is discarded unprocessed; a processed answer held
+    # longer (``hold``) is replaced: either way the client gets a 504 page at this time.
+    gateway_timeout_seconds: float = 30.0
     request_log_limit: int = 100_000
 
     # ---- the paper market (``market``): a seeded, mean-reverting walk per instrument
@@ -253,6 +257,9 @@ class SandboxConfig:
         )
         _check(0 < self.market_protection_percent < 100, "market_protection_percent: (0, 100)")
         _check(0 <= self.oms_latency_seconds <= 3600, "oms_latency_seconds must be 0..3600")
+        _check(
+            0 < self.gateway_timeout_seconds <= 600, "gateway_timeout_seconds must be in (0, 600]"
+        )
         _check(
             self.fill_lots_per_step is None or self.fill_lots_per_step > 0,
             "fill_lots_per_step must be > 0 or null",
@@ -346,6 +353,7 @@ RUNTIME_KEYS = frozenset(
         "market_orders",
         "market_protection_percent",
         "oms_latency_seconds",
+        "gateway_timeout_seconds",
         "fill_lots_per_step",
         "partial_fill_fraction",
         "terminal_order_message",
@@ -382,6 +390,7 @@ _FLOAT_KEYS = {
     "circuit_percent",
     "market_protection_percent",
     "oms_latency_seconds",
+    "gateway_timeout_seconds",
     "intraday_margin_percent",
     "derivatives_margin_percent",
     "feed_ticks_per_second",

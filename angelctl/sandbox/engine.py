@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC
 from decimal import Decimal
@@ -115,6 +116,7 @@ class SandboxEngine:
         self.meters: dict[str, BucketMeter] = {}
         self.log = RequestLog(self._initial_config.request_log_limit)
         self.flow = OrderFlow()
+        self.gateway_timeouts: Counter[str] = Counter()
         for spec in self._initial_config.faults:
             self.add_fault(spec)
 
@@ -129,6 +131,12 @@ class SandboxEngine:
             matched = match_path(normalise_path(request.path))
             route_name = matched[0].name if matched else None
             return self.faults.plan(route_name, self.config.rate_limit_reply)
+
+    def note_gateway_timeout(self, request: EngineRequest, *, processed: bool) -> None:
+        """Count a request the gateway timed out (``stats``: processed or discarded)."""
+        with self._lock:
+            key = "gateway_timeouts_processed" if processed else "gateway_timeouts_discarded"
+            self.gateway_timeouts[key] += 1
 
     def handle(self, request: EngineRequest, plan: FaultPlan | None = None) -> EngineResponse:
         with self._lock:
@@ -221,6 +229,8 @@ class SandboxEngine:
                 state.sessions.revoke_jwts(
                     also_refresh=fired.also_refresh, client_code=fired.client_code
                 )
+        if plan.after_reply is not None:  # error_after: processed, answered with an error
+            return plan.after_reply, client
         return response, client
 
     def _fill_named_order(self, call: Call) -> None:
@@ -261,6 +271,7 @@ class SandboxEngine:
             self.meters.clear()
             self.log.clear()
             self.flow.clear()
+            self.gateway_timeouts.clear()
 
     @property
     def universe(self) -> Universe:
@@ -335,6 +346,7 @@ class SandboxEngine:
                 "buckets": {name: m.as_dict() for name, m in sorted(self.meters.items())},
                 **self.state.paper.stats(),
                 "order_flow": self.flow.as_dict(self.state.paper.segment_flow()),
+                "gateway_timeouts": dict(self.gateway_timeouts),
             }
 
     # ------------------------------------------------------------ paper market

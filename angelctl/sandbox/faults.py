@@ -25,6 +25,10 @@ truncate       fraction (0 <= f < 1, default 0.5)          process, send the hea
 garbage        kind: "html" (default) | "cut_json" |       HTTP 200 whose body is not JSON (an HTML
                "binary"                                    page; a JSON array cut mid-row; gzip-
                                                            looking bytes), NOT processed
+error_reply    code (AB1004), message, status (200),       a SmartAPI error envelope (status or
+               dialect: "status" | "success"               success dialect), NOT processed
+error_after    same as error_reply                         process the request (an order is
+                                                           placed), then answer that error instead
 fill_before_   —  (acts on cancelOrder / modifyOrder only)  the named working order fills at its
 cancel                                                     price just before the request is
                                                            processed, so the answer is "Order is
@@ -80,7 +84,9 @@ from angelctl.sandbox.wire import (
     EngineResponse,
     empty_reply,
     garbage_reply,
+    gateway_error,
     gateway_failure_page,
+    oms_error,
     rate_limited,
     waf_page,
 )
@@ -100,6 +106,7 @@ class FaultPlan:
     drop: DropMode | None = None
     truncate_fraction: float | None = None
     fill_first: bool = False  # fill_before_cancel: fill the named order, then process
+    after_reply: EngineResponse | None = None  # error_after: process, then answer this
     names: list[str] = field(default_factory=list)
 
 
@@ -210,6 +217,37 @@ class Garbage(Fault):
         plan.reply = garbage_reply(self.kind)
 
 
+ERROR_DIALECTS = ("status", "success")
+
+
+@dataclass
+class ErrorReply(Fault):
+    name: ClassVar[str] = "error_reply"
+    is_reply: ClassVar[bool] = True
+    code: str = "AB1004"
+    message: str = "Something Went Wrong, Please Try After Sometime"
+    status: int = 200
+    dialect: str = "status"
+
+    def response(self) -> EngineResponse:
+        make = oms_error if self.dialect == "status" else gateway_error
+        reply = make(self.code, self.message)
+        reply.status = self.status
+        return reply
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.reply = self.response()
+
+
+@dataclass
+class ErrorAfter(ErrorReply):
+    name: ClassVar[str] = "error_after"
+    is_reply: ClassVar[bool] = False
+
+    def shape(self, plan: FaultPlan, rate_limit_reply: str) -> None:
+        plan.after_reply = self.response()
+
+
 @dataclass
 class ExpireTokens(Fault):
     name: ClassVar[str] = "expire_tokens"
@@ -297,6 +335,8 @@ FAULT_TYPES: dict[str, type[Fault]] = {
         AuthAfter,
         Truncate,
         Garbage,
+        ErrorReply,
+        ErrorAfter,
         FillBeforeCancel,
         WsReject,
         WsDelay,
@@ -310,6 +350,8 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("drop", "mode"): ("reset", "close"),
     ("rate_limit", "reply"): ("text403", "json_ab1021", "http429"),
     ("garbage", "kind"): GARBAGE_KINDS,
+    ("error_reply", "dialect"): ERROR_DIALECTS,
+    ("error_after", "dialect"): ERROR_DIALECTS,
     ("ws_delay", "stage"): WS_DELAY_STAGES,
     ("ws_drop", "mode"): ("reset", "close"),
     ("ws_stall", "mode"): WS_STALL_MODES,
@@ -318,6 +360,8 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("http_5xx", "status"): (500, 599),
     ("waf_html", "status"): (200, 599),
+    ("error_reply", "status"): (200, 599),
+    ("error_after", "status"): (200, 599),
     ("latency", "ms"): (0, 600_000),
     ("hold", "seconds"): (0, 3600),
     ("auth_after", "calls"): (1, 10**9),

@@ -26,7 +26,10 @@ Routes:
 The adapter's only own behaviour is timing, which the engine cannot do without sockets:
 sleep for injected latency *before* the engine processes the request, hold the finished
 response, drop the connection (RST or FIN) instead of answering, or send a truncated body
-under the full ``Content-Length`` and close.
+under the full ``Content-Length`` and close. Like the broker's gateway, it gives up after
+``gateway_timeout_seconds``: a request delayed that long is discarded unprocessed, an answer
+held that long becomes a 504 page (the request *was* processed), so latency and hold faults
+show both sides of an unknown outcome.
 """
 
 from __future__ import annotations
@@ -49,7 +52,12 @@ from angelctl.sandbox.engine import SandboxEngine, UnknownInstrument
 from angelctl.sandbox.faults import FaultSpecError
 from angelctl.sandbox.routes import MASTER_ROUTE
 from angelctl.sandbox.seeding import SeedError
-from angelctl.sandbox.wire import DropMode, EngineRequest, EngineResponse
+from angelctl.sandbox.wire import (
+    DropMode,
+    EngineRequest,
+    EngineResponse,
+    gateway_failure_page,
+)
 from angelctl.sandbox.ws_hub import register_sockets
 
 ENGINE_KEY = web.AppKey("engine", SandboxEngine)
@@ -111,11 +119,25 @@ async def _api(request: web.Request) -> web.StreamResponse:
         remote=request.remote or "",
     )
     plan = engine.plan_faults(engine_request)
+    gateway = engine.config.gateway_timeout_seconds
     if plan.latency_seconds > 0:
+        if plan.latency_seconds >= gateway:
+            # Past the gateway timeout the request never reaches the engine.
+            await asyncio.sleep(gateway)
+            engine.note_gateway_timeout(engine_request, processed=False)
+            return _to_aiohttp(gateway_failure_page(504))
         await asyncio.sleep(plan.latency_seconds)
     response = engine.handle(engine_request, plan)
     if response.hold_seconds > 0:
-        await asyncio.sleep(response.hold_seconds)
+        waited = plan.latency_seconds
+        if waited + response.hold_seconds >= gateway:
+            # Processed, but its answer is held past the gateway timeout: a 504 instead.
+            await asyncio.sleep(max(0.0, gateway - waited))
+            engine.note_gateway_timeout(engine_request, processed=True)
+            if response.drop is None and response.truncate_fraction is None:
+                return _to_aiohttp(gateway_failure_page(504))
+        else:
+            await asyncio.sleep(response.hold_seconds)
     if response.drop is not None:
         _drop_connection(request, response.drop)
         # aiohttp treats a cancelled handler as a vanished client: nothing more is written.
