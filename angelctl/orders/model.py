@@ -214,6 +214,7 @@ class BrokerOrder:
     average_price: Decimal
     text: str
     updated: str
+    duration: str = ""  # DAY or IOC ("" when the row does not say)
 
     @classmethod
     def from_wire(cls, row: Any) -> BrokerOrder:
@@ -240,6 +241,7 @@ class BrokerOrder:
             average_price=_num(row, "averageprice"),
             text=str(row.get("text") or ""),
             updated=str(row.get("updatetime") or ""),
+            duration=str(row.get("duration") or "").strip().upper(),
         )
 
     @property
