@@ -111,8 +111,9 @@ def test_a_hold_past_the_gateway_is_processed_and_recovered(cli: Any, market: An
     assert placed.code == ExitStatus.RECOVERED, placed.both
     assert len(orders_of(market, "held")) == 1
     wait_for(
-        lambda: admin(market, "GET", "stats")["gateway_timeouts"]
-        == {"gateway_timeouts_processed": 1}
+        lambda: (
+            admin(market, "GET", "stats")["gateway_timeouts"] == {"gateway_timeouts_processed": 1}
+        )
     )
 
 
@@ -141,7 +142,12 @@ def test_a_late_landing_is_adopted_loudly_with_its_own_exit_code(cli: Any, marke
 
 def test_a_foreign_angelctl_shaped_tag_is_reported_never_adopted(cli: Any, market: Any) -> None:
     foreign = tag_for("another-machine", "x")
-    admin(market, "POST", "seed", orders=[{"exch_seg": "NSE", "token": "3045", "side": "BUY", "tag": foreign}])
+    admin(
+        market,
+        "POST",
+        "seed",
+        orders=[{"exch_seg": "NSE", "token": "3045", "side": "BUY", "tag": foreign}],
+    )
     result = cli("reconcile", "--json")
     assert result.code == 0, result.both
     assert result.json()["foreign_tags"][0]["tag"] == foreign
@@ -275,9 +281,7 @@ def test_a_rate_limit_reply_is_resent_after_a_window_and_every_attempt_is_journa
 
 
 @pytest.mark.parametrize("reply", ["text403", "json_ab1021", "http429"])
-def test_rate_limit_replies_are_resent_at_most_twice(
-    cli: Any, market: Any, reply: str
-) -> None:
+def test_rate_limit_replies_are_resent_at_most_twice(cli: Any, market: Any, reply: str) -> None:
     arm(market, name="rate_limit", reply=reply, route="placeOrder", count=5)
     placed = place(cli, *BUY, "--intent-id", "rl3")
     assert placed.code == ExitStatus.RATE_LIMITED, placed.both
@@ -306,6 +310,9 @@ def test_too_many_requests_under_another_code_is_a_rate_limit(cli: Any, market: 
 # ------------------------------------------------------------------- local failures
 
 
+FSZ = ("--intent-id", "fsz", "--yes", "--json")
+
+
 def test_a_journal_that_cannot_be_written_after_the_send_exits_10_naming_it(
     market: Any,
 ) -> None:
@@ -313,8 +320,7 @@ def test_a_journal_that_cannot_be_written_after_the_send_exits_10_naming_it(
     so the placer must say it may have been placed (10), never "internal error"."""
     arm(market, name="hold", seconds=1.0, route="placeOrder", count=1)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "angelctl", "order", "place", *BUY, "--intent-id", "fsz"]
-        + ["--yes", "--json"],
+        [sys.executable, "-m", "angelctl", "order", "place", *BUY, *FSZ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -23,7 +23,6 @@ import json
 import os
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -134,9 +133,7 @@ class OrderPath(RuleBasedStateMachine):
         return intent_id
 
     @rule(target=intents, params=st.sampled_from(PARAMS), fault=st.sampled_from(FAULTS))
-    def place_fresh_under_a_fault(
-        self, params: tuple[str, str, str], fault: dict[str, Any]
-    ) -> str:
+    def place_fresh_under_a_fault(self, params: tuple[str, str, str], fault: dict[str, Any]) -> str:
         self.arm_a_fault(fault)
         return self.place_fresh(params)
 

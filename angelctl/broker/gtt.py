@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from angelctl.broker.fields import decimal_field, int_field
+from angelctl.broker.fields import decimal_field, int_field, is_blank
 from angelctl.errors import UnparseableResponse
 from angelctl.records import record
 
@@ -65,7 +65,7 @@ class GttRule:
     def from_wire(cls, row: Any, rule_id: str | None = None) -> GttRule:
         if not isinstance(row, dict):
             raise UnparseableResponse("a GTT rule is not an object", route="gttRuleDetails")
-        quantity_key = "qty" if row.get("qty") not in (None, "") else "quantity"
+        quantity_key = "quantity" if is_blank(row.get("qty")) else "qty"
         return cls(
             rule_id=_text(row, "id") or (rule_id or ""),
             status=_text(row, "status").upper(),

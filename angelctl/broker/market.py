@@ -25,7 +25,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from angelctl.broker.fields import decimal_field, optional_decimal, optional_int
+from angelctl.broker.fields import (
+    decimal_field,
+    int_field,
+    is_blank,
+    optional_decimal,
+    optional_int,
+)
 from angelctl.clock import IST
 from angelctl.errors import UnparseableResponse, UsageError
 from angelctl.records import record
@@ -117,7 +123,7 @@ class Quote:
         """A ``fetched`` row of ``market/v1/quote`` (camelCase keys)."""
         if not isinstance(row, dict):
             raise UnparseableResponse(f"the broker sent a quote row that is not an object: {row!r}")
-        if row.get("ltp") in (None, ""):
+        if is_blank(row.get("ltp")):
             raise UnparseableResponse(
                 f"the broker's quote for {row.get('symbolToken')!r} has no ltp", route="quote"
             )
@@ -159,7 +165,7 @@ class Quote:
     @classmethod
     def from_ltp_data(cls, data: Any, *, symbol: str = "") -> Quote:
         """The ``getLtpData`` reply (lower-case keys, LTP and the day's OHLC)."""
-        if not isinstance(data, dict) or data.get("ltp") in (None, ""):
+        if not isinstance(data, dict) or is_blank(data.get("ltp")):
             raise UnparseableResponse(
                 "the broker's getLtpData reply has no ltp", route="getLtpData"
             )
@@ -281,8 +287,8 @@ def _depth(value: Any) -> Depth | None:
         return tuple(
             DepthLevel(
                 price=decimal_field(level, "price"),
-                quantity=int(decimal_field(level, "quantity")),
-                orders=int(decimal_field(level, "orders")),
+                quantity=int_field(level, "quantity"),
+                orders=int_field(level, "orders"),
             )
             for level in levels
             if isinstance(level, dict)

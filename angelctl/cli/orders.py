@@ -361,51 +361,74 @@ def cancel_cmd(
 @app.command("modify")
 def modify_cmd(
     ctx: typer.Context,
-    order_id: Annotated[str, typer.Argument(help="Order id.")],
-    price: Annotated[str | None, typer.Option("--price", show_default=False)] = None,
-    qty: Annotated[int | None, typer.Option("--qty", show_default=False)] = None,
-    trigger: Annotated[str | None, typer.Option("--trigger", show_default=False)] = None,
-    order_type: Annotated[str | None, typer.Option("--type", show_default=False)] = None,
+    order_id: Annotated[str, typer.Argument(help="Order id, unique order id or tag.")],
+    price: Annotated[
+        str | None, typer.Option("--price", help="New limit price.", show_default=False)
+    ] = None,
+    qty: QtyOpt = None,
+    lots: LotsOpt = None,
+    trigger: Annotated[
+        str | None, typer.Option("--trigger", help="New stop-loss trigger.", show_default=False)
+    ] = None,
+    order_type: Annotated[
+        str | None,
+        typer.Option(
+            "--type",
+            help="New type: LIMIT, STOPLOSS_LIMIT (SL), STOPLOSS_MARKET (SL-M) or MARKET.",
+            show_default=False,
+        ),
+    ] = None,
+    validity: Annotated[
+        str | None, typer.Option("--validity", help="DAY or IOC.", show_default=False)
+    ] = None,
+    dry_run: DryRunOpt = False,
     yes: YesOpt = False,
 ) -> None:
-    """Modify a working order's price, quantity, trigger or type."""
-    from decimal import Decimal, InvalidOperation
-
-    from angelctl.errors import UsageError
-    from angelctl.orders.desk import find_order, modify, order_guard
+    """Modify a working order: checked like a new order, shown old → new, sent once."""
+    from angelctl.cli.common import open_session
+    from angelctl.cli.instruments import open_instruments
+    from angelctl.clock import IST
+    from angelctl.orders.desk import find_order, order_guard
+    from angelctl.orders.modify import ModifyRequest, order_contract, prepare_modify, send_modify
 
     out = output(ctx)
-
-    def dec(value: str | None, flag: str) -> Decimal | None:
-        try:
-            return Decimal(value) if value is not None else None
-        except InvalidOperation:
-            raise UsageError(f"{flag} {value!r} is not a number") from None
-
-    if price is None and qty is None and trigger is None and order_type is None:
-        raise UsageError("nothing to change: give --price, --qty, --trigger or --type")
-    if price is not None or trigger is not None or order_type is not None:
-        order_guard(profile_settings(ctx)[1]).check()  # only a quantity cut passes the latch
-    settings, session, journal = _session_and_journal(ctx)
-    journal.close()
+    change = ModifyRequest.build(
+        price=price, trigger=trigger, quantity=qty, lots=lots, order_type=order_type,
+        validity=validity,
+    )  # fmt: skip
+    _, settings = profile_settings(ctx)
+    guard = order_guard(settings)
+    if not change.only_size:
+        guard.check()  # the latch before any network call; a size change is judged on the order
+    index = open_instruments(ctx, out)
+    session = open_session(settings)
     try:
         order = find_order(session, order_id)
-        _confirm(out, f"Modify order {order.order_id} ({order.symbol})?", yes)
-        modify(
-            session,
-            order,
-            price=dec(price, "--price"),
-            quantity=qty,
-            trigger=dec(trigger, "--trigger"),
-            order_type=order_type,
-            guard=order_guard(settings),
+        today = session.clock.now().astimezone(IST).date()
+        prepared = prepare_modify(
+            session, order, order_contract(index, order, today), change, guard
         )
+        if not dry_run:
+            _confirm(out, prepared.summary(), yes)
+            send_modify(session, prepared, guard)
     finally:
+        index.close()
         session.rest.close()
+    _report_modify(out, prepared, dry_run)
+
+
+def _report_modify(out: Output, prepared: Any, dry_run: bool) -> None:
+    body = prepared.body()
     if out.json_mode:
-        out.json({"ok": True, "order_id": order.order_id})
-    else:
-        out.line(f"Modify sent for order {order.order_id}.")
+        out.json({"ok": True, "dry_run": dry_run, **prepared.describe(), "request": body})
+        return
+    if not dry_run:
+        out.line(f"Modify sent for order {prepared.order.order_id}: {prepared.change_text()}.")
+        return
+    out.line("Dry run — nothing sent. " + prepared.summary())
+    for note in prepared.notes:
+        out.line(f"  note: {note}")
+    out.line("  modifyOrder " + " ".join(f"{k}={v}" for k, v in body.items()))
 
 
 def reconcile(

@@ -137,17 +137,25 @@ def check_caps(req: OrderRequest, limits: RiskLimits) -> Violation | None:
     return None
 
 
-def check_freeze(req: OrderRequest, slice_allowed: bool) -> Violation | None:
+def check_freeze(
+    req: OrderRequest, slice_allowed: bool, unsliceable: str | None = None
+) -> Violation | None:
+    """Strictly below the freeze quantity. ``unsliceable`` names what can never be sliced (a GTT
+    rule, a modification); without it the refusal suggests ``--slice``."""
     limit = req.contract.max_order_qty
     if limit is None or req.quantity <= limit:
         return None
     slices = -(-req.quantity // limit)
     if not slice_allowed:
+        remedy = (
+            f"{unsliceable} cannot be sliced"
+            if unsliceable
+            else f"use --slice to send {slices} orders"
+        )
         return Violation(
             "freeze",
             f"quantity {req.quantity} is above the freeze limit "
-            f"({limit} per order for {req.contract.symbol}); "
-            f"use --slice to send {slices} orders",
+            f"({limit} per order for {req.contract.symbol}); {remedy}",
         )
     if slices > MAX_SLICES:
         return Violation(
@@ -179,14 +187,20 @@ def check_collar(req: OrderRequest, ref: Reference, limits: RiskLimits) -> Viola
     return None
 
 
-def static_checks(req: OrderRequest, limits: RiskLimits, *, slice_allowed: bool) -> list[Violation]:
+def static_checks(
+    req: OrderRequest,
+    limits: RiskLimits,
+    *,
+    slice_allowed: bool,
+    unsliceable: str | None = None,
+) -> list[Violation]:
     rules: list[Callable[[], Violation | None]] = [
         lambda: check_market_policy(req, limits),
         lambda: check_prices_present(req),
         lambda: check_lot(req),
         lambda: check_tick(req),
         lambda: check_caps(req, limits),
-        lambda: check_freeze(req, slice_allowed),
+        lambda: check_freeze(req, slice_allowed, unsliceable),
     ]
     return [v for v in (rule() for rule in rules) if v is not None]
 

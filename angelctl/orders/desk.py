@@ -1,5 +1,6 @@
 """Order operations the CLI and scripts share: prepare (resolve + checks), place with slicing,
-follow an order, modify, cancel, and read the book. The CLI only parses and renders.
+follow an order, cancel, and read the book (modify: ``orders.modify``). The CLI only parses
+and renders.
 """
 
 from __future__ import annotations
@@ -7,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from angelctl.broker.session import BrokerSession
@@ -251,42 +251,3 @@ def cancel(session: BrokerSession, order: BrokerOrder) -> bool:
         return False
     session.call("cancelOrder", {"variety": order.variety or "NORMAL", "orderid": order.order_id})
     return True
-
-
-def modify(
-    session: BrokerSession,
-    order: BrokerOrder,
-    *,
-    price: Decimal | None,
-    quantity: int | None,
-    trigger: Decimal | None,
-    order_type: str | None,
-    guard: OrderGuard | None = None,
-) -> Any:
-    """Modify a working order. Only a pure quantity reduction bypasses the kill-switch gate."""
-    if order.is_terminal:
-        raise UsageError(f"order {order.order_id} is {order.status}; it cannot be modified")
-    body = {
-        "variety": order.variety or "NORMAL",
-        "orderid": order.order_id,
-        "ordertype": order_type or order.order_type,
-        "producttype": order.product,
-        "duration": "DAY",
-        "price": format(price if price is not None else order.price, "f"),
-        "quantity": str(quantity if quantity is not None else order.quantity),
-        "tradingsymbol": order.symbol,
-        "symboltoken": order.token,
-        "exchange": order.exchange,
-        "triggerprice": format(trigger if trigger is not None else order.trigger, "f"),
-    }
-    reduces_only = (
-        quantity is not None
-        and quantity < order.quantity
-        and price is None
-        and trigger is None
-        and order_type is None
-    )
-    if guard is None or reduces_only:
-        return session.call("modifyOrder", body)
-    with guard.entry():
-        return session.call("modifyOrder", body)

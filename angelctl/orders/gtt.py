@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.gtt import DEFAULT_TIME_PERIOD, GttRequest, GttRule, create_rule, modify_rule
 from angelctl.errors import UsageError
-from angelctl.orders.checks import OrderGuard, PreTradeRejected, Violation, static_checks
+from angelctl.orders.checks import OrderGuard, PreTradeRejected, static_checks
 from angelctl.orders.model import OrderRequest
 from angelctl.records import record
 
@@ -63,12 +63,7 @@ def _checked(order: OrderRequest, guard: OrderGuard) -> None:
         raise UsageError("a GTT rule needs --trigger (a positive price)")
     if order.disclosed_quantity > order.quantity:
         raise UsageError("--disclosed cannot be above the quantity")
-    violations = [
-        Violation(v.rule, v.message.split("; use --slice")[0] + "; a GTT rule cannot be sliced")
-        if v.rule == "freeze"
-        else v
-        for v in static_checks(order, guard.limits, slice_allowed=False)
-    ]
+    violations = static_checks(order, guard.limits, slice_allowed=False, unsliceable="a GTT rule")
     if violations:
         raise PreTradeRejected(violations)
 

@@ -1,5 +1,6 @@
 """Order values: what the operator asked for (``OrderRequest``) and what the broker reports
-(``BrokerOrder``) are separate types; the broker's string-typed rows are parsed here once.
+(``BrokerOrder``) are separate types; the broker's rows (numbers as JSON numbers or strings,
+``broker.fields``) are parsed here once.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from angelctl.broker.fields import decimal_field, int_field
 from angelctl.errors import UnparseableResponse, UsageError
 from angelctl.instruments.model import Contract
 from angelctl.records import record
@@ -199,20 +201,6 @@ def _money(value: Decimal | None) -> str:
     return "0" if value is None else format(value, "f")
 
 
-def _num(row: dict[str, Any], key: str) -> Decimal:
-    value = row.get(key)
-    if value in (None, ""):
-        return Decimal(0)
-    try:
-        return Decimal(str(value).replace(" ", "").replace(",", ""))
-    except InvalidOperation:
-        raise UnparseableResponse(f"the broker sent {key}={value!r}, not a number") from None
-
-
-def _int(row: dict[str, Any], key: str) -> int:
-    return int(_num(row, key))
-
-
 @record
 class BrokerOrder:
     order_id: str
@@ -234,6 +222,7 @@ class BrokerOrder:
     average_price: Decimal
     text: str
     updated: str
+    duration: str = ""  # DAY or IOC ("" when the row does not say)
 
     @classmethod
     def from_wire(cls, row: Any) -> BrokerOrder:
@@ -252,14 +241,15 @@ class BrokerOrder:
             order_type=str(row.get("ordertype") or ""),
             product=str(row.get("producttype") or ""),
             variety=str(row.get("variety") or ""),
-            quantity=_int(row, "quantity"),
-            filled=_int(row, "filledshares"),
-            unfilled=_int(row, "unfilledshares"),
-            price=_num(row, "price"),
-            trigger=_num(row, "triggerprice"),
-            average_price=_num(row, "averageprice"),
+            quantity=int_field(row, "quantity"),
+            filled=int_field(row, "filledshares"),
+            unfilled=int_field(row, "unfilledshares"),
+            price=decimal_field(row, "price"),
+            trigger=decimal_field(row, "triggerprice"),
+            average_price=decimal_field(row, "averageprice"),
             text=str(row.get("text") or ""),
             updated=str(row.get("updatetime") or ""),
+            duration=str(row.get("duration") or "").strip().upper(),
         )
 
     @property

@@ -700,7 +700,7 @@ class PaperBroker:
     def order_rows(self, account: Account) -> list[dict[str, Any]]:
         return [order.book_row() for order in self.book(account).orders]
 
-    def trade_rows(self, account: Account) -> list[dict[str, str]]:
+    def trade_rows(self, account: Account) -> list[dict[str, Any]]:
         return [fill.row() for fill in self.book(account).fills]
 
     def position_rows(self, account: Account) -> list[dict[str, str]]:

@@ -3,8 +3,9 @@
 Rows (reference §3.3 #10, #15, #17 and §3.4):
 - position rows are **all strings** (``"netqty":"6"``, ``"pnl":"-13.75"``), day quantities in
   ``buyqty``/``sellqty``, carry-forward ones in ``cf…`` (always 0: the sandbox keeps one day);
-- trade rows are strings too, as the documented example (``"fillprice":"175.00"``,
-  ``"filltime":"13:27:53"``);
+- trade rows are strings, as the documented example (``"fillsize":"1"``,
+  ``"filltime":"13:27:53"``), except ``fillprice``, ``tradevalue`` and ``strikeprice``, which
+  the live broker sends as JSON numbers (``"fillprice":175.0``, ``"strikeprice":-1.0``);
 - holding rows carry JSON numbers (``"quantity":2``, ``"haircut":0.0``), ``null`` collateral.
 
 P&L on a position uses the day's average prices: realised on the quantity bought *and* sold,
@@ -28,7 +29,7 @@ from angelctl.records import record
 from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.contracts import format_expiry
 from angelctl.sandbox.instrument import Instrument
-from angelctl.sandbox.orders import clock_time, option_type
+from angelctl.sandbox.orders import clock_time, number, option_type, strike_number
 
 PAISE = Decimal("0.01")
 ZERO = Decimal(0)
@@ -193,7 +194,7 @@ class Fill:
     price: Decimal
     at: datetime
 
-    def row(self) -> dict[str, str]:
+    def row(self) -> dict[str, Any]:
         i = self.instrument
         return {
             "exchange": i.exch_seg,
@@ -201,15 +202,15 @@ class Fill:
             "tradingsymbol": i.symbol,
             "instrumenttype": i.instrumenttype,
             "symbolgroup": symbol_group(i),
-            "strikeprice": strike_text(i),
+            "strikeprice": strike_number(i),
             "optiontype": option_type(i),
             "expirydate": format_expiry(i.expiry),
             "marketlot": str(i.lotsize),
             "precision": precision(i),
             "multiplier": "-1",
-            "tradevalue": money(self.price * self.quantity),
+            "tradevalue": number((self.price * self.quantity).quantize(PAISE)),
             "transactiontype": self.side,
-            "fillprice": money(self.price),
+            "fillprice": number(self.price),
             "fillsize": str(self.quantity),
             "orderid": self.orderid,
             "fillid": self.fillid,

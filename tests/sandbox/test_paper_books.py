@@ -70,7 +70,9 @@ def test_books_belong_to_their_client(broker: Broker, jwt: str) -> None:
     assert len(broker.read(ORDER_BOOK, jwt)["data"]) == 1
 
 
-def test_trade_rows_follow_the_documented_shape(broker: Broker, jwt: str) -> None:
+def test_trade_rows_follow_the_live_shape(broker: Broker, jwt: str) -> None:
+    """The documented keys and string quantities; fillprice, tradevalue and strikeprice are JSON
+    numbers, as the live broker sends them."""
     orderid = broker.place_id(jwt, price="801", quantity="10", producttype="DELIVERY")
 
     (trade,) = broker.read(TRADE_BOOK, jwt)["data"]
@@ -81,15 +83,15 @@ def test_trade_rows_follow_the_documented_shape(broker: Broker, jwt: str) -> Non
         "tradingsymbol": "SBIN-EQ",
         "instrumenttype": "",
         "symbolgroup": "EQ",
-        "strikeprice": "-1",
+        "strikeprice": -1.0,
         "optiontype": "",
         "expirydate": "",
         "marketlot": "1",
         "precision": "2",
         "multiplier": "-1",
-        "tradevalue": "8000.00",
+        "tradevalue": 8000.0,
         "transactiontype": "BUY",
-        "fillprice": "800.00",
+        "fillprice": 800.0,
         "fillsize": "10",
         "orderid": orderid,
         "fillid": broker.order(orderid)["fillid"],
@@ -104,7 +106,7 @@ def test_partial_fills_are_separate_trades(broker: Broker, jwt: str) -> None:
 
     trades = broker.read(TRADE_BOOK, jwt)["data"]
 
-    assert [(t["fillsize"], t["fillprice"]) for t in trades] == [("2", "800.00"), ("1", "801.00")]
+    assert [(t["fillsize"], t["fillprice"]) for t in trades] == [("2", 800.0), ("1", 801.0)]
     assert len({t["fillid"] for t in trades}) == 2 and {t["orderid"] for t in trades} == {orderid}
     assert broker.order(orderid)["averageprice"] == 800.33
 
