@@ -87,6 +87,10 @@ STEPS = {"count": 0}
 # Every intent id of every example: an answer may land after its example ended, so the
 # invariants keep judging them all.
 SEEN: dict[str, tuple[str, str, str]] = {}
+# Broken invariants, each with the steps of its example. They are collected rather than raised:
+# a real-time failure does not replay identically, and Hypothesis would report a replay that
+# passed as a flaky strategy instead of the failure itself.
+VIOLATIONS: list[dict[str, Any]] = []
 
 
 class OrderPath(RuleBasedStateMachine):
@@ -98,6 +102,11 @@ class OrderPath(RuleBasedStateMachine):
         super().__init__()
         admin(self.sandbox, "DELETE", "faults")
         self.params = SEEN
+        self.steps: list[str] = []
+
+    def check(self, ok: bool, what: str) -> None:
+        if not ok:
+            VIOLATIONS.append({"violation": what, "steps": list(self.steps)})
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -108,13 +117,14 @@ class OrderPath(RuleBasedStateMachine):
             "--intent-id", intent_id, "--yes", "--json",
         )  # fmt: skip
         STEPS["count"] += 1
-        assert result.code in VALID_EXITS, result.both
-        assert "Traceback" not in result.err
+        self.steps.append(f"place {intent_id} {params} → {result.code}")
+        self.check(result.code in VALID_EXITS, result.both)
+        self.check("Traceback" not in result.err, result.both)
         if NOTHING_PLACED in result.err:
-            assert self._book(intent_id) == [], result.both
+            self.check(self._book(intent_id) == [], result.both)
         if result.code in (ExitStatus.OK, ExitStatus.RECOVERED):
             order_id = result.json()["orders"][0]["order_id"]
-            assert order_id in {o["orderid"] for o in self._book(intent_id)}, result.both
+            self.check(order_id in {o["orderid"] for o in self._book(intent_id)}, result.both)
         return result
 
     def _book(self, intent_id: str) -> list[dict[str, Any]]:
@@ -149,8 +159,8 @@ class OrderPath(RuleBasedStateMachine):
             return
         before = len(self._book(intent_id))
         result = self._place(intent_id, params)
-        assert result.code == ExitStatus.INTENT_MISMATCH, result.both
-        assert len(self._book(intent_id)) == before
+        self.check(result.code == ExitStatus.INTENT_MISMATCH, result.both)
+        self.check(len(self._book(intent_id)) == before, f"{intent_id}: an order was added")
 
     @rule(target=intents, params=st.sampled_from(PARAMS), point=st.sampled_from(CRASH_POINTS))
     def crash_a_fresh_placer(self, params: tuple[str, str, str], point: str) -> str:
@@ -163,12 +173,14 @@ class OrderPath(RuleBasedStateMachine):
             env={"ANGELCTL_CRASH_AT": point},
         )  # fmt: skip
         STEPS["count"] += 1
-        assert result.code in (-9, *VALID_EXITS), result.both
+        self.steps.append(f"crash {intent_id} at {point} → {result.code}")
+        self.check(result.code in (-9, *VALID_EXITS), result.both)
         return intent_id
 
     @rule(fault=st.sampled_from(FAULTS))
     def arm_a_fault(self, fault: dict[str, Any]) -> None:
         STEPS["count"] += 1
+        self.steps.append(f"arm {fault}")
         if fault["name"] == "expire_tokens":
             arm(self.sandbox, **fault)
         else:
@@ -177,6 +189,7 @@ class OrderPath(RuleBasedStateMachine):
     @rule()
     def let_the_settle_time_pass(self) -> None:
         STEPS["count"] += 1
+        self.steps.append("time passes")
         import time
 
         time.sleep(SETTLE_AFTER + 0.1)  # time passing is the step, not a synchronisation
@@ -185,8 +198,10 @@ class OrderPath(RuleBasedStateMachine):
     def reconcile(self) -> None:
         STEPS["count"] += 1
         result = run_cli("reconcile", "--json")
-        assert result.code in (0, ExitStatus.OUTCOME_UNKNOWN), result.both
-        assert not result.json()["late_landings"] and not result.json()["duplicates"]
+        self.steps.append(f"reconcile → {result.code}")
+        self.check(result.code in (0, ExitStatus.OUTCOME_UNKNOWN), result.both)
+        doc = result.json()
+        self.check(not doc["late_landings"] and not doc["duplicates"], result.both)
 
     @rule(intent_id=consumes(intents))
     def forget(self, intent_id: str) -> None:
@@ -200,16 +215,17 @@ class OrderPath(RuleBasedStateMachine):
         try:
             for intent_id in self.params:
                 book = self._book(intent_id)
-                assert len(book) <= 1, f"two orders for intent {intent_id}: {book}"
+                self.check(len(book) <= 1, f"two orders for intent {intent_id}: {book}")
                 intent = journal.get(intent_id)
                 if intent is None:
-                    assert book == [], f"{intent_id}: an order with no journal entry"
+                    self.check(book == [], f"{intent_id}: an order with no journal entry")
                     continue
                 if intent.state in ("not_placed", "rejected"):
-                    assert book == [], f"{intent_id} is {intent.state} but the book has {book}"
+                    self.check(book == [], f"{intent_id} is {intent.state} but the book has {book}")
                 if intent.state == "accepted":
-                    assert [o["orderid"] for o in book] == [intent.order_id], (
-                        f"{intent_id} accepted as {intent.order_id}, book {book}"
+                    self.check(
+                        [o["orderid"] for o in book] == [intent.order_id],
+                        f"{intent_id} accepted as {intent.order_id}, book {book}",
                     )
         finally:
             journal.close()
@@ -235,9 +251,11 @@ def test_the_order_path_never_lies_and_never_sends_twice(market: Any) -> None:
     OrderPath.sandbox = market
     STEPS["count"] = 0
     SEEN.clear()
+    VIOLATIONS.clear()
     run_state_machine_as_test(OrderPath, settings=machine_settings())
     report = os.environ.get("ORDER_MACHINE_REPORT")
     if report:
         with open(report, "w", encoding="utf-8") as handle:
-            json.dump({"steps": STEPS["count"]}, handle)
+            json.dump({"steps": STEPS["count"], "violations": VIOLATIONS}, handle, indent=1)
     assert STEPS["count"] > 0
+    assert VIOLATIONS == [], json.dumps(VIOLATIONS[:3], indent=1)

@@ -237,20 +237,23 @@ def status(
     from angelctl.orders.desk import find_order, order_details
 
     out = output(ctx)
-    _, session, journal = _session_and_journal(ctx)
-    journal.close()
+    settings, session, journal = _session_and_journal(ctx)
     try:
-        order = find_order(session, order_id)
+        book, watch = _watched_book(session, journal, settings.name)
+        order = find_order(session, order_id, book)
         if order.unique_order_id:
             order = order_details(session, order.unique_order_id)
     finally:
+        journal.close()
         session.rest.close()
+    _warn_watch(out, watch)
     if out.json_mode:
         out.json(order.as_dict())
-        return
-    from angelctl.render.orders import order_view
+    else:
+        from angelctl.render.orders import order_view
 
-    out.show(order_view(order))
+        out.show(order_view(order))
+    _exit_if_alarming(watch)
 
 
 @app.command("list")
@@ -287,10 +290,7 @@ def list_orders(
         from angelctl.render.orders import orders_table
 
         out.show(orders_table(orders))
-    if watch.alarming:
-        from angelctl.status import ExitStatus
-
-        raise typer.Exit(int(ExitStatus.LATE_LANDING))
+    _exit_if_alarming(watch)
 
 
 def _watched_book(session: Any, journal: Any, profile: str) -> tuple[list[Any], Any]:
@@ -299,6 +299,14 @@ def _watched_book(session: Any, journal: Any, profile: str) -> tuple[list[Any], 
 
     book, book_at, _ = read_book(session)
     return book, watch_book(journal, profile, book, book_at)
+
+
+def _exit_if_alarming(watch: Any) -> None:
+    """A late landing or a duplicate found on the way: exit 16 after the command's output."""
+    if watch.alarming:
+        from angelctl.status import ExitStatus
+
+        raise typer.Exit(int(ExitStatus.LATE_LANDING))
 
 
 def _filter(orders: list[Any], status_filter: str | None, symbol: str | None) -> list[Any]:
@@ -325,19 +333,18 @@ def cancel_cmd(
 ) -> None:
     """Cancel one order, or every working order (--all). Already-final orders exit 0."""
     from angelctl.errors import UsageError
-    from angelctl.orders.desk import cancel, find_order, order_book
+    from angelctl.orders.desk import cancel, find_order
 
     out = output(ctx)
     if bool(order_id) == all_:
         raise UsageError("give one ORDER_ID or --all")
-    _, session, journal = _session_and_journal(ctx)
-    journal.close()
+    settings, session, journal = _session_and_journal(ctx)
     results = []
     try:
+        book, watch = _watched_book(session, journal, settings.name)
+        journal.close()
         targets = (
-            [find_order(session, order_id)]
-            if order_id
-            else _filter(order_book(session), "open", symbol)
+            [find_order(session, order_id, book)] if order_id else _filter(book, "open", symbol)
         )
         if all_ and targets:
             _confirm(out, f"Cancel {len(targets)} working orders?", yes)
@@ -346,16 +353,17 @@ def cancel_cmd(
             results.append({"order_id": order.order_id, "cancelled": done, "status": order.status})
     finally:
         session.rest.close()
+    _warn_watch(out, watch)
     if out.json_mode:
         out.json({"ok": True, "results": results})
-        return
-    if not results:
+    elif not results:
         out.notice("No working orders to cancel.")
-    for r in results:
+    for r in [] if out.json_mode else results:
         if r["cancelled"]:
             out.line(f"Cancel sent for order {r['order_id']}.")
         else:
             out.notice(f"Order {r['order_id']} is already {r['status']}; nothing to cancel.")
+    _exit_if_alarming(watch)
 
 
 @app.command("modify")

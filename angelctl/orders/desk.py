@@ -202,8 +202,10 @@ def order_book(session: BrokerSession) -> list[BrokerOrder]:
     return parse_order_book(session.call("getOrderBook"))
 
 
-def find_order(session: BrokerSession, order_id: str) -> BrokerOrder:
-    for order in order_book(session):
+def find_order(
+    session: BrokerSession, order_id: str, book: list[BrokerOrder] | None = None
+) -> BrokerOrder:
+    for order in order_book(session) if book is None else book:
         if order_id in (order.order_id, order.unique_order_id, order.tag):
             return order
     raise UsageError(
