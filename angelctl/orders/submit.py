@@ -212,7 +212,7 @@ class OrderDesk:
                     current = self._reconcile(current.intent_id)
                 if current.state != "not_placed":
                     return self._existing(current)
-                current = self._reconcile(current.intent_id)  # a late landing, one last look
+                current = self._last_look(current)  # a late landing of an earlier attempt?
                 if current.state != "not_placed":
                     return self._existing(current)
                 tag = tag_for(self.profile, intent_id, tag_prefix, current.attempt + 1)
@@ -241,6 +241,15 @@ class OrderDesk:
             self._local(lambda: self.journal.move(intent_id, "sending"), sent=False)
             crash_point("before_send")
             return self._send(intent, request)
+
+    def _last_look(self, intent: Intent) -> Intent:
+        """Before a new attempt of an intent proven not placed: one fresh book read, so an
+        earlier attempt that landed after all is adopted instead of being doubled."""
+        book, at, _ = read_book(self.session)
+        watch_book(self.journal, self.profile, book, at)
+        current = self.journal.get(intent.intent_id)
+        assert current is not None
+        return current
 
     # -- sending -----------------------------------------------------------------------------
 
