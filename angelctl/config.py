@@ -122,6 +122,13 @@ class ProfileSettings:
     def is_sandbox(self) -> bool:
         return self.environment == "sandbox"
 
+    @property
+    def account(self) -> str:
+        """What belongs to the broker account, not the profile (the kill-switch latch, the TOTP
+        steps): keyed by client code, so every profile on one account shares it."""
+        code = self.client_code.strip().upper()
+        return f"account-{code}" if code else self.name
+
 
 # Keys a user may write in a [profiles.NAME] table, with their validators.
 def _str(value: Any) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from angelctl.config import config_path, state_dir
-from angelctl.risk.latch import Latch, latch_folder
+from angelctl.risk.latch import Latch, latch_for
 from angelctl.status import ExitStatus
 from tests.conftest import REPO
 from tests.test_killswitch import SBIN, admin, broker, exposure, place  # noqa: F401
@@ -21,7 +21,10 @@ def set_risk(text: str) -> None:
 
 
 def latch() -> Latch:
-    return Latch(latch_folder(state_dir()), "sandbox")
+    from angelctl.config import load_config_file, resolve_profile
+
+    settings = resolve_profile(load_config_file(), "sandbox")
+    return latch_for(state_dir(), settings.client_code, settings.name)
 
 
 def test_max_open_orders_refuses_then_trips_the_latch(cli: Any, sandbox: Any, broker: Any) -> None:

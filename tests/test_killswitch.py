@@ -16,7 +16,7 @@ import requests
 
 from angelctl.config import state_dir
 from angelctl.orders.journal import Journal
-from angelctl.risk.latch import Latch, latch_folder
+from angelctl.risk.latch import Latch, latch_folder, latch_for
 from angelctl.status import ExitStatus
 from tests.conftest import REPO, run_cli_process
 from tests.test_login_session import arm, requests_seen
@@ -111,7 +111,15 @@ def setup_exposure(broker: Any) -> None:
 
 
 def latch_of(profile: str = "sandbox") -> Latch:
-    return Latch(latch_folder(state_dir()), profile)
+    """The latch the profile honours: its account's (the sandbox demo account's)."""
+    from angelctl.config import load_config_file, resolve_profile
+    from angelctl.errors import ConfigError
+
+    try:
+        settings = resolve_profile(load_config_file(), profile)
+    except ConfigError:  # no profile yet: a latch keyed by the profile's name
+        return Latch(latch_folder(state_dir()), profile)
+    return latch_for(state_dir(), settings.client_code, settings.name)
 
 
 # ------------------------------------------------------------------------------- the kill

@@ -17,6 +17,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -100,7 +101,12 @@ class RestClient:
         *,
         jwt: Secret | None = None,
         path_args: Mapping[str, str] | None = None,
+        before_send: Callable[[], None] | None = None,
+        inflight: Callable[[], AbstractContextManager[None]] | None = None,
     ) -> Any:
+        """One call. ``before_send`` runs after the rate-limit wait, immediately before each
+        attempt leaves (the kill-switch check, the journal's send mark); ``inflight`` marks
+        the attempt as on the wire."""
         route = ROUTES[route_name]
         payload = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
         if route.method == "POST" and payload is None:
@@ -114,10 +120,15 @@ class RestClient:
                 if waited > 0.001:
                     log.debug("rate limiter held %s for %.0f ms", route.name, waited * 1000)
             headers = self.headers(route, jwt)
+            if before_send is not None:
+                before_send()
             trace_request(route.method, url, headers, payload)
             self.stats[f"sent:{route.name}"] += 1
             try:
-                raw, elapsed = self.transport.send(route.method, url, headers, payload, route.name)
+                with inflight() if inflight is not None else nullcontext():
+                    raw, elapsed = self.transport.send(
+                        route.method, url, headers, payload, route.name
+                    )
                 trace_response(raw.status, raw.headers, raw.body, elapsed)
                 self._note_date(raw)
                 return parse_envelope(route.name, raw)

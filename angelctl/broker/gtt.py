@@ -28,7 +28,7 @@ from angelctl.errors import UnparseableResponse
 from angelctl.records import record
 
 if TYPE_CHECKING:
-    from angelctl.broker.session import BrokerSession
+    from angelctl.broker.session import BrokerSession, WriteGate
 
 STATUSES = ("NEW", "ACTIVE", "CANCELLED", "SENTTOEXCHANGE", "FORALL")
 WORKING_STATUSES = ("NEW", "ACTIVE")
@@ -170,8 +170,12 @@ def parse_rules(data: Any) -> list[GttRule]:
     return [GttRule.from_wire(row) for row in data]
 
 
-def create_rule(session: BrokerSession, request: GttRequest) -> str:
-    return _rule_id(session.call("gttCreateRule", request.to_wire()), "gttCreateRule")
+def create_rule(
+    session: BrokerSession, request: GttRequest, *, gate: WriteGate | None = None
+) -> str:
+    return _rule_id(
+        session.call("gttCreateRule", request.to_wire(), gate=gate), "gttCreateRule"
+    )
 
 
 def modify_rule(
@@ -183,6 +187,7 @@ def modify_rule(
     trigger: Decimal | None = None,
     disclosed_quantity: int | None = None,
     time_period: int | None = None,
+    gate: WriteGate | None = None,
 ) -> str:
     """Send every field (the route wants them all); unchanged ones keep the rule's values."""
     body = {
@@ -197,7 +202,7 @@ def modify_rule(
         ),
         "timeperiod": str(rule.time_period if time_period is None else time_period),
     }
-    return _rule_id(session.call("gttModifyRule", body), "gttModifyRule")
+    return _rule_id(session.call("gttModifyRule", body, gate=gate), "gttModifyRule")
 
 
 def cancel_rule(session: BrokerSession, rule: GttRule) -> str:

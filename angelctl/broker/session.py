@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from angelctl.broker.client import RestClient
 from angelctl.clock import Clock
@@ -45,6 +46,14 @@ MAX_WRITE_RESENDS = 2
 RATE_WINDOW_SECONDS = 1.0  # the broker's limits are rolling one-second windows (§5)
 
 SendHook = Callable[[int, str], None]
+
+
+class WriteGate(Protocol):
+    """What every order-entry request passes immediately before it leaves (the latch)."""
+
+    def check(self) -> None: ...
+
+    def inflight(self) -> AbstractContextManager[None]: ...
 
 
 class BrokerSession:
@@ -119,7 +128,8 @@ class BrokerSession:
                 hint=f"run `angelctl login --profile {self.settings.name}`",
             )
         for attempt in range(1, LOGIN_ATTEMPTS + 1):
-            code, waited = self.totp.next_code(self.settings.name, creds.totp_secret)
+            # TOTP steps belong to the account: two profiles on one client code share them.
+            code, waited = self.totp.next_code(self.settings.account, creds.totp_secret)
             if waited:
                 self.events.append(f"waited {waited:.1f} s for a fresh TOTP step")
             body = {
@@ -185,11 +195,12 @@ class BrokerSession:
         *,
         path_args: Mapping[str, str] | None = None,
         on_send: SendHook | None = None,
+        gate: WriteGate | None = None,
     ) -> Any:
         from angelctl.broker.routes import ROUTES
 
         if not ROUTES[route].read_only:
-            return self._write(route, body, path_args, on_send)
+            return self._write(route, body, path_args, on_send, gate)
         tokens = self.ensure()
         try:
             return self.rest.call(route, body, jwt=tokens.jwt, path_args=path_args)
@@ -204,15 +215,28 @@ class BrokerSession:
         body: Mapping[str, Any] | None,
         path_args: Mapping[str, str] | None,
         on_send: SendHook | None,
+        gate: WriteGate | None,
     ) -> Any:
         attempt, renewed, reason = 0, False, "sent"
         while True:
             attempt += 1
             tokens = self.ensure()
-            if on_send is not None:
-                on_send(attempt, reason)
+
+            def before_send(attempt: int = attempt, reason: str = reason) -> None:
+                if gate is not None:
+                    gate.check()  # the latch, immediately before the request leaves
+                if on_send is not None:
+                    on_send(attempt, reason)
+
             try:
-                return self.rest.call(route, body, jwt=tokens.jwt, path_args=path_args)
+                return self.rest.call(
+                    route,
+                    body,
+                    jwt=tokens.jwt,
+                    path_args=path_args,
+                    before_send=before_send,
+                    inflight=gate.inflight if gate is not None else None,
+                )
             except RateLimited:
                 if attempt > MAX_WRITE_RESENDS:
                     raise

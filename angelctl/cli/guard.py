@@ -36,7 +36,7 @@ def guard(
     from angelctl.orders.journal import open_journal
     from angelctl.risk.guard import Guard, GuardCheck, GuardOptions
     from angelctl.risk.killswitch import KillOptions, KillSwitch
-    from angelctl.risk.latch import Latch, latch_folder
+    from angelctl.risk.latch import latch_for
     from angelctl.status import ExitStatus
 
     if action not in ("kill", "latch"):
@@ -49,7 +49,7 @@ def guard(
             "nothing to guard: the profile sets neither max_daily_loss nor max_orders_per_minute",
             hint=f"angelctl config set profiles.{settings.name}.risk.max_daily_loss 5000",
         )
-    latch = Latch(latch_folder(state_dir()), settings.name)
+    latch = latch_for(state_dir(), settings.client_code, settings.name)
     session = open_session(settings)
     journal = open_journal()
     run_id = uuid.uuid4().hex[:12]

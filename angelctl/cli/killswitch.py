@@ -32,9 +32,9 @@ app = typer.Typer(
 
 def _latch(settings: ProfileSettings) -> Latch:
     from angelctl.config import state_dir
-    from angelctl.risk.latch import Latch, latch_folder
+    from angelctl.risk.latch import latch_for
 
-    return Latch(latch_folder(state_dir()), settings.name)
+    return latch_for(state_dir(), settings.client_code, settings.name)
 
 
 @app.callback(invoke_without_command=True)

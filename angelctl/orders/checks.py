@@ -3,14 +3,13 @@ any order-route call. Each rule is a small function returning a ``Violation`` or
 price collar needs a reference price (LTP and circuit band) that the caller fetches with one
 read-only quote call, after the static rules have passed.
 
-``OrderGuard.entry()`` is the one gate every order-entry send passes: it holds the kill-switch
-latch's shared lock and re-reads the latch (``risk.latch``), so nothing is sent once it is set.
+``OrderGuard.gate`` is what every order-entry request passes: the kill-switch latch, checked
+immediately before the request leaves (``risk.latch``), so nothing starts once it is set.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -265,14 +264,10 @@ class OrderGuard:
             message += "; the kill-switch latch is now engaged"
         return PreTradeRejected([Violation(rule, message)])
 
-    @contextlib.contextmanager
-    def entry(self) -> Iterator[None]:
-        """Send one exposure-adding request inside this: refuses when the latch is engaged."""
-        if self.latch is None:
-            yield
-            return
-        with self.latch.gate():
-            yield
+    @property
+    def gate(self) -> Latch | None:
+        """What an exposure-adding request passes immediately before it leaves."""
+        return self.latch
 
 
 def limits_from_config(table: dict[str, Any] | None) -> RiskLimits:

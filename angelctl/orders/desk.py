@@ -43,7 +43,7 @@ def order_guard(settings: ProfileSettings, clock: Clock | None = None) -> OrderG
     refuses orders outside the session and a sandbox profile allows them (the paper market
     trades around the clock unless the sandbox enforces hours itself).
     """
-    from angelctl.risk.latch import Latch, latch_folder
+    from angelctl.risk.latch import latch_for
 
     table = dict(settings.market_hours)
     if "policy" not in table and settings.is_sandbox:
@@ -58,7 +58,7 @@ def order_guard(settings: ProfileSettings, clock: Clock | None = None) -> OrderG
 
     return OrderGuard(
         limits=limits_from_config(dict(settings.risk)),
-        latch=Latch(latch_folder(state_dir()), settings.name),
+        latch=latch_for(state_dir(), settings.client_code, settings.name),
         hours=None if table.get("policy") == "allow" else hours,
     )
 
@@ -191,10 +191,15 @@ def prepare(
 def place_prepared(desk: OrderDesk, prepared: PreparedOrder, guard: OrderGuard) -> list[Placement]:
     placements = []
     for index, child in enumerate(prepared.children):
-        with guard.entry():
-            placements.append(
-                desk.place(child, prepared.child_intent(index), fingerprint=prepared.fingerprint)
+        guard.check()  # fail fast; the gate is checked again as each request leaves
+        placements.append(
+            desk.place(
+                child,
+                prepared.child_intent(index),
+                fingerprint=prepared.fingerprint,
+                gate=guard.gate,
             )
+        )
     return placements
 
 

@@ -8,7 +8,7 @@ like placing that order later. Hence:
   static pre-trade rules as orders (``orders.checks.static_checks``: lot multiple, tick for price
   and trigger, profile caps, freeze quantity — a rule cannot be sliced) on the order the rule
   would place. The price collar is not applied: a rule's price is meant for a later market.
-- ``create`` sends ``createRule`` inside ``guard.entry()`` (the latch's shared gate, re-read).
+- ``create`` sends ``createRule`` through ``guard.gate`` (the latch, checked as it leaves).
 - ``modify`` passes the same gate unless it only lowers the quantity (the order rule of
   ``orders.desk.modify``); its checks run on the rule as it will be after the change.
 - Cancelling never passes the gate: it removes exposure.
@@ -121,8 +121,7 @@ def prepare_create(
 def create(session: BrokerSession, prepared: PreparedGtt, guard: OrderGuard) -> str:
     """Send the checked rule through the kill-switch gate; the new rule's id."""
     guard.check()
-    with guard.entry():
-        return create_rule(session, prepared.request)
+    return create_rule(session, prepared.request, gate=guard.gate)
 
 
 @record
@@ -200,5 +199,4 @@ def modify(session: BrokerSession, rule: GttRule, change: GttChange, guard: Orde
     if not change.may_add_exposure(rule):
         return modify_rule(session, rule, **kwargs)
     guard.check()
-    with guard.entry():
-        return modify_rule(session, rule, **kwargs)
+    return modify_rule(session, rule, **kwargs, gate=guard.gate)

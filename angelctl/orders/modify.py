@@ -14,7 +14,7 @@ Sequence (``prepare_modify`` then ``send_modify``):
    protection when the profile asks for it, and the price collar. A reduction keeps a price
    already accepted and only removes exposure, so — as with the latch — it is never held up by
    a market that has moved since.
-6. ``send_modify``: modifyOrder once, inside ``guard.entry()`` unless it is a pure reduction.
+6. ``send_modify``: modifyOrder once, through ``guard.gate`` unless it is a pure reduction.
    Broker refusals are raised exactly as the envelope parser gives them (the classes and exit
    codes of placeOrder's).
 """
@@ -323,5 +323,4 @@ def send_modify(session: BrokerSession, prepared: PreparedModify, guard: OrderGu
     body = prepared.body()
     if prepared.reduces_only:
         return session.call("modifyOrder", body)
-    with guard.entry():
-        return session.call("modifyOrder", body)
+    return session.call("modifyOrder", body, gate=guard.gate)

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from angelctl.broker.session import BrokerSession
+from angelctl.broker.session import BrokerSession, WriteGate
 from angelctl.clock import IST
 from angelctl.errors import (
     AngelctlError,
@@ -52,6 +52,7 @@ from angelctl.errors import (
 )
 from angelctl.orders.journal import Intent, Journal, boot_id, tag_for
 from angelctl.orders.model import BrokerOrder, OrderRequest, parse_order_book
+from angelctl.risk.latch import KillSwitchEngaged
 from angelctl.status import ExitStatus
 
 LOCK_WAIT_SECONDS = 30.0
@@ -193,7 +194,10 @@ class OrderDesk:
         *,
         tag_prefix: str = "AC",
         fingerprint: dict[str, str] | None = None,
+        gate: WriteGate | None = None,
     ) -> Placement:
+        """Place one intent. ``gate`` (the kill-switch latch) is checked immediately before
+        each HTTP attempt leaves; a refusal there sends nothing and settles "not placed"."""
         fingerprint = fingerprint or request.fingerprint()
         first_tag = tag_for(self.profile, intent_id, tag_prefix)
         # The lock comes first: a process that journals the intent holds the lock until the
@@ -240,7 +244,7 @@ class OrderDesk:
                 intent = recorded
             self._local(lambda: self.journal.move(intent_id, "sending"), sent=False)
             crash_point("before_send")
-            return self._send(intent, request)
+            return self._send(intent, request, gate)
 
     def _last_look(self, intent: Intent) -> Intent:
         """Before a new attempt of an intent proven not placed: one fresh book read, so an
@@ -273,7 +277,7 @@ class OrderDesk:
             hint="do not place it again; fix the disk, then `angelctl reconcile` settles it",
         )
 
-    def _send(self, intent: Intent, request: OrderRequest) -> Placement:
+    def _send(self, intent: Intent, request: OrderRequest, gate: WriteGate | None) -> Placement:
         body = request.to_wire(intent.tag)
         started = False
 
@@ -288,10 +292,19 @@ class OrderDesk:
             crash_point("mid_send")
 
         try:
-            data = self.session.call("placeOrder", body, on_send=on_send)
+            data = self.session.call("placeOrder", body, on_send=on_send, gate=gate)
         except BrokerError as exc:
             return self._answered_with_error(intent, exc)
         except LocalStateError:
+            raise
+        except KillSwitchEngaged:
+            # Refused at the gate, before the request left: nothing was sent.
+            self._local(
+                lambda: self.journal.move(
+                    intent.intent_id, "not_placed", outcome="refused: kill switch engaged"
+                ),
+                sent=False,
+            )
             raise
         except BaseException as exc:
             # A bug, Ctrl-C or a local failure after the request may have left: unknown.

@@ -63,6 +63,7 @@ DEFAULT_BAND_PERCENT = Decimal("0.5")
 DEFAULT_REPRICE_STEP_PERCENT = Decimal("0.5")
 MAX_BAND_PERCENT = Decimal(20)
 _POLL_SECONDS = 0.25
+INFLIGHT_WAIT_SECONDS = 12.0  # > the read timeout: a request on the wire ends by then
 
 
 @record
@@ -262,6 +263,11 @@ class KillSwitch:
         last_book: list[BrokerOrder] = []
         while True:
             try:
+                # Order-entry requests that passed the latch check before it was written may
+                # still be on the wire: each book read starts once they are done (bounded).
+                on_wire = self.latch.wait_inflight(
+                    max(0.0, min(INFLIGHT_WAIT_SECONDS, deadline - self.clock.monotonic()))
+                )
                 book = self._book()
                 last_book = book
                 foreign = [o for o in self._working(book, options) if not _is_exit(o)]
@@ -269,14 +275,14 @@ class KillSwitch:
                     self._cancel_orders(foreign)
                     continue  # re-read: orders may have appeared meanwhile
                 if options.cancel_only:
-                    if not self._working(book, options):
+                    if not self._working(book, options) and not on_wire:
                         report.verified_flat = True
                         break
                 else:
                     self._settle_open_exit_intents(book)
                     positions = self._positions()
                     last_positions = positions
-                    if self._flatten(positions, book, options):
+                    if self._flatten(positions, book, options) and not on_wire:
                         report.verified_flat = True
                         break
             except (BrokerError, OutcomeUnknown) as exc:

@@ -2,19 +2,22 @@
 
 Files, in ``<state>/killswitch/`` (0700; files 0600)::
 
-    latch-<profile>.json   engaged for one profile
-    latch-ALL.json         engaged for every profile (``killswitch --all-profiles``)
-    gate.lock              the order-entry gate (flock)
+    latch-account-<CLIENT>.json   engaged for one account (every profile with that client code)
+    latch-<profile>.json          engaged for one profile without a client code (and older
+                                  versions' per-profile latches, still honoured)
+    latch-ALL.json                engaged for every account (``killswitch --all-profiles``)
+    inflight/<pid>-<n>            one file per order-entry request on the wire right now
 
 Rules:
-- ``engage`` writes and fsyncs the latch (file, then folder) before the caller makes any network
-  call; a latch that is already engaged keeps its original who/when/why.
-- Every order-entry path (place, modify up, GTT create) sends inside ``gate()``: a *shared*
-  flock on ``gate.lock``, then a fresh read of the latch. ``engage`` takes the *exclusive* lock
-  before writing, so it waits for sends already past the check to finish, and every send that
-  starts afterwards sees the latch. Hence no order is accepted after the latch was written.
-  (A sender that hangs past ``ENGAGE_WAIT_SECONDS`` does not stop the latch: it is written
-  anyway and the kill's order-book sweep cancels whatever that send created.)
+- The latch belongs to the account: two profiles with one client code share it.
+- ``engage`` writes and fsyncs the latch (file, then folder) at once: it never waits for a lock
+  a sender holds, and the latch's time is the time of its write. A latch already engaged keeps
+  its original who/when/why.
+- Senders hold no lock across network I/O, logins, TOTP waits or settle loops. Every
+  order-entry request (place, modify up, GTT create) checks the latch immediately before it
+  leaves (``check``, from the transport's ``before_send`` hook), and marks itself in flight
+  while on the wire (``inflight``). A request that checked before the latch was written may
+  still land: the kill waits a bounded time for those (``wait_inflight``) and sweeps again.
 - Fail closed: a latch file that exists but cannot be read or parsed counts as engaged.
 - Only ``reset`` removes a latch; nothing expires it. It survives reboots (plain files).
 """
@@ -22,9 +25,10 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import itertools
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -37,16 +41,15 @@ from angelctl.records import record
 from angelctl.status import ExitStatus
 
 ALL_PROFILES = "ALL"
-ENGAGE_WAIT_SECONDS = 30.0
-GATE_WAIT_SECONDS = 30.0
 _POLL = 0.02
+_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 
 
 class KillSwitchEngaged(AngelctlError):
     exit_status = ExitStatus.KILL_SWITCH
 
     def __init__(self, state: LatchState) -> None:
-        scope = "every profile" if state.profile == ALL_PROFILES else f"profile {state.profile}"
+        scope = describe_key(state.profile)
         super().__init__(
             f"refused: the kill switch is engaged for {scope} "
             f"(by {state.by} on {state.host} at {state.at}: {state.reason or 'no reason given'})",
@@ -74,6 +77,24 @@ def latch_folder(state: Path) -> Path:
     return state / "killswitch"
 
 
+def describe_key(key: str) -> str:
+    if key == ALL_PROFILES:
+        return "every account"
+    if key.startswith("account-"):
+        return f"account {key.removeprefix('account-')}"
+    return f"profile {key}"
+
+
+def latch_for(state: Path, client_code: str, profile: str) -> Latch:
+    """The latch a profile honours: its account's, its own (older files) and the global one."""
+    code = client_code.strip().upper()
+    key = f"account-{code}" if code else profile  # as ProfileSettings.account
+    return Latch(latch_folder(state), key, also=(profile,))
+
+
+_inflight_ids = itertools.count(1)
+
+
 def _who() -> str:
     import getpass
 
@@ -90,13 +111,15 @@ def _host() -> str:
 
 
 class Latch:
-    """The latch of one profile (plus the all-profiles latch) in a state folder."""
+    """The latch of one account (plus the all-accounts latch) in a state folder."""
 
-    def __init__(self, folder: Path, profile: str) -> None:
-        if not profile or "/" in profile or profile == ALL_PROFILES:
-            raise ValueError(f"invalid profile name for a latch: {profile!r}")
+    def __init__(self, folder: Path, profile: str, *, also: tuple[str, ...] = ()) -> None:
+        for key in (profile, *also):
+            if not _KEY.match(key) or key == ALL_PROFILES:
+                raise ValueError(f"invalid latch key: {key!r}")
         self.folder = folder
-        self.profile = profile
+        self.profile = profile  # the key this latch writes: an account or a profile
+        self.also = tuple(k for k in also if k != profile)
 
     def _path(self, profile: str) -> Path:
         return self.folder / f"latch-{profile}.json"
@@ -104,8 +127,8 @@ class Latch:
     # -- reading -------------------------------------------------------------------------
 
     def read(self) -> LatchState | None:
-        """The engaged latch that applies to this profile (its own first), or None."""
-        for name in (self.profile, ALL_PROFILES):
+        """The engaged latch that applies here (its own key first), or None."""
+        for name in (self.profile, *self.also, ALL_PROFILES):
             state = self._read_one(name)
             if state is not None:
                 return state
@@ -134,28 +157,47 @@ class Latch:
             return _unreadable(name)
 
     def check(self) -> None:
+        """Raise when engaged: called immediately before every order-entry request leaves."""
         state = self.read()
         if state is not None:
             raise KillSwitchEngaged(state)
 
-    # -- the order-entry gate ------------------------------------------------------------
+    # -- requests on the wire ------------------------------------------------------------
 
     @contextlib.contextmanager
-    def gate(self, *, wait: float = GATE_WAIT_SECONDS) -> Iterator[None]:
-        """Hold the shared gate while sending one order-entry request; raises when engaged."""
-        fd = open_private(self.folder / "gate.lock")
+    def inflight(self) -> Iterator[None]:
+        """Mark one order-entry request as on the wire (a file, not a lock)."""
+        folder = self.folder / "inflight"
+        ensure_private_dir(folder)
+        path = folder / f"{os.getpid()}-{next(_inflight_ids)}"
+        os.close(open_private(path))
         try:
-            try:
-                _flock(fd, fcntl.LOCK_SH, wait)
-            except TimeoutError:
-                raise AngelctlError(
-                    "refused: the kill switch is being engaged right now",
-                    hint="`angelctl killswitch status` shows the latch",
-                ) from None
-            self.check()
             yield
         finally:
-            os.close(fd)  # releases the flock
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def wait_inflight(self, bound: float) -> int:
+        """Wait up to ``bound`` seconds for order-entry requests already on the wire (of live
+        processes) to finish; returns how many are still out."""
+        deadline = time.monotonic() + bound
+        while True:
+            live = self._inflight()
+            if not live or time.monotonic() >= deadline:
+                return live
+            time.sleep(_POLL)
+
+    def _inflight(self) -> int:
+        live = 0
+        with contextlib.suppress(FileNotFoundError):
+            for entry in (self.folder / "inflight").iterdir():
+                pid = int(entry.name.split("-", 1)[0]) if entry.name[:1].isdigit() else 0
+                if pid and _alive(pid):
+                    live += 1
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        entry.unlink()  # left by a process that died on the wire
+        return live
 
     # -- engaging and resetting ----------------------------------------------------------
 
@@ -166,50 +208,41 @@ class Latch:
         at: str,
         source: str = "killswitch",
         all_profiles: bool = False,
-        wait: float = ENGAGE_WAIT_SECONDS,
     ) -> tuple[LatchState, bool]:
-        """Write the latch durably; returns (state, newly_engaged)."""
+        """Write the latch durably, now; returns (state, newly_engaged). ``at`` is the caller's
+        clock reading just before the write."""
         name = ALL_PROFILES if all_profiles else self.profile
         ensure_private_dir(self.folder)
-        fd = open_private(self.folder / "gate.lock")
-        try:
-            with contextlib.suppress(TimeoutError):
-                _flock(fd, fcntl.LOCK_EX, wait)
-            existing = self._read_one(name)
-            if existing is not None and existing.readable:
-                return existing, False
-            state = LatchState(
-                profile=name,
-                at=at,
-                by=_who(),
-                host=_host(),
-                pid=os.getpid(),
-                reason=reason,
-                source=source,
-            )
-            atomic_write_private(self._path(name), json.dumps(state.as_dict()).encode())
-            return state, True
-        finally:
-            os.close(fd)
+        existing = self._read_one(name)
+        if existing is not None and existing.readable:
+            return existing, False
+        state = LatchState(
+            profile=name,
+            at=at,
+            by=_who(),
+            host=_host(),
+            pid=os.getpid(),
+            reason=reason,
+            source=source,
+        )
+        atomic_write_private(self._path(name), json.dumps(state.as_dict()).encode())
+        return state, True
 
     def reset(self, *, all_profiles: bool = False) -> list[LatchState]:
-        """Remove this profile's latch (and the all-profiles one if asked); returns what was set."""
-        names = [self.profile, ALL_PROFILES] if all_profiles else [self.profile]
+        """Remove this account's latch (its profile's too, and the global one if asked);
+        returns what was set."""
+        names = [self.profile, *self.also] + ([ALL_PROFILES] if all_profiles else [])
         cleared: list[LatchState] = []
         ensure_private_dir(self.folder)
-        fd = open_private(self.folder / "gate.lock")
-        try:
-            _flock(fd, fcntl.LOCK_EX, ENGAGE_WAIT_SECONDS)
-            for name in names:
-                state = self._read_one(name)
-                if state is None:
-                    continue
+        for name in names:
+            state = self._read_one(name)
+            if state is None:
+                continue
+            with contextlib.suppress(FileNotFoundError):
                 self._path(name).unlink()
-                cleared.append(state)
-            if cleared:
-                fsync_dir(self.folder)
-        finally:
-            os.close(fd)
+            cleared.append(state)
+        if cleared:
+            fsync_dir(self.folder)
         return cleared
 
 
@@ -225,13 +258,11 @@ def _unreadable(name: str) -> LatchState:
     )
 
 
-def _flock(fd: int, kind: int, wait: float) -> None:
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            fcntl.flock(fd, kind | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise TimeoutError("could not take the kill-switch gate lock") from None
-            time.sleep(_POLL)
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
