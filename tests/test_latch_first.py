@@ -109,3 +109,32 @@ def test_a_request_checks_the_latch_as_it_leaves(cli: Any, market: Any, monkeypa
     assert [r["route"] for r in requests_seen(market)].count("placeOrder") == 0
     intent = Journal(state_dir() / "journal.sqlite3").get("late")
     assert intent is not None and intent.state == "not_placed"
+
+
+def test_an_order_tagged_like_a_kill_exit_is_cancelled_like_any_other(
+    cli: Any, sandbox: Any, sandbox_login: Any
+) -> None:
+    """Another app's working BUY tagged ``KSCALPER`` on a long position: the kill knows its own
+    exits by its journal, so it cancels that BUY, sells the position once, and ends flat."""
+    from tests.test_killswitch import admin as ks_admin
+    from tests.test_killswitch import exposure
+
+    ks_admin(sandbox, "POST", "market/freeze", frozen=True)
+    ks_admin(sandbox, "POST", "market/price", exch_seg="NSE", token="3045", ltp="800")
+    ks_admin(
+        sandbox,
+        "POST",
+        "seed",
+        positions=[{"exch_seg": "NSE", "token": "3045", "netqty": 10}],
+        orders=[
+            {"exch_seg": "NSE", "token": "3045", "side": "BUY", "quantity": 5, "tag": "KSCALPER"}
+        ],
+    )
+    result = cli("killswitch", "--yes", "--json", "--budget", "30")
+    assert result.code == 0, result.both
+    net, working = exposure(sandbox)
+    assert net.get("SBIN-EQ", 0) == 0 and working == [], (net, working)
+    book = sandbox_orders(sandbox)
+    calper = [r for r in book if r["ordertag"] == "KSCALPER"]
+    assert [r["status"] for r in calper] == ["cancelled"]
+    assert [r["price"] for r in calper] == [calper[0]["price"]]  # never re-priced by the kill

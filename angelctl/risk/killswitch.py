@@ -52,11 +52,13 @@ from angelctl.orders.submit import (
     OutcomeUnknown,
     intent_lock,
     reconcile_intent,
+    trading_day_start,
 )
 from angelctl.records import record
 from angelctl.risk.latch import Latch, LatchState
 
-EXIT_TAG_PREFIX = "KS"
+EXIT_TAG_PREFIX = "KS"  # on the wire only: the kill knows its exits by its journal
+EXIT_INTENT_PREFIX = "kill-"
 DEFAULT_BUDGET_SECONDS = 120.0
 DEFAULT_REPRICE_AFTER = 2.0
 DEFAULT_BAND_PERCENT = Decimal("0.5")
@@ -270,7 +272,8 @@ class KillSwitch:
                 )
                 book = self._book()
                 last_book = book
-                foreign = [o for o in self._working(book, options) if not _is_exit(o)]
+                own = self._own_exit_tags()
+                foreign = [o for o in self._working(book, options) if o.tag not in own]
                 if foreign:
                     self._cancel_orders(foreign)
                     continue  # re-read: orders may have appeared meanwhile
@@ -357,10 +360,21 @@ class KillSwitch:
 
     # -- flattening ---------------------------------------------------------------------------
 
+    def _own_exit_tags(self) -> frozenset[str]:
+        """The tags of the exits this kill journalled today, in this run or a crashed earlier
+        one: the only orders it treats as its own. A tag that merely looks like one (another
+        app's ``KS…``) is someone else's order, cancelled like any other."""
+        since = trading_day_start(self.clock.now()).isoformat(timespec="milliseconds")
+        return frozenset(
+            tag
+            for tag, intent_id in self.journal.tags_since(self.profile, since).items()
+            if intent_id.startswith(EXIT_INTENT_PREFIX)
+        )
+
     def _settle_open_exit_intents(self, book: list[BrokerOrder]) -> None:
         """Exits of a crashed run whose answer was never recorded: settle them by tag first."""
         for intent in self.journal.open_intents(self.profile):
-            if intent.tag.startswith(EXIT_TAG_PREFIX):
+            if intent.intent_id.startswith(EXIT_INTENT_PREFIX):
                 reconcile_intent(
                     self.session,
                     self.journal,
@@ -374,7 +388,7 @@ class KillSwitch:
         """Signed quantity of KS intents still open (sent, answer unknown): they may fill."""
         pending: dict[tuple[str, str, str], int] = {}
         for intent in self.journal.open_intents(self.profile):
-            if not intent.tag.startswith(EXIT_TAG_PREFIX):
+            if not intent.intent_id.startswith(EXIT_INTENT_PREFIX):
                 continue
             req = intent.request
             key = (str(req["exchange"]), str(req["token"]), str(req["product"]))
@@ -387,8 +401,9 @@ class KillSwitch:
     ) -> bool:
         """One round; True when every in-scope position is flat and nothing is working."""
         exits_by_key: dict[tuple[str, str, str], list[BrokerOrder]] = {}
+        own = self._own_exit_tags()
         for order in self._working(book, options):
-            if _is_exit(order):
+            if order.tag in own:
                 key = (order.exchange, order.token, order.product)
                 exits_by_key.setdefault(key, []).append(order)
         unsettled = self._unsettled_exit_qty()
@@ -482,7 +497,7 @@ class KillSwitch:
         )
         for index, child in enumerate(_slices(request)):
             intent_id = (
-                f"kill-{self.run_id}-{position.exchange}-{position.token}"
+                f"{EXIT_INTENT_PREFIX}{self.run_id}-{position.exchange}-{position.token}"
                 f"-{self._exit_round}-{index}"
             )
             try:
@@ -653,10 +668,6 @@ def _slices(request: OrderRequest) -> list[OrderRequest]:
 
 def _exit_key(exchange: str, token: str, product: str) -> str:
     return f"{exchange}:{token}:{product}"
-
-
-def _is_exit(order: BrokerOrder) -> bool:
-    return order.tag.startswith(EXIT_TAG_PREFIX)
 
 
 def _signed_unfilled(order: BrokerOrder) -> int:
