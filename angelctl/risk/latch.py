@@ -17,6 +17,9 @@ Rules:
   anyway and the kill's order-book sweep cancels whatever that send created.)
 - Fail closed: a latch file that exists but cannot be read or parsed counts as engaged.
 - Only ``reset`` removes a latch; nothing expires it. It survives reboots (plain files).
+- Clock steps: the latch holds no timed state. Its ``at`` is for people; nothing compares it
+  with the clock, so no step of either clock expires, extends or blocks it. Waits for the gate
+  lock are measured on this process's monotonic clock, and one over two seconds is announced.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from angelctl.clock import ANNOUNCE_AFTER_SECONDS, announce_wait
 from angelctl.errors import AngelctlError
 from angelctl.fsutil import atomic_write_private, ensure_private_dir, fsync_dir, open_private
 from angelctl.records import record
@@ -40,6 +44,8 @@ ALL_PROFILES = "ALL"
 ENGAGE_WAIT_SECONDS = 30.0
 GATE_WAIT_SECONDS = 30.0
 _POLL = 0.02
+_SENDS_IN_FLIGHT = "the kill-switch gate (another angelctl process is sending an order)"
+_ENGAGING = "the kill-switch gate (another angelctl process is engaging the kill switch)"
 
 
 class KillSwitchEngaged(AngelctlError):
@@ -146,7 +152,7 @@ class Latch:
         fd = open_private(self.folder / "gate.lock")
         try:
             try:
-                _flock(fd, fcntl.LOCK_SH, wait)
+                _flock(fd, fcntl.LOCK_SH, wait, _ENGAGING)
             except TimeoutError:
                 raise AngelctlError(
                     "refused: the kill switch is being engaged right now",
@@ -174,7 +180,7 @@ class Latch:
         fd = open_private(self.folder / "gate.lock")
         try:
             with contextlib.suppress(TimeoutError):
-                _flock(fd, fcntl.LOCK_EX, wait)
+                _flock(fd, fcntl.LOCK_EX, wait, _SENDS_IN_FLIGHT)
             existing = self._read_one(name)
             if existing is not None and existing.readable:
                 return existing, False
@@ -199,7 +205,7 @@ class Latch:
         ensure_private_dir(self.folder)
         fd = open_private(self.folder / "gate.lock")
         try:
-            _flock(fd, fcntl.LOCK_EX, ENGAGE_WAIT_SECONDS)
+            _flock(fd, fcntl.LOCK_EX, ENGAGE_WAIT_SECONDS, _SENDS_IN_FLIGHT)
             for name in names:
                 state = self._read_one(name)
                 if state is None:
@@ -225,13 +231,19 @@ def _unreadable(name: str) -> LatchState:
     )
 
 
-def _flock(fd: int, kind: int, wait: float) -> None:
-    deadline = time.monotonic() + wait
+def _flock(fd: int, kind: int, wait: float, what: str) -> None:
+    started = time.monotonic()
+    deadline = started + wait
+    announced = False
     while True:
         try:
             fcntl.flock(fd, kind | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 raise TimeoutError("could not take the kill-switch gate lock") from None
+            if not announced and now - started > ANNOUNCE_AFTER_SECONDS:
+                announce_wait(what, deadline - now, at_most=True)
+                announced = True
             time.sleep(_POLL)

@@ -1,0 +1,89 @@
+"""A wait longer than two seconds says on stderr, once, what it waits for and for how long."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from angelctl.broker.api import SmartApi, build_session
+from angelctl.broker.client import RetryPolicy
+from angelctl.clock import announce_waits, pause
+from tests.conftest import ShiftedClock
+from tests.test_login_session import arm, settings_for
+
+
+@pytest.fixture(autouse=True)
+def notices_on() -> Iterator[None]:
+    announce_waits(True)
+    yield
+    announce_waits(True)
+
+
+def test_a_long_wait_is_announced_once_and_a_short_one_is_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clock = ShiftedClock()
+    pause(clock, 1.9, "something short")
+    pause(clock, 3.21, "the thing")
+    pause(clock, 18.4, "the other thing")
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == ["waiting 3.2 s for the thing", "waiting 18 s for the other thing"]
+    assert clock.slept == [1.9, 3.21, 18.4]
+
+
+def test_quiet_silences_the_notice_but_not_the_wait(capsys: pytest.CaptureFixture[str]) -> None:
+    clock = ShiftedClock()
+    announce_waits(False)
+    pause(clock, 5.0, "the thing")
+    assert capsys.readouterr().err == "" and clock.slept == [5.0]
+
+
+class _Ceiling:
+    """A jitter source that always draws the cap."""
+
+    def uniform(self, low: float, high: float) -> float:
+        return high
+
+
+def test_a_retry_backoff_over_two_seconds_is_announced(
+    sandbox: Any, sandbox_clock: ShiftedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = SmartApi(build_session(settings_for(sandbox), clock=sandbox_clock))
+    api.session.login()
+    api.session.rest.retry = RetryPolicy(base_delay=3.0, max_delay=3.0)
+    api.session.rest.rng = _Ceiling()  # type: ignore[assignment]
+    capsys.readouterr()
+    arm(sandbox, name="http_5xx", route="getProfile", count=1)
+    assert api.profile().client_code
+    assert capsys.readouterr().err == (
+        "waiting 3.0 s for retry 1 of getProfile after a server error\n"
+    )
+
+
+def test_a_long_wait_for_the_kill_switch_gate_is_announced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from angelctl.errors import AngelctlError
+    from angelctl.fsutil import open_private
+    from angelctl.risk.latch import Latch
+
+    latch = Latch(tmp_path, "p")
+    holder = open_private(tmp_path / "gate.lock")  # another "process" engaging the switch
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(AngelctlError, match="being engaged"), latch.gate(wait=2.3):
+            pass
+    finally:
+        os.close(holder)
+    err = capsys.readouterr().err
+    assert err.startswith("waiting up to 0.")
+    assert err.endswith(
+        " s for the kill-switch gate (another angelctl process is engaging the kill switch)\n"
+    )
+    assert err.count("\n") == 1
