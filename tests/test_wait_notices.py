@@ -12,6 +12,7 @@ import pytest
 
 from angelctl.broker.api import SmartApi, build_session
 from angelctl.broker.client import RetryPolicy
+from angelctl.broker.ratelimit import RateLimiter
 from angelctl.clock import announce_waits, pause
 from tests.conftest import ShiftedClock
 from tests.test_login_session import arm, settings_for
@@ -87,3 +88,37 @@ def test_a_long_wait_for_the_kill_switch_gate_is_announced(
         " s for the kill-switch gate (another angelctl process is engaging the kill switch)\n"
     )
     assert err.count("\n") == 1
+
+
+def test_the_rate_limiter_names_the_limit_it_waits_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = ShiftedClock()
+    limits = {"placeOrder": ((9, 1.0), (500, 60.0)), "orders": ((1, 3.0),)}
+    limiter = RateLimiter(tmp_path / "rl.sqlite3", limits, clock)
+    assert limiter.acquire("C", ("placeOrder", "orders")) == 0
+    waited = limiter.acquire("C", ("placeOrder", "orders"))
+    assert 3.0 < waited < 3.1
+    assert capsys.readouterr().err == (
+        "waiting 3.1 s for the orders rate limit (1 per 3 s shared by all angelctl processes)\n"
+    )
+    clock.advance(10)
+    for _ in range(9):
+        limiter.acquire("C", ("placeOrder",))
+    limiter.acquire("C", ("placeOrder",))  # a tenth within the second: about a second
+    assert capsys.readouterr().err == ""
+
+
+def test_json_output_stays_clean_while_stderr_says_why_it_waits(
+    cli: Any, sandbox: Any, sandbox_login: Any
+) -> None:
+    """A real three-second wait in the real CLI: the notice on stderr, stdout one document."""
+    assert cli("config", "set", "profiles.sandbox.rate_limits.getRMS", "1/3s").code == 0
+    assert cli("funds", "--json").code == 0
+    waited = cli("funds", "--json")
+    assert waited.code == 0, waited.both
+    assert waited.json()["funds"]  # stdout is exactly one JSON document
+    assert "waiting 3" in waited.err
+    assert "for the getRMS rate limit (1 per 3 s shared by all angelctl processes)" in waited.err
+    quiet = cli("-q", "funds", "--json")
+    assert quiet.code == 0 and quiet.err == ""
