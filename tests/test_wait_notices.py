@@ -14,8 +14,11 @@ from angelctl.broker.api import SmartApi, build_session
 from angelctl.broker.client import RetryPolicy
 from angelctl.broker.ratelimit import RateLimiter
 from angelctl.clock import announce_waits, pause
+from angelctl.secrets import TOTP_STEP_SECONDS, Secret, TotpLedger
 from tests.conftest import ShiftedClock
 from tests.test_login_session import arm, settings_for
+
+SEED = Secret("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
 
 
 @pytest.fixture(autouse=True)
@@ -122,3 +125,16 @@ def test_json_output_stays_clean_while_stderr_says_why_it_waits(
     assert "for the getRMS rate limit (1 per 3 s shared by all angelctl processes)" in waited.err
     quiet = cli("-q", "funds", "--json")
     assert quiet.code == 0 and quiet.err == ""
+
+
+def test_the_totp_ledger_says_it_waits_for_the_next_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = ShiftedClock()
+    into_step = clock.now().timestamp() % TOTP_STEP_SECONDS
+    clock.advance(TOTP_STEP_SECONDS - into_step + 1.0)  # one second into a step
+    ledger = TotpLedger(tmp_path, clock)
+    assert ledger.next_code("p", SEED)[1] == 0
+    _, waited = ledger.next_code("p", SEED)
+    assert 28 < waited < 29.1
+    assert capsys.readouterr().err.splitlines() == ["waiting 29 s for the next TOTP step"]
