@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -184,3 +185,23 @@ def test_a_session_from_an_earlier_ist_day_is_still_refused() -> None:
     issued = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 09:30 IST on the 25th
     tokens = _tokens(issued, issued + timedelta(days=3))  # a lying expiry
     assert not tokens.valid_at(issued + timedelta(hours=4 + 24))
+
+
+# --------------------------------------------------------------------------- instrument index
+
+
+def test_an_index_downloaded_by_a_clock_ahead_is_stale() -> None:
+    """Synced at 05:00 IST under a clock 4 h ahead (09:00, past the 08:00 refresh): that master
+    predates the day's, so at 06:00 IST it must not count as today's."""
+    from types import SimpleNamespace
+
+    from angelctl.instruments.store import is_stale
+
+    def index(downloaded: datetime) -> Any:
+        return SimpleNamespace(meta={"downloaded_at": downloaded.isoformat()})
+
+    synced_at = datetime(2026, 11, 25, 3, 30, tzinfo=UTC)  # 09:00 IST by the clock ahead
+    now = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)  # 06:00 IST
+    assert is_stale(index(synced_at), now)
+    assert not is_stale(index(synced_at), synced_at + timedelta(hours=1))  # at 10:00 IST
+    assert not is_stale(index(synced_at + timedelta(minutes=1)), synced_at)  # a little skew
