@@ -9,8 +9,10 @@ Monotonic time is trusted within one process only. A time another process stored
 come from a clock that was stepped (a resumed VM, libfaketime, which shifts CLOCK_MONOTONIC
 too): each ledger says in its module docstring which stored times it treats as impossible.
 
-Every deliberate wait goes through ``pause``: one longer than ``ANNOUNCE_AFTER_SECONDS`` first
-says on stderr, once, what it waits for and for how long, so a slow command never looks hung.
+A wait that holds a command up (a rate-limit slot, the next TOTP step, a retry backoff) goes
+through ``pause``: one longer than ``ANNOUNCE_AFTER_SECONDS`` first says on stderr, once, what
+it waits for and for how long, so a slow command never looks hung. Short polls (order and
+kill-switch loops) and a cadence the user chose (``--watch``, ``--interval``) are not such waits.
 """
 
 from __future__ import annotations
