@@ -4,10 +4,20 @@ Everything that waits or measures elapsed time goes through a ``Clock`` so that 
 time without sleeping and a wall-clock step (NTP, DST, an operator's ``date -s``) never changes
 a timeout, a backoff or a rate-limit decision. Wall time is only used where the broker's rules
 are about the calendar (sessions end at midnight IST, TOTP steps are wall-clock based).
+
+Monotonic time is trusted within one process only. A time another process stored on disk may
+come from a clock that was stepped (a resumed VM, libfaketime, which shifts CLOCK_MONOTONIC
+too): each ledger says in its module docstring which stored times it treats as impossible.
+
+A wait that holds a command up (a rate-limit slot, the next TOTP step, a retry backoff) goes
+through ``pause``: one longer than ``ANNOUNCE_AFTER_SECONDS`` first says on stderr, once, what
+it waits for and for how long, so a slow command never looks hung. Short polls (order and
+kill-switch loops) and a cadence the user chose (``--watch``, ``--interval``) are not such waits.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
@@ -44,3 +54,35 @@ def next_midnight_ist(moment: datetime) -> datetime:
     local = moment.astimezone(IST)
     midnight = datetime(local.year, local.month, local.day, tzinfo=IST) + timedelta(days=1)
     return midnight.astimezone(UTC)
+
+
+ANNOUNCE_AFTER_SECONDS = 2.0
+
+
+class _WaitNotices:
+    enabled = True
+
+
+def announce_waits(enabled: bool) -> None:
+    """Turn the stderr notices of long waits on or off (``--quiet`` turns them off)."""
+    _WaitNotices.enabled = enabled
+
+
+def pause(clock: Clock, seconds: float, what: str) -> None:
+    """Sleep ``seconds`` on ``clock``; a wait longer than two seconds first says so on stderr."""
+    if seconds > ANNOUNCE_AFTER_SECONDS:
+        announce_wait(what, seconds)
+    clock.sleep(seconds)
+
+
+def announce_wait(what: str, seconds: float, *, at_most: bool = False) -> None:
+    """``waiting 3.2 s for <what>`` on stderr (``up to`` when the end is not known)."""
+    if not _WaitNotices.enabled:
+        return
+    amount = f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"
+    text = f"waiting {'up to ' if at_most else ''}{amount} s for {what}\n"
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed or broken stderr must not stop the wait
+        pass

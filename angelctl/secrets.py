@@ -11,6 +11,21 @@ Rules this module enforces:
   a cached session is used only for the same API root and client code, before its expiry
   (JWT ``exp`` and/or midnight IST) and never past the IST day it was issued on.
 - A TOTP step is used at most once per profile, across processes: a retry waits for the next.
+
+Stored times and clock steps (wall time: sessions and TOTP steps are calendar rules):
+- Session cache: the broker, not our clock, decides whether a session still holds, and an
+  expired-session reply renews it (``broker.session``). So a session whose ``issued_at`` lies
+  in this process's future (our clock is behind the one that cached it) is still used until
+  its expiry: refusing it would force a login with a TOTP code from a wrong clock, which the
+  broker refuses. Only a session from an earlier IST day than now, or past ``expires_at``, is
+  left unused; nothing here waits.
+- TOTP ledger: the file keeps the last ``TOTP_KEEP`` steps used, in the order they were used.
+  A stored step more than ``TOTP_FUTURE_STEPS`` ahead of this clock's step is impossible (its
+  writer's clock was ahead, or ours stepped back): it is ignored for the decision (counted in
+  ``ignored``, logged at debug level) and never waited for; it is not deleted, because the
+  process that ignores it may be the one whose clock is wrong, and it ages out of the list. A
+  step behind the current one is never handed out, so a stored step from the "past" cannot
+  make a code be used twice; the wait is never longer than two steps.
 """
 
 from __future__ import annotations
@@ -21,6 +36,7 @@ import contextlib
 import fcntl
 import hmac
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -28,15 +44,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from angelctl.clock import IST, Clock, next_midnight_ist
+from angelctl.clock import IST, Clock, next_midnight_ist, pause
 from angelctl.errors import CredentialError, NoSecureKeyring
 from angelctl.fsutil import atomic_write_private, ensure_private_dir, open_private
 from angelctl.records import record
+
+log = logging.getLogger("angelctl.secrets")
 
 KEYRING_SERVICE = "angelctl"
 CREDENTIAL_NAMES = ("api_key", "mpin", "totp_secret")
 MASK = "***"
 TOTP_STEP_SECONDS = 30
+TOTP_KEEP = 8  # steps remembered per profile, in the order they were used
+TOTP_FUTURE_STEPS = 1  # a stored step this far ahead of ours is still believed (clock skew)
 
 _registry: set[str] = set()
 _registry_lock = threading.Lock()
@@ -282,8 +302,10 @@ class SessionTokens:
     expires_at: datetime
 
     def valid_at(self, moment: datetime) -> bool:
-        same_ist_day = moment.astimezone(IST).date() == self.issued_at.astimezone(IST).date()
-        return same_ist_day and moment < self.expires_at
+        """Before its expiry and not past its IST day; an ``issued_at`` ahead of ``moment``
+        (a clock behind the writer's) is no reason to refuse it: the broker decides."""
+        past_its_day = moment.astimezone(IST).date() > self.issued_at.astimezone(IST).date()
+        return not past_its_day and moment < self.expires_at
 
 
 def jwt_expiry(token: str) -> datetime | None:
@@ -363,42 +385,76 @@ class SessionStore:
 class TotpLedger:
     """Hands out TOTP codes so that no 30-second step is used twice for a profile.
 
-    The last used step is kept in a 0600 file under an exclusive ``flock`` so that concurrent
-    processes (two cron jobs logging in at 09:00) also never share a code.
+    The last used steps are kept in a 0600 file under an exclusive ``flock`` so that concurrent
+    processes (two cron jobs logging in at 09:00) also never share a code. The rule for steps
+    from a stepped clock is in the module docstring.
     """
 
     def __init__(self, folder: Path, clock: Clock) -> None:
         self.folder = folder
         self.clock = clock
+        self.ignored = 0  # stored steps ignored as impossible (ahead of this clock)
 
-    def next_code(self, profile: str, seed: Secret, *, max_wait: float = 31.0) -> tuple[str, float]:
+    def next_code(
+        self, profile: str, seed: Secret, *, max_wait: float = 2.0 * TOTP_STEP_SECONDS + 1
+    ) -> tuple[str, float]:
         """Return (code, seconds waited). Waits for a fresh step when the current one is used."""
         import pyotp
 
         totp = pyotp.TOTP(seed.reveal(), interval=TOTP_STEP_SECONDS)
-        waited = 0.0
-        path = self.folder / f"{profile}.totp-step"
         ensure_private_dir(self.folder)
-        fd = open_private(path)
+        fd = open_private(self.folder / f"{profile}.totp-step")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            raw = os.pread(fd, 64, 0).decode() or "0"
-            last_used = int(raw) if raw.strip().isdigit() else 0
-            step = int(self.clock.now().timestamp() // TOTP_STEP_SECONDS)
-            if step <= last_used:
-                wait = (last_used + 1) * TOTP_STEP_SECONDS - self.clock.now().timestamp()
-                if wait > max_wait:
-                    raise CredentialError(
-                        "the TOTP ledger says a future step was used: the clock went backwards",
-                        hint="check the system clock (`angelctl doctor`)",
-                    )
-                self.clock.sleep(max(wait, 0.0) + 0.05)
-                waited = max(wait, 0.0)
-                step = int(self.clock.now().timestamp() // TOTP_STEP_SECONDS)
+            history = _parse_steps(os.pread(fd, 4096, 0).decode("ascii", "replace"))
+            step, waited = self._claim(self._believed(history), max_wait)
             code = totp.at(step * TOTP_STEP_SECONDS)
+            kept = [*history, step][-TOTP_KEEP:]
             os.ftruncate(fd, 0)
-            os.pwrite(fd, str(step).encode(), 0)
+            os.pwrite(fd, ",".join(map(str, kept)).encode(), 0)
             os.fsync(fd)
         finally:
             os.close(fd)
         return code, waited
+
+    def _believed(self, history: list[int]) -> set[int]:
+        """The stored steps a clock consistent with ours could have used."""
+        current = self._current_step()
+        limit = current + TOTP_FUTURE_STEPS
+        ahead = [step for step in history if step > limit]
+        if ahead:
+            self.ignored += len(ahead)
+            log.debug(
+                "TOTP ledger: ignored %d step(s) up to %d s ahead of this clock (a clock step)",
+                len(ahead),
+                (max(ahead) - current) * TOTP_STEP_SECONDS,
+            )
+        return {step for step in history if step <= limit}
+
+    def _claim(self, used: set[int], max_wait: float) -> tuple[int, float]:
+        """The first step from now on that was not used, after waiting for it to begin."""
+        step = _first_unused(self._current_step(), used)
+        wait = step * TOTP_STEP_SECONDS - self.clock.now().timestamp()
+        if wait <= 0:
+            return step, 0.0
+        if wait > max_wait:
+            raise CredentialError(
+                f"the next unused TOTP step begins in {wait:.0f} s",
+                hint="check the system clock (`angelctl doctor`)",
+            )
+        pause(self.clock, wait + 0.05, "the next TOTP step")
+        return _first_unused(max(step, self._current_step()), used), wait
+
+    def _current_step(self) -> int:
+        return int(self.clock.now().timestamp() // TOTP_STEP_SECONDS)
+
+
+def _parse_steps(raw: str) -> list[int]:
+    """``"123,124"`` (or the single step earlier versions wrote); junk is ignored."""
+    return [int(part) for part in raw.replace(",", " ").split() if part.isdigit()]
+
+
+def _first_unused(step: int, used: set[int]) -> int:
+    while step in used:
+        step += 1
+    return step

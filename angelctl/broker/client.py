@@ -7,7 +7,8 @@ Retry rules (the money-safety core of the transport):
   journals every attempt (docs/protocol.md, "Resend policy").
 - ``ResponseLost`` / ``ServerError``: the broker may have acted → retry read-only routes only;
   a write surfaces the error to its caller, which settles it by reconciling, never by resending.
-Backoff is full-jitter exponential, capped, on the injected monotonic clock.
+Backoff is full-jitter exponential, capped, on the injected monotonic clock; a backoff over two
+seconds is announced on stderr (``clock.pause``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from angelctl.broker.ratelimit import RateLimiter
 from angelctl.broker.routes import ROUTES, Route
 from angelctl.broker.trace import trace_request, trace_response
 from angelctl.broker.transport import HttpTransport
-from angelctl.clock import Clock
+from angelctl.clock import Clock, pause
 from angelctl.config import ProfileSettings
 from angelctl.errors import ConnectFailed, RateLimited, ResponseLost, ServerError
 from angelctl.records import record
@@ -143,7 +144,7 @@ class RestClient:
             delay = self.retry.delay(attempt, self.rng)
             self.stats[f"retry:{type(error).__name__}"] += 1
             log.info("%s: %s; retry %d in %.2f s", route.name, error, attempt, delay)
-            self.clock.sleep(delay)
+            pause(self.clock, delay, f"retry {attempt} of {route.name} after {_why(error)}")
 
     def _note_date(self, raw: RawResponse) -> None:
         date = raw.headers.get("Date")
@@ -158,3 +159,14 @@ class RestClient:
         self.transport.close()
         if self.limiter is not None:
             self.limiter.close()
+
+
+def _why(error: Exception) -> str:
+    """A few words for a retry notice."""
+    kinds: tuple[tuple[type[Exception], str], ...] = (
+        (ConnectFailed, "a failed connection"),
+        (RateLimited, "a rate-limit reply"),
+        (ResponseLost, "a lost answer"),
+        (ServerError, "a server error"),
+    )
+    return next((words for kind, words in kinds if isinstance(error, kind)), "an error")

@@ -173,9 +173,7 @@ def parse_rules(data: Any) -> list[GttRule]:
 def create_rule(
     session: BrokerSession, request: GttRequest, *, gate: WriteGate | None = None
 ) -> str:
-    return _rule_id(
-        session.call("gttCreateRule", request.to_wire(), gate=gate), "gttCreateRule"
-    )
+    return _rule_id(session.call("gttCreateRule", request.to_wire(), gate=gate), "gttCreateRule")
 
 
 def modify_rule(

@@ -1,34 +1,79 @@
 """Client-side rate limits shared by every angelctl process on the machine.
 
-A ledger of reserved send times per (client code, bucket) lives in one SQLite file under the
-state folder. ``acquire`` reserves, inside one ``BEGIN IMMEDIATE`` transaction, the earliest
+A ledger of reservations per (client code, bucket) lives in one SQLite file under the state
+folder. ``acquire`` reserves, inside one ``BEGIN IMMEDIATE`` transaction, the earliest
 slot at which every window of every bucket the route spends stays within its limit, then
-sleeps until that slot. Reservations are FIFO per bucket (a slot is never earlier than the last
-one), so concurrent processes queue fairly instead of bursting.
+sleeps until that slot (a wait over two seconds is announced on stderr). Reservations are FIFO
+per bucket (a slot is never earlier than the last one), so concurrent processes queue fairly
+instead of bursting.
 
 Times are ``CLOCK_MONOTONIC`` seconds, which Linux shares across processes and which a
 wall-clock step cannot move; the ledger is keyed by the boot id and emptied after a reboot.
 Windows are widened by ``SAFETY`` seconds so that network jitter cannot push two calls into
 one server-side window.
+
+Clock steps. One process's monotonic clock can still be stepped (libfaketime shifts it, and so
+can a restored VM), so a row is checked against this process's clock before it is believed.
+Each row keeps the monotonic time it was reserved at (``made``) beside its slot (``t``):
+
+- A row made more than ``FUTURE_MARGIN`` s after this process's now is impossible: its
+  writer's clock was ahead, or ours stepped back. It is deleted, counted in ``discarded`` and
+  logged at debug level, and never waited for; a slot from the "future" cannot block.
+- A row made at or before now is believed, however far ahead its slot lies: a slot is at most
+  its reservation's longest window past the slot queued before it, so a chain of processes
+  waiting their turn (four callers of a 1/s route) legitimately reaches beyond one window, and
+  dropping such a slot would let the next call jump the queue and exceed the limit.
+- A row older than its reservation's longest window is history and pruned. Rows written by a
+  clock that was behind look old too and are pruned: their calls in the last window go
+  uncounted, so the limit can be exceeded by at most one window's worth of them.
+
+The table of earlier versions (``slots``, no reservation time) is no longer read; an older
+angelctl that is still running keeps its own budget until it exits.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from angelctl.clock import Clock
+from angelctl.clock import Clock, pause
 from angelctl.dbutil import connect_wal
 from angelctl.fsutil import ensure_private_dir
 
+log = logging.getLogger("angelctl.ratelimit")
+
 SAFETY = 0.06
+FUTURE_MARGIN = 1.0  # a row made this far after now is still believed (float slack)
+_BOOT_KEY = "boot:reservations"
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS slots (bucket TEXT NOT NULL, t REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS slots_bucket_t ON slots (bucket, t);
+CREATE TABLE IF NOT EXISTS reservations (bucket TEXT NOT NULL, t REAL NOT NULL, made REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS reservations_bucket_t ON reservations (bucket, t);
+CREATE INDEX IF NOT EXISTS reservations_made ON reservations (made);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 Limits = Mapping[str, tuple[tuple[int, float], ...]]
+_UNITS = {1.0: "s", 60.0: "min", 3600.0: "h"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """One limit of one bucket: ``count`` calls per ``seconds`` (as configured)."""
+
+    bucket: str
+    count: int
+    seconds: float
+
+    @property
+    def width(self) -> float:
+        return self.seconds + SAFETY
+
+    def describe(self) -> str:
+        unit = _UNITS.get(self.seconds)
+        rate = f"{self.count}/{unit}" if unit else f"{self.count} per {self.seconds:g} s"
+        return f"the {self.bucket} rate limit ({rate} shared by all angelctl processes)"
 
 
 def _boot_id() -> str:
@@ -43,6 +88,7 @@ class RateLimiter:
         self.path = path
         self.limits = dict(limits)
         self.clock = clock
+        self.discarded = 0  # impossible rows (made in this process's future) deleted
         self._db: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
@@ -52,61 +98,92 @@ class RateLimiter:
             db.executescript(_SCHEMA)
             boot = _boot_id()
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT value FROM meta WHERE key='boot'").fetchone()
+            row = db.execute("SELECT value FROM meta WHERE key=?", (_BOOT_KEY,)).fetchone()
             if row is None or row[0] != boot:
-                db.execute("DELETE FROM slots")
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('boot', ?)", (boot,))
+                db.execute("DELETE FROM reservations")
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_BOOT_KEY, boot))
             db.execute("COMMIT")
             self._db = db
         return self._db
 
-    def reserve(self, key: str, buckets: Iterable[str]) -> float:
-        """Reserve a slot for one call; returns the monotonic time at which it may be sent."""
-        windows = [
-            (f"{key}:{bucket}", count, seconds + SAFETY)
+    def _windows(self, buckets: Iterable[str]) -> list[Window]:
+        return [
+            Window(bucket, count, seconds)
             for bucket in buckets
             for count, seconds in self.limits.get(bucket, ())
         ]
+
+    def reserve(self, key: str, buckets: Iterable[str]) -> float:
+        """Reserve a slot for one call; returns the monotonic time at which it may be sent."""
+        return self._reserve(key, buckets)[0]
+
+    def _reserve(self, key: str, buckets: Iterable[str]) -> tuple[float, Window | None]:
+        """The slot and the window that set it (None when nothing held the call back)."""
+        windows = self._windows(buckets)
         if not windows:
-            return self.clock.monotonic()
+            return self.clock.monotonic(), None
         db = self._connect()
         db.execute("BEGIN IMMEDIATE")
         try:
             now = self.clock.monotonic()
-            slot = now
-            for name, count, seconds in windows:
-                last = db.execute(
-                    "SELECT t FROM slots WHERE bucket=? ORDER BY t DESC LIMIT 1", (name,)
-                ).fetchone()
-                if last:
-                    slot = max(slot, last[0])
-                nth = db.execute(
-                    "SELECT t FROM slots WHERE bucket=? ORDER BY t DESC LIMIT 1 OFFSET ?",
-                    (name, count - 1),
-                ).fetchone()
-                if nth:
-                    slot = max(slot, nth[0] + seconds)
-            names = {name for name, _, _ in windows}
-            db.executemany("INSERT INTO slots VALUES (?, ?)", [(n, slot) for n in names])
-            horizon = now - max(seconds for _, _, seconds in windows) - 1.0
+            self._discard_future(db, now)
+            slot, binding = _earliest(db, key, windows, now)
+            names = sorted({f"{key}:{w.bucket}" for w in windows})
             db.executemany(
-                "DELETE FROM slots WHERE bucket=? AND t < ?", [(n, horizon) for n in names]
+                "INSERT INTO reservations VALUES (?, ?, ?)", [(n, slot, now) for n in names]
+            )
+            horizon = now - max(w.width for w in windows) - 1.0
+            db.executemany(
+                "DELETE FROM reservations WHERE bucket=? AND t < ?", [(n, horizon) for n in names]
             )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return slot
+        return slot, binding
+
+    def _discard_future(self, db: sqlite3.Connection, now: float) -> None:
+        """Delete the rows no clock consistent with ours could have made (see the docstring)."""
+        limit = now + FUTURE_MARGIN
+        rows = db.execute("SELECT made FROM reservations WHERE made > ?", (limit,)).fetchall()
+        ahead = [row[0] - now for row in rows]
+        if ahead:
+            db.execute("DELETE FROM reservations WHERE made > ?", (limit,))
+            self.discarded += len(ahead)
+            log.debug(
+                "rate-limit ledger: discarded %d reservation(s) made up to %.0f s in this "
+                "process's future (a clock step)",
+                len(ahead),
+                max(ahead),
+            )
 
     def acquire(self, key: str, buckets: Iterable[str]) -> float:
         """Wait for a slot; returns the seconds waited."""
-        slot = self.reserve(key, buckets)
+        slot, binding = self._reserve(key, buckets)
         wait = slot - self.clock.monotonic()
-        if wait > 0:
-            self.clock.sleep(wait)
-        return max(wait, 0.0)
+        if wait <= 0:
+            return 0.0
+        pause(self.clock, wait, binding.describe() if binding else "a rate-limit slot")
+        return wait
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _earliest(
+    db: sqlite3.Connection, key: str, windows: list[Window], now: float
+) -> tuple[float, Window | None]:
+    """The earliest slot every window allows, FIFO behind the bucket's last slot."""
+    slot, binding = now, None
+    for window in windows:
+        name = f"{key}:{window.bucket}"
+        for offset, extra in ((0, 0.0), (window.count - 1, window.width)):
+            row = db.execute(
+                "SELECT t FROM reservations WHERE bucket=? ORDER BY t DESC LIMIT 1 OFFSET ?",
+                (name, offset),
+            ).fetchone()
+            if row is not None and row[0] + extra > slot:
+                slot, binding = row[0] + extra, window
+    return slot, binding

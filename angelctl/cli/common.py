@@ -41,9 +41,11 @@ def app_ctx(ctx: typer.Context) -> AppContext:
 
 
 def output(ctx: typer.Context) -> Output:
+    from angelctl.clock import announce_waits
     from angelctl.render.output import Output
 
     actx = app_ctx(ctx)
+    announce_waits(not actx.quiet)  # the "waiting 3.2 s for …" notices are diagnostics too
     return Output(json_mode=actx.json, quiet=actx.quiet)
 
 

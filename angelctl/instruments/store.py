@@ -5,6 +5,12 @@ before the most recent weekday's ``REFRESH_AFTER`` (IST). Angel publishes the ma
 an undocumented time [GAP]; the default is 08:00 IST. Offline, a stale index keeps working and
 the caller is warned with the index's date. Downloading and ingesting live in ``sync`` and are
 imported only when a refresh is due, so commands that merely resolve symbols stay light.
+
+Clock steps: ``downloaded_at`` is wall time stored by the process that synced. One later than
+now by more than ``FUTURE_MARGIN`` is impossible (that process's clock was ahead, or ours
+stepped back) and the index counts as stale, so a master fetched before Angel published the
+day's is never taken for today's; the cost is one extra download. One from the "past" can
+only make the index stale early (the same cost). Nothing here waits.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from angelctl.status import ExitStatus
 
 INDEX_FILE = "instruments.sqlite3"
 REFRESH_AFTER = dtime(8, 0)
+FUTURE_MARGIN = timedelta(minutes=5)
 Progress = Callable[[int, int | None], None]
 
 
@@ -49,7 +56,7 @@ def is_stale(index: InstrumentIndex, now: datetime) -> bool:
         downloaded = datetime.fromisoformat(index.meta["downloaded_at"])
     except (KeyError, ValueError):
         return True
-    return downloaded < refresh_boundary(now)
+    return downloaded < refresh_boundary(now) or downloaded > now + FUTURE_MARGIN
 
 
 def index_date(index: InstrumentIndex) -> str:

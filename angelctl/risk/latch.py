@@ -20,6 +20,8 @@ Rules:
   still land: the kill waits a bounded time for those (``wait_inflight``) and sweeps again.
 - Fail closed: a latch file that exists but cannot be read or parsed counts as engaged.
 - Only ``reset`` removes a latch; nothing expires it. It survives reboots (plain files).
+- Clock steps: the latch holds no timed state. Its ``at`` is for people; nothing compares it
+  with the clock, so no step of either clock expires, extends or blocks it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from angelctl.clock import ANNOUNCE_AFTER_SECONDS, announce_wait
 from angelctl.errors import AngelctlError
 from angelctl.fsutil import atomic_write_private, ensure_private_dir, fsync_dir, open_private
 from angelctl.records import record
@@ -180,11 +183,20 @@ class Latch:
     def wait_inflight(self, bound: float) -> int:
         """Wait up to ``bound`` seconds for order-entry requests already on the wire (of live
         processes) to finish; returns how many are still out."""
-        deadline = time.monotonic() + bound
+        started = time.monotonic()
+        deadline, announced = started + bound, False
         while True:
             live = self._inflight()
-            if not live or time.monotonic() >= deadline:
+            now = time.monotonic()
+            if not live or now >= deadline:
                 return live
+            if not announced and now - started >= ANNOUNCE_AFTER_SECONDS:
+                announced = True
+                announce_wait(
+                    f"{live} order-entry request(s) already on the wire when the latch was written",
+                    deadline - now,
+                    at_most=True,
+                )
             time.sleep(_POLL)
 
     def _inflight(self) -> int:
