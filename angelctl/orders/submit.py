@@ -493,16 +493,19 @@ def not_placed_error(intent: Intent, settle_after: float) -> NotPlaced:
 
 
 def _age(intent: Intent, book_at: datetime, book_mono: float | None) -> float:
-    """Seconds from the intent's latest send to the start of the book read: on the monotonic
-    clock within one boot (immune to wall-clock steps), else by wall time."""
-    if book_mono is not None and intent.sent_mono and intent.boot_id == boot_id():
-        return book_mono - intent.sent_mono
+    """Seconds from the intent's latest send to the start of the book read, judged
+    conservatively: the smaller of the monotonic age (same boot only) and the wall-clock age,
+    so a step of either clock (NTP, a resumed VM, libfaketime) can only delay a settlement,
+    never hasten one."""
     # The journal stamps to the millisecond: a step in the book's own millisecond may have
     # come after the read, so only a strictly earlier one counts as seen by this book.
     read_at = book_at.replace(microsecond=book_at.microsecond // 1000 * 1000)
     since = intent.sent_at or intent.updated_at
-    age = (read_at - datetime.fromisoformat(since)).total_seconds()
-    return age if age > 0 else -1.0
+    wall = (read_at - datetime.fromisoformat(since)).total_seconds()
+    age = wall if wall > 0 else -1.0
+    if book_mono is not None and intent.sent_mono and intent.boot_id == boot_id():
+        age = min(age, book_mono - intent.sent_mono)
+    return age
 
 
 def read_book(session: BrokerSession) -> tuple[list[BrokerOrder], datetime, float]:
