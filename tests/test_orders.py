@@ -536,3 +536,18 @@ def test_terminal_confirmation_shows_contract_lots_and_notional(market: Any) -> 
     code, screen = _prompted("y")
     assert code == 0, screen
     assert len(sandbox_orders(market)) == 1
+
+
+# ----------------------------------------------------------------- bad input is a usage error
+
+
+@pytest.mark.parametrize("symbol", ["NSE:", ":", "NSE: ", " : ", "::", "NSE::"])
+def test_an_empty_or_bare_qualified_symbol_is_a_usage_error(
+    cli: Any, market: Any, symbol: str
+) -> None:
+    result = place(cli, "BUY", symbol, "--qty", "1", "--price", "1")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert "internal error" not in result.err
+    assert result.err.startswith("error: ") and len(result.err.splitlines()) <= 2
+    assert order_calls(market) == 0
+
