@@ -551,3 +551,54 @@ def test_an_empty_or_bare_qualified_symbol_is_a_usage_error(
     assert result.err.startswith("error: ") and len(result.err.splitlines()) <= 2
     assert order_calls(market) == 0
 
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--price", "1e400", "not a price"),
+        ("--price", "1E3", "not a price"),
+        ("--price", "NaN", "not a price"),
+        ("--price", "Infinity", "not a price"),
+        ("--price", "-0", "must be above 0"),
+        ("--price", "-780", "must be above 0"),
+        ("--price", "0", "must be above 0"),
+        ("--price", "0.000", "must be above 0"),
+        ("--price", "１００", "not a price"),
+        ("--price", "7_80", "not a price"),
+        ("--price", "", "is empty"),
+        ("--price", "1234567890", "at most 9 digits"),
+        ("--price", "780.00001", "after the point"),
+        ("--price", "9" * 5000, "not a price"),
+        ("--trigger", "1e400", "not a price"),
+        ("--trigger", "-0", "must be above 0"),
+        ("--trigger", "٧٨٠", "not a price"),
+        ("--qty", "１", "whole number"),
+        ("--qty", "99999999999999999999", "whole number"),
+        ("--qty", "-1", "whole number"),
+        ("--qty", "1_0", "whole number"),
+        ("--lots", "１", "whole number"),
+        ("--disclosed", "٣", "whole number"),
+    ],
+)
+def test_numbers_must_be_plain_ascii_finite_and_in_range(
+    cli: Any, market: Any, flag: str, value: str, message: str
+) -> None:
+    values = {"--qty": "1", "--price": "780", "--type": "STOPLOSS_LIMIT", "--trigger": "781"}
+    if flag == "--lots":
+        del values["--qty"]
+    values[flag] = value
+    args = [part for pair in values.items() for part in pair]
+    result = place(cli, "BUY", "SBIN", *args)
+    assert result.code == ExitStatus.USAGE, result.both
+    assert message in result.err and flag in result.err
+    assert len(result.err.splitlines()) <= 2 and "Traceback" not in result.err
+    assert order_calls(market) == 0
+
+
+def test_plain_prices_with_a_point_still_work(cli: Any, market: Any) -> None:
+    dry = cli(
+        "order", "place", "BUY", "SBIN", "--qty", "1", "--price", "780.50", "--dry-run", "--json"
+    )
+    assert dry.code == 0, dry.both
+    assert dry.json()["order"]["price"] == "780.50"
+

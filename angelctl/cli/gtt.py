@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from angelctl.cli.common import (
+    MAX_UNITS,
     DisclosedOpt,
     DryRunOpt,
     LotsOpt,
@@ -18,6 +19,7 @@ from angelctl.cli.common import (
     output,
     profile_settings,
     stdin_is_tty,
+    whole,
 )
 from angelctl.cli.instruments import complete_symbol
 
@@ -69,19 +71,9 @@ def _contract(ctx: typer.Context, out: Output, text: str, clock_now: Any) -> Any
 
 
 def _decimal(value: str | None, flag: str) -> Any:
-    from decimal import Decimal, InvalidOperation
+    from angelctl.numbers import parse_price
 
-    from angelctl.errors import UsageError
-
-    if value is None:
-        return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise UsageError(f"{flag} {value!r} is not a number") from None
-    if not number.is_finite() or number <= 0:
-        raise UsageError(f"{flag} {value!r} must be a positive number")
-    return number
+    return None if value is None else parse_price(value, flag)
 
 
 @app.command("create")
@@ -106,7 +98,15 @@ def create(
     lots: LotsOpt = None,
     product: ProductOpt = None,
     disclosed: DisclosedOpt = 0,
-    days: Annotated[int, typer.Option("--days", help="Validity in days (1-365).")] = 365,
+    days: Annotated[
+        int,
+        typer.Option(
+            "--days",
+            help="Validity in days (1-365).",
+            metavar="INTEGER",
+            parser=whole("--days", 1, 365),
+        ),
+    ] = 365,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
 ) -> None:
@@ -240,13 +240,34 @@ def modify(
         str | None, typer.Option("--trigger", help="New trigger price.", show_default=False)
     ] = None,
     qty: Annotated[
-        int | None, typer.Option("--qty", help="New quantity in units.", show_default=False)
+        int | None,
+        typer.Option(
+            "--qty",
+            help="New quantity in units.",
+            show_default=False,
+            metavar="INTEGER",
+            parser=whole("--qty", 1, MAX_UNITS),
+        ),
     ] = None,
     disclosed: Annotated[
-        int | None, typer.Option("--disclosed", help="New disclosed quantity.", show_default=False)
+        int | None,
+        typer.Option(
+            "--disclosed",
+            help="New disclosed quantity.",
+            show_default=False,
+            metavar="INTEGER",
+            parser=whole("--disclosed", 0, MAX_UNITS),
+        ),
     ] = None,
     days: Annotated[
-        int | None, typer.Option("--days", help="New validity in days.", show_default=False)
+        int | None,
+        typer.Option(
+            "--days",
+            help="New validity in days.",
+            show_default=False,
+            metavar="INTEGER",
+            parser=whole("--days", 1, 365),
+        ),
     ] = None,
     yes: YesOpt = False,
 ) -> None:
