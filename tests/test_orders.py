@@ -602,3 +602,10 @@ def test_plain_prices_with_a_point_still_work(cli: Any, market: Any) -> None:
     assert dry.code == 0, dry.both
     assert dry.json()["order"]["price"] == "780.50"
 
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "0", "-5", "１０", "1e3"])
+def test_journal_limit_is_range_checked(cli: Any, market: Any, limit: str) -> None:
+    result = cli("journal", "-n", limit, "--json")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert "-n" in result.err or "--limit" in result.err
+    assert result.json()["error"]["exit_status"] == ExitStatus.USAGE

@@ -16,6 +16,7 @@ from angelctl.cli.common import (
     output,
     profile_settings,
     stdin_is_tty,
+    whole,
 )
 from angelctl.cli.instruments import complete_symbol
 
@@ -463,7 +464,16 @@ def journal_cmd(
     intent: Annotated[
         str | None, typer.Option("--intent", help="Show one intent's events.", show_default=False)
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N intents.")] = 30,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            "-n",
+            help="Newest N intents (1-100000).",
+            metavar="INTEGER",
+            parser=whole("-n/--limit", 1, 100_000),
+        ),
+    ] = 30,
 ) -> None:
     """The order journal: every intent, its tag, state and outcome."""
     from angelctl.errors import UsageError
