@@ -252,3 +252,26 @@ def test_the_process_exit_runs_exit_handlers_and_flushes_buffered_output(tmp_pat
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("angelctl ") and proc.stdout.endswith("\n")
     assert marker.read_text() == "ran"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["quote", "SBIN", "--watch", "1e400"],
+        ["quote", "SBIN", "--watch", "nan"],
+        ["stream", "SBIN", "--duration", "inf"],
+        ["stream", "SBIN", "--count", "99999999999999999999"],
+        ["killswitch", "--dry-run", "--budget", "nan"],
+        ["killswitch", "--dry-run", "--budget", "1e400"],
+        ["guard", "--once", "--interval", "-1"],
+        ["sandbox", "serve", "--port", "70000"],
+        ["sandbox", "serve", "--port", "99999999999999999999"],
+        ["sandbox", "serve", "--session-ttl", "99999999999999999999"],
+        ["instruments", "search", "SBIN", "-n", "１０"],
+    ],
+)
+def test_numeric_options_are_range_checked_before_anything_runs(cli: Any, args: list[str]) -> None:
+    result = cli(*args, "--json")
+    assert result.code == 2, result.both
+    assert result.err.startswith("error: ") and args[-2] in result.err
+    assert result.json()["error"]["exit_status"] == 2

@@ -16,6 +16,7 @@ from angelctl.cli.common import (
     open_session,
     output,
     profile_settings,
+    seconds,
     stdin_is_tty,
 )
 
@@ -66,7 +67,12 @@ def killswitch(
     ] = False,
     budget: Annotated[
         float,
-        typer.Option("--budget", min=1.0, help="Seconds to reach verified flat before giving up."),
+        typer.Option(
+            "--budget",
+            metavar="SECONDS",
+            parser=seconds("--budget", 1, 3600),
+            help="Seconds to reach verified flat before giving up (1-3600).",
+        ),
     ] = 120.0,
     yes: YesOpt = False,
 ) -> None:
