@@ -275,3 +275,60 @@ def test_numeric_options_are_range_checked_before_anything_runs(cli: Any, args: 
     assert result.code == 2, result.both
     assert result.err.startswith("error: ") and args[-2] in result.err
     assert result.json()["error"]["exit_status"] == 2
+
+
+USAGE_MISTAKES = [
+    (["order", "place", "BUY", "SBIN", "--bogus"], "no such option: --bogus"),
+    (["order", "place", "BUY"], "missing argument"),
+    (["quote", "SBIN", "--mode", "xyz"], "'xyz' is not one of"),
+    (["ordr"], "no such command 'ordr'"),
+    (["gtt", "create", "SBIN", "--price", "1"], "missing option"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE_MISTAKES)
+def test_click_usage_errors_print_one_json_error_document_under_json(
+    cli: Any, args: list[str], message: str
+) -> None:
+    result = cli(*args, "--json")
+    assert result.code == 2, result.both
+    document = json.loads(result.out)  # exactly one document on stdout
+    assert document["ok"] is False
+    error = document["error"]
+    assert error["type"] == "UsageError" and error["exit_status"] == 2
+    assert message in error["message"] and error["hint"].startswith("usage: angelctl")
+    assert result.err.splitlines() == [f"error: {error['message']}", f"hint: {error['hint']}"]
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE_MISTAKES)
+def test_click_usage_errors_are_the_documented_error_and_hint_pair(
+    cli: Any, args: list[str], message: str
+) -> None:
+    result = cli(*args)
+    assert result.code == 2 and result.out == ""
+    lines = result.err.splitlines()
+    assert len(lines) == 2, result.err
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert lines[1].startswith("hint: usage: angelctl ") and " -h`)" in lines[1]
+    assert "Usage:" not in result.err and "Error:" not in result.err
+
+
+def test_a_usage_error_in_a_real_process_with_json() -> None:
+    result = run_cli_process("--json", "order", "place", "--no-such-option")
+    assert result.code == 2
+    assert json.loads(result.out)["error"]["exit_status"] == 2
+    assert result.err.startswith("error: no such option: --no-such-option")
+
+
+def test_control_characters_in_a_bad_option_stay_on_one_line(cli: Any) -> None:
+    result = cli("quote", "SBIN", "--mode", "a\nb\x1b[31m", "--json")
+    assert result.code == 2
+    assert len(result.err.splitlines()) == 2 and "\x1b" not in result.err
+    assert json.loads(result.out)["error"]["exit_status"] == 2
+
+
+def test_a_group_without_its_command_shows_help_and_a_missing_command_error(cli: Any) -> None:
+    result = cli("order", "--json")
+    assert result.code == 2
+    assert "Commands" in result.err and "place" in result.err
+    assert result.json()["error"]["message"].startswith("missing command")
