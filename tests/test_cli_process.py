@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from angelctl.status import ExitStatus
 from tests.conftest import REPO, Terminal, run_cli_process
 from tests.test_login_session import demo
 
@@ -332,3 +333,52 @@ def test_a_group_without_its_command_shows_help_and_a_missing_command_error(cli:
     assert result.code == 2
     assert "Commands" in result.err and "place" in result.err
     assert result.json()["error"]["message"].startswith("missing command")
+
+
+def _decline(*args: str, question: bytes) -> tuple[int, str]:
+    """Run ``angelctl ARGS`` on a terminal and answer "n" at its confirmation."""
+    with Terminal(*args) as term:
+        screen = term.read_until(question)
+        term.write("n\n")
+        screen += term.read_to_end()
+        code = term.exit_code()
+    return code, screen.decode(errors="replace")
+
+
+def _latch() -> Any:
+    from angelctl.config import state_dir
+    from angelctl.risk.latch import Latch, latch_folder
+
+    return Latch(latch_folder(state_dir()), "sandbox")
+
+
+def test_declining_the_kill_switch_exits_18_and_latches_nothing(sandbox_login: Any) -> None:
+    code, screen = _decline("killswitch", "--reason", "drill", question=b"Engage it now?")
+    assert code == ExitStatus.DECLINED, screen
+    assert screen.strip().splitlines()[-1].strip() == "error: declined: nothing was latched or sent"
+    assert _latch().read() is None
+
+
+def test_declining_a_kill_switch_reset_exits_18_and_keeps_the_latch(sandbox_login: Any) -> None:
+    _latch().engage("test", at="2026-11-25T10:00:00+00:00")
+    code, screen = _decline("killswitch", "reset", question=b"Allow orders again?")
+    assert code == ExitStatus.DECLINED, screen
+    assert "declined: the kill switch stays engaged" in screen
+    assert _latch().read() is not None
+
+
+def test_declining_a_gtt_rule_exits_18_and_sends_nothing(sandbox: Any, sandbox_login: Any) -> None:
+    from tests.test_login_session import routes_seen
+
+    args = ("gtt", "create", "SBIN", "--side", "BUY", "--qty", "1")
+    code, screen = _decline(*args, "--trigger", "780", "--price", "781", question=b"Send it?")
+    assert code == ExitStatus.DECLINED, screen
+    assert screen.strip().splitlines()[-1].strip() == "error: declined: nothing was sent"
+    assert "createRule" not in routes_seen(sandbox)
+
+
+def test_every_confirmation_uses_the_one_shared_helper() -> None:
+    sources = {p.name: p.read_text() for p in (REPO / "angelctl" / "cli").glob("*.py")}
+    asking = sorted(name for name, text in sources.items() if "typer.confirm(" in text)
+    assert asking == ["common.py"]
+    assert "raise typer.Exit(1)" not in "".join(sources.values())

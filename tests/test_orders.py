@@ -529,7 +529,8 @@ def _prompted(answer: str) -> tuple[int, str]:
 
 def test_terminal_confirmation_shows_contract_lots_and_notional(market: Any) -> None:
     code, screen = _prompted("n")
-    assert code == 1
+    assert code == ExitStatus.DECLINED, screen
+    assert screen.strip().splitlines()[-1].strip() == "error: declined: nothing was sent"
     assert "BUY 2 (2 lots of 1) NSE:SBIN-EQ LIMIT @ 790" in screen
     assert "notional ₹1,580.00" in screen
     assert sandbox_orders(market) == []

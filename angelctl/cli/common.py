@@ -130,6 +130,32 @@ def open_session(settings: ProfileSettings, **kwargs: Any) -> BrokerSession:
     return build_session(settings, **kwargs)
 
 
+def confirm(
+    out: Output,
+    summary: str,
+    *,
+    yes: bool,
+    question: str = "Send it?",
+    refusing: str = "refusing to act on orders without confirmation",
+    script_hint: str = "pass --yes in scripts (nothing was sent)",
+    declined: str = "declined: nothing was sent",
+) -> None:
+    """The one confirmation every command that sends, latches or clears something asks.
+
+    ``--yes`` skips it; without a terminal it is a usage error (exit 2, nothing prompts); on a
+    terminal it shows ``summary`` and asks ``question`` on stderr. "No" (the default) raises
+    ``Declined``: exit 18 with one line saying nothing was sent."""
+    from angelctl.errors import Declined, UsageError
+
+    if yes:
+        return
+    if not stdin_is_tty():
+        raise UsageError(refusing, hint=script_hint)
+    out.err_console.print(summary)
+    if not typer.confirm(question, default=False, err=True):
+        raise Declined(declined)
+
+
 def stdin_is_tty() -> bool:
     try:
         return sys.stdin is not None and sys.stdin.isatty()

@@ -16,9 +16,9 @@ from angelctl.cli.common import (
     ProductOpt,
     QtyOpt,
     YesOpt,
+    confirm,
     output,
     profile_settings,
-    stdin_is_tty,
     whole,
 )
 from angelctl.cli.instruments import complete_symbol
@@ -37,18 +37,7 @@ STATUS_ALIASES = {"ALL": "FORALL", "TRIGGERED": "SENTTOEXCHANGE", "SENT": "SENTT
 
 
 def _confirm(out: Output, summary: str, yes: bool) -> None:
-    from angelctl.errors import UsageError
-
-    if yes:
-        return
-    if not stdin_is_tty():
-        raise UsageError(
-            "refusing to act on GTT rules without confirmation",
-            hint="pass --yes in scripts (nothing was sent)",
-        )
-    out.err_console.print(summary)
-    if not typer.confirm("Send it?", default=False, err=True):
-        raise typer.Exit(1)
+    confirm(out, summary, yes=yes, refusing="refusing to act on GTT rules without confirmation")
 
 
 def _session(ctx: typer.Context) -> tuple[Any, Any]:
