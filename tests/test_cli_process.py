@@ -382,3 +382,27 @@ def test_every_confirmation_uses_the_one_shared_helper() -> None:
     asking = sorted(name for name, text in sources.items() if "typer.confirm(" in text)
     assert asking == ["common.py"]
     assert "raise typer.Exit(1)" not in "".join(sources.values())
+
+
+def test_a_non_utf8_stdout_never_changes_the_exit_code(
+    sandbox: Any, sandbox_login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under LC_ALL=C without UTF-8 mode Python's stdout is ASCII: the rupee sign and the dash
+    of a successful dry run are replaced, never an internal error."""
+    from tests.test_orders import SBIN, admin, set_price
+
+    admin(sandbox, "POST", "market/freeze", frozen=True)
+    set_price(sandbox, SBIN, "800")
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    env = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    args = ("order", "place", "BUY", "SBIN", "--qty", "2", "--price", "790", "--dry-run")
+    result = run_cli_process(*args, env=env)
+    assert result.code == 0, result.both
+    assert "Dry run ? nothing sent" in result.out and "notional ?1,580.00" in result.out
+    encoding = subprocess.run(
+        [sys.executable, "-c", "import sys; print(sys.stdout.encoding)"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    ).stdout.strip()
+    assert encoding.lower() in ("ascii", "ansi_x3.4-1968")
