@@ -406,3 +406,20 @@ def test_a_non_utf8_stdout_never_changes_the_exit_code(
         env={**os.environ, **env},
     ).stdout.strip()
     assert encoding.lower() in ("ascii", "ansi_x3.4-1968")
+
+
+def test_an_argument_of_undecodable_bytes_is_a_usage_error(sandbox_login: Any) -> None:
+    """`angelctl journal --intent $'\\xff'`: Python hands such bytes over as lone surrogates,
+    which SQLite, JSON and HTTP cannot take; refused before anything runs."""
+    for args in ([b"journal", b"--intent", b"\xff"], [b"quote", b"SB\xffIN", b"--json"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "angelctl", *args],
+            capture_output=True,
+            env={**os.environ, "LC_ALL": "C.UTF-8"},
+            cwd=REPO,
+            timeout=60,
+        )
+        assert proc.returncode == ExitStatus.USAGE, proc.stderr
+        assert proc.stderr.startswith(b"error: the argument ") and b"Traceback" not in proc.stderr
+        if b"--json" in args:
+            assert json.loads(proc.stdout)["error"]["exit_status"] == ExitStatus.USAGE

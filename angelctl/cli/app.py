@@ -370,6 +370,15 @@ def _run(argv: list[str] | None) -> int:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args
     json_mode = "--json" in args
+    undecodable = next((arg for arg in args if _has_surrogates(arg)), None)
+    if undecodable is not None:
+        return _emit(
+            ExitStatus.USAGE,
+            "UsageError",
+            f"the argument {undecodable!r} holds bytes that are not text in the locale's encoding",
+            "type symbols, ids and values as plain (UTF-8) text",
+            json_mode=json_mode,
+        )
     if _subcommand(args) in BROKER_COMMANDS and not {"--help", "-h"} & set(args):
         import requests  # noqa: F401  (see BROKER_COMMANDS)
     try:
@@ -390,6 +399,12 @@ def _run(argv: list[str] | None) -> int:
         return int(ExitStatus.OK)
     except Exception as exc:
         return _report(exc, debug=debug, json_mode=json_mode)
+
+
+def _has_surrogates(arg: str) -> bool:
+    """Python decodes argv bytes the locale cannot read to lone surrogates: such an argument
+    cannot be stored (SQLite), sent (JSON, HTTP) or matched, so it is refused up front."""
+    return any("\ud800" <= char <= "\udfff" for char in arg)
 
 
 def _usage_error(exc: Exception, *, json_mode: bool) -> int:
