@@ -53,7 +53,9 @@ def parse_price(value: str | Decimal, flag: str) -> Decimal:
 
 
 def _checked_price(number: Decimal, text: str, flag: str) -> Decimal:
-    if not number.is_finite() or number <= 0:
+    if not number.is_finite():
+        raise UsageError(f"{flag} {shown(text)} is not a price: give a number such as 101.5")
+    if number <= 0:
         raise UsageError(f"{flag} {shown(text)} must be above 0")
     whole, _, fraction = format(number, "f").partition(".")
     if len(whole.lstrip("0")) > PRICE_DIGITS:

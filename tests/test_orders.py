@@ -610,3 +610,38 @@ def test_journal_limit_is_range_checked(cli: Any, market: Any, limit: str) -> No
     assert result.code == ExitStatus.USAGE, result.both
     assert "-n" in result.err or "--limit" in result.err
     assert result.json()["error"]["exit_status"] == ExitStatus.USAGE
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--price", "1e400", "too large"),  # the sandbox answered HTTP 500 (exit 9)
+        ("--price", "NaN", "not a price"),
+        ("--price", "sNaN", "not a price"),
+        ("--price", "-0", "must be above 0"),
+        ("--price", "-5", "must be above 0"),
+        ("--trigger", "Infinity", "not a price"),
+        ("--qty", "0", "whole number"),
+        ("--qty", "-5", "whole number"),
+        ("--qty", "99999999999999999999", "whole number"),
+        ("--type", "\x1b[2J", "--type must be one of"),
+    ],
+)
+def test_modify_refuses_bad_values_before_any_order_call(
+    cli: Any, market: Any, flag: str, value: str, message: str
+) -> None:
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "780")
+    order_id = placed.json()["orders"][0]["order_id"]
+    before = order_calls(market)
+    result = cli("order", "modify", order_id, flag, value, "--yes", "--json")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert message in result.err and result.json()["error"]["exit_status"] == ExitStatus.USAGE
+    assert order_calls(market) == before
+
+
+def test_modify_accepts_the_order_type_aliases(cli: Any, market: Any) -> None:
+    placed = place(cli, "SELL", "SBIN", "--qty", "1", "--price", "820")
+    order_id = placed.json()["orders"][0]["order_id"]
+    result = cli("order", "modify", order_id, "--type", "sl", "--trigger", "821", "--yes")
+    assert result.code == 0, result.both
+    assert status_of(cli, order_id)["order_type"] == "STOPLOSS_LIMIT"

@@ -26,9 +26,11 @@ from angelctl.orders.checks import (
 )
 from angelctl.orders.journal import Journal, new_intent_id
 from angelctl.orders.model import (
+    ORDER_TYPES,
     TERMINAL_STATUSES,
     BrokerOrder,
     OrderRequest,
+    choice,
     parse_order_book,
 )
 from angelctl.orders.submit import OrderDesk, Placement
@@ -239,6 +241,22 @@ def cancel(session: BrokerSession, order: BrokerOrder) -> bool:
     return True
 
 
+def _checked_change(
+    price: Decimal | None, quantity: int | None, trigger: Decimal | None, order_type: str | None
+) -> str | None:
+    """The new values of a modification, refused locally (exit 2) unless they are a price
+    above 0 with sane digits, a quantity in range and a known order type; the type, canonical."""
+    from angelctl.numbers import MAX_UNITS, parse_price, parse_whole
+
+    if price is not None:
+        parse_price(price, "--price")
+    if trigger is not None:
+        parse_price(trigger, "--trigger")
+    if quantity is not None:
+        parse_whole(quantity, "--qty", low=1, high=MAX_UNITS)
+    return None if order_type is None else choice(order_type, ORDER_TYPES, "--type")
+
+
 def modify(
     session: BrokerSession,
     order: BrokerOrder,
@@ -252,6 +270,7 @@ def modify(
     """Modify a working order. Only a pure quantity reduction bypasses the kill-switch gate."""
     if order.is_terminal:
         raise UsageError(f"order {order.order_id} is {order.status}; it cannot be modified")
+    order_type = _checked_change(price, quantity, trigger, order_type)
     body = {
         "variety": order.variety or "NORMAL",
         "orderid": order.order_id,

@@ -37,7 +37,8 @@ WORKING_STATUSES = frozenset(
 )
 
 
-def _choice(value: str, options: tuple[str, ...], flag: str) -> str:
+def choice(value: str, options: tuple[str, ...], flag: str) -> str:
+    """``value`` as one of ``options`` (any case, - or _, the usual aliases) or a UsageError."""
     upper = value.strip().upper().replace("-", "_")
     aliases = {
         "SL": "STOPLOSS_LIMIT",
@@ -96,18 +97,18 @@ class OrderRequest:
             units = parse_whole(lots or 0, "--lots", low=1, high=MAX_UNITS) * contract.lot_size
         if units > MAX_UNITS:
             raise UsageError(f"{lots} lots is {units:,} units: more than {MAX_UNITS:,} per order")
-        kind = _choice(order_type, ORDER_TYPES, "--type")
+        kind = choice(order_type, ORDER_TYPES, "--type")
         variety_value = variety or ("STOPLOSS" if kind.startswith("STOPLOSS") else "NORMAL")
         return cls(
             contract=contract,
-            side=_choice(side, SIDES, "side"),
+            side=choice(side, SIDES, "side"),
             quantity=units,
             order_type=kind,
             price=_decimal(price, "--price"),
             trigger=_decimal(trigger, "--trigger"),
-            product=_choice(product, PRODUCTS, "--product"),
-            variety=_choice(variety_value, VARIETIES, "--variety"),
-            duration=_choice(duration, DURATIONS, "--duration"),
+            product=choice(product, PRODUCTS, "--product"),
+            variety=choice(variety_value, VARIETIES, "--variety"),
+            duration=choice(duration, DURATIONS, "--duration"),
             disclosed_quantity=parse_whole(disclosed, "--disclosed", low=0, high=MAX_UNITS),
             user_tag=tag,
             amo=amo,
