@@ -64,6 +64,10 @@ _SPECIAL = st.sampled_from(
         "SBIN",
         "NIFTY 25000 CE",
         "NIFTY FUT",
+        "[/bold]",  # rich markup: shown text must never be parsed as markup
+        "[red]x[/]",
+        "[/]",
+        "x [link=https://example.com]y",
     ]
 )
 NASTY = st.one_of(
@@ -366,6 +370,19 @@ def test_killswitch_dry_run(
 ) -> None:
     run(["killswitch", *words, *opts, *extra, "--dry-run"])
     assert run_cli("killswitch", "status", "--offline", "--json").json()["engaged"] is False
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 3, 1))
+@given(text=NASTY)
+def test_text_kept_and_shown_later(market: Any, text: str) -> None:
+    """An intent id, a tag or a kill-switch reason is stored and rendered by later commands."""
+    place = ["order", "place", "BUY", "SBIN", "--qty", "1", "--price", "780"]
+    run([*place, "--intent-id", text, "--tag", text, "--yes"])
+    run(["journal"])
+    run(["journal", "--intent", text])
+    run(["killswitch", "--yes", "--cancel-only", "--reason", text])
+    run(["killswitch", "status", "--offline"])
+    run(["killswitch", "reset", "--yes", "--reason", text])
 
 
 # ------------------------------------------------- one bad value in an otherwise valid command

@@ -645,3 +645,20 @@ def test_modify_accepts_the_order_type_aliases(cli: Any, market: Any) -> None:
     result = cli("order", "modify", order_id, "--type", "sl", "--trigger", "821", "--yes")
     assert result.code == 0, result.both
     assert status_of(cli, order_id)["order_type"] == "STOPLOSS_LIMIT"
+
+
+def test_text_the_operator_typed_is_shown_as_text_not_rich_markup(cli: Any, market: Any) -> None:
+    """An --intent-id, --tag or kill-switch reason like '[/b]' made journal and killswitch
+    status fail with rich's MarkupError (exit 1)."""
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "780", "--intent-id", "[/b]x")
+    assert placed.code == 0, placed.both
+    listed = cli("journal")
+    assert listed.code == 0, listed.both
+    assert "[/b]x" in listed.out
+    shown = cli("journal", "--intent", "[/b]x")
+    assert shown.code == 0 and "Intent [/b]x" in shown.out, shown.both
+    kill = cli("killswitch", "--yes", "--cancel-only", "--reason", "[/bold] x [red")
+    assert kill.code == 0, kill.both
+    status = cli("killswitch", "status", "--offline")
+    assert status.code == 0, status.both
+    assert "[/bold] x [red" in status.out

@@ -151,7 +151,7 @@ def confirm(
         return
     if not stdin_is_tty():
         raise UsageError(refusing, hint=script_hint)
-    out.err_console.print(summary)
+    out.err_console.print(summary, markup=False)  # symbols and tags are text, never markup
     if not typer.confirm(question, default=False, err=True):
         raise Declined(declined)
 

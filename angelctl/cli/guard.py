@@ -99,6 +99,7 @@ def guard(
                 f"new orders/min {check.orders_last_minute}"
                 + (f"  BREACH: {check.message}" if check.breach else ""),
                 highlight=False,
+                markup=False,
             )
 
     try:
