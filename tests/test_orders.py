@@ -662,3 +662,10 @@ def test_text_the_operator_typed_is_shown_as_text_not_rich_markup(cli: Any, mark
     status = cli("killswitch", "status", "--offline")
     assert status.code == 0, status.both
     assert "[/bold] x [red" in status.out
+
+
+def test_the_cli_quantity_bound_is_the_parsers() -> None:
+    from angelctl import numbers
+    from angelctl.cli import common
+
+    assert common.MAX_UNITS == numbers.MAX_UNITS  # common keeps a copy to stay import-light
