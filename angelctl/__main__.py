@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import sys
 
+TOLERANT = ("replace", "backslashreplace", "xmlcharrefreplace", "namereplace", "ignore")
+
+
+def tolerant_streams() -> None:
+    """Output encoding must never change an exit code: a character stdout's encoding cannot
+    hold (``₹`` under ``LC_ALL=C``, an undecodable argv byte) is replaced, not an error."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        # strict, and the C locale's surrogateescape, raise on a character like ₹
+        if reconfigure is not None and getattr(stream, "errors", None) not in TOLERANT:
+            try:
+                reconfigure(errors=errors)
+            except (OSError, ValueError):  # closed or detached: nothing will be written there
+                continue
+
 
 def main(argv: list[str] | None = None) -> int:
+    tolerant_streams()
     args = sys.argv[1:] if argv is None else argv
     if argv is None and "_ANGELCTL_COMPLETE" in __import__("os").environ:
         from angelctl.cli.fastcomplete import try_complete

@@ -4,6 +4,7 @@
 
     AngelctlError                       exit_status, hint
     ├── UsageError                      bad input, refused locally (2)
+    ├── Declined                        the operator answered no at a confirmation (18)
     ├── ConfigError                     config file / profile problems (3)
     ├── CredentialError                 keyring missing or a secret absent (5)
     │   └── NoSecureKeyring
@@ -43,6 +44,12 @@ class AngelctlError(Exception):
 
 class UsageError(AngelctlError):
     exit_status = ExitStatus.USAGE
+
+
+class Declined(AngelctlError):
+    """The operator declined a confirmation: nothing was sent (or latched, or cleared)."""
+
+    exit_status = ExitStatus.DECLINED
 
 
 class ConfigError(AngelctlError):

@@ -578,6 +578,30 @@ def test_status_rejects_a_bad_segment_and_a_bad_time(cli: Any) -> None:
     assert bad_time.code == ExitStatus.USAGE and "not an ISO date-time" in bad_time.err
 
 
+@pytest.mark.parametrize(
+    "at",
+    ["9999-12-31T23:59", "0001-01-01T00:00+14:00", "1969-12-31T23:59", "3000-01-01T00:00Z"],
+)
+def test_status_at_a_time_outside_the_calendar_range_is_a_usage_error(cli: Any, at: str) -> None:
+    result = cli("calendar", "status", "--at", at, "--json")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert "--at" in result.err and "1970" in result.err and "2999" in result.err
+    assert result.json()["error"]["exit_status"] == ExitStatus.USAGE
+
+
+def test_status_at_the_edges_of_the_range_works(cli: Any) -> None:
+    for at in ("1970-01-01T00:00", "2999-12-31T23:59"):
+        result = cli("calendar", "status", "--at", at, "--json")
+        assert result.code == 0, result.both
+
+
+@pytest.mark.parametrize("year", ["99999999999999999999", "10000", "1989", "２０２６", "-2026"])
+def test_holidays_year_is_range_checked(cli: Any, year: str) -> None:
+    result = cli("calendar", "holidays", "--year", year)
+    assert result.code == ExitStatus.USAGE, result.both
+    assert "--year" in result.err and "1990" in result.err
+
+
 def test_holidays_json_and_table(cli: Any) -> None:
     result = cli("calendar", "holidays", "--year", "2026", "--json")
     assert result.code == 0, result.both

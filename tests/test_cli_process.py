@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from angelctl.status import ExitStatus
 from tests.conftest import REPO, Terminal, run_cli_process
 from tests.test_login_session import demo
 
@@ -252,3 +253,173 @@ def test_the_process_exit_runs_exit_handlers_and_flushes_buffered_output(tmp_pat
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("angelctl ") and proc.stdout.endswith("\n")
     assert marker.read_text() == "ran"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["quote", "SBIN", "--watch", "1e400"],
+        ["quote", "SBIN", "--watch", "nan"],
+        ["stream", "SBIN", "--duration", "inf"],
+        ["stream", "SBIN", "--count", "99999999999999999999"],
+        ["killswitch", "--dry-run", "--budget", "nan"],
+        ["killswitch", "--dry-run", "--budget", "1e400"],
+        ["guard", "--once", "--interval", "-1"],
+        ["sandbox", "serve", "--port", "70000"],
+        ["sandbox", "serve", "--port", "99999999999999999999"],
+        ["sandbox", "serve", "--session-ttl", "99999999999999999999"],
+        ["instruments", "search", "SBIN", "-n", "１０"],
+    ],
+)
+def test_numeric_options_are_range_checked_before_anything_runs(cli: Any, args: list[str]) -> None:
+    result = cli(*args, "--json")
+    assert result.code == 2, result.both
+    assert result.err.startswith("error: ") and args[-2] in result.err
+    assert result.json()["error"]["exit_status"] == 2
+
+
+USAGE_MISTAKES = [
+    (["order", "place", "BUY", "SBIN", "--bogus"], "no such option: --bogus"),
+    (["order", "place", "BUY"], "missing argument"),
+    (["quote", "SBIN", "--mode", "xyz"], "'xyz' is not one of"),
+    (["ordr"], "no such command 'ordr'"),
+    (["gtt", "create", "SBIN", "--price", "1"], "missing option"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE_MISTAKES)
+def test_click_usage_errors_print_one_json_error_document_under_json(
+    cli: Any, args: list[str], message: str
+) -> None:
+    result = cli(*args, "--json")
+    assert result.code == 2, result.both
+    document = json.loads(result.out)  # exactly one document on stdout
+    assert document["ok"] is False
+    error = document["error"]
+    assert error["type"] == "UsageError" and error["exit_status"] == 2
+    assert message in error["message"] and error["hint"].startswith("usage: angelctl")
+    assert result.err.splitlines() == [f"error: {error['message']}", f"hint: {error['hint']}"]
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE_MISTAKES)
+def test_click_usage_errors_are_the_documented_error_and_hint_pair(
+    cli: Any, args: list[str], message: str
+) -> None:
+    result = cli(*args)
+    assert result.code == 2 and result.out == ""
+    lines = result.err.splitlines()
+    assert len(lines) == 2, result.err
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert lines[1].startswith("hint: usage: angelctl ") and " -h`)" in lines[1]
+    assert "Usage:" not in result.err and "Error:" not in result.err
+
+
+def test_a_usage_error_in_a_real_process_with_json() -> None:
+    result = run_cli_process("--json", "order", "place", "--no-such-option")
+    assert result.code == 2
+    assert json.loads(result.out)["error"]["exit_status"] == 2
+    assert result.err.startswith("error: no such option: --no-such-option")
+
+
+def test_control_characters_in_a_bad_option_stay_on_one_line(cli: Any) -> None:
+    result = cli("quote", "SBIN", "--mode", "a\nb\x1b[31m", "--json")
+    assert result.code == 2
+    assert len(result.err.splitlines()) == 2 and "\x1b" not in result.err
+    assert json.loads(result.out)["error"]["exit_status"] == 2
+
+
+def test_a_group_without_its_command_shows_help_and_a_missing_command_error(cli: Any) -> None:
+    result = cli("order", "--json")
+    assert result.code == 2
+    assert "Commands" in result.err and "place" in result.err
+    assert result.json()["error"]["message"].startswith("missing command")
+
+
+def _decline(*args: str, question: bytes) -> tuple[int, str]:
+    """Run ``angelctl ARGS`` on a terminal and answer "n" at its confirmation."""
+    with Terminal(*args) as term:
+        screen = term.read_until(question)
+        term.write("n\n")
+        screen += term.read_to_end()
+        code = term.exit_code()
+    return code, screen.decode(errors="replace")
+
+
+def _latch() -> Any:
+    from angelctl.config import state_dir
+    from angelctl.risk.latch import Latch, latch_folder
+
+    return Latch(latch_folder(state_dir()), "sandbox")
+
+
+def test_declining_the_kill_switch_exits_18_and_latches_nothing(sandbox_login: Any) -> None:
+    code, screen = _decline("killswitch", "--reason", "drill", question=b"Engage it now?")
+    assert code == ExitStatus.DECLINED, screen
+    assert screen.strip().splitlines()[-1].strip() == "error: declined: nothing was latched or sent"
+    assert _latch().read() is None
+
+
+def test_declining_a_kill_switch_reset_exits_18_and_keeps_the_latch(sandbox_login: Any) -> None:
+    _latch().engage("test", at="2026-11-25T10:00:00+00:00")
+    code, screen = _decline("killswitch", "reset", question=b"Allow orders again?")
+    assert code == ExitStatus.DECLINED, screen
+    assert "declined: the kill switch stays engaged" in screen
+    assert _latch().read() is not None
+
+
+def test_declining_a_gtt_rule_exits_18_and_sends_nothing(sandbox: Any, sandbox_login: Any) -> None:
+    from tests.test_login_session import routes_seen
+
+    args = ("gtt", "create", "SBIN", "--side", "BUY", "--qty", "1")
+    code, screen = _decline(*args, "--trigger", "780", "--price", "781", question=b"Send it?")
+    assert code == ExitStatus.DECLINED, screen
+    assert screen.strip().splitlines()[-1].strip() == "error: declined: nothing was sent"
+    assert "createRule" not in routes_seen(sandbox)
+
+
+def test_every_confirmation_uses_the_one_shared_helper() -> None:
+    sources = {p.name: p.read_text() for p in (REPO / "angelctl" / "cli").glob("*.py")}
+    asking = sorted(name for name, text in sources.items() if "typer.confirm(" in text)
+    assert asking == ["common.py"]
+    assert "raise typer.Exit(1)" not in "".join(sources.values())
+
+
+def test_a_non_utf8_stdout_never_changes_the_exit_code(
+    sandbox: Any, sandbox_login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under LC_ALL=C without UTF-8 mode Python's stdout is ASCII: the rupee sign and the dash
+    of a successful dry run are replaced, never an internal error."""
+    from tests.test_orders import SBIN, admin, set_price
+
+    admin(sandbox, "POST", "market/freeze", frozen=True)
+    set_price(sandbox, SBIN, "800")
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    env = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    args = ("order", "place", "BUY", "SBIN", "--qty", "2", "--price", "790", "--dry-run")
+    result = run_cli_process(*args, env=env)
+    assert result.code == 0, result.both
+    assert "Dry run ? nothing sent" in result.out and "notional ?1,580.00" in result.out
+    encoding = subprocess.run(
+        [sys.executable, "-c", "import sys; print(sys.stdout.encoding)"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    ).stdout.strip()
+    assert encoding.lower() in ("ascii", "ansi_x3.4-1968")
+
+
+def test_an_argument_of_undecodable_bytes_is_a_usage_error(sandbox_login: Any) -> None:
+    """`angelctl journal --intent $'\\xff'`: Python hands such bytes over as lone surrogates,
+    which SQLite, JSON and HTTP cannot take; refused before anything runs."""
+    for args in ([b"journal", b"--intent", b"\xff"], [b"quote", b"SB\xffIN", b"--json"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "angelctl", *args],
+            capture_output=True,
+            env={**os.environ, "LC_ALL": "C.UTF-8"},
+            cwd=REPO,
+            timeout=60,
+        )
+        assert proc.returncode == ExitStatus.USAGE, proc.stderr
+        assert proc.stderr.startswith(b"error: the argument ") and b"Traceback" not in proc.stderr
+        if b"--json" in args:
+            assert json.loads(proc.stdout)["error"]["exit_status"] == ExitStatus.USAGE

@@ -252,3 +252,50 @@ def test_the_kill_switch_core_finds_and_cancels_working_rules(cli: Any, market: 
     assert [r.rule_id for r in working] == [second, first]
     assert left == []
     assert thirty.status == "CANCELLED" and thirty.time_period == 30
+
+
+# ------------------------------------------------------------- bad numbers are usage errors
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--price", "1e400", "not a price"),
+        ("--price", "-0", "must be above 0"),
+        ("--price", "８３９", "not a price"),
+        ("--trigger", "1e400", "not a price"),
+        ("--trigger", "-0", "must be above 0"),
+        ("--trigger", "", "is empty"),
+        ("--trigger", "NaN", "not a price"),
+        ("--qty", "５", "whole number"),
+        ("--qty", "99999999999999999999", "whole number"),
+        ("--days", "99999999999999999999", "whole number"),
+        ("--days", "３０", "whole number"),
+        ("--disclosed", "-1", "whole number"),
+    ],
+)
+def test_create_refuses_numbers_that_are_not_plain_finite_and_in_range(
+    cli: Any, market: Any, flag: str, value: str, message: str
+) -> None:
+    values = {"--side": "SELL", "--qty": "5", "--trigger": "840", "--price": "839"}
+    values[flag] = value
+    result = create(cli, "SBIN", *[part for pair in values.items() for part in pair])
+    assert result.code == ExitStatus.USAGE, result.both
+    assert message in result.err and flag in result.err
+    assert result.json()["error"]["exit_status"] == ExitStatus.USAGE
+    assert gtt_calls(market) == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--price", "1e400"), ("--trigger", "-0"), ("--qty", "５"), ("--days", "1" * 30)],
+)
+def test_modify_refuses_bad_numbers_before_any_gtt_call(
+    cli: Any, market: Any, flag: str, value: str
+) -> None:
+    rule_id = sell_rule(cli)
+    before = gtt_calls(market)
+    result = cli("gtt", "modify", rule_id, flag, value, "--yes", "--json")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert flag in result.err
+    assert gtt_calls(market) == before

@@ -82,3 +82,41 @@ def test_secrets_round_trip_through_the_secret_service(sandbox: Any, tmp_path: P
     assert stored == {"backend": "Keyring", "mpin_stored": True}
     state = Path(os.environ["XDG_STATE_HOME"]) / "angelctl"
     assert not (state / "credentials.json").exists()  # no plaintext copy anywhere
+
+
+def test_a_failed_login_leaves_the_keyring_items_as_they_were(sandbox: Any, tmp_path: Path) -> None:
+    account = demo(sandbox)
+    wrong_mpin = "0000" if account["mpin"] != "0000" else "1111"
+    good, refused_locally, refused_by_broker = (tmp_path / n for n in ("g", "l", "b"))
+    good.write_text(
+        f"api_key={account['api_key']}\nmpin={account['mpin']}\n"
+        f"totp_secret={account['totp_secret']}\n"
+    )
+    refused_locally.write_text(
+        f"api_key=other-key\nmpin=12\ntotp_secret={account['totp_secret']}\n"
+    )
+    refused_by_broker.write_text(
+        f"api_key=other-key\nmpin={wrong_mpin}\ntotp_secret={account['totp_secret']}\n"
+    )
+    probe = (
+        "import json, keyring; print(json.dumps({f'{p}/{n}': keyring.get_password('angelctl', "
+        "f'{p}/{n}') for p in ('kr', 'kr2') for n in ('api_key', 'mpin', 'totp_secret')}))"
+    )
+    login = (
+        f'"$PYTHON" -m angelctl login --url {sandbox.rest_url} '
+        f"--client-code {account['client_code']} --stdin --json"
+    )
+    result = in_dbus_session(
+        f"{login} --profile kr < {good} >/dev/null\n"
+        f'"$PYTHON" -c "{probe}"\n'
+        f"{login} --profile kr --reset-secrets < {refused_locally} || echo $?\n"
+        f"{login} --profile kr2 < {refused_by_broker} || echo $?\n"
+        f'"$PYTHON" -c "{probe}"\n',
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    before, after = json.loads(lines[0]), json.loads(lines[-1])
+    assert [line for line in lines if line.isdigit()] == ["2", "4"]  # refused, each its way
+    assert after == before
+    assert before["kr/api_key"] == account["api_key"] and before["kr2/api_key"] is None

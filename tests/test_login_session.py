@@ -254,3 +254,139 @@ def test_client_rate_limiter_keeps_the_sandbox_from_refusing(
     assert stats["buckets"]["getRMS"]["admitted"] == 7
     assert stats["buckets"]["getRMS"]["peak_rolling_second"] <= 2
     assert sum(sandbox_clock.slept) >= 2.0  # the limiter held calls back instead
+
+
+# ------------------------------------------------------------- a failed login writes nothing
+
+
+def _previous_state(sandbox: Any) -> dict[str, bytes | None]:
+    """Profile p as an earlier login left it: config, stored secrets and a cached session."""
+    from datetime import UTC, datetime, timedelta
+
+    from angelctl.config import config_path, set_config_key, write_profile_values
+    from angelctl.secrets import SessionStore, SessionTokens
+
+    account = demo(sandbox)
+    values = {
+        "api_url": sandbox.rest_url,
+        "client_code": account["client_code"],
+        "credential_store": "plaintext",
+    }
+    write_profile_values(config_path(), "p", values)
+    set_config_key(config_path(), "default_profile", "p")
+    store = PlaintextStore(state_dir() / "credentials.json")
+    for name in ("api_key", "mpin", "totp_secret"):
+        store.set("p", name, Secret(account[name]))
+    now = datetime.now(UTC)
+    SessionStore(state_dir() / "sessions").save(
+        "p",
+        SessionTokens(
+            client_code=account["client_code"],
+            api_url=sandbox.rest_url,
+            api_key=Secret(account["api_key"]),
+            jwt=Secret("earlier.jwt.token"),
+            refresh=Secret("earlier-refresh"),
+            feed=Secret("earlier-feed"),
+            issued_at=now,
+            expires_at=now + timedelta(hours=1),
+        ),
+    )
+    return _state_files()
+
+
+def _state_files() -> dict[str, bytes | None]:
+    from angelctl.config import config_path
+
+    paths = {
+        "config": config_path(),
+        "secrets": state_dir() / "credentials.json",
+        "session p": state_dir() / "sessions" / "p.json",
+        "session q": state_dir() / "sessions" / "q.json",
+    }
+    return {key: path.read_bytes() if path.exists() else None for key, path in paths.items()}
+
+
+BAD_LOGINS = [
+    ("wrong MPIN at the broker", {"mpin": "WRONG"}, 4),
+    ("bad TOTP seed at the broker", {"totp_secret": "RANDOM"}, 4),
+    ("MPIN refused locally after a good API key", {"mpin": "12"}, 2),
+    ("TOTP seed refused locally", {"totp_secret": "not base32!"}, 2),
+    ("MPIN in non-ASCII digits refused locally", {"mpin": "١٢٣٤"}, 2),
+    ("API key with a non-ASCII character refused locally", {"api_key": "key₹"}, 2),
+]
+
+
+def _bad_secrets(sandbox: Any, bad: dict[str, str]) -> str:
+    account = demo(sandbox)
+    values = {"api_key": "a-new-api-key", "mpin": account["mpin"], **bad}
+    values.setdefault("totp_secret", account["totp_secret"])
+    if values["mpin"] == "WRONG":
+        values["mpin"] = "0000" if account["mpin"] != "0000" else "1111"
+    if values["totp_secret"] == "RANDOM":
+        values["totp_secret"] = pyotp.random_base32()
+    return "".join(f"{key}={value}\n" for key, value in values.items())
+
+
+@pytest.mark.parametrize(("case", "bad", "status"), BAD_LOGINS, ids=[b[0] for b in BAD_LOGINS])
+def test_a_failed_relogin_leaves_config_secrets_and_session_untouched(
+    cli: Any, sandbox: Any, case: str, bad: dict[str, str], status: int
+) -> None:
+    before = _previous_state(sandbox)
+    result = cli(
+        "login",
+        "--profile",
+        "p",
+        "--reset-secrets",
+        "--stdin",
+        "--allow-plaintext-store",
+        "--url",
+        f"{sandbox.rest_url}/",  # a changed api_url must not be written either
+        input=_bad_secrets(sandbox, bad),
+    )
+    assert result.code == status, result.both
+    assert _state_files() == before
+
+
+@pytest.mark.parametrize(("case", "bad", "status"), BAD_LOGINS, ids=[b[0] for b in BAD_LOGINS])
+def test_a_failed_first_login_writes_no_profile_and_no_secret(
+    cli: Any, sandbox: Any, case: str, bad: dict[str, str], status: int
+) -> None:
+    before = _previous_state(sandbox)
+    result = cli(
+        "login",
+        "--profile",
+        "q",
+        "--url",
+        sandbox.rest_url,
+        "--client-code",
+        demo(sandbox)["client_code"],
+        "--stdin",
+        "--allow-plaintext-store",
+        input=_bad_secrets(sandbox, bad),
+    )
+    assert result.code == status, result.both
+    assert _state_files() == before
+
+
+def test_a_failure_while_committing_puts_secrets_and_config_back(tmp_path: Any) -> None:
+    from angelctl.cli.login_state import HeldSessions, StagedSecrets, commit
+    from angelctl.secrets import SessionStore
+
+    config = tmp_path / "config.toml"
+    config.write_bytes(b'default_profile = "p"\n')
+    store = PlaintextStore(tmp_path / "credentials.json")
+    store.set("p", "api_key", Secret("old-key"))
+    secrets_before = store.path.read_bytes()
+    staged = StagedSecrets(store, "p", {"api_key": Secret("new-key"), "mpin": Secret("1234")})
+    sessions = HeldSessions(SessionStore(tmp_path / "sessions"))
+
+    def write_config_then_fail() -> None:
+        config.write_bytes(b"half written")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        commit(config, write_config_then_fail, staged, sessions)
+    assert config.read_bytes() == b'default_profile = "p"\n'
+    assert store.get("p", "api_key") == Secret("old-key") and store.get("p", "mpin") is None
+    assert json.loads(store.path.read_bytes()) == json.loads(secrets_before)
+    assert not (tmp_path / "sessions").exists()

@@ -529,10 +529,143 @@ def _prompted(answer: str) -> tuple[int, str]:
 
 def test_terminal_confirmation_shows_contract_lots_and_notional(market: Any) -> None:
     code, screen = _prompted("n")
-    assert code == 1
+    assert code == ExitStatus.DECLINED, screen
+    assert screen.strip().splitlines()[-1].strip() == "error: declined: nothing was sent"
     assert "BUY 2 (2 lots of 1) NSE:SBIN-EQ LIMIT @ 790" in screen
     assert "notional ₹1,580.00" in screen
     assert sandbox_orders(market) == []
     code, screen = _prompted("y")
     assert code == 0, screen
     assert len(sandbox_orders(market)) == 1
+
+
+# ----------------------------------------------------------------- bad input is a usage error
+
+
+@pytest.mark.parametrize("symbol", ["NSE:", ":", "NSE: ", " : ", "::", "NSE::"])
+def test_an_empty_or_bare_qualified_symbol_is_a_usage_error(
+    cli: Any, market: Any, symbol: str
+) -> None:
+    result = place(cli, "BUY", symbol, "--qty", "1", "--price", "1")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert "internal error" not in result.err
+    assert result.err.startswith("error: ") and len(result.err.splitlines()) <= 2
+    assert order_calls(market) == 0
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--price", "1e400", "not a price"),
+        ("--price", "1E3", "not a price"),
+        ("--price", "NaN", "not a price"),
+        ("--price", "Infinity", "not a price"),
+        ("--price", "-0", "must be above 0"),
+        ("--price", "-780", "must be above 0"),
+        ("--price", "0", "must be above 0"),
+        ("--price", "0.000", "must be above 0"),
+        ("--price", "１００", "not a price"),
+        ("--price", "7_80", "not a price"),
+        ("--price", "", "is empty"),
+        ("--price", "1234567890", "at most 9 digits"),
+        ("--price", "780.00001", "after the point"),
+        ("--price", "9" * 5000, "not a price"),
+        ("--trigger", "1e400", "not a price"),
+        ("--trigger", "-0", "must be above 0"),
+        ("--trigger", "٧٨٠", "not a price"),
+        ("--qty", "１", "whole number"),
+        ("--qty", "99999999999999999999", "whole number"),
+        ("--qty", "-1", "whole number"),
+        ("--qty", "1_0", "whole number"),
+        ("--lots", "１", "whole number"),
+        ("--disclosed", "٣", "whole number"),
+    ],
+)
+def test_numbers_must_be_plain_ascii_finite_and_in_range(
+    cli: Any, market: Any, flag: str, value: str, message: str
+) -> None:
+    values = {"--qty": "1", "--price": "780", "--type": "STOPLOSS_LIMIT", "--trigger": "781"}
+    if flag == "--lots":
+        del values["--qty"]
+    values[flag] = value
+    args = [part for pair in values.items() for part in pair]
+    result = place(cli, "BUY", "SBIN", *args)
+    assert result.code == ExitStatus.USAGE, result.both
+    assert message in result.err and flag in result.err
+    assert len(result.err.splitlines()) <= 2 and "Traceback" not in result.err
+    assert order_calls(market) == 0
+
+
+def test_plain_prices_with_a_point_still_work(cli: Any, market: Any) -> None:
+    dry = cli(
+        "order", "place", "BUY", "SBIN", "--qty", "1", "--price", "780.50", "--dry-run", "--json"
+    )
+    assert dry.code == 0, dry.both
+    assert dry.json()["order"]["price"] == "780.50"
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999", "0", "-5", "１０", "1e3"])
+def test_journal_limit_is_range_checked(cli: Any, market: Any, limit: str) -> None:
+    result = cli("journal", "-n", limit, "--json")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert "-n" in result.err or "--limit" in result.err
+    assert result.json()["error"]["exit_status"] == ExitStatus.USAGE
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--price", "1e400", "too large"),  # the sandbox answered HTTP 500 (exit 9)
+        ("--price", "NaN", "not a price"),
+        ("--price", "sNaN", "not a price"),
+        ("--price", "-0", "must be above 0"),
+        ("--price", "-5", "must be above 0"),
+        ("--trigger", "Infinity", "not a price"),
+        ("--qty", "0", "whole number"),
+        ("--qty", "-5", "whole number"),
+        ("--qty", "99999999999999999999", "whole number"),
+        ("--type", "\x1b[2J", "--type must be one of"),
+    ],
+)
+def test_modify_refuses_bad_values_before_any_order_call(
+    cli: Any, market: Any, flag: str, value: str, message: str
+) -> None:
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "780")
+    order_id = placed.json()["orders"][0]["order_id"]
+    before = order_calls(market)
+    result = cli("order", "modify", order_id, flag, value, "--yes", "--json")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert message in result.err and result.json()["error"]["exit_status"] == ExitStatus.USAGE
+    assert order_calls(market) == before
+
+
+def test_modify_accepts_the_order_type_aliases(cli: Any, market: Any) -> None:
+    placed = place(cli, "SELL", "SBIN", "--qty", "1", "--price", "820")
+    order_id = placed.json()["orders"][0]["order_id"]
+    result = cli("order", "modify", order_id, "--type", "sl", "--trigger", "821", "--yes")
+    assert result.code == 0, result.both
+    assert status_of(cli, order_id)["order_type"] == "STOPLOSS_LIMIT"
+
+
+def test_text_the_operator_typed_is_shown_as_text_not_rich_markup(cli: Any, market: Any) -> None:
+    """An --intent-id, --tag or kill-switch reason like '[/b]' made journal and killswitch
+    status fail with rich's MarkupError (exit 1)."""
+    placed = place(cli, "BUY", "SBIN", "--qty", "1", "--price", "780", "--intent-id", "[/b]x")
+    assert placed.code == 0, placed.both
+    listed = cli("journal")
+    assert listed.code == 0, listed.both
+    assert "[/b]x" in listed.out
+    shown = cli("journal", "--intent", "[/b]x")
+    assert shown.code == 0 and "Intent [/b]x" in shown.out, shown.both
+    kill = cli("killswitch", "--yes", "--cancel-only", "--reason", "[/bold] x [red")
+    assert kill.code == 0, kill.both
+    status = cli("killswitch", "status", "--offline")
+    assert status.code == 0, status.both
+    assert "[/bold] x [red" in status.out
+
+
+def test_the_cli_quantity_bound_is_the_parsers() -> None:
+    from angelctl import numbers
+    from angelctl.cli import common
+
+    assert common.MAX_UNITS == numbers.MAX_UNITS  # common keeps a copy to stay import-light

@@ -370,6 +370,15 @@ def _run(argv: list[str] | None) -> int:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args
     json_mode = "--json" in args
+    undecodable = next((arg for arg in args if _has_surrogates(arg)), None)
+    if undecodable is not None:
+        return _emit(
+            ExitStatus.USAGE,
+            "UsageError",
+            f"the argument {undecodable!r} holds bytes that are not text in the locale's encoding",
+            "type symbols, ids and values as plain (UTF-8) text",
+            json_mode=json_mode,
+        )
     if _subcommand(args) in BROKER_COMMANDS and not {"--help", "-h"} & set(args):
         import requests  # noqa: F401  (see BROKER_COMMANDS)
     try:
@@ -380,13 +389,8 @@ def _run(argv: list[str] | None) -> int:
     except typer.Abort:
         sys.stderr.write("aborted\n")
         return int(ExitStatus.INTERRUPTED)
-    except typer.TyperException as exc:  # usage errors: Typer prints its own message
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show(file=sys.stderr)
-        else:
-            sys.stderr.write(f"error: {exc}\n")
-        return int(getattr(exc, "exit_code", ExitStatus.USAGE))
+    except typer.TyperException as exc:  # Click's usage errors: unknown option, bad choice …
+        return _usage_error(exc, json_mode=json_mode)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
@@ -395,6 +399,44 @@ def _run(argv: list[str] | None) -> int:
         return int(ExitStatus.OK)
     except Exception as exc:
         return _report(exc, debug=debug, json_mode=json_mode)
+
+
+def _has_surrogates(arg: str) -> bool:
+    """Python decodes argv bytes the locale cannot read to lone surrogates: such an argument
+    cannot be stored (SQLite), sent (JSON, HTTP) or matched, so it is refused up front."""
+    return any("\ud800" <= char <= "\udfff" for char in arg)
+
+
+def _usage_error(exc: Exception, *, json_mode: bool) -> int:
+    """A usage error Click found while parsing: the documented ``error:`` / ``hint:`` pair (the
+    command's usage line in the hint) and, under --json, the JSON error document; exit 2.
+
+    Plain ``angelctl order`` (a group without its sub-command) still shows the group's help."""
+    from angelctl.secrets import redact
+
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        sys.stderr.write(str(exc) + "\n")
+        path = ctx.command_path if ctx else "angelctl"
+        message = f"missing command: `{path} COMMAND`, one of those listed above"
+        return _emit(ExitStatus.USAGE, "UsageError", message, None, json_mode=json_mode)
+    possible = sorted(getattr(exc, "possibilities", None) or ())
+    format_message = getattr(exc, "message" if possible else "format_message", None)
+    text = str(format_message() if callable(format_message) else format_message or exc)
+    text = text[:1].lower() + text[1:] if text[1:2].islower() else text
+    if possible:
+        text += f" (did you mean {' or '.join(possible)}?)"
+    message = _one_line(redact(text.rstrip(".")))
+    hint = "see `angelctl -h`"
+    if ctx is not None:
+        usage = " ".join(ctx.get_usage().split()).removeprefix("Usage: ")
+        hint = _one_line(f"usage: {usage} (see `{ctx.command_path} -h`)")
+    return _emit(ExitStatus.USAGE, "UsageError", message, hint, json_mode=json_mode)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters (newlines, escapes a user typed) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
@@ -415,6 +457,19 @@ def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
         import traceback
 
         sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    return _emit(status, kind, message, hint, code=code, json_mode=json_mode)
+
+
+def _emit(
+    status: ExitStatus,
+    kind: str,
+    message: str,
+    hint: str | None,
+    *,
+    code: str = "",
+    json_mode: bool,
+) -> int:
+    """The one error output: ``error:`` and ``hint:`` on stderr, the JSON document on stdout."""
     sys.stderr.write(f"error: {message}\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from angelctl.cli.common import app_ctx, open_session, output, profile_settings, stdin_is_tty
+
+if TYPE_CHECKING:
+    from angelctl.cli.login_state import StagedSecrets
 
 SECRET_PROMPTS = {
     "api_key": "SmartAPI API key",
@@ -49,72 +52,39 @@ def login(
         ),
     ] = False,
 ) -> None:
-    """Set up a profile (first time) and log in with MPIN + TOTP (loginByPassword)."""
-    from angelctl.config import (
-        SANDBOX_DEFAULT_API_URL,
-        load_config_file,
-        resolve_profile,
-        selected_profile_name,
-        write_profile_values,
-    )
+    """Set up a profile (first time) and log in with MPIN + TOTP (loginByPassword).
+
+    Nothing is written (config, secrets, session) until the broker has accepted the login."""
+    from angelctl.cli.login_state import commit, staged_config
+    from angelctl.config import load_config_file, resolve_profile, selected_profile_name
 
     out = output(ctx)
     actx = app_ctx(ctx)
     cfg = load_config_file()
     name = selected_profile_name(actx.profile or ("sandbox" if sandbox else None), cfg)
     existing: dict[str, Any] = cfg.profiles.get(name, {})
-    values: dict[str, Any] = {}
     if sandbox:
-        import os
-
-        from angelctl.broker.api import fetch_sandbox_demo
-
-        root = (
-            url
-            or os.environ.get("ANGELCTL_API_URL")
-            or existing.get("api_url")
-            or SANDBOX_DEFAULT_API_URL
-        )
-        demo = fetch_sandbox_demo(root)
-        values = {
-            "environment": "sandbox",
-            "api_url": root.rstrip("/"),
-            "credential_store": "sandbox-demo",
-            "client_code": demo["client_code"],
-        }
+        values = _sandbox_values(url, existing)
     else:
-        if url:
-            values["api_url"] = url
-        code = client_code or existing.get("client_code")
-        if not code:
-            code = _ask_client_code(from_stdin)
-        values["client_code"] = code
-        if allow_plaintext_store:
-            values["credential_store"] = "plaintext"
+        values = _live_values(url, client_code, existing, from_stdin, allow_plaintext_store)
     changed = {k: v for k, v in values.items() if existing.get(k) != v}
-    if changed or name not in cfg.profiles:
-        write_profile_values(cfg.path, name, changed)
-        if cfg.default_profile is None:
-            from angelctl.config import set_config_key
-
-            set_config_key(cfg.path, "default_profile", name)
-        cfg = load_config_file(cfg.path)
-    settings = resolve_profile(cfg, name)
-
-    store = None
+    settings = resolve_profile(staged_config(cfg, name, changed), name)
+    secrets = None
     if settings.credential_store != "sandbox-demo":
-        store = _ensure_secrets(
+        secrets = _staged_secrets(
             settings,
             reset=reset_secrets,
             from_stdin=from_stdin,
             allow_plaintext=allow_plaintext_store,
             out=out,
         )
-    session = open_session(settings, store=store)
-    try:
-        tokens = session.login()
-    finally:
-        session.rest.close()
+    tokens, events, sessions = _log_in(settings, secrets)
+    commit(
+        cfg.path,
+        lambda: _write_profile(cfg, name, changed),
+        secrets if secrets is not None and secrets.new else None,
+        sessions,
+    )
     result = {
         "ok": True,
         "profile": name,
@@ -123,7 +93,7 @@ def login(
         "api_url": settings.api_url,
         "credential_store": settings.credential_store,
         "session_expires_at": tokens.expires_at,
-        "events": session.events,
+        "events": events,
     }
     if out.json_mode:
         out.json(result)
@@ -135,6 +105,69 @@ def login(
         f"Logged in: profile {name}, client {settings.client_code} "
         f"({settings.environment}); session valid until {expiry}."
     )
+
+
+def _sandbox_values(url: str | None, existing: dict[str, Any]) -> dict[str, Any]:
+    """The profile values of a sandbox login (the demo account's client code)."""
+    import os
+
+    from angelctl.broker.api import fetch_sandbox_demo
+    from angelctl.config import SANDBOX_DEFAULT_API_URL
+
+    root = (
+        url
+        or os.environ.get("ANGELCTL_API_URL")
+        or existing.get("api_url")
+        or SANDBOX_DEFAULT_API_URL
+    )
+    demo = fetch_sandbox_demo(root)
+    return {
+        "environment": "sandbox",
+        "api_url": root.rstrip("/"),
+        "credential_store": "sandbox-demo",
+        "client_code": demo["client_code"],
+    }
+
+
+def _live_values(
+    url: str | None,
+    client_code: str | None,
+    existing: dict[str, Any],
+    from_stdin: bool,
+    allow_plaintext: bool,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if url:
+        values["api_url"] = url
+    values["client_code"] = (
+        client_code or existing.get("client_code") or _ask_client_code(from_stdin)
+    )
+    if allow_plaintext:
+        values["credential_store"] = "plaintext"
+    return values
+
+
+def _log_in(settings: Any, secrets: Any) -> tuple[Any, list[str], Any]:
+    """loginByPassword with the staged secrets; the session is held, not cached yet."""
+    from angelctl.cli.login_state import HeldSessions
+
+    session = open_session(settings, store=secrets)
+    sessions = HeldSessions(session.store)
+    session.store = sessions
+    try:
+        tokens = session.login()
+    finally:
+        session.rest.close()
+    return tokens, session.events, sessions
+
+
+def _write_profile(cfg: Any, name: str, changed: dict[str, Any]) -> None:
+    from angelctl.config import set_config_key, write_profile_values
+
+    if changed or name not in cfg.profiles:
+        write_profile_values(cfg.path, name, changed)
+        if cfg.default_profile is None:
+            set_config_key(cfg.path, "default_profile", name)
 
 
 def _ask_client_code(from_stdin: bool) -> str:
@@ -149,17 +182,20 @@ def _ask_client_code(from_stdin: bool) -> str:
     return value.strip().upper()
 
 
-def _ensure_secrets(
+def _staged_secrets(
     settings: Any, *, reset: bool, from_stdin: bool, allow_plaintext: bool, out: Any
-) -> Any:
+) -> StagedSecrets:
+    """The profile's credential store with the secrets it lacks (or all, with ``reset``) read,
+    validated and staged in memory: nothing is stored before the login succeeds."""
     from angelctl.broker.api import credential_store_for
+    from angelctl.cli.login_state import StagedSecrets
     from angelctl.errors import UsageError
     from angelctl.secrets import CREDENTIAL_NAMES, Secret
 
     store = credential_store_for(settings, allow_plaintext=allow_plaintext)
     missing = [n for n in CREDENTIAL_NAMES if reset or store.get(settings.name, n) is None]
     if not missing:
-        return store
+        return StagedSecrets(store, settings.name, {})
     if from_stdin:
         given = _read_stdin_secrets()
     elif stdin_is_tty():
@@ -177,17 +213,20 @@ def _ensure_secrets(
             f"missing on standard input: {', '.join(absent)}",
             hint="one key=value line each: api_key=…, mpin=…, totp_secret=…",
         )
-    for name in missing:
-        store.set(settings.name, name, Secret(_validated(name, given[name])))
-    return store
+    staged = {name: Secret(_validated(name, given[name])) for name in missing}
+    return StagedSecrets(store, settings.name, staged)
 
 
 def _read_stdin_secrets() -> dict[str, str]:
     from angelctl.errors import UsageError
     from angelctl.secrets import CREDENTIAL_NAMES
 
+    try:
+        text = sys.stdin.read()
+    except UnicodeDecodeError:
+        raise UsageError("standard input is not text in the locale's encoding") from None
     values: dict[str, str] = {}
-    for number, line in enumerate(sys.stdin.read().splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -206,15 +245,16 @@ def _validated(name: str, value: str) -> str:
     from angelctl.secrets import validate_totp_secret
 
     value = value.strip()
-    if name == "mpin" and not (value.isdigit() and len(value) == 4):
+    if name == "mpin" and not (value.isascii() and value.isdigit() and len(value) == 4):
         raise UsageError("the MPIN must be 4 digits (it is the app PIN, not the web password)")
     if name == "totp_secret":
         try:
             return validate_totp_secret(value)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    if name == "api_key" and (not value or any(c.isspace() for c in value)):
-        raise UsageError("the API key must be one word with no spaces")
+    printable_word = value.isascii() and value.isprintable() and " " not in value
+    if name == "api_key" and not (value and printable_word):
+        raise UsageError("the API key must be one word of ASCII letters, digits and signs")
     return value
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from angelctl.cli.common import output, profile_settings
+from angelctl.cli.common import output, profile_settings, whole
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -41,6 +41,9 @@ AtOpt = Annotated[
 ]
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2999  # --at: far inside what datetime can hold
+
+
 def parse_instant(text: str) -> datetime:
     """``--at``: an ISO date-time; one without an offset is IST."""
     from datetime import datetime
@@ -54,6 +57,8 @@ def parse_instant(text: str) -> datetime:
         raise UsageError(
             f"--at {text!r} is not an ISO date-time (e.g. 2026-11-24T09:15 or 2026-11-24T03:45Z)"
         ) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # the next open/close must stay in range
+        raise UsageError(f"--at must be in the years {FIRST_YEAR} to {LAST_YEAR}, not {text!r}")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=ist())
 
 
@@ -104,7 +109,11 @@ def holidays(
     year: Annotated[
         int | None,
         typer.Option(
-            "--year", "-y", help="This year (default: the current year in IST).", min=1990
+            "--year",
+            "-y",
+            help="This year (default: the current year in IST).",
+            metavar="INTEGER",
+            parser=whole("--year", 1990, 9999),
         ),
     ] = None,
     segment: SegmentOpt = None,

@@ -3,15 +3,64 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+# The largest quantity, in units or lots, an order-entry option takes (numbers.MAX_UNITS; not
+# imported here so that loading a command does not load the number parsers).
+MAX_UNITS = 100_000_000
+
+
+def whole(flag: str, low: int, high: int) -> Callable[[Any], int]:
+    """A Typer ``parser`` for a whole-number option: ASCII digits only, ``low``..``high``.
+
+    Click's own ``int`` takes full-width digits, underscores and numbers too large for SQLite
+    or C; this refuses them with a usage error (exit 2)."""
+
+    def parse(value: Any) -> int:
+        from angelctl.numbers import parse_whole
+
+        return parse_whole(value, flag, low=low, high=high)
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def seconds(flag: str, low: float, high: float) -> Callable[[Any], float]:
+    """A Typer ``parser`` for a duration option: a plain decimal, finite, ``low``..``high``."""
+
+    def parse(value: Any) -> float:
+        from angelctl.numbers import parse_seconds
+
+        return parse_seconds(value, flag, low=low, high=high)
+
+    parse.__name__ = "seconds"
+    return parse
+
+
 # Options shared by the order-entry commands (order place, gtt create, killswitch …).
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-QtyOpt = Annotated[int | None, typer.Option("--qty", help="Quantity in units.", show_default=False)]
+QtyOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--qty",
+        help="Quantity in units.",
+        show_default=False,
+        metavar="INTEGER",
+        parser=whole("--qty", 1, MAX_UNITS),
+    ),
+]
 LotsOpt = Annotated[
-    int | None, typer.Option("--lots", help="Quantity in lots.", show_default=False)
+    int | None,
+    typer.Option(
+        "--lots",
+        help="Quantity in lots.",
+        show_default=False,
+        metavar="INTEGER",
+        parser=whole("--lots", 1, MAX_UNITS),
+    ),
 ]
 ProductOpt = Annotated[
     str | None,
@@ -22,7 +71,15 @@ ProductOpt = Annotated[
         show_default=False,
     ),
 ]
-DisclosedOpt = Annotated[int, typer.Option("--disclosed", help="Disclosed quantity.")]
+DisclosedOpt = Annotated[
+    int,
+    typer.Option(
+        "--disclosed",
+        help="Disclosed quantity.",
+        metavar="INTEGER",
+        parser=whole("--disclosed", 0, MAX_UNITS),
+    ),
+]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show; send nothing.")]
 
 if TYPE_CHECKING:
@@ -73,6 +130,32 @@ def open_session(settings: ProfileSettings, **kwargs: Any) -> BrokerSession:
     from angelctl.broker.api import build_session
 
     return build_session(settings, **kwargs)
+
+
+def confirm(
+    out: Output,
+    summary: str,
+    *,
+    yes: bool,
+    question: str = "Send it?",
+    refusing: str = "refusing to act on orders without confirmation",
+    script_hint: str = "pass --yes in scripts (nothing was sent)",
+    declined: str = "declined: nothing was sent",
+) -> None:
+    """The one confirmation every command that sends, latches or clears something asks.
+
+    ``--yes`` skips it; without a terminal it is a usage error (exit 2, nothing prompts); on a
+    terminal it shows ``summary`` and asks ``question`` on stderr. "No" (the default) raises
+    ``Declined``: exit 18 with one line saying nothing was sent."""
+    from angelctl.errors import Declined, UsageError
+
+    if yes:
+        return
+    if not stdin_is_tty():
+        raise UsageError(refusing, hint=script_hint)
+    out.err_console.print(summary, markup=False)  # symbols and tags are text, never markup
+    if not typer.confirm(question, default=False, err=True):
+        raise Declined(declined)
 
 
 def stdin_is_tty() -> bool:

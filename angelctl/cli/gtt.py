@@ -9,15 +9,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from angelctl.cli.common import (
+    MAX_UNITS,
     DisclosedOpt,
     DryRunOpt,
     LotsOpt,
     ProductOpt,
     QtyOpt,
     YesOpt,
+    confirm,
     output,
     profile_settings,
-    stdin_is_tty,
+    whole,
 )
 from angelctl.cli.instruments import complete_symbol
 
@@ -35,18 +37,7 @@ STATUS_ALIASES = {"ALL": "FORALL", "TRIGGERED": "SENTTOEXCHANGE", "SENT": "SENTT
 
 
 def _confirm(out: Output, summary: str, yes: bool) -> None:
-    from angelctl.errors import UsageError
-
-    if yes:
-        return
-    if not stdin_is_tty():
-        raise UsageError(
-            "refusing to act on GTT rules without confirmation",
-            hint="pass --yes in scripts (nothing was sent)",
-        )
-    out.err_console.print(summary)
-    if not typer.confirm("Send it?", default=False, err=True):
-        raise typer.Exit(1)
+    confirm(out, summary, yes=yes, refusing="refusing to act on GTT rules without confirmation")
 
 
 def _session(ctx: typer.Context) -> tuple[Any, Any]:
@@ -69,19 +60,9 @@ def _contract(ctx: typer.Context, out: Output, text: str, clock_now: Any) -> Any
 
 
 def _decimal(value: str | None, flag: str) -> Any:
-    from decimal import Decimal, InvalidOperation
+    from angelctl.numbers import parse_price
 
-    from angelctl.errors import UsageError
-
-    if value is None:
-        return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise UsageError(f"{flag} {value!r} is not a number") from None
-    if not number.is_finite() or number <= 0:
-        raise UsageError(f"{flag} {value!r} must be a positive number")
-    return number
+    return None if value is None else parse_price(value, flag)
 
 
 @app.command("create")
@@ -106,7 +87,15 @@ def create(
     lots: LotsOpt = None,
     product: ProductOpt = None,
     disclosed: DisclosedOpt = 0,
-    days: Annotated[int, typer.Option("--days", help="Validity in days (1-365).")] = 365,
+    days: Annotated[
+        int,
+        typer.Option(
+            "--days",
+            help="Validity in days (1-365).",
+            metavar="INTEGER",
+            parser=whole("--days", 1, 365),
+        ),
+    ] = 365,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
 ) -> None:
@@ -240,13 +229,34 @@ def modify(
         str | None, typer.Option("--trigger", help="New trigger price.", show_default=False)
     ] = None,
     qty: Annotated[
-        int | None, typer.Option("--qty", help="New quantity in units.", show_default=False)
+        int | None,
+        typer.Option(
+            "--qty",
+            help="New quantity in units.",
+            show_default=False,
+            metavar="INTEGER",
+            parser=whole("--qty", 1, MAX_UNITS),
+        ),
     ] = None,
     disclosed: Annotated[
-        int | None, typer.Option("--disclosed", help="New disclosed quantity.", show_default=False)
+        int | None,
+        typer.Option(
+            "--disclosed",
+            help="New disclosed quantity.",
+            show_default=False,
+            metavar="INTEGER",
+            parser=whole("--disclosed", 0, MAX_UNITS),
+        ),
     ] = None,
     days: Annotated[
-        int | None, typer.Option("--days", help="New validity in days.", show_default=False)
+        int | None,
+        typer.Option(
+            "--days",
+            help="New validity in days.",
+            show_default=False,
+            metavar="INTEGER",
+            parser=whole("--days", 1, 365),
+        ),
     ] = None,
     yes: YesOpt = False,
 ) -> None:

@@ -6,13 +6,19 @@ from typing import Annotated, Any
 
 import typer
 
-from angelctl.cli.common import open_session, output, profile_settings
+from angelctl.cli.common import open_session, output, profile_settings, seconds
 
 
 def guard(
     ctx: typer.Context,
     interval: Annotated[
-        float, typer.Option("--interval", min=1.0, help="Seconds between checks.")
+        float,
+        typer.Option(
+            "--interval",
+            metavar="SECONDS",
+            parser=seconds("--interval", 1, 3600),
+            help="Seconds between checks.",
+        ),
     ] = 5.0,
     action: Annotated[
         str,
@@ -21,7 +27,11 @@ def guard(
     duration: Annotated[
         float | None,
         typer.Option(
-            "--duration", min=1.0, help="Stop after this many seconds.", show_default=False
+            "--duration",
+            metavar="SECONDS",
+            parser=seconds("--duration", 1, 7 * 86_400),
+            help="Stop after this many seconds.",
+            show_default=False,
         ),
     ] = None,
     once: Annotated[bool, typer.Option("--once", help="Check once (for cron) and exit.")] = False,
@@ -89,6 +99,7 @@ def guard(
                 f"new orders/min {check.orders_last_minute}"
                 + (f"  BREACH: {check.message}" if check.breach else ""),
                 highlight=False,
+                markup=False,
             )
 
     try:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import output, profile_settings
+from angelctl.cli.common import output, profile_settings, whole
 
 if TYPE_CHECKING:
     from angelctl.instruments.index import InstrumentIndex
@@ -164,7 +164,14 @@ def search(
         ),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many rows.")
+        int,
+        typer.Option(
+            "--limit",
+            "-n",
+            metavar="INTEGER",
+            parser=whole("-n/--limit", 1, 1000),
+            help="At most this many rows (1-1000).",
+        ),
     ] = 20,
 ) -> None:
     """Fuzzy search of the index with filters."""

@@ -13,10 +13,11 @@ import typer
 from angelctl.cli.common import (
     YesOpt,
     app_ctx,
+    confirm,
     open_session,
     output,
     profile_settings,
-    stdin_is_tty,
+    seconds,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +67,12 @@ def killswitch(
     ] = False,
     budget: Annotated[
         float,
-        typer.Option("--budget", min=1.0, help="Seconds to reach verified flat before giving up."),
+        typer.Option(
+            "--budget",
+            metavar="SECONDS",
+            parser=seconds("--budget", 1, 3600),
+            help="Seconds to reach verified flat before giving up (1-3600).",
+        ),
     ] = 120.0,
     yes: YesOpt = False,
 ) -> None:
@@ -97,21 +103,19 @@ def killswitch(
         all_profiles=all_profiles,
         budget_seconds=budget,
     )
-    if not dry_run and not yes:
-        if not stdin_is_tty():
-            from angelctl.errors import UsageError
-
-            raise UsageError(
-                "refusing to engage the kill switch without confirmation",
-                hint="pass --yes in scripts (nothing was latched or sent)",
-            )
+    if not dry_run:
         what = "cancel every working order and GTT rule" + (
             "" if cancel_only else ", then flatten every position"
         )
-        scope = _scope_text(options)
-        out.err_console.print(f"Kill switch for profile {settings.name}{scope}: {what}.")
-        if not typer.confirm("Engage it now?", default=False, err=True):
-            raise typer.Exit(1)
+        confirm(
+            out,
+            f"Kill switch for profile {settings.name}{_scope_text(options)}: {what}.",
+            yes=yes,
+            question="Engage it now?",
+            refusing="refusing to engage the kill switch without confirmation",
+            script_hint="pass --yes in scripts (nothing was latched or sent)",
+            declined="declined: nothing was latched or sent",
+        )
     latched = None
     if not dry_run:
         # the latch first: before the session, the index or anything that may touch the network
@@ -299,17 +303,16 @@ def reset(
             hint="angelctl killswitch reset --yes --reason 'checked positions'",
         )
     if not yes:
-        if not stdin_is_tty():
-            raise UsageError(
-                "refusing to reset the kill switch without confirmation",
-                hint="pass --yes --reason '...' in scripts",
-            )
-        out.err_console.print(
+        confirm(
+            out,
             f"The kill switch was engaged by {state.by} on {state.host} at {state.at}"
-            f" ({state.reason or 'no reason given'})."
+            f" ({state.reason or 'no reason given'}).",
+            yes=False,
+            question="Allow orders again?",
+            refusing="refusing to reset the kill switch without confirmation",
+            script_hint="pass --yes --reason '...' in scripts",
+            declined="declined: the kill switch stays engaged",
         )
-        if not typer.confirm("Allow orders again?", default=False, err=True):
-            raise typer.Exit(1)
         if not reason:
             reason = typer.prompt("Reason", err=True)
     cleared = latch.reset(all_profiles=all_profiles)

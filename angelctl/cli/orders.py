@@ -13,9 +13,10 @@ from angelctl.cli.common import (
     ProductOpt,
     QtyOpt,
     YesOpt,
+    confirm,
     output,
     profile_settings,
-    stdin_is_tty,
+    whole,
 )
 from angelctl.cli.instruments import complete_symbol
 
@@ -38,18 +39,7 @@ def _session_and_journal(ctx: typer.Context) -> tuple[Any, Any, Any]:
 
 
 def _confirm(out: Output, summary: str, yes: bool) -> None:
-    from angelctl.errors import UsageError
-
-    if yes:
-        return
-    if not stdin_is_tty():
-        raise UsageError(
-            "refusing to act on orders without confirmation",
-            hint="pass --yes in scripts (nothing was sent)",
-        )
-    out.err_console.print(summary)
-    if not typer.confirm("Send it?", default=False, err=True):
-        raise typer.Exit(1)
+    confirm(out, summary, yes=yes)
 
 
 @app.command("place")
@@ -563,7 +553,16 @@ def journal_cmd(
     intent: Annotated[
         str | None, typer.Option("--intent", help="Show one intent's events.", show_default=False)
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N intents.")] = 30,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            "-n",
+            help="Newest N intents (1-100000).",
+            metavar="INTEGER",
+            parser=whole("-n/--limit", 1, 100_000),
+        ),
+    ] = 30,
 ) -> None:
     """The order journal: every intent, its tag, state and outcome."""
     from angelctl.errors import UsageError

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import open_session, output, profile_settings
+from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
 from angelctl.cli.instruments import complete_symbol, resolve_symbols
 from angelctl.records import record
 
@@ -56,15 +56,21 @@ def quote(
         typer.Option(
             "--watch",
             "-w",
-            min=0.1,
             metavar="SECONDS",
+            parser=seconds("--watch", 0.1, 86_400),
             help="Refresh in place every SECONDS (NDJSON with --json); Ctrl-C stops.",
             show_default=False,
         ),
     ] = None,
     iterations: Annotated[
         int | None,
-        typer.Option("--iterations", min=1, hidden=True, help="Stop after N refreshes."),
+        typer.Option(
+            "--iterations",
+            hidden=True,
+            metavar="N",
+            parser=whole("--iterations", 1, 1_000_000),
+            help="Stop after N refreshes.",
+        ),
     ] = None,
 ) -> None:
     """Quotes for one or more symbols (market/v1/quote, 50 tokens per request)."""

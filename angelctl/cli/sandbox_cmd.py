@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from angelctl.cli.common import output
+from angelctl.cli.common import output, whole
 
 app = typer.Typer(
     help="Run the loopback SmartAPI sandbox (paper broker with fault switches).",
@@ -50,7 +50,15 @@ def _typed(value: str) -> Any:
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Loopback address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 8765,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            metavar="INTEGER",
+            parser=whole("--port", 0, 65535),
+            help="Port; 0 picks a free one.",
+        ),
+    ] = 8765,
     fault: Annotated[
         list[str] | None,
         typer.Option(
@@ -64,6 +72,8 @@ def serve(
         int | None,
         typer.Option(
             "--session-ttl",
+            metavar="INTEGER",
+            parser=whole("--session-ttl", 1, 7 * 86_400),
             help="Sessions last this many seconds (default: until midnight IST).",
             show_default=False,
         ),

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import open_session, output, profile_settings
+from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
 from angelctl.cli.instruments import complete_symbol
 from angelctl.records import record
 
@@ -79,12 +79,22 @@ def stream(
     duration: Annotated[
         float | None,
         typer.Option(
-            "--duration", min=0.1, metavar="SECONDS", help="Stop after SECONDS.", show_default=False
+            "--duration",
+            metavar="SECONDS",
+            parser=seconds("--duration", 0.1, 7 * 86_400),
+            help="Stop after SECONDS.",
+            show_default=False,
         ),
     ] = None,
     count: Annotated[
         int | None,
-        typer.Option("--count", min=1, metavar="N", help="Stop after N ticks.", show_default=False),
+        typer.Option(
+            "--count",
+            metavar="N",
+            parser=whole("--count", 1, 1_000_000_000),
+            help="Stop after N ticks.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Live ticks over the WebSocket feed: a table on a terminal, NDJSON with --json or piped."""

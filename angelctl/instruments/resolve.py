@@ -158,6 +158,13 @@ class Resolver:
         if not text:
             raise UsageError("an empty symbol names no instrument")
         exchange = exchange.upper() if exchange else None
+        if not text.replace(":", "").strip():
+            raise UsageError(f"{text!r} names no instrument")
+        if text.endswith(":") and text[:-1].strip().upper() in EXCHANGES:
+            raise UsageError(
+                f"{text!r} names an exchange but no instrument",
+                hint=f"write {text.strip()}SYMBOL or {text.strip()}TOKEN, e.g. NSE:SBIN-EQ",
+            )
         qualified = _QUALIFIED.match(text)
         if qualified and qualified.group(1).upper() in EXCHANGES:
             ex, rest = qualified.group(1).upper(), qualified.group(2).strip()
@@ -235,9 +242,10 @@ class Resolver:
         return []
 
     def suggest(self, text: str, limit: int = 5) -> list[str]:
-        word = text.strip().upper().split(":")[-1].split()[0] if text.strip() else ""
-        if not word:
+        words = text.strip().upper().split(":")[-1].split()
+        if not words:
             return []
+        word = words[0]
         import difflib  # only a miss pays for it
 
         pool = set(self.index.names_like(word[:2])) | set(self.index.symbols_like(word[:3], 500))

@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from angelctl.broker.fields import decimal_field, int_field
 from angelctl.errors import UnparseableResponse, UsageError
 from angelctl.instruments.model import Contract
+from angelctl.numbers import MAX_UNITS, parse_price, parse_whole
 from angelctl.records import record
 
 SIDES = ("BUY", "SELL")
@@ -38,7 +39,8 @@ WORKING_STATUSES = frozenset(
 )
 
 
-def _choice(value: str, options: tuple[str, ...], flag: str) -> str:
+def choice(value: str, options: tuple[str, ...], flag: str) -> str:
+    """``value`` as one of ``options`` (any case, - or _, the usual aliases) or a UsageError."""
     upper = value.strip().upper().replace("-", "_")
     aliases = {
         "SL": "STOPLOSS_LIMIT",
@@ -90,23 +92,26 @@ class OrderRequest:
         amo: bool = False,
     ) -> OrderRequest:
         if (quantity is None) == (lots is None):
-            raise UsageError("give the size as --quantity UNITS or --lots N (exactly one)")
-        units = quantity if quantity is not None else (lots or 0) * contract.lot_size
-        if units <= 0:
-            raise UsageError("the quantity must be positive")
-        kind = _choice(order_type, ORDER_TYPES, "--type")
+            raise UsageError("give the size as --qty UNITS or --lots N (exactly one)")
+        if quantity is not None:
+            units = parse_whole(quantity, "--qty", low=1, high=MAX_UNITS)
+        else:
+            units = parse_whole(lots or 0, "--lots", low=1, high=MAX_UNITS) * contract.lot_size
+        if units > MAX_UNITS:
+            raise UsageError(f"{lots} lots is {units:,} units: more than {MAX_UNITS:,} per order")
+        kind = choice(order_type, ORDER_TYPES, "--type")
         variety_value = variety or ("STOPLOSS" if kind.startswith("STOPLOSS") else "NORMAL")
         return cls(
             contract=contract,
-            side=_choice(side, SIDES, "side"),
+            side=choice(side, SIDES, "side"),
             quantity=units,
             order_type=kind,
             price=_decimal(price, "--price"),
             trigger=_decimal(trigger, "--trigger"),
-            product=_choice(product, PRODUCTS, "--product"),
-            variety=_choice(variety_value, VARIETIES, "--variety"),
-            duration=_choice(duration, DURATIONS, "--duration"),
-            disclosed_quantity=disclosed,
+            product=choice(product, PRODUCTS, "--product"),
+            variety=choice(variety_value, VARIETIES, "--variety"),
+            duration=choice(duration, DURATIONS, "--duration"),
+            disclosed_quantity=parse_whole(disclosed, "--disclosed", low=0, high=MAX_UNITS),
             user_tag=tag,
             amo=amo,
         )
@@ -186,15 +191,8 @@ class OrderRequest:
 
 
 def _decimal(value: str | None, flag: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise UsageError(f"{flag} {value!r} is not a number") from None
-    if not number.is_finite() or number < 0:
-        raise UsageError(f"{flag} {value!r} must be a positive number")
-    return number
+    """A price the operator typed (``numbers.parse_price``), or None when none was given."""
+    return None if value is None else parse_price(value, flag)
 
 
 def _money(value: Decimal | None) -> str:

@@ -42,9 +42,9 @@ from angelctl.orders.model import (
     ORDER_TYPES,
     BrokerOrder,
     OrderRequest,
-    _choice,
     _decimal,
     _money,
+    choice,
 )
 from angelctl.records import record
 
@@ -92,8 +92,8 @@ class ModifyRequest:
             trigger=_decimal(trigger, "--trigger"),
             quantity=quantity,
             lots=lots,
-            order_type=_choice(order_type, ORDER_TYPES, "--type") if order_type else None,
-            validity=_choice(validity, DURATIONS, "--validity") if validity else None,
+            order_type=choice(order_type, ORDER_TYPES, "--type") if order_type else None,
+            validity=choice(validity, DURATIONS, "--validity") if validity else None,
         )
         if request == cls():
             raise UsageError(NOTHING_TO_CHANGE)

@@ -92,7 +92,7 @@ class KillView:
         if self._live is not None:
             self._live.update(render_progress(self.model))
         elif not (self.out.quiet or self.out.json_mode):
-            self.out.err_console.print(f"killswitch: {line}", highlight=False)
+            self.out.err_console.print(f"killswitch: {line}", highlight=False, markup=False)
 
     def __enter__(self) -> KillView:
         if self._want_live:
@@ -236,6 +236,6 @@ def render_status(
         table = Table("at (IST)", "run", "step", "detail", title="Recent steps")
         for e in events:
             detail = ", ".join(f"{k}={v}" for k, v in e["detail"].items())
-            table.add_row(_ist(e["at"]), e["run_id"], e["kind"], detail[:80])
+            table.add_row(_ist(e["at"]), e["run_id"], e["kind"], Text(detail[:80]))  # a reason
         parts.append(table)
     return Group(*parts)

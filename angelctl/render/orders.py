@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from rich.markup import escape
+
 from angelctl.orders.journal import Intent
 from angelctl.orders.model import BrokerOrder
 from angelctl.render.tables import key_value_table
@@ -22,14 +24,14 @@ def order_view(order: BrokerOrder) -> Any:
     return key_value_table(
         f"Order {order.order_id}",
         [
-            ("Status", order.status + (f" — {order.text}" if order.text else "")),
+            ("Status", escape(order.status + (f" — {order.text}" if order.text else ""))),
             ("Symbol", f"{order.exchange}:{order.symbol}"),
             ("Side", order.side),
             ("Type", f"{order.order_type} {order.product} {order.variety}"),
             ("Quantity", f"{order.quantity} (filled {order.filled}, open {order.unfilled})"),
             ("Price", f"{order.price}" + (f" trigger {order.trigger}" if order.trigger else "")),
             ("Average", f"{order.average_price}"),
-            ("Tag", order.tag or "-"),
+            ("Tag", escape(order.tag) or "-"),
             ("Unique id", order.unique_order_id or "-"),
             ("Updated", order.updated or "-"),
         ],
@@ -54,7 +56,7 @@ def orders_table(orders: Iterable[BrokerOrder]) -> Any:
             str(o.filled),
             str(o.price),
             o.order_type,
-            o.tag,
+            escape(o.tag),
         )
     return table
 
@@ -70,8 +72,8 @@ def journal_table(intents: Iterable[Intent]) -> Any:
         what = f"{r.get('side')} {r.get('quantity')} {r.get('symbol')} {r.get('order_type')}"
         table.add_row(
             i.created_at[:19].replace("T", " "),
-            i.intent_id[:12],
-            i.tag,
+            escape(i.intent_id[:12]),  # the operator's --intent-id: text, never markup
+            escape(i.tag),
             i.state + (" (recovered)" if i.recovered else ""),
             i.order_id or "-",
             what,
@@ -82,13 +84,14 @@ def journal_table(intents: Iterable[Intent]) -> Any:
 def events_table(intent: Intent, events: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"Intent {intent.intent_id} (tag {intent.tag})", title_justify="left")
+    title = escape(f"Intent {intent.intent_id} (tag {intent.tag})")
+    table = Table(title=title, title_justify="left")
     for column in ("at (UTC)", "event", "detail"):
         table.add_column(column)
     for e in events:
         table.add_row(
             e["at"][:23].replace("T", " "),
             e["kind"],
-            " ".join(f"{k}={v}" for k, v in e["detail"].items()),
+            escape(" ".join(f"{k}={v}" for k, v in e["detail"].items())),
         )
     return table
