@@ -34,7 +34,13 @@ from angelctl.status import ExitStatus
 
 
 class AngelctlError(Exception):
+    """``code`` is the broker's error code when one is known (also on errors that are not a
+    ``BrokerError``, such as an order settled after the broker's ambiguous answer); ``details``
+    are structured facts for the JSON error document (no secrets)."""
+
     exit_status: ExitStatus = ExitStatus.ERROR
+    code: str = ""
+    details: dict[str, object] | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

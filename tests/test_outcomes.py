@@ -69,6 +69,8 @@ def test_a_late_answer_is_unknown_then_found_never_resent(cli: Any, market: Any)
     assert "may still land" in first.err and "do not place it again" in first.err
     assert "reconcile` after" in first.err and "IST" in first.err
     assert "nothing was placed" not in first.both
+    details = first.json()["error"]["details"]
+    assert details["placed"] == "unknown" and details["reconcile_after"]
     rerun = place(cli, *BUY, "--intent-id", "late")  # waits for the book, never sends
     assert rerun.code == ExitStatus.RECOVERED, rerun.both
     assert len(orders_of(market, "late")) == 1
@@ -200,6 +202,9 @@ def test_something_went_wrong_on_place_keeps_the_brokers_code_and_message(
     assert placed.code == ExitStatus.BROKER_ERROR, placed.both
     assert "AB2001" in placed.err and "dormant" in placed.err
     assert "nothing was placed" in placed.err and "never answered" not in placed.err
+    error = placed.json()["error"]
+    assert error["code"] == "AB2001" and error["details"]["placed"] is False
+    assert "dormant" in error["details"]["broker_message"]
     intent = journal().get("dormant")
     assert intent is not None and intent.state == "not_placed"
     assert intent.error_code == "AB2001" and "dormant" in intent.error_text

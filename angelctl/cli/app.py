@@ -440,13 +440,15 @@ def _one_line(text: str) -> str:
 
 
 def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
-    from angelctl.errors import AngelctlError, BrokerError
+    from angelctl.errors import AngelctlError
     from angelctl.secrets import redact
 
+    details: dict[str, object] | None = None
     if isinstance(exc, AngelctlError):
         status = exc.exit_status
         message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
-        code = exc.code if isinstance(exc, BrokerError) else ""
+        code = exc.code
+        details = exc.details
         kind = type(exc).__name__
     else:
         status = ExitStatus.ERROR
@@ -457,7 +459,7 @@ def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
         import traceback
 
         sys.stderr.write(redact("".join(traceback.format_exception(exc))))
-    return _emit(status, kind, message, hint, code=code, json_mode=json_mode)
+    return _emit(status, kind, message, hint, code=code, details=details, json_mode=json_mode)
 
 
 def _emit(
@@ -467,6 +469,7 @@ def _emit(
     hint: str | None,
     *,
     code: str = "",
+    details: dict[str, object] | None = None,
     json_mode: bool,
 ) -> int:
     """The one error output: ``error:`` and ``hint:`` on stderr, the JSON document on stdout."""
@@ -484,6 +487,7 @@ def _emit(
                 "code": code,
                 "hint": hint,
                 "exit_status": int(status),
+                **({"details": details} if details else {}),
             },
         }
         try:

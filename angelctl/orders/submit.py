@@ -456,17 +456,40 @@ def _broker_said(intent: Intent) -> str:
     return "its answer was lost"
 
 
+def _intent_details(intent: Intent, **more: object) -> dict[str, object]:
+    return {
+        "intent_id": intent.intent_id,
+        "tag": intent.tag,
+        "state": intent.state,
+        "broker_code": intent.error_code,
+        "broker_message": intent.error_text,
+        **more,
+    }
+
+
 def outcome_unknown_error(intent: Intent, settle_after: float) -> OutcomeUnknown:
     when = settle_time(intent, settle_after)
     after = f"`angelctl reconcile` after {_ist(when)}" if when else "`angelctl reconcile`"
-    return OutcomeUnknown(
+    error = OutcomeUnknown(
         f"intent {intent.intent_id} (tag {intent.tag}): {_broker_said(intent)}; the order may "
         f"still land: do not place it again; {after}",
         hint="a rerun with the same --intent-id waits for the answer and never sends twice",
     )
+    error.code = intent.error_code
+    error.details = _intent_details(
+        intent, placed="unknown", reconcile_after=when.isoformat() if when else None
+    )
+    return error
 
 
 def not_placed_error(intent: Intent, settle_after: float) -> NotPlaced:
+    error = _not_placed_error(intent, settle_after)
+    error.code = intent.error_code
+    error.details = _intent_details(intent, placed=False, settle_after=settle_after)
+    return error
+
+
+def _not_placed_error(intent: Intent, settle_after: float) -> NotPlaced:
     said = _broker_said(intent)
     if intent.outcome == "refused by the gateway":
         status = ExitStatus.RATE_LIMITED if "rate" in intent.error_text.lower() else None
