@@ -87,6 +87,8 @@ def killswitch(
     from angelctl.clock import SystemClock
     from angelctl.config import state_dir
     from angelctl.orders.journal import open_journal
+    from angelctl.orders.scope import Scope
+    from angelctl.orders.scope import segment as segment_name
     from angelctl.render.killswitch import KillView, render_report
     from angelctl.risk.killswitch import KillOptions, KillSwitch
     from angelctl.status import ExitStatus
@@ -97,8 +99,7 @@ def killswitch(
     options = KillOptions(
         reason=reason,
         cancel_only=cancel_only,
-        exchanges=frozenset(s.upper() for s in segment or ()),
-        symbols=frozenset(s.upper() for s in symbol or ()),
+        scope=Scope(exchanges=frozenset(segment_name(s) for s in segment or ())),
         dry_run=dry_run,
         all_profiles=all_profiles,
         budget_seconds=budget,
@@ -109,7 +110,7 @@ def killswitch(
         )
         confirm(
             out,
-            f"Kill switch for profile {settings.name}{_scope_text(options)}: {what}.",
+            f"Kill switch for profile {settings.name}{_scope_text(options, symbol or [])}: {what}.",
             yes=yes,
             question="Engage it now?",
             refusing="refusing to engage the kill switch without confirmation",
@@ -130,6 +131,8 @@ def killswitch(
     journal = open_journal()
     session = open_session(settings)
     index = index_or_none(ctx, out)
+    if symbol:
+        options = _with_symbols(options, symbol, index, session, latched is not None)
     view = KillView(out, live=not out.json_mode and not out.quiet)
     try:
         kill = KillSwitch(
@@ -147,7 +150,7 @@ def killswitch(
             index.close()
         journal.close()
         session.rest.close()
-    status = ExitStatus.OK if (report.verified_flat or dry_run) else ExitStatus.NOT_FLAT
+    status = ExitStatus.OK if (report.done or dry_run) else ExitStatus.NOT_FLAT
     if out.json_mode:
         out.json({"ok": status == ExitStatus.OK, "exit_status": int(status), **report.as_dict()})
     else:
@@ -161,12 +164,33 @@ def killswitch(
         raise typer.Exit(int(status))
 
 
-def _scope_text(options: Any) -> str:
+def _with_symbols(options: Any, symbols: list[str], index: Any, session: Any, latched: bool) -> Any:
+    """``--symbol`` resolved like an order's symbol, before anything is sent (exit 2 when one
+    names no instrument: nothing was cancelled or sent; the latch, if written, stays)."""
+    from dataclasses import replace
+
+    from angelctl.clock import IST
+    from angelctl.errors import UsageError
+    from angelctl.orders.scope import resolve_scope
+
+    today = session.clock.now().astimezone(IST).date()
+    try:
+        scope = resolve_scope(sorted(options.scope.exchanges), symbols, index, today)
+    except UsageError as exc:
+        if latched:
+            exc.hint = (exc.hint + "; " if exc.hint else "") + (
+                "the latch is engaged; nothing was cancelled or sent"
+            )
+        raise
+    return replace(options, scope=scope)
+
+
+def _scope_text(options: Any, symbols: list[str]) -> str:
     parts = []
-    if options.exchanges:
-        parts.append("segments " + ",".join(sorted(options.exchanges)))
-    if options.symbols:
-        parts.append("symbols " + ",".join(sorted(options.symbols)))
+    if options.scope.exchanges:
+        parts.append("segments " + ",".join(sorted(options.scope.exchanges)))
+    if symbols:
+        parts.append("symbols " + ",".join(symbols))
     return f" ({'; '.join(parts)})" if parts else ""
 
 

@@ -264,10 +264,11 @@ def list_orders(
     """Today's order book, with filters."""
 
     out = output(ctx)
+    wanted, scope = _order_scope(ctx, out, status_filter, symbol)
     settings, session, journal = _session_and_journal(ctx)
     try:
         book, watch = _watched_book(session, journal, settings.name)
-        orders = _filter(book, status_filter, symbol)
+        orders = _filter(book, wanted, scope)
     finally:
         journal.close()
         session.rest.close()
@@ -299,13 +300,31 @@ def _exit_if_alarming(watch: Any) -> None:
         raise typer.Exit(int(ExitStatus.LATE_LANDING))
 
 
-def _filter(orders: list[Any], status_filter: str | None, symbol: str | None) -> list[Any]:
-    if status_filter:
-        wanted = status_filter.lower()
+def _order_scope(
+    ctx: typer.Context, out: Output, status_filter: str | None, symbol: str | None
+) -> tuple[str | None, Any]:
+    """``--status`` checked and ``--symbol`` resolved like an order's symbol (every form the
+    resolver takes, matched by exchange and token), before any network call (exit 2)."""
+    from angelctl.orders.scope import Scope, order_status, resolve_scope
+
+    wanted = order_status(status_filter) if status_filter else None
+    if not symbol:
+        return wanted, Scope()
+    from angelctl.cli.instruments import open_instruments
+    from angelctl.clock import IST, SystemClock
+
+    index = open_instruments(ctx, out)
+    try:
+        today = SystemClock().now().astimezone(IST).date()
+        return wanted, resolve_scope((), [symbol], index, today)
+    finally:
+        index.close()
+
+
+def _filter(orders: list[Any], wanted: str | None, scope: Any) -> list[Any]:
+    if wanted:
         orders = [o for o in orders if (o.is_working if wanted == "open" else o.status == wanted)]
-    if symbol:
-        orders = [o for o in orders if o.symbol.upper() == symbol.upper()]
-    return orders
+    return [o for o in orders if scope.covers(o.exchange, o.token)]
 
 
 @app.command("cancel")
@@ -328,13 +347,14 @@ def cancel_cmd(
     out = output(ctx)
     if bool(order_id) == all_:
         raise UsageError("give one ORDER_ID or --all")
+    _, scope = _order_scope(ctx, out, None, symbol if all_ else None)
     settings, session, journal = _session_and_journal(ctx)
     results = []
     try:
         book, watch = _watched_book(session, journal, settings.name)
         journal.close()
         targets = (
-            [find_order(session, order_id, book)] if order_id else _filter(book, "open", symbol)
+            [find_order(session, order_id, book)] if order_id else _filter(book, "open", scope)
         )
         if all_ and targets:
             _confirm(out, f"Cancel {len(targets)} working orders?", yes)

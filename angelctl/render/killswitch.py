@@ -44,7 +44,7 @@ class KillProgressModel:
         self.last = [*self.last, line][-8:]
         self.state = {"latched": "cancelling", "exit_sent": "flattening"}.get(kind, self.state)
         if kind == "finished":
-            self.state = "verified flat" if detail.get("verified_flat") else "NOT verified flat"
+            self.state = "done" if detail.get("done") else "NOT verified"
         return line
 
 
@@ -63,7 +63,9 @@ def _describe(kind: str, d: dict[str, Any]) -> str:
     if kind == "latched":
         return "latch engaged" if d.get("new") else "latch already engaged"
     if kind == "finished":
-        return "verified flat" if d.get("verified_flat") else f"not flat: {d.get('reason')}"
+        if d.get("verified_flat"):
+            return "verified flat"
+        return "done (in scope)" if d.get("done") else f"not verified: {d.get('reason')}"
     return f"{kind.replace('_', ' ')}: " + ", ".join(f"{k}={v}" for k, v in d.items())
 
 
@@ -127,6 +129,25 @@ def _stderr_is_tty() -> bool:
         return False
 
 
+def verdict_text(report: KillReport) -> str:
+    """What the run may claim, and no more: "VERIFIED FLAT" only for the whole account."""
+    scope = ", ".join([*report.scope_segments, *report.scope_labels])
+    if report.cancel_only:
+        if not report.done:
+            return "NOT DONE: orders may still be working"
+        left = len(report.positions_left_open)
+        return (
+            f"CANCELLED: nothing working{f' in scope {scope}' if scope else ''}"
+            f" — {left} position(s) left open (cancel-only: not flattened)"
+        )
+    if not report.done:
+        return "NOT FLAT"
+    if report.verified_flat:
+        return "VERIFIED FLAT"
+    outside = len(report.outside_scope)
+    return f"FLAT IN SCOPE {scope} — {outside} position(s)/order(s) outside the scope left as is"
+
+
 def render_report(report: KillReport) -> RenderableType:
     parts: list[RenderableType] = []
     head = Text()
@@ -138,8 +159,8 @@ def render_report(report: KillReport) -> RenderableType:
             plan.add_row(p["route"], what)
         parts.extend([head, plan])
         return Group(*parts)
-    verdict = "VERIFIED FLAT" if report.verified_flat else "NOT FLAT"
-    head.append(verdict, style="bold green" if report.verified_flat else "bold red")
+    verdict = verdict_text(report)
+    head.append(verdict, style="bold green" if report.done else "bold red")
     head.append(
         f"  in {report.elapsed:.1f}s — {len(report.cancelled)} orders and "
         f"{len(report.gtt_cancelled)} GTT rules cancelled, {len(report.exits)} positions exited"
@@ -173,6 +194,16 @@ def render_report(report: KillReport) -> RenderableType:
                 f"{o['order_id']} {o['status']}",
             )
         parts.append(residual)
+    left = [("left open", p) for p in report.positions_left_open] + [
+        ("outside scope", p) for p in report.outside_scope
+    ]
+    if left:
+        table = Table("", "symbol", "quantity", "detail", title="Left as it is")
+        for why, row in left:
+            quantity = row.get("net_qty", row.get("quantity"))
+            detail = row.get("product") if "net_qty" in row else row.get("status")
+            table.add_row(why, f"{row['exchange']}:{row['symbol']}", str(quantity), str(detail))
+        parts.append(table)
     calls = ", ".join(f"{route} {n}" for route, n in sorted(report.calls.items()))
     parts.append(Text(f"API calls: {calls}", style="dim"))
     return Group(*parts)

@@ -46,6 +46,7 @@ from angelctl.errors import AngelctlError, BrokerError, RequestRejected
 from angelctl.instruments.model import Contract
 from angelctl.orders.journal import Journal
 from angelctl.orders.model import BrokerOrder, OrderRequest, parse_order_book
+from angelctl.orders.scope import Scope
 from angelctl.orders.submit import (
     NotPlaced,
     OrderDesk,
@@ -72,8 +73,7 @@ INFLIGHT_WAIT_SECONDS = 12.0  # > the read timeout: a request on the wire ends b
 class KillOptions:
     reason: str = ""
     cancel_only: bool = False
-    exchanges: frozenset[str] = frozenset()  # empty: every segment
-    symbols: frozenset[str] = frozenset()  # trading symbols; empty: every symbol
+    scope: Scope = field(default_factory=Scope)  # resolved segments and instruments
     dry_run: bool = False
     all_profiles: bool = False
     budget_seconds: float = DEFAULT_BUDGET_SECONDS
@@ -82,10 +82,8 @@ class KillOptions:
     reprice_step_percent: Decimal = DEFAULT_REPRICE_STEP_PERCENT
     source: str = "killswitch"
 
-    def in_scope(self, exchange: str, symbol: str) -> bool:
-        if self.exchanges and exchange.upper() not in self.exchanges:
-            return False
-        return not self.symbols or symbol.upper() in self.symbols
+    def in_scope(self, exchange: str, token: str) -> bool:
+        return self.scope.covers(exchange, token)
 
 
 @dataclass
@@ -127,7 +125,13 @@ class KillReport:
     planned: list[dict[str, Any]] = field(default_factory=list)  # dry run: what would be sent
     residual_positions: list[dict[str, Any]] = field(default_factory=list)
     residual_orders: list[dict[str, Any]] = field(default_factory=list)
-    verified_flat: bool = False
+    verified_flat: bool = False  # the whole account: flat, nothing working (unscoped runs only)
+    done: bool = False  # what was asked is verified: scope flat, or (cancel-only) nothing working
+    cancel_only: bool = False
+    scope_labels: list[str] = field(default_factory=list)
+    scope_segments: list[str] = field(default_factory=list)
+    positions_left_open: list[dict[str, Any]] = field(default_factory=list)  # cancel-only
+    outside_scope: list[dict[str, Any]] = field(default_factory=list)  # left as it is
     unverified_reason: str = ""
     calls: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -141,6 +145,11 @@ class KillReport:
             "newly_latched": self.newly_latched,
             "dry_run": self.dry_run,
             "verified_flat": self.verified_flat,
+            "scope_flat": self.done and not self.cancel_only,
+            "nothing_working": self.done if self.cancel_only else None,
+            "scope": {"segments": self.scope_segments, "symbols": self.scope_labels},
+            "positions_left_open": self.positions_left_open,
+            "outside_scope": self.outside_scope,
             "unverified_reason": self.unverified_reason,
             "cancelled": self.cancelled,
             "gtt_cancelled": self.gtt_cancelled,
@@ -240,6 +249,7 @@ class KillSwitch:
                 "finished",
                 {
                     "verified_flat": report.verified_flat,
+                    "done": report.done,
                     "reason": report.unverified_reason,
                     "elapsed": round(report.elapsed, 3),
                 },
@@ -263,6 +273,7 @@ class KillSwitch:
         self._cancel_gtt(options, deadline)
         last_positions: list[Position] = []
         last_book: list[BrokerOrder] = []
+        done = False
         while True:
             try:
                 # Order-entry requests that passed the latch check before it was written may
@@ -278,16 +289,14 @@ class KillSwitch:
                     self._cancel_orders(foreign)
                     continue  # re-read: orders may have appeared meanwhile
                 if options.cancel_only:
-                    if not self._working(book, options) and not on_wire:
-                        report.verified_flat = True
-                        break
+                    done = not self._working(book, options) and not on_wire
                 else:
                     self._settle_open_exit_intents(book)
                     positions = self._positions()
                     last_positions = positions
-                    if self._flatten(positions, book, options) and not on_wire:
-                        report.verified_flat = True
-                        break
+                    done = self._flatten(positions, book, options) and not on_wire
+                if done:
+                    break
             except (BrokerError, OutcomeUnknown) as exc:
                 report.errors.append(f"{type(exc).__name__}: {exc}")
                 self._event("error", {"error": str(exc)})
@@ -295,21 +304,62 @@ class KillSwitch:
                 report.unverified_reason = "the time budget ran out before flat was verified"
                 break
             self.clock.sleep(_POLL_SECONDS)
-        report.residual_orders = [o.as_dict() for o in self._working(last_book, options)]
-        report.residual_positions = [
-            p.as_dict()
-            for p in last_positions
-            if p.net_qty != 0 and options.in_scope(p.exchange, p.symbol)
+        self._verdict(options, done, last_book, last_positions)
+
+    def _verdict(
+        self,
+        options: KillOptions,
+        done: bool,
+        book: list[BrokerOrder],
+        positions: list[Position],
+    ) -> None:
+        """What may be claimed, from fresh reads only: the GTT list, and for a cancel-only run
+        the positions it leaves open. Never "flat" for a scope or a cancel-only run."""
+        from angelctl.broker import gtt
+
+        report = self.report
+        report.scope_labels = list(options.scope.labels)
+        report.scope_segments = sorted(options.scope.exchanges)
+        report.cancel_only = options.cancel_only
+        if done:
+            try:
+                rules = [
+                    r for r in gtt.list_rules(self.session) if options.in_scope(r.exchange, r.token)
+                ]
+                self.report.calls["gttRuleList"] = self.report.calls.get("gttRuleList", 0) + 1
+                if options.cancel_only or not options.scope.everything:
+                    positions = self._positions()
+            except BrokerError as exc:
+                done = False
+                report.unverified_reason = f"the final check could not read the broker: {exc}"
+            else:
+                if rules:
+                    done = False
+                    report.unverified_reason = f"{len(rules)} GTT rule(s) still active in scope"
+        in_scope = [
+            p for p in positions if p.net_qty != 0 and options.in_scope(p.exchange, p.token)
         ]
-        if report.verified_flat and (report.residual_positions or report.residual_orders):
-            report.verified_flat = False  # belt and braces: never claim flat with exposure left
-        if not report.verified_flat and not report.unverified_reason:
+        report.residual_orders = [o.as_dict() for o in self._working(book, options)]
+        report.residual_positions = [] if options.cancel_only else [p.as_dict() for p in in_scope]
+        report.positions_left_open = [p.as_dict() for p in in_scope] if options.cancel_only else []
+        report.outside_scope = [
+            p.as_dict()
+            for p in positions
+            if p.net_qty != 0 and not options.in_scope(p.exchange, p.token)
+        ] + [
+            o.as_dict() for o in book if o.is_working and not options.in_scope(o.exchange, o.token)
+        ]
+        if done and (report.residual_positions or report.residual_orders):
+            done = False  # belt and braces: never claim flat with exposure left
+        report.done = done
+        report.verified_flat = done and not options.cancel_only and options.scope.everything
+        if not done and not report.unverified_reason:
             report.unverified_reason = "exposure remains"
 
     # -- cancelling ---------------------------------------------------------------------------
 
     def _working(self, book: list[BrokerOrder], options: KillOptions) -> list[BrokerOrder]:
-        return [o for o in book if o.is_working and options.in_scope(o.exchange, o.symbol)]
+        return [o for o in book if o.is_working and options.in_scope(o.exchange, o.token)]
 
     def _cancel_orders(self, orders: list[BrokerOrder]) -> None:
         for order in orders:
@@ -333,9 +383,7 @@ class KillSwitch:
         while self.clock.monotonic() < deadline:
             try:
                 rules = [
-                    r
-                    for r in gtt.list_rules(self.session)
-                    if options.in_scope(r.exchange, r.symbol)
+                    r for r in gtt.list_rules(self.session) if options.in_scope(r.exchange, r.token)
                 ]
                 self.report.calls["gttRuleList"] = self.report.calls.get("gttRuleList", 0) + 1
                 for rule in rules:
@@ -408,7 +456,7 @@ class KillSwitch:
                 exits_by_key.setdefault(key, []).append(order)
         unsettled = self._unsettled_exit_qty()
         open_positions = [
-            p for p in positions if p.net_qty != 0 and options.in_scope(p.exchange, p.symbol)
+            p for p in positions if p.net_qty != 0 and options.in_scope(p.exchange, p.token)
         ]
         if not open_positions and not exits_by_key and not unsettled:
             return True
@@ -584,7 +632,7 @@ class KillSwitch:
 
         planned = self.report.planned
         for rule in gtt.list_rules(self.session):
-            if options.in_scope(rule.exchange, rule.symbol):
+            if options.in_scope(rule.exchange, rule.token):
                 planned.append(
                     {"route": "gttCancelRule", "id": rule.rule_id, "symbol": rule.symbol}
                 )
@@ -597,7 +645,7 @@ class KillSwitch:
         if options.cancel_only:
             return
         for p in self._positions():
-            if p.net_qty == 0 or not options.in_scope(p.exchange, p.symbol):
+            if p.net_qty == 0 or not options.in_scope(p.exchange, p.token):
                 continue
             contract = self._contract(p.exchange, p.token, p.symbol)
             side = "SELL" if p.net_qty > 0 else "BUY"

@@ -1,0 +1,104 @@
+"""A kill switch that cannot lie about its scope (issue 13): scope resolved before anything is
+sent, "VERIFIED FLAT" only for the whole account, cancel-only never claims flat. The sandbox's
+books (read through a second session) are the judge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from angelctl.status import ExitStatus
+from tests.test_killswitch import broker, exposure, requests_seen, setup_exposure
+
+__all__ = ["broker"]
+
+
+@pytest.mark.parametrize("symbol", ["SBIN", "SBIN-EQ", "NSE:3045", "nse:sbin-eq", "sbin nse"])
+def test_every_symbol_form_scopes_the_kill(
+    cli: Any, sandbox: Any, broker: Any, symbol: str
+) -> None:
+    setup_exposure(broker)
+    result = cli("killswitch", "--yes", "--symbol", symbol, "--json")
+    assert result.code == 0, result.both
+    net, working = exposure(sandbox)
+    assert net == {"SBIN-EQ": 0, "INFY-EQ": -4, "TCS-EQ": 3}
+    assert sorted(o["symbol"] for o in working) == ["INFY-EQ", "TCS-EQ"]
+    doc = result.json()
+    assert doc["verified_flat"] is False and doc["scope_flat"] is True
+    assert doc["scope"]["symbols"] == ["NSE:SBIN-EQ"]
+    outside = {row["symbol"] for row in doc["outside_scope"]}
+    assert {"INFY-EQ", "TCS-EQ"} <= outside
+
+
+def test_a_scoped_kill_says_flat_in_scope_never_verified_flat(
+    cli: Any, sandbox: Any, broker: Any
+) -> None:
+    setup_exposure(broker)
+    result = cli("killswitch", "--yes", "--symbol", "SBIN")
+    assert result.code == 0, result.both
+    assert "FLAT IN SCOPE" in result.out and "VERIFIED FLAT" not in result.out
+    assert "outside the scope" in result.out
+
+
+def test_a_symbol_that_names_no_instrument_sends_nothing(
+    cli: Any, sandbox: Any, broker: Any
+) -> None:
+    setup_exposure(broker)
+    before = [r["route"] for r in requests_seen(sandbox)]
+    result = cli("killswitch", "--yes", "--symbol", "NOSUCHSYMBOLX")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert "nothing was cancelled or sent" in result.err
+    after = [r["route"] for r in requests_seen(sandbox)][len(before) :]
+    assert not {"cancelOrder", "placeOrder", "gttCancelRule"} & set(after)
+
+
+def test_an_unknown_segment_is_refused_with_a_suggestion_before_the_latch(
+    cli: Any, sandbox: Any, broker: Any
+) -> None:
+    result = cli("killswitch", "--yes", "--segment", "NSEFO")
+    assert result.code == ExitStatus.USAGE, result.both
+    assert "NFO" in result.err
+    status = cli("killswitch", "status", "--offline", "--json")
+    assert status.json()["latch"] is None
+
+
+def test_cancel_only_never_claims_flat_and_lists_what_it_left_open(
+    cli: Any, sandbox: Any, broker: Any
+) -> None:
+    setup_exposure(broker)
+    result = cli("killswitch", "--yes", "--cancel-only", "--json")
+    assert result.code == 0, result.both
+    doc = result.json()
+    assert doc["verified_flat"] is False and doc["nothing_working"] is True
+    left = {row["symbol"]: row["net_qty"] for row in doc["positions_left_open"]}
+    assert left == {"SBIN-EQ": 10, "INFY-EQ": -4, "TCS-EQ": 3}
+    text = cli("killswitch", "--yes", "--cancel-only")
+    assert "CANCELLED" in text.out and "3 position(s) left open" in text.out
+    assert "VERIFIED FLAT" not in text.out
+    net, working = exposure(sandbox)
+    assert working == [] and net == {"SBIN-EQ": 10, "INFY-EQ": -4, "TCS-EQ": 3}
+
+
+def test_a_full_kill_still_says_verified_flat(cli: Any, sandbox: Any, broker: Any) -> None:
+    setup_exposure(broker)
+    result = cli("killswitch", "--yes")
+    assert result.code == 0, result.both
+    assert "VERIFIED FLAT" in result.out
+    net, working = exposure(sandbox)
+    assert all(q == 0 for q in net.values()) and working == []
+
+
+def test_order_cancel_all_and_order_list_take_every_symbol_form(
+    cli: Any, sandbox: Any, broker: Any
+) -> None:
+    setup_exposure(broker)
+    listed = cli("order", "list", "--symbol", "sbin", "--status", "open", "--json")
+    assert listed.code == 0, listed.both
+    assert {o["symbol"] for o in listed.json()["orders"]} == {"SBIN-EQ"}
+    assert cli("order", "list", "--status", "opne").code == ExitStatus.USAGE
+    assert cli("order", "list", "--symbol", "NOSUCHSYMBOLX").code == ExitStatus.USAGE
+    cancelled = cli("order", "cancel", "--all", "--symbol", "NSE:3045", "--yes", "--json")
+    assert cancelled.code == 0, cancelled.both
+    _, working = exposure(sandbox)
+    assert sorted(o["symbol"] for o in working) == ["INFY-EQ", "TCS-EQ"]
