@@ -135,9 +135,9 @@ def test_dry_run_shows_old_to_new_and_sends_nothing(cli: Any, market: Any) -> No
         (["--price", "780.001"], {}, "not on the tick size"),
         (["--price", "780"], {}, "nothing to change"),
         (["--qty", "2", "--price", "780.00"], {}, "nothing to change"),
-        (["--qty", "0"], {}, "must be positive"),
+        (["--qty", "0"], {}, "whole number from 1"),
         (["--qty", "1", "--lots", "1"], {}, "not both"),
-        (["--price", "abc"], {}, "not a number"),
+        (["--price", "abc"], {}, "is not a price"),
         (["--validity", "GTC"], {}, "--validity must be one of DAY, IOC"),
     ],
 )
