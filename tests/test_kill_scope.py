@@ -102,3 +102,51 @@ def test_order_cancel_all_and_order_list_take_every_symbol_form(
     assert cancelled.code == 0, cancelled.both
     _, working = exposure(sandbox)
     assert sorted(o["symbol"] for o in working) == ["INFY-EQ", "TCS-EQ"]
+
+
+@pytest.mark.parametrize("damage", ["overwritten", "truncated", "directory"])
+def test_a_damaged_journal_does_not_stop_the_kill(
+    cli: Any, sandbox: Any, broker: Any, damage: str
+) -> None:
+    from angelctl.config import state_dir
+
+    setup_exposure(broker)
+    assert cli("order", "list").code == 0  # the journal exists and is good
+    path = state_dir() / "journal.sqlite3"
+    cli("journal")  # make sure it is created
+    if damage == "overwritten":
+        path.write_bytes(b"this is not a database" * 100)
+    elif damage == "truncated":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 3] or b"SQLite format 3\x00")
+    else:
+        path.unlink()
+        path.mkdir()
+    for suffix in ("-wal", "-shm"):
+        extra = state_dir() / f"journal.sqlite3{suffix}"
+        if extra.exists() and damage != "directory":
+            extra.unlink()
+    result = cli("killswitch", "--yes", "--json")
+    assert result.code == 0, result.both
+    assert "journal" in result.err and "unusable" in result.err
+    net, working = exposure(sandbox)
+    assert all(q == 0 for q in net.values()) and working == []
+    kept = [p.name for p in state_dir().iterdir() if ".damaged-" in p.name]
+    assert kept, "the damaged journal is kept for inspection"
+    status = cli("killswitch", "status", "--json")
+    assert status.code == 0, status.both
+    assert status.json()["latch"] is not None
+
+
+def test_other_commands_name_a_damaged_journal(cli: Any, sandbox: Any, broker: Any) -> None:
+    from angelctl.config import state_dir
+
+    cli("journal")
+    path = state_dir() / "journal.sqlite3"
+    path.write_bytes(b"garbage" * 1000)
+    for name in ("-wal", "-shm"):
+        (state_dir() / f"journal.sqlite3{name}").unlink(missing_ok=True)
+    result = cli("order", "place", "BUY", "SBIN", "--qty", "1", "--price", "790", "--yes")
+    assert result.code == ExitStatus.LOCAL_STATE, result.both
+    assert str(path) in result.err and "killswitch" in result.err
+    assert "Traceback" not in result.err

@@ -86,7 +86,7 @@ def killswitch(
         return
     from angelctl.clock import SystemClock
     from angelctl.config import state_dir
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal import open_journal_for_kill
     from angelctl.orders.scope import Scope
     from angelctl.orders.scope import segment as segment_name
     from angelctl.render.killswitch import KillView, render_report
@@ -128,7 +128,7 @@ def killswitch(
         state = latched[0]
         if not out.json_mode:
             out.notice(f"Latch engaged at {state.at} — no angelctl process will add exposure.")
-    journal = open_journal()
+    journal = open_journal_for_kill(out.warn)  # whatever state the file is in
     session = open_session(settings)
     index = index_or_none(ctx, out)
     if symbol:
@@ -218,17 +218,23 @@ def status(
 ) -> None:
     """Latch state (who, when, why), open exposure (positions, working orders, GTT rules) and the
     recent kill-switch steps of this profile."""
+    from angelctl.errors import LocalStateError
     from angelctl.orders.journal import open_journal
     from angelctl.render.killswitch import render_status
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
     state = _latch(settings).read()
-    journal = open_journal()
     try:
-        events = journal.risk_events(settings.name, limit=20)
-    finally:
-        journal.close()
+        journal = open_journal()
+    except LocalStateError as exc:  # the latch and the broker still answer
+        out.warn(f"{exc.message}; the kill-switch steps cannot be shown")
+        events = []
+    else:
+        try:
+            events = journal.risk_events(settings.name, limit=20)
+        finally:
+            journal.close()
     exposure = None if offline else _exposure(settings)
     if out.json_mode:
         out.json(
