@@ -150,3 +150,66 @@ def test_other_commands_name_a_damaged_journal(cli: Any, sandbox: Any, broker: A
     assert result.code == ExitStatus.LOCAL_STATE, result.both
     assert str(path) in result.err and "killswitch" in result.err
     assert "Traceback" not in result.err
+
+
+def test_with_the_broker_down_the_kill_says_exposure_unknown_within_its_budget(
+    cli: Any, sandbox: Any, broker: Any
+) -> None:
+    import time
+
+    from tests.test_login_session import arm
+
+    arm(sandbox, name="http_5xx", status=503)  # every request, until cleared
+    started = time.monotonic()
+    result = cli("killswitch", "--yes", "--budget", "6", "--json")
+    elapsed = time.monotonic() - started
+    assert result.code == ExitStatus.NOT_FLAT, result.both
+    doc = result.json()
+    assert doc["exposure_unknown"] is True and doc["verified_flat"] is False
+    assert "exposure UNKNOWN" in doc["unverified_reason"]
+    assert elapsed < 6 + 4, elapsed  # the budget bounds every request and every retry
+    lines = [line for line in result.err.splitlines() if "503" in line]
+    assert len(lines) <= 4, result.err  # one line per retry window, not one per attempt
+
+
+def test_sigterm_ends_the_kill_with_its_summary(sandbox: Any, broker: Any) -> None:
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+    from tests.test_latch_first import latch_file
+    from tests.test_login_session import arm
+
+    setup_exposure(broker)
+    arm(sandbox, name="http_5xx", status=503)  # keeps the kill busy retrying
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "angelctl", "killswitch", "--yes", "--json", "--budget", "60"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not latch_file().exists():
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == ExitStatus.NOT_FLAT, out + err
+    doc = json.loads(out)
+    assert "SIGTERM" in doc["unverified_reason"]
+    assert "SIGTERM" in err
+
+
+def test_the_summary_counts_every_call_place_order_included(
+    cli: Any, sandbox: Any, broker: Any
+) -> None:
+    setup_exposure(broker)
+    result = cli("killswitch", "--yes", "--json")
+    assert result.code == 0, result.both
+    calls = result.json()["calls"]
+    assert calls["placeOrder"] >= 3 and calls["cancelOrder"] >= 3
+    assert calls["getOrderBook"] >= 1 and calls["getPosition"] >= 1

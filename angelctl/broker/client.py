@@ -72,6 +72,9 @@ class RestClient:
         self.rng = random.Random()
         self.stats: Counter[str] = Counter()
         self.last_server_date: datetime | None = None
+        # Monotonic time (on ``clock``) after which no request starts and none waits longer:
+        # set by a caller with a hard budget (the kill switch), None otherwise.
+        self.deadline: float | None = None
         self.last_server_date_at: datetime | None = None
 
     def headers(self, route: Route, jwt: Secret | None) -> dict[str, str]:
@@ -116,10 +119,12 @@ class RestClient:
         attempt = 0
         while True:
             attempt += 1
+            self._within_budget(route.name)
             if self.limiter is not None:
                 waited = self.limiter.acquire(self.settings.client_code or "anon", route.spends)
                 if waited > 0.001:
                     log.debug("rate limiter held %s for %.0f ms", route.name, waited * 1000)
+            timeout = self._budget_timeout(route.name)
             headers = self.headers(route, jwt)
             if before_send is not None:
                 before_send()
@@ -128,7 +133,7 @@ class RestClient:
             try:
                 with inflight() if inflight is not None else nullcontext():
                     raw, elapsed = self.transport.send(
-                        route.method, url, headers, payload, route.name
+                        route.method, url, headers, payload, route.name, timeout=timeout
                     )
                 trace_response(raw.status, raw.headers, raw.body, elapsed)
                 self._note_date(raw)
@@ -142,9 +147,29 @@ class RestClient:
             if not retryable or attempt >= self.retry.max_attempts:
                 raise error
             delay = self.retry.delay(attempt, self.rng)
+            left = self._remaining()
+            if left is not None and delay >= left:
+                raise error  # no time left in the caller's budget for another attempt
             self.stats[f"retry:{type(error).__name__}"] += 1
             log.info("%s: %s; retry %d in %.2f s", route.name, error, attempt, delay)
             pause(self.clock, delay, f"retry {attempt} of {route.name} after {_why(error)}")
+
+    def _remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - self.clock.monotonic()
+
+    def _within_budget(self, route: str) -> None:
+        """A caller with a time budget (the kill switch) never starts a request after it."""
+        left = self._remaining()
+        if left is not None and left <= 0:
+            raise ConnectFailed("the time budget ran out before the request was sent", route=route)
+
+    def _budget_timeout(self, route: str) -> tuple[float, float] | None:
+        self._within_budget(route)
+        left = self._remaining()
+        if left is None:
+            return None
+        connect, read = self.transport.timeout
+        return (min(connect, left), min(read, left))
 
     def _note_date(self, raw: RawResponse) -> None:
         date = raw.headers.get("Date")

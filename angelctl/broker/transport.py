@@ -37,24 +37,33 @@ class HttpTransport:
         self.timeout = (connect_timeout, read_timeout)
 
     def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, route: str
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        route: str,
+        *,
+        timeout: tuple[float, float] | None = None,
     ) -> tuple[RawResponse, float]:
-        """Send one request; returns the response and the elapsed seconds."""
+        """Send one request; returns the response and the elapsed seconds. ``timeout`` (connect,
+        read) shortens the configured one for a caller with a budget."""
         started = time.monotonic()
+        limits = timeout or self.timeout
         try:
             reply = self.session.request(
                 method,
                 url,
                 headers=dict(headers),
                 data=body,
-                timeout=self.timeout,
+                timeout=limits,
                 allow_redirects=False,
                 verify=True,
             )
             content = reply.content[:MAX_BODY_BYTES]
         except requests.exceptions.ConnectTimeout:
             raise ConnectFailed(
-                f"could not connect within {self.timeout[0]:g} s",
+                f"could not connect within {limits[0]:g} s",
                 route=route,
                 hint="check the network and the profile's api_url (`angelctl doctor`)",
             ) from None
@@ -66,7 +75,7 @@ class HttpTransport:
             ) from None
         except requests.exceptions.ReadTimeout:
             raise ResponseLost(
-                f"no answer within {self.timeout[1]:g} s",
+                f"no answer within {limits[1]:g} s",
                 route=route,
                 hint="the broker may still have acted on the request",
             ) from None

@@ -6,6 +6,8 @@ cannot reach the broker stops every other angelctl process from adding exposure.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -117,39 +119,41 @@ def killswitch(
             script_hint="pass --yes in scripts (nothing was latched or sent)",
             declined="declined: nothing was latched or sent",
         )
-    latched = None
-    if not dry_run:
-        # the latch first: before the session, the index or anything that may touch the network
-        latched = latch.engage(
-            reason,
-            at=SystemClock().now().isoformat(timespec="milliseconds"),
-            all_profiles=all_profiles,
-        )
-        state = latched[0]
-        if not out.json_mode:
-            out.notice(f"Latch engaged at {state.at} — no angelctl process will add exposure.")
-    journal = open_journal_for_kill(out.warn)  # whatever state the file is in
-    session = open_session(settings)
-    index = index_or_none(ctx, out)
-    if symbol:
-        options = _with_symbols(options, symbol, index, session, latched is not None)
-    view = KillView(out, live=not out.json_mode and not out.quiet)
-    try:
-        kill = KillSwitch(
-            session,
-            journal,
-            latch,
-            contracts=(index.by_token if index is not None else None),
-            lock_folder=state_dir() / "locks",
-            on_progress=view.progress,
-        )
-        with view:
-            report = kill.run(options, latched=latched)
-    finally:
-        if index is not None:
-            index.close()
-        journal.close()
-        session.rest.close()
+    with _stop_on_signals(out) as stop:  # before the latch: a signal never loses the summary
+        latched = None
+        if not dry_run:
+            # the latch first: before the session, the index or anything that may touch the network
+            latched = latch.engage(
+                reason,
+                at=SystemClock().now().isoformat(timespec="milliseconds"),
+                all_profiles=all_profiles,
+            )
+            state = latched[0]
+            if not out.json_mode:
+                out.notice(f"Latch engaged at {state.at} — no angelctl process will add exposure.")
+        journal = open_journal_for_kill(out.warn)  # whatever state the file is in
+        session = open_session(settings)
+        index = index_or_none(ctx, out)
+        if symbol:
+            options = _with_symbols(options, symbol, index, session, latched is not None)
+        view = KillView(out, live=not out.json_mode and not out.quiet)
+        try:
+            kill = KillSwitch(
+                session,
+                journal,
+                latch,
+                contracts=(index.by_token if index is not None else None),
+                lock_folder=state_dir() / "locks",
+                on_progress=view.progress,
+                stop=stop,
+            )
+            with view:
+                report = kill.run(options, latched=latched)
+        finally:
+            if index is not None:
+                index.close()
+            journal.close()
+            session.rest.close()
     status = ExitStatus.OK if (report.done or dry_run) else ExitStatus.NOT_FLAT
     if out.json_mode:
         out.json({"ok": status == ExitStatus.OK, "exit_status": int(status), **report.as_dict()})
@@ -162,6 +166,32 @@ def killswitch(
             )
     if status != ExitStatus.OK:
         raise typer.Exit(int(status))
+
+
+@contextlib.contextmanager
+def _stop_on_signals(out: Any) -> Iterator[Any]:
+    """SIGTERM, SIGHUP and the first Ctrl-C end the run after its current step, with the
+    summary; a second Ctrl-C interrupts at once. Installed before the latch is written."""
+    import signal
+
+    from angelctl.risk.killswitch import StopFlag
+
+    flag = StopFlag()
+
+    def stop(signum: int, _frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if flag.name and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        flag.name = name
+        out.warn(f"{name}: finishing the current step, then the summary (Ctrl-C again to quit)")
+
+    signals = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
+    try:
+        yield flag
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _with_symbols(options: Any, symbols: list[str], index: Any, session: Any, latched: bool) -> Any:

@@ -132,6 +132,8 @@ def _stderr_is_tty() -> bool:
 def verdict_text(report: KillReport) -> str:
     """What the run may claim, and no more: "VERIFIED FLAT" only for the whole account."""
     scope = ", ".join([*report.scope_segments, *report.scope_labels])
+    if report.exposure_unknown:
+        return "exposure UNKNOWN — check positions in the broker's app"
     if report.cancel_only:
         if not report.done:
             return "NOT DONE: orders may still be working"

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -66,6 +67,7 @@ DEFAULT_BAND_PERCENT = Decimal("0.5")
 DEFAULT_REPRICE_STEP_PERCENT = Decimal("0.5")
 MAX_BAND_PERCENT = Decimal(20)
 _POLL_SECONDS = 0.25
+ERROR_WINDOW_SECONDS = 5.0  # a repeating failure is shown once per this many seconds
 INFLIGHT_WAIT_SECONDS = 12.0  # > the read timeout: a request on the wire ends by then
 
 
@@ -131,6 +133,7 @@ class KillReport:
     scope_labels: list[str] = field(default_factory=list)
     scope_segments: list[str] = field(default_factory=list)
     positions_left_open: list[dict[str, Any]] = field(default_factory=list)  # cancel-only
+    exposure_unknown: bool = False  # the broker's books could never be read
     outside_scope: list[dict[str, Any]] = field(default_factory=list)  # left as it is
     unverified_reason: str = ""
     calls: dict[str, int] = field(default_factory=dict)
@@ -149,6 +152,7 @@ class KillReport:
             "nothing_working": self.done if self.cancel_only else None,
             "scope": {"segments": self.scope_segments, "symbols": self.scope_labels},
             "positions_left_open": self.positions_left_open,
+            "exposure_unknown": self.exposure_unknown,
             "outside_scope": self.outside_scope,
             "unverified_reason": self.unverified_reason,
             "cancelled": self.cancelled,
@@ -164,6 +168,14 @@ class KillReport:
 
 
 Progress = Callable[[str, dict[str, Any]], None]
+
+
+class StopFlag:
+    """Set to a signal's name to end a run after its current step (with its summary)."""
+
+    name: str | None = None
+
+
 ContractLookup = Callable[[str, str], Contract | None]
 
 
@@ -179,6 +191,7 @@ class KillSwitch:
         contracts: ContractLookup | None = None,
         lock_folder: Path,
         on_progress: Progress | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         self.session = session
         self.clock = session.clock
@@ -197,25 +210,47 @@ class KillSwitch:
         self._exit_placed_at: dict[str, float] = {}  # order id → monotonic time placed/repriced
         self._band: dict[str, Decimal] = {}  # order id → band percent it was priced with
         self._book_at = datetime.now(UTC)  # when the last order book was read
+        self._read_ok = {"book": False, "positions": False}  # has each read ever succeeded?
+        self._last_error = ("", 0.0, 0)  # (text, monotonic time shown, repeats since)
+        # Set (to the signal's name) by a SIGTERM/SIGHUP/Ctrl-C handler: the current step
+        # finishes, then the run ends with its summary.
+        self.stop = stop or StopFlag()
 
     # -- plumbing -----------------------------------------------------------------------------
 
     def _event(self, kind: str, detail: dict[str, Any]) -> None:
         if not self.report.dry_run:
             self.journal.risk_event(self.profile, self.run_id, kind, detail)
-        if self._on_progress is not None:
+        if self._on_progress is not None and self._worth_showing(kind, detail):
             self._on_progress(kind, detail)
 
+    def _worth_showing(self, kind: str, detail: dict[str, Any]) -> bool:
+        """One line per retry window for a failure that keeps repeating, not one per attempt."""
+        if kind != "error":
+            return True
+        text, shown_at, repeats = self._last_error
+        now = self.clock.monotonic()
+        if detail.get("error") == text and now - shown_at < ERROR_WINDOW_SECONDS:
+            self._last_error = (text, shown_at, repeats + 1)
+            return False
+        if detail.get("error") == text and repeats:
+            detail["repeated"] = f"{repeats + 1} times in {now - shown_at:.0f} s"
+        self._last_error = (str(detail.get("error")), now, 0)
+        return True
+
     def _call(self, route: str, body: Mapping[str, Any] | None = None) -> Any:
-        self.report.calls[route] = self.report.calls.get(route, 0) + 1
         return self.session.call(route, body)
 
     def _book(self) -> list[BrokerOrder]:
         self._book_at = datetime.now(UTC)  # the journal's clock, which reconcile compares with
-        return parse_order_book(self._call("getOrderBook"))
+        book = parse_order_book(self._call("getOrderBook"))
+        self._read_ok["book"] = True
+        return book
 
     def _positions(self) -> list[Position]:
-        return parse_positions(self._call("getPosition"))
+        positions = parse_positions(self._call("getPosition"))
+        self._read_ok["positions"] = True
+        return positions
 
     # -- the procedure ------------------------------------------------------------------------
 
@@ -237,6 +272,8 @@ class KillSwitch:
             )
             report.latch, report.newly_latched = state, new
             self._event("latched", {"new": new, "reason": options.reason, "by": state.by})
+        sent_before = Counter(self.session.rest.stats)
+        self.session.rest.deadline = deadline  # no request starts, or waits, past the budget
         try:
             with self._run_lock(deadline):
                 if options.dry_run:
@@ -244,6 +281,12 @@ class KillSwitch:
                 else:
                     self._execute(options, deadline)
         finally:
+            self.session.rest.deadline = None
+            report.calls = {
+                key.removeprefix("sent:"): count - sent_before[key]
+                for key, count in sorted(self.session.rest.stats.items())
+                if key.startswith("sent:") and count > sent_before[key]
+            }
             report.elapsed = self.clock.monotonic() - started
             self._event(
                 "finished",
@@ -275,6 +318,9 @@ class KillSwitch:
         last_book: list[BrokerOrder] = []
         done = False
         while True:
+            if self.stop.name:
+                report.unverified_reason = f"stopped by {self.stop.name} before flat was verified"
+                break
             try:
                 # Order-entry requests that passed the latch check before it was written may
                 # still be on the wire: each book read starts once they are done (bounded).
@@ -326,7 +372,6 @@ class KillSwitch:
                 rules = [
                     r for r in gtt.list_rules(self.session) if options.in_scope(r.exchange, r.token)
                 ]
-                self.report.calls["gttRuleList"] = self.report.calls.get("gttRuleList", 0) + 1
                 if options.cancel_only or not options.scope.everything:
                     positions = self._positions()
             except BrokerError as exc:
@@ -353,6 +398,17 @@ class KillSwitch:
             done = False  # belt and braces: never claim flat with exposure left
         report.done = done
         report.verified_flat = done and not options.cancel_only and options.scope.everything
+        needed = ("book",) if options.cancel_only else ("book", "positions")
+        if not all(self._read_ok[what] for what in needed):
+            done = False
+            report.done = report.verified_flat = False
+            report.exposure_unknown = True
+            unknown = (
+                "exposure UNKNOWN — the broker could not be read; check positions in the "
+                "broker's app"
+            )
+            stopped = report.unverified_reason if self.stop.name else ""
+            report.unverified_reason = f"{stopped}; {unknown}" if stopped else unknown
         if not done and not report.unverified_reason:
             report.unverified_reason = "exposure remains"
 
@@ -380,17 +436,13 @@ class KillSwitch:
     def _cancel_gtt(self, options: KillOptions, deadline: float) -> None:
         from angelctl.broker import gtt
 
-        while self.clock.monotonic() < deadline:
+        while self.clock.monotonic() < deadline and not self.stop.name:
             try:
                 rules = [
                     r for r in gtt.list_rules(self.session) if options.in_scope(r.exchange, r.token)
                 ]
-                self.report.calls["gttRuleList"] = self.report.calls.get("gttRuleList", 0) + 1
                 for rule in rules:
                     try:
-                        self.report.calls["gttCancelRule"] = (
-                            self.report.calls.get("gttCancelRule", 0) + 1
-                        )
                         gtt.cancel_rule(self.session, rule)
                     except RequestRejected as exc:
                         self._event(
@@ -500,7 +552,6 @@ class KillSwitch:
 
         unique = list({(c.exchange, c.token): c for c in contracts}.values())
         quotes, _ = fetch_quotes(self.session, unique, "FULL")
-        self.report.calls["quote"] = self.report.calls.get("quote", 0) + 1
         return {(q.exchange, q.token): q for q in quotes}
 
     def _place_exits(
