@@ -213,3 +213,56 @@ def test_the_summary_counts_every_call_place_order_included(
     calls = result.json()["calls"]
     assert calls["placeOrder"] >= 3 and calls["cancelOrder"] >= 3
     assert calls["getOrderBook"] >= 1 and calls["getPosition"] >= 1
+
+
+def _short_timeouts(sandbox: Any, *, gateway: float, settle_after: float) -> None:
+    from angelctl.config import config_path, write_profile_values
+    from tests.test_killswitch import admin
+
+    admin(sandbox, "POST", "config", gateway_timeout_seconds=gateway)
+    write_profile_values(
+        config_path(),
+        "sandbox",
+        {"read_timeout": 0.5, "settle_after": settle_after, "follow_unknown": 0.3},
+    )
+
+
+def _own_exits(sandbox: Any) -> list[dict[str, Any]]:
+    from tests.test_orders import sandbox_orders
+
+    return [r for r in sandbox_orders(sandbox) if r["ordertag"].startswith("KS")]
+
+
+def test_a_lost_exit_answer_is_pending_never_replaced(cli: Any, sandbox: Any, broker: Any) -> None:
+    """The first exit's answer is lost and the order lands later: no second exit is sent for
+    that quantity, the position ends flat, never flipped."""
+    from tests.test_killswitch import admin
+    from tests.test_login_session import arm
+
+    admin(sandbox, "POST", "seed", positions=[{"exch_seg": "NSE", "token": "3045", "netqty": 10}])
+    _short_timeouts(sandbox, gateway=4.0, settle_after=5.0)
+    arm(sandbox, name="latency", ms=2500, route="placeOrder", count=1)
+    result = cli("killswitch", "--yes", "--json", "--budget", "30")
+    assert result.code == 0, result.both
+    net, working = exposure(sandbox)
+    assert net.get("SBIN-EQ") == 0 and working == []
+    assert [(r["transactiontype"], int(r["quantity"])) for r in _own_exits(sandbox)] == [
+        ("SELL", 10)
+    ]
+
+
+def test_an_exit_still_unknown_at_the_budget_is_named_and_not_flat(
+    cli: Any, sandbox: Any, broker: Any
+) -> None:
+    from tests.test_killswitch import admin
+    from tests.test_login_session import arm
+
+    admin(sandbox, "POST", "seed", positions=[{"exch_seg": "NSE", "token": "3045", "netqty": 10}])
+    _short_timeouts(sandbox, gateway=8.0, settle_after=10.0)
+    arm(sandbox, name="latency", ms=6000, route="placeOrder", count=1)
+    result = cli("killswitch", "--yes", "--json", "--budget", "2")
+    assert result.code == ExitStatus.NOT_FLAT, result.both
+    doc = result.json()
+    assert doc["unknown_exits"] and doc["unknown_exits"][0]["side"] == "SELL"
+    assert "may still land" in doc["unverified_reason"]
+    assert len(_own_exits(sandbox)) <= 1  # the one that may land; never a replacement

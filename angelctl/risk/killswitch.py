@@ -134,6 +134,7 @@ class KillReport:
     scope_segments: list[str] = field(default_factory=list)
     positions_left_open: list[dict[str, Any]] = field(default_factory=list)  # cancel-only
     exposure_unknown: bool = False  # the broker's books could never be read
+    unknown_exits: list[dict[str, Any]] = field(default_factory=list)  # sent, outcome unknown
     outside_scope: list[dict[str, Any]] = field(default_factory=list)  # left as it is
     unverified_reason: str = ""
     calls: dict[str, int] = field(default_factory=dict)
@@ -153,6 +154,7 @@ class KillReport:
             "scope": {"segments": self.scope_segments, "symbols": self.scope_labels},
             "positions_left_open": self.positions_left_open,
             "exposure_unknown": self.exposure_unknown,
+            "unknown_exits": self.unknown_exits,
             "outside_scope": self.outside_scope,
             "unverified_reason": self.unverified_reason,
             "cancelled": self.cancelled,
@@ -394,6 +396,29 @@ class KillSwitch:
         ] + [
             o.as_dict() for o in book if o.is_working and not options.in_scope(o.exchange, o.token)
         ]
+        report.unknown_exits = [
+            {
+                "intent_id": i.intent_id,
+                "tag": i.tag,
+                "symbol": i.request.get("symbol"),
+                "side": i.request.get("side"),
+                "quantity": i.request.get("quantity"),
+                "state": i.state,
+            }
+            for i in self.journal.open_intents(self.profile)
+            if i.intent_id.startswith(EXIT_INTENT_PREFIX)
+        ]
+        if report.unknown_exits:
+            done = False
+            report.unverified_reason = (
+                f"{len(report.unknown_exits)} exit order(s) sent with no answer yet may still "
+                "land: "
+                + ", ".join(
+                    f"{e['side']} {e['quantity']} {e['symbol']} (tag {e['tag']})"
+                    for e in report.unknown_exits
+                )
+                + "; run the kill again after it settles, never exit that quantity by hand"
+            )
         if done and (report.residual_positions or report.residual_orders):
             done = False  # belt and braces: never claim flat with exposure left
         report.done = done
