@@ -19,6 +19,16 @@ the latch was written (target 0), via the order of the sandbox's request log.
 B3: a kill SIGKILLed after half its exits were sent, then run again; and two kills at once.
 We report positions whose sign flipped (target 0) and exit quantity sent vs needed.
 
+Latch timing: four placers are held on the wire by ``hold`` faults (their orders processed,
+answers held back) and a fifth waits for a fresh login (expired session and refresh token):
+the kill's latch must be written ≤ 100 ms after the kill process starts (measured inside the
+process from its start time, and from outside from ``Popen``), and no order that started after
+the latch is accepted (placeOrder requests the sandbox received more than 50 ms after the
+latch's write, other than the kill's own exits).
+
+B6: with every request answered 503, ``killswitch --budget 8`` ends within the budget + 1 s,
+saying the exposure is unknown (exit 15).
+
 Usage: ``.venv/bin/python bench/killswitch_bench.py`` (about a minute).
 """
 
@@ -293,6 +303,76 @@ def _exit_quantity(rows: list[dict[str, Any]]) -> int:
     )
 
 
+def latch_timing(bench: Bench) -> bool:
+    from datetime import datetime
+
+    bench.run("killswitch", "reset", "--yes", "--reason", "latch bench")
+    bench.admin("DELETE", "faults")
+    bench.admin("POST", "market/price", exch_seg="NSE", token="3045", ltp="800")
+    before = len(bench.requests_seen())
+    bench.admin("POST", "faults", name="hold", seconds=3, route="placeOrder", count=4)
+    place = ("order", "place", "BUY", "SBIN", "--qty", "1", "--price", "790", "--yes")
+    held = [bench.popen(*place) for _ in range(4)]
+    deadline = time.monotonic() + 60
+    while sum(r["route"] == "placeOrder" for r in bench.requests_seen()[before:]) < 4:
+        if time.monotonic() > deadline:
+            raise SystemExit("latch bench: the placers never reached the sandbox")
+        time.sleep(0.01)
+    bench.admin("POST", "faults", name="expire_tokens", also_refresh=True)
+    relogin = bench.popen(*place)  # must log in again (a TOTP step) before it can send
+    latch_path = None
+    started = time.monotonic()
+    kill = bench.popen("killswitch", "--yes", "--json", "--reason", "latch bench")
+    folder = f"{bench.env['XDG_STATE_HOME']}/angelctl/killswitch"
+    while latch_path is None:
+        if os.path.isdir(folder):
+            latch_path = next(
+                (f"{folder}/{n}" for n in os.listdir(folder) if n.startswith("latch-")), None
+            )
+        if time.monotonic() - started > 30:
+            raise SystemExit("latch bench: no latch file")
+        time.sleep(0.001)
+    outside_ms = (time.monotonic() - started) * 1000
+    out, _ = kill.communicate(timeout=120)
+    doc = json.loads(out)
+    for proc in [*held, relogin]:
+        proc.communicate(timeout=120)
+    latch_at = datetime.fromisoformat(json.loads(open(latch_path).read())["at"])
+    late = [
+        r
+        for r in bench.requests_seen()[before:]
+        if r["route"] == "placeOrder"
+        and r["status"] == 200
+        and (datetime.fromisoformat(r["time"]) - latch_at).total_seconds() > 0.05
+        and '"ordertag":"KS' not in r["body"].replace('": "', '":"')
+    ]
+    inside = doc.get("latch_ms_after_process_start")
+    print(
+        f"latch: written {inside} ms after the kill process started (inside), "
+        f"{outside_ms:.0f} ms after Popen (outside, includes fork/exec); 4 placers held on the "
+        f"wire, 1 re-login in progress (exit {relogin.returncode}); kill exit "
+        f"{kill.returncode}; orders accepted that started after the latch: {len(late)}"
+    )
+    return inside is not None and inside <= 100 and not late and kill.returncode == 0
+
+
+def b6(bench: Bench) -> bool:
+    bench.run("killswitch", "reset", "--yes", "--reason", "B6 bench")
+    bench.admin("POST", "faults", name="http_5xx", status=503)
+    started = time.monotonic()
+    kill = bench.run("killswitch", "--yes", "--json", "--budget", "8")
+    elapsed = time.monotonic() - started
+    bench.admin("DELETE", "faults")
+    doc = json.loads(kill.stdout)
+    lines = len(kill.stderr.splitlines())
+    print(
+        f"B6: broker answering 503: kill exit {kill.returncode} in {elapsed:.1f} s with "
+        f"--budget 8 (target ≤ 9 s); exposure_unknown {doc.get('exposure_unknown')}; "
+        f"{lines} stderr lines"
+    )
+    return kill.returncode == 15 and elapsed <= 9.0 and bool(doc.get("exposure_unknown"))
+
+
 def main() -> int:
     from angelctl.sandbox import SandboxConfig, SandboxServer
 
@@ -300,7 +380,13 @@ def main() -> int:
         bench = Bench(server.rest_url, home)
         assert bench.run("login", "--sandbox", "--url", server.rest_url).returncode == 0
         assert bench.run("instruments", "sync").returncode == 0
-        results = {"B1": b1(bench), "B2": b2(bench), "B3": b3(bench)}
+        results = {
+            "B1": b1(bench),
+            "B2": b2(bench),
+            "B3": b3(bench),
+            "latch": latch_timing(bench),
+            "B6": b6(bench),
+        }
     failed = [k for k, ok in results.items() if not ok]
     print("result:", "ok" if not failed else "FAIL " + ", ".join(failed))
     return 1 if failed else 0
