@@ -337,7 +337,8 @@ def latch_timing(bench: Bench) -> bool:
     doc = json.loads(out)
     for proc in [*held, relogin]:
         proc.communicate(timeout=120)
-    latch_at = datetime.fromisoformat(json.loads(open(latch_path).read())["at"])
+    with open(latch_path, encoding="utf-8") as handle:
+        latch_at = datetime.fromisoformat(json.load(handle)["at"])
     late = [
         r
         for r in bench.requests_seen()[before:]
