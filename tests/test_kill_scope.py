@@ -266,3 +266,34 @@ def test_an_exit_still_unknown_at_the_budget_is_named_and_not_flat(
     assert doc["unknown_exits"] and doc["unknown_exits"][0]["side"] == "SELL"
     assert "may still land" in doc["unverified_reason"]
     assert len(_own_exits(sandbox)) <= 1  # the one that may land; never a replacement
+
+
+def test_the_prompt_counts_what_the_kill_will_touch(sandbox: Any, broker: Any) -> None:
+    from tests.conftest import Terminal
+
+    setup_exposure(broker)
+    with Terminal("killswitch") as term:
+        seen = term.read_until(b"Engage it now?")
+        term.write("n\n")
+        seen += term.read_to_end()
+        code = term.exit_code()
+    screen = " ".join(seen.decode(errors="replace").split())  # the terminal wraps lines
+    assert "3 working order(s)" in screen and "3 open position(s)" in screen, screen
+    assert code == ExitStatus.DECLINED
+    _, working = exposure(sandbox)
+    assert len(working) == 3  # declined: nothing latched, nothing cancelled
+
+
+def test_the_summary_gives_exit_prices_and_realised_pnl(
+    cli: Any, sandbox: Any, broker: Any
+) -> None:
+    setup_exposure(broker)
+    result = cli("killswitch", "--yes", "--json")
+    assert result.code == 0, result.both
+    exits = {e["symbol"]: e for e in result.json()["exits"]}
+    assert set(exits) == {"SBIN-EQ", "INFY-EQ", "TCS-EQ"}
+    for e in exits.values():
+        assert e["filled"] == abs(e["start_qty"]) and e["exit_price"] is not None
+        assert e["realised"] is not None
+    text = cli("killswitch", "--yes")  # a second run: nothing left, the summary still renders
+    assert text.code == 0, text.both

@@ -20,6 +20,7 @@ from angelctl.cli.common import (
     output,
     profile_settings,
     seconds,
+    stdin_is_tty,
 )
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ def killswitch(
         what = "cancel every working order and GTT rule" + (
             "" if cancel_only else ", then flatten every position"
         )
+        if not yes and stdin_is_tty():  # a person decides: show what it will touch, fresh
+            what += f" — now {_exposure_counts(_exposure(settings))}"
         confirm(
             out,
             f"Kill switch for profile {settings.name}{_scope_text(options, symbol or [])}: {what}.",
@@ -302,6 +305,16 @@ def status(
         )
         return
     out.show(render_status(settings.name, state, events, exposure))
+
+
+def _exposure_counts(seen: dict[str, Any]) -> str:
+    if not seen.get("known"):
+        return f"the books could not be read ({seen.get('error')})"
+    return (
+        f"{len(seen['working_orders'])} working order(s), "
+        f"{len(seen['positions'])} open position(s), "
+        f"{len(seen['gtt_rules'])} GTT rule(s) on the account"
+    )
 
 
 def _exposure(settings: ProfileSettings) -> dict[str, Any]:

@@ -170,14 +170,24 @@ def render_report(report: KillReport) -> RenderableType:
     parts.append(head)
     if report.exits:
         exits = Table(
-            "symbol", "product", "start qty", "sent", "slices", "re-prices", title="Exits"
+            "symbol",
+            "product",
+            "start qty",
+            "filled",
+            "exit avg ₹",
+            "realised ₹",
+            "slices",
+            "re-prices",
+            title="Exits",
         )
         for e in report.exits.values():
             exits.add_row(
                 f"{e.exchange}:{e.symbol}",
                 e.product,
                 str(e.start_qty),
-                str(e.sent),
+                f"{e.filled}/{abs(e.start_qty)}",
+                "-" if e.exit_price is None else f"{e.exit_price:.2f}",
+                "-" if e.realised is None else f"{e.realised:.2f}",
                 str(e.slices),
                 str(e.reprices),
             )

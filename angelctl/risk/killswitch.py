@@ -99,9 +99,15 @@ class ExitRecord:
     slices: int = 0
     reprices: int = 0
     orders: list[str] = field(default_factory=list)
+    filled: int = 0  # units of this run's exits that filled
+    exit_price: Decimal | None = None  # their average fill price
+    realised: Decimal | None = None  # the position's realised P&L after the run
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "filled": self.filled,
+            "exit_price": None if self.exit_price is None else format(self.exit_price, "f"),
+            "realised": None if self.realised is None else format(self.realised, "f"),
             "exchange": self.exchange,
             "symbol": self.symbol,
             "token": self.token,
@@ -354,6 +360,19 @@ class KillSwitch:
             self.clock.sleep(_POLL_SECONDS)
         self._verdict(options, done, last_book, last_positions)
 
+    def _exit_fills(self, book: list[BrokerOrder], positions: list[Position]) -> None:
+        """Each exited position's fill price (average over this run's filled exits) and its
+        realised P&L, for the summary."""
+        by_id = {o.order_id: o for o in book}
+        realised = {(p.exchange, p.token, p.product): p.realised for p in positions}
+        for exited in self.report.exits.values():
+            fills = [by_id[i] for i in exited.orders if i in by_id and by_id[i].filled]
+            exited.filled = sum(o.filled for o in fills)
+            if exited.filled:
+                value = sum((o.average_price * o.filled for o in fills), Decimal(0))
+                exited.exit_price = value / exited.filled
+            exited.realised = realised.get((exited.exchange, exited.token, exited.product))
+
     def _verdict(
         self,
         options: KillOptions,
@@ -396,6 +415,7 @@ class KillSwitch:
         ] + [
             o.as_dict() for o in book if o.is_working and not options.in_scope(o.exchange, o.token)
         ]
+        self._exit_fills(book, positions)
         report.unknown_exits = [
             {
                 "intent_id": i.intent_id,
