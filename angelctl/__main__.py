@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"angelctl {__version__}")
         return 0
+    if "kill" in " ".join(args):  # the kill switch's latch, before the CLI framework loads
+        from angelctl.cli.fastlatch import try_fast_latch
+
+        try_fast_latch(args)
     from angelctl.cli.app import run
 
     return run(args)

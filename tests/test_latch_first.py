@@ -12,7 +12,7 @@ from typing import Any
 from angelctl.config import config_path, load_config_file, resolve_profile, state_dir
 from angelctl.risk.latch import latch_folder, latch_for
 from angelctl.status import ExitStatus
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli_process
 from tests.test_login_session import arm, requests_seen
 from tests.test_orders import market, sandbox_orders
 
@@ -138,3 +138,20 @@ def test_an_order_tagged_like_a_kill_exit_is_cancelled_like_any_other(
     calper = [r for r in book if r["ordertag"] == "KSCALPER"]
     assert [r["status"] for r in calper] == ["cancelled"]
     assert [r["price"] for r in calper] == [calper[0]["price"]]  # never re-priced by the kill
+
+
+def test_the_entry_point_latches_before_the_cli_loads(market: Any) -> None:
+    """`angelctl killswitch --yes` as a process: the latch comes from the fast path (written
+    within milliseconds of the process start), the kill then runs as usual."""
+    result = run_cli_process("-p", "sandbox", "killswitch", "--cancel-only", "--yes", "--json")
+    assert result.code == 0, result.both
+    doc = json.loads(result.out)
+    assert doc["newly_latched"] is True and latch_file().exists()
+    assert doc["latch_ms_after_process_start"] is not None
+    # A bad segment is refused before any latch, on the fast path too.
+    assert run_cli_process("killswitch", "reset", "--yes", "--reason", "t").code == 0
+    bad = run_cli_process("killswitch", "--yes", "--segment", "NSEFO")
+    assert bad.code == ExitStatus.USAGE and not latch_file().exists(), bad.both
+    # Help and dry runs never latch.
+    assert run_cli_process("kill", "--yes", "--dry-run").code == 0
+    assert not latch_file().exists()

@@ -87,6 +87,7 @@ def killswitch(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from angelctl.cli import fastlatch
     from angelctl.clock import SystemClock
     from angelctl.config import state_dir
     from angelctl.orders.journal import open_journal_for_kill
@@ -125,13 +126,18 @@ def killswitch(
     with _stop_on_signals(out) as stop:  # before the latch: a signal never loses the summary
         latched, latch_ms = None, None
         if not dry_run:
-            # the latch first: before the session, the index or anything that may touch the network
-            latched = latch.engage(
-                reason,
-                at=SystemClock().now().isoformat(timespec="milliseconds"),
-                all_profiles=all_profiles,
-            )
-            latch_ms = _process_age_ms()
+            # the latch first: before the session, the index or anything that may touch the
+            # network (the entry point has usually written it already: cli.fastlatch)
+            early = fastlatch.taken()
+            if early is not None:
+                latched, latch_ms = early
+            else:
+                latched = latch.engage(
+                    reason,
+                    at=SystemClock().now().isoformat(timespec="milliseconds"),
+                    all_profiles=all_profiles,
+                )
+                latch_ms = fastlatch.process_age_ms()
             state = latched[0]
             if not out.json_mode:
                 out.notice(f"Latch engaged at {state.at} — no angelctl process will add exposure.")
@@ -177,21 +183,6 @@ def killswitch(
             )
     if status != ExitStatus.OK:
         raise typer.Exit(int(status))
-
-
-def _process_age_ms() -> float | None:
-    """How long this process has existed (Linux: its start time since boot), for the figure
-    "latch written ≤ 100 ms after the kill starts"."""
-    import os
-    import time
-
-    try:
-        with open("/proc/self/stat", encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
-        return round((time.clock_gettime(time.CLOCK_BOOTTIME) - started) * 1000, 1)
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 @contextlib.contextmanager

@@ -1,0 +1,117 @@
+"""The kill switch's latch before the CLI framework loads.
+
+``angelctl killswitch --yes`` (or ``kill --yes``) must have its latch on disk within about a
+hundred milliseconds of the process starting, whatever else is going on; loading Typer and
+building the command costs more than that. So the entry point looks at the raw argv first and,
+for exactly that case, reads the profile and writes the latch with a handful of modules
+(``config``, ``risk.latch``). The command then finds the latch it wrote (``taken``) and goes on
+as usual. Anything unusual — no ``--yes``, ``--dry-run``, help, a segment that is not an
+exchange, a config problem — is left to the command, which reports it its own way.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+KILL_WORDS = ("killswitch", "kill")
+GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}
+GLOBAL_VALUED = {"--profile", "-p", "--log-file"}
+
+_taken: dict[str, Any] = {}
+
+
+def taken() -> tuple[Any, float | None] | None:
+    """((state, newly_engaged), milliseconds after process start) if the fast path latched."""
+    return _taken.get("latched")
+
+
+def try_fast_latch(args: list[str]) -> None:
+    profile, words = _split(args)
+    if not words or words[0] not in KILL_WORDS:
+        return
+    rest = words[1:]
+    if rest and not rest[0].startswith("-"):
+        return  # a sub-command: status, reset
+    if not ({"--yes", "-y"} & set(rest)) or {"--dry-run", "--help", "-h"} & set(rest):
+        return
+    reason = _value(rest, ("--reason", "-r")) or ""
+    try:
+        if any(_bad_segment(s) for s in _values(rest, ("--segment",))):
+            return
+        from angelctl.config import (
+            load_config_file,
+            resolve_profile,
+            selected_profile_name,
+            state_dir,
+        )
+        from angelctl.risk.latch import latch_for
+
+        cfg = load_config_file()
+        settings = resolve_profile(cfg, selected_profile_name(profile, cfg))
+        latch = latch_for(state_dir(), settings.client_code, settings.name)
+        from datetime import UTC, datetime
+
+        result = latch.engage(
+            reason,
+            at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            all_profiles="--all-profiles" in rest,
+        )
+    except Exception:  # the command reports what went wrong, and latches then
+        return
+    _taken["latched"] = (result, process_age_ms())
+
+
+def _split(args: list[str]) -> tuple[str | None, list[str]]:
+    profile = os.environ.get("ANGELCTL_PROFILE") or None
+    words: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, eq, value = arg.partition("=")
+        if arg in GLOBAL_VALUED:
+            if arg in ("--profile", "-p") and i + 1 < len(args):
+                profile = args[i + 1]
+            i += 2
+            continue
+        if eq and name in GLOBAL_VALUED:
+            if name == "--profile":
+                profile = value
+        elif arg not in GLOBAL_FLAGS:
+            words.append(arg)
+        i += 1
+    return profile, words
+
+
+def _values(words: list[str], names: tuple[str, ...]) -> list[str]:
+    found = []
+    for i, word in enumerate(words):
+        name, eq, value = word.partition("=")
+        if eq and name in names:
+            found.append(value)
+        elif word in names and i + 1 < len(words):
+            found.append(words[i + 1])
+    return found
+
+
+def _value(words: list[str], names: tuple[str, ...]) -> str | None:
+    found = _values(words, names)
+    return found[-1] if found else None
+
+
+def _bad_segment(text: str) -> bool:
+    from angelctl.instruments.model import EXCHANGES
+
+    return text.strip().upper() not in EXCHANGES
+
+
+def process_age_ms() -> float | None:
+    """How long this process has existed (Linux: its start time since boot)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        return round((time.clock_gettime(time.CLOCK_BOOTTIME) - started) * 1000, 1)
+    except (OSError, ValueError, IndexError):
+        return None
