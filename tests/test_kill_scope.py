@@ -297,3 +297,22 @@ def test_the_summary_gives_exit_prices_and_realised_pnl(
         assert e["realised"] is not None
     text = cli("killswitch", "--yes")  # a second run: nothing left, the summary still renders
     assert text.code == 0, text.both
+
+
+def test_the_live_view_shows_the_quantity_still_open_per_position() -> None:
+    from rich.console import Console
+
+    from angelctl.render.killswitch import KillProgressModel, render_progress
+
+    model = KillProgressModel()
+    assert model.apply("remaining", {"NSE:SBIN-EQ": 10, "NFO:NIFTY26DECFUT": -65}) == ""
+    model.apply("exit_sent", {"side": "SELL", "quantity": 10, "symbol": "SBIN-EQ"})
+    console = Console(record=True, width=80)
+    console.print(render_progress(model))
+    screen = console.export_text()
+    assert "NSE:SBIN-EQ" in screen and "10" in screen and "-65" in screen
+    assert "still open" in screen and "exit orders sent" in screen
+    model.apply("remaining", {})
+    console = Console(record=True, width=80)
+    console.print(render_progress(model))
+    assert "still open" not in console.export_text()

@@ -37,8 +37,12 @@ class KillProgressModel:
     counts: dict[str, int] = field(default_factory=dict)
     last: list[str] = field(default_factory=list)
     state: str = "starting"
+    remaining: dict[str, int] = field(default_factory=dict)  # position → quantity still open
 
     def apply(self, kind: str, detail: dict[str, Any]) -> str:
+        if kind == "remaining":  # a live figure, not a step: no line, no count
+            self.remaining = dict(detail)
+            return ""
         self.counts[kind] = self.counts.get(kind, 0) + 1
         line = _describe(kind, detail)
         self.last = [*self.last, line][-8:]
@@ -75,7 +79,13 @@ def render_progress(model: KillProgressModel) -> RenderableType:
     for kind, label in _COUNTED.items():
         if model.counts.get(kind):
             table.add_row(label, str(model.counts[kind]))
-    return Group(table, *(Text("  " + line, style="dim") for line in model.last))
+    parts: list[RenderableType] = [table]
+    if model.remaining:
+        left = Table("position", "still open", title="Flattening", title_justify="left")
+        for symbol, quantity in sorted(model.remaining.items()):
+            left.add_row(symbol, str(quantity))
+        parts.append(left)
+    return Group(*parts, *(Text("  " + line, style="dim") for line in model.last))
 
 
 class KillView:
@@ -93,7 +103,7 @@ class KillView:
             line = self.model.apply(kind, detail)
         if self._live is not None:
             self._live.update(render_progress(self.model))
-        elif not (self.out.quiet or self.out.json_mode):
+        elif line and not (self.out.quiet or self.out.json_mode):
             self.out.err_console.print(f"killswitch: {line}", highlight=False, markup=False)
 
     def __enter__(self) -> KillView:

@@ -555,6 +555,10 @@ class KillSwitch:
         open_positions = [
             p for p in positions if p.net_qty != 0 and options.in_scope(p.exchange, p.token)
         ]
+        if self._on_progress is not None:  # the live view's figure; not a journalled step
+            self._on_progress(
+                "remaining", {f"{p.exchange}:{p.symbol}": p.net_qty for p in open_positions}
+            )
         if not open_positions and not exits_by_key and not unsettled:
             return True
         by_key: dict[tuple[str, str, str], int] = {}
