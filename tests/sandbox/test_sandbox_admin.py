@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
 import pytest
@@ -9,7 +11,7 @@ import requests
 
 from angelctl.sandbox import SandboxServer
 
-from .conftest import PROFILE, RMS, Broker
+from .conftest import PROFILE, RMS, SBIN, Broker
 
 
 def test_demo_account_gives_what_a_client_needs_to_log_in(broker: Broker) -> None:
@@ -60,10 +62,41 @@ def test_request_log_records_requests_as_received_newest_last(broker: Broker) ->
     assert last["method"] == "GET"
     assert last["target"] == RMS + "?%7B%7D"
     assert last["client_code"] == "SBX0001"
-    assert last["headers"]["X-PrivateKey"] == "sandbox-api-key"
-    assert last["headers"]["Authorization"] == f"Bearer {tokens.jwt}"
+    assert last["headers"]["X-PrivateKey"] == "***"
+    assert last["headers"]["Authorization"] == "Bearer ***"
+    assert last["headers"]["X-ClientPublicIP"] == "127.0.0.1"
     assert (last["status"], last["code"]) == (200, "")
-    assert '"clientcode": "SBX0001"' in records[0]["body"]
+    assert json.loads(records[0]["body"]) == {
+        "clientcode": "SBX0001",
+        "password": "***",
+        "totp": "***",
+        "state": "live",
+    }
+
+
+def test_request_log_shows_no_api_key_jwt_mpin_or_totp(broker: Broker) -> None:
+    broker.clock.advance(30)
+    totp = broker.totp()
+    login = broker.login(totp=totp).json()["data"]
+    broker.freeze()
+    broker.set_price("NSE", SBIN[1], "800")
+    assert broker.place(login["jwtToken"])["status"] is True
+    fresh = broker.refresh(login["refreshToken"], login["jwtToken"]).json()["data"]
+    leaky = json.dumps({"feedToken": login["feedToken"], "clientCode": "SBX0001"})
+    broker.get(PROFILE, fresh["jwtToken"], params=leaky)  # an SDK-style JSON query string
+    broker.get(PROFILE + "?feedToken=" + login["feedToken"], fresh["jwtToken"])
+
+    text = requests.get(broker.server.admin_url + "/requests").text
+
+    routes = [r["route"] for r in json.loads(text)]
+    assert routes == ["loginByPassword", "placeOrder", "generateTokens", "getProfile", "getProfile"]
+    keys = ("jwtToken", "refreshToken", "feedToken")
+    values = [broker.server.config.demo.api_key, *(d[k] for d in (login, fresh) for k in keys)]
+    assert [v[:12] for v in values if v in text] == []
+    for number in (broker.server.config.demo.mpin, totp):
+        assert re.search(rf"(?<!\d){number}(?!\d)", text) is None, number
+    assert text.count('"X-PrivateKey":"***"') == 5
+    assert text.count('"Authorization":"Bearer ***"') == 4
 
 
 def test_request_log_filters_by_sequence_and_route(broker: Broker) -> None:
