@@ -113,7 +113,14 @@ def test_a_sandbox_profile_logs_in_again_with_its_kept_token(
 
 
 def test_logout_forget_secrets_deletes_the_kept_token(cli: Any, sandbox_login: Any) -> None:
+    def credentials_check() -> str:
+        checks = cli("doctor", "--offline", "--json").json()["checks"]
+        status: str = {c["name"]: c for c in checks}["credentials"]["status"]
+        return status
+
+    assert credentials_check() == "ok"
     result = cli("logout", "--forget-secrets", "--json")
 
     assert result.code == 0 and result.json()["secrets_forgotten"] is True
     assert not token_file().exists()
+    assert credentials_check() == "warn"
