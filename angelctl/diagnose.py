@@ -98,7 +98,7 @@ def _credential_check(report: Report, settings: Any, *, has_session: bool) -> No
     from angelctl.secrets import keyring_backend_problem
 
     if settings.credential_store == "sandbox-demo":
-        report.add("credentials", "ok", "sandbox demo account (fetched from the sandbox)")
+        _sandbox_token_check(report, settings)
         return
     if settings.credential_store == "plaintext":
         report.add("credentials", "warn", "plaintext 0600 file store (explicit opt-in)")
@@ -124,6 +124,22 @@ def _credential_check(report: Report, settings: Any, *, has_session: bool) -> No
             f"{problem}; see README 'Cron' for the safe options",
             ExitStatus.CREDENTIALS,
             path="none",
+        )
+
+
+def _sandbox_token_check(report: Report, settings: Any) -> None:
+    from angelctl.broker.sandbox_admin import token_folder
+    from angelctl.secrets import SANDBOX_ADMIN_TOKEN, SandboxDemoStore
+
+    store = SandboxDemoStore(lambda _: {}, token_folder())
+    if store.get(settings.name, SANDBOX_ADMIN_TOKEN) is not None:
+        report.add("credentials", "ok", "sandbox demo account (fetched with the kept admin token)")
+    else:
+        report.add(
+            "credentials",
+            "warn",
+            "no sandbox admin token kept: the demo account cannot be fetched again; run "
+            "`angelctl login --sandbox`",
         )
 
 

@@ -53,6 +53,7 @@ log = logging.getLogger("angelctl.secrets")
 
 KEYRING_SERVICE = "angelctl"
 CREDENTIAL_NAMES = ("api_key", "mpin", "totp_secret")
+SANDBOX_ADMIN_TOKEN = "sandbox_admin_token"  # kept by sandbox profiles (broker.sandbox_admin)
 MASK = "***"
 TOTP_STEP_SECONDS = 30
 TOTP_KEEP = 8  # steps remembered per profile, in the order they were used
@@ -236,25 +237,60 @@ class PlaintextStore:
 
 
 class SandboxDemoStore:
-    """The sandbox's public demo account: fetched from its admin route, never stored."""
+    """A sandbox profile's store: the sandbox's public demo account, fetched from its admin
+    route and never stored, and the one secret the profile keeps, the sandbox's admin token
+    (``SANDBOX_ADMIN_TOKEN``), in a 0600 file ``<token_folder>/<profile>.admin-token``.
+
+    ``fetch(token)`` gets the demo account with the profile's admin token."""
 
     description = "sandbox demo account (fetched from the sandbox)"
 
-    def __init__(self, fetch: Callable[[], dict[str, str]]) -> None:
+    def __init__(
+        self, fetch: Callable[[Secret | None], dict[str, str]], token_folder: Path | None = None
+    ) -> None:
         self._fetch = fetch
         self._cache: dict[str, str] | None = None
+        self.token_folder = token_folder
+
+    def token_path(self, profile: str) -> Path | None:
+        return None if self.token_folder is None else self.token_folder / f"{profile}.admin-token"
 
     def get(self, profile: str, name: str) -> Secret | None:
+        if name == SANDBOX_ADMIN_TOKEN:
+            return self._read_token(profile)
         if self._cache is None:
-            self._cache = self._fetch()
+            self._cache = self._fetch(self._read_token(profile))
         value = self._cache.get(name)
         return Secret(value) if value else None
 
     def set(self, profile: str, name: str, value: Secret) -> None:
-        raise CredentialError("the sandbox demo account's credentials cannot be changed")
+        path = self.token_path(profile)
+        if name != SANDBOX_ADMIN_TOKEN or path is None:
+            raise CredentialError("the sandbox demo account's credentials cannot be changed")
+        write_secret_file(path, value)
 
     def delete(self, profile: str, name: str) -> None:
+        path = self.token_path(profile)
+        if name == SANDBOX_ADMIN_TOKEN and path is not None:
+            path.unlink(missing_ok=True)
+
+    def _read_token(self, profile: str) -> Secret | None:
+        path = self.token_path(profile)
+        return None if path is None else read_secret_file(path)
+
+
+def write_secret_file(path: Path, value: Secret) -> None:
+    """One secret in a 0600 file (0700 folder), replaced atomically."""
+    atomic_write_private(path, value.reveal().encode("utf-8"))
+
+
+def read_secret_file(path: Path) -> Secret | None:
+    """The secret ``write_secret_file`` wrote; None when there is no (readable) file."""
+    try:
+        value = path.read_text("utf-8").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
         return None
+    return Secret(value) if value else None
 
 
 @record

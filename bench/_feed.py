@@ -14,15 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import requests
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from angelctl.broker.api import build_session  # noqa: E402
+from _util import sandbox_admin  # noqa: E402
+
+from angelctl.broker.api import build_session, fetch_sandbox_demo  # noqa: E402
 from angelctl.broker.session import BrokerSession  # noqa: E402
 from angelctl.config import ProfileSettings, sandbox_urls  # noqa: E402
 from angelctl.instruments.model import EXCHANGE_TYPES  # noqa: E402
+from angelctl.secrets import SandboxDemoStore, Secret  # noqa: E402
 
 
 @contextmanager
@@ -45,6 +46,9 @@ def sandbox_process() -> Iterator[dict[str, Any]]:
 
 
 def session_factory(info: dict[str, Any]) -> Callable[[], BrokerSession]:
+    """Sessions of a ``sandbox-demo`` profile that fetch the demo account with the token."""
+    token = Secret(info["admin_token"])
+    store = SandboxDemoStore(lambda _: fetch_sandbox_demo(info["rest_url"], token))
     settings = ProfileSettings(
         name="bench",
         environment="sandbox",
@@ -52,15 +56,11 @@ def session_factory(info: dict[str, Any]) -> Callable[[], BrokerSession]:
         client_code=info["demo"]["client_code"],
         **sandbox_urls(info["rest_url"]),
     )
-    return lambda: build_session(settings)
+    return lambda: build_session(settings, store=store)
 
 
 def admin(info: dict[str, Any], method: str, path: str, **payload: Any) -> Any:
-    reply = requests.request(
-        method, f"{info['admin_url']}/{path}", json=payload or None, timeout=30
-    )
-    reply.raise_for_status()
-    return reply.json()
+    return sandbox_admin(info["rest_url"], info["admin_token"], method, path, payload or None)
 
 
 def feed_tokens(info: dict[str, Any], count: int) -> dict[int, list[str]]:

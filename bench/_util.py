@@ -8,8 +8,27 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
+
+
+def sandbox_admin(
+    url: str, token: str, method: str, path: str, body: Any = None, timeout: float = 30
+) -> Any:
+    """An admin call to the sandbox at ``url`` with its admin token (a POST always as JSON);
+    the JSON answer, None when empty."""
+    import requests
+
+    from angelctl.broker.sandbox_admin import ADMIN_HEADER
+
+    if body is None and method.upper() == "POST":
+        body = {}
+    reply = requests.request(
+        method, f"{url}/_sandbox/{path}", json=body, headers={ADMIN_HEADER: token}, timeout=timeout
+    )
+    reply.raise_for_status()
+    return reply.json() if reply.content else None
 
 
 def angelctl_cmd() -> list[str]:

@@ -44,18 +44,17 @@ import time
 from collections import Counter
 from typing import Any
 
-import requests
-
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _util import angelctl_cmd
+from _util import angelctl_cmd, sandbox_admin
 
 TARGET_RATIO = 1.2
 print = functools.partial(print, flush=True)
 
 
 class Bench:
-    def __init__(self, url: str, home: str) -> None:
+    def __init__(self, url: str, token: str, home: str) -> None:
         self.url = url
+        self.token = token
         self.env = {
             **os.environ,
             "HOME": home,
@@ -67,14 +66,10 @@ class Bench:
         self.cmd = angelctl_cmd()
 
     def admin(self, method: str, path: str, **body: Any) -> Any:
-        reply = requests.request(
-            method, f"{self.url}/_sandbox/{path}", json=body or None, timeout=30
-        )
-        reply.raise_for_status()
-        return reply.json() if reply.content else None
+        return sandbox_admin(self.url, self.token, method, path, body or None)
 
     def run(
-        self, *args: str, env: dict[str, str] | None = None
+        self, *args: str, env: dict[str, str] | None = None, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [*self.cmd, *args],
@@ -82,6 +77,7 @@ class Bench:
             capture_output=True,
             text=True,
             timeout=300,
+            input=input,
         )
 
     def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -378,8 +374,9 @@ def main() -> int:
     from angelctl.sandbox import SandboxConfig, SandboxServer
 
     with tempfile.TemporaryDirectory() as home, SandboxServer(SandboxConfig(port=0)) as server:
-        bench = Bench(server.rest_url, home)
-        assert bench.run("login", "--sandbox", "--url", server.rest_url).returncode == 0
+        bench = Bench(server.rest_url, server.admin_token, home)
+        login = ("login", "--sandbox", "--url", server.rest_url, "--admin-token-stdin")
+        assert bench.run(*login, input=server.admin_token).returncode == 0
         assert bench.run("instruments", "sync").returncode == 0
         results = {
             "B1": b1(bench),

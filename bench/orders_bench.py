@@ -30,10 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import angelctl_cmd, describe
+from _util import angelctl_cmd, describe, sandbox_admin
 
 POINTS = [
     "before_journal",
@@ -86,13 +84,10 @@ def main() -> int:
         cmd = angelctl_cmd()
 
         def admin(method: str, path: str, **body: Any) -> Any:
-            reply = requests.request(
-                method, f"{url}/_sandbox/{path}", json=body or None, timeout=10
-            )
-            reply.raise_for_status()
-            return reply.json() if reply.content else None
+            return sandbox_admin(url, server.admin_token, method, path, body or None, timeout=10)
 
-        assert run([*cmd, "login", "--sandbox", "--url", url], env).returncode == 0
+        login = [*cmd, "login", "--sandbox", "--url", url, "--admin-token-stdin"]
+        assert run(login, env, input=server.admin_token).returncode == 0
         assert run([*cmd, "instruments", "sync"], env).returncode == 0
         admin("POST", "market/freeze", frozen=True)
         admin("POST", "market/price", exch_seg="NSE", token="3045", ltp="800")
@@ -191,7 +186,7 @@ def main() -> int:
 
         # 3. pacing under 4 processes
         admin("POST", "reset")
-        assert run([*cmd, "login", "--sandbox", "--url", url], env).returncode == 0
+        assert run(login, env, input=server.admin_token).returncode == 0
         admin("POST", "market/freeze", frozen=True)
         admin("POST", "market/price", exch_seg="NSE", token="3045", ltp="800")
         loop = " ".join(place)

@@ -46,10 +46,11 @@ def main() -> int:
         }
         cmd = angelctl_cmd()
         login = subprocess.run(
-            [*cmd, "login", "--sandbox", "--url", server.rest_url, "--json"],
+            [*cmd, "login", "--sandbox", "--url", server.rest_url, "--admin-token-stdin", "--json"],
             env={**os.environ, **env},
             capture_output=True,
             text=True,
+            input=server.admin_token,
         )
         if login.returncode:
             raise SystemExit(login.stderr)

@@ -84,12 +84,45 @@ def sandbox_clock() -> ShiftedClock:
 
 @pytest.fixture(scope="session")
 def sandbox_server(sandbox_clock: ShiftedClock) -> Iterator[Any]:
+    """One sandbox for the session; its admin routes want ``server.admin_token`` (random)."""
     from angelctl.sandbox import SandboxConfig, SandboxServer
 
     server = SandboxServer(SandboxConfig(port=0), clock=sandbox_clock)
     server.start()
     yield server
     server.stop()
+
+
+def admin_request(server: Any, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+    """One request to an admin route of ``server`` (a ``SandboxServer``: ``rest_url`` and
+    ``admin_token``) with its token; a POST always carries JSON (``{}`` without a body).
+    The ``requests`` response, whatever its status."""
+    import requests
+
+    from angelctl.broker.sandbox_admin import ADMIN_HEADER
+
+    if body is not None or method.upper() == "POST":
+        kw["json"] = {} if body is None else body
+    kw.setdefault("timeout", 10)
+    url = f"{server.rest_url}/_sandbox/{path.lstrip('/')}"
+    return requests.request(method, url, headers={ADMIN_HEADER: server.admin_token}, **kw)
+
+
+def sandbox_admin(server: Any, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+    """``admin_request`` that must succeed (< 300); its JSON answer (None when empty)."""
+    reply = admin_request(server, method, path, body, **kw)
+    assert reply.status_code < 300, reply.text
+    return reply.json() if reply.content else None
+
+
+def remember_admin_token(server: Any, profile: str) -> None:
+    """Keep ``server``'s admin token for ``profile`` as `login --sandbox` does, so that a
+    ``sandbox-demo`` profile set up without a login can fetch the demo account."""
+    from angelctl.broker.sandbox_admin import token_folder
+    from angelctl.secrets import SANDBOX_ADMIN_TOKEN, SandboxDemoStore, Secret
+
+    store = SandboxDemoStore(lambda _: {}, token_folder())
+    store.set(profile, SANDBOX_ADMIN_TOKEN, Secret(server.admin_token))
 
 
 @pytest.fixture
@@ -234,6 +267,14 @@ def cli() -> Any:
 @pytest.fixture
 def sandbox_login(sandbox: Any) -> Result:
     """A profile named ``sandbox`` logged in to the sandbox's demo account."""
-    result = run_cli("login", "--sandbox", "--url", sandbox.rest_url, "--json")
+    result = run_cli(
+        "login",
+        "--sandbox",
+        "--url",
+        sandbox.rest_url,
+        "--admin-token-stdin",
+        "--json",
+        input=sandbox.admin_token,
+    )
     assert result.code == 0, result.both
     return result

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from angelctl.status import ExitStatus
-from tests.conftest import Result, run_cli
+from tests.conftest import Result, run_cli, sandbox_admin
 
 DOCUMENTED = frozenset(int(status) for status in ExitStatus) - {int(ExitStatus.ERROR)}
 
@@ -140,8 +139,7 @@ def market(
     from angelctl.config import config_path, write_profile_values
 
     def admin(path: str, **body: Any) -> None:
-        reply = requests.post(f"{sandbox.rest_url}/_sandbox/{path}", json=body, timeout=10)
-        assert reply.status_code < 300, reply.text
+        sandbox_admin(sandbox, "POST", path, body)
 
     unlimited = {bucket: [[10_000, 1]] for bucket in DEFAULT_LIMITS}
     admin("config", rate_limits=unlimited, segment_ops_limit=None)

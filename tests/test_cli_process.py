@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -84,27 +85,57 @@ def test_sandbox_serve_prints_one_ready_line_and_stops_on_sigint(
     assert ready["rest_url"].startswith("http://127.0.0.1:")
     assert ready["ws_url"].endswith("/smart-stream")
     assert set(ready["demo"]) == {"client_code", "api_key", "mpin", "totp_secret"}
+    token_file = Path(ready["admin_token_file"])  # left for this user only
+    assert token_file.read_text() == ready["admin_token"] and len(ready["admin_token"]) >= 32
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(token_file.parent.stat().st_mode) == 0o700
     login = run_cli_process("login", "--sandbox", "--url", ready["rest_url"], "--json")
     assert login.code == 0, login.both
     funds = run_cli_process("funds", "--json")
     assert funds.code == 0 and funds.json()["profile"] == "sandbox"
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 0
+    assert not token_file.exists()
 
 
 def test_sandbox_fault_commands_switch_the_running_server(
     served_sandbox: tuple[subprocess.Popen[str], dict[str, Any]], cli: Any
 ) -> None:
     _, ready = served_sandbox
-    url = ready["rest_url"]
-    assert cli("login", "--sandbox", "--url", url).code == 0
-    armed = cli("sandbox", "fault", "set", "http_5xx:status=503,route=getRMS", "--url", url)
+    assert cli("login", "--sandbox", "--url", ready["rest_url"]).code == 0
+    armed = cli("sandbox", "fault", "set", "http_5xx:status=503,route=getRMS")
     assert armed.code == 0, armed.both
-    listed = cli("sandbox", "fault", "list", "--url", url, "--json").json()
+    listed = cli("sandbox", "fault", "list", "--json").json()
     assert [f["name"] for f in listed["faults"]] == ["http_5xx"]
     assert cli("funds").code == 9
-    assert cli("sandbox", "fault", "clear", "--url", url).code == 0
+    assert cli("sandbox", "fault", "clear").code == 0
     assert cli("funds").code == 0
+
+
+def test_the_admin_token_is_in_no_process_argv_or_environment(
+    served_sandbox: tuple[subprocess.Popen[str], dict[str, Any]],
+) -> None:
+    """`login --sandbox` (the token file, then standard input) and `sandbox fault` as processes:
+    /proc/PID/cmdline and environ never hold the token, nor does anything they print."""
+    from tests.test_secrets_canary import run
+
+    proc, ready = served_sandbox
+    token, url = ready["admin_token"], ready["rest_url"]
+    serve_argv = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode()
+    runs = [
+        run("login", "--sandbox", "--url", url),
+        run("login", "--sandbox", "--url", url, "--admin-token-stdin", input=token),
+        run("sandbox", "fault", "set", "latency:ms=1"),
+        run("sandbox", "fault", "list", "--json"),
+        run("sandbox", "fault", "clear"),
+    ]
+
+    assert [result.code for result, _ in runs] == [0] * 5, [r.both for r, _ in runs]
+    argv = [seen["cmdline"] for _, seen in runs]
+    assert all(line.startswith(sys.executable) and "\0angelctl\0" in line for line in argv)
+    texts = [serve_argv, *argv, *(seen["environ"] for _, seen in runs)]
+    texts += [result.both for result, _ in runs]
+    assert [text[:80] for text in texts if token in text] == []
 
 
 def test_doctor_offline_makes_no_connection(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import requests
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -34,7 +33,7 @@ from angelctl.feed.connection import Backoff, FeedState, Heartbeat, LinkStats, S
 from angelctl.feed.orderupdates import OrderUpdate, OrderUpdateClient
 from angelctl.feed.subscriptions import SubscriptionKey
 from angelctl.feed.ticks import Mode, Tick
-from tests.conftest import ShiftedClock
+from tests.conftest import ShiftedClock, sandbox_admin
 from tests.feed_servers import FAST_BACKOFF, client_options
 from tests.test_login_session import settings_for
 
@@ -46,10 +45,7 @@ WAIT = 15.0
 
 
 def admin(sandbox: Any, method: str, path: str, **payload: Any) -> Any:
-    url = f"{sandbox.rest_url}/_sandbox/{path}"
-    reply = requests.request(method, url, json=payload or None, timeout=10)
-    assert reply.status_code == 200, reply.text
-    return reply.json()
+    return sandbox_admin(sandbox, method, path, payload or None)
 
 
 def arm(sandbox: Any, **fault: Any) -> None:

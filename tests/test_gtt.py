@@ -8,12 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import requests
 
 from angelctl.config import state_dir
 from angelctl.risk.latch import Latch, latch_folder
 from angelctl.status import ExitStatus
-from tests.conftest import Result
+from tests.conftest import Result, sandbox_admin
 from tests.test_login_session import requests_seen
 
 SBIN = ("NSE", "3045")
@@ -21,11 +20,7 @@ GTT_ROUTES = ("createRule", "modifyRule", "cancelRule", "ruleDetails", "ruleList
 
 
 def admin(sandbox: Any, method: str, path: str, **body: Any) -> Any:
-    reply = requests.request(
-        method, f"{sandbox.rest_url}/_sandbox/{path}", json=body or None, timeout=10
-    )
-    assert reply.status_code < 300, reply.text
-    return reply.json()
+    return sandbox_admin(sandbox, method, path, body or None)
 
 
 def set_price(sandbox: Any, ltp: str) -> None:

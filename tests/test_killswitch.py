@@ -12,13 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import requests
 
 from angelctl.config import state_dir
 from angelctl.orders.journal import Journal
 from angelctl.risk.latch import Latch, latch_folder, latch_for
 from angelctl.status import ExitStatus
-from tests.conftest import REPO, run_cli_process
+from tests.conftest import REPO, run_cli_process, sandbox_admin
 from tests.test_login_session import arm, requests_seen
 
 SBIN = ("NSE", "3045", "SBIN-EQ")
@@ -27,11 +26,7 @@ TCS = ("NSE", "11536", "TCS-EQ")
 
 
 def admin(sandbox: Any, method: str, path: str, **body: Any) -> Any:
-    reply = requests.request(
-        method, f"{sandbox.rest_url}/_sandbox/{path}", json=body or None, timeout=10
-    )
-    assert reply.status_code < 300, reply.text
-    return reply.json() if reply.content else None
+    return sandbox_admin(sandbox, method, path, body or None)
 
 
 def rows(reply: Any, key: str) -> list[dict[str, Any]]:

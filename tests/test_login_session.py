@@ -9,25 +9,22 @@ from typing import Any
 
 import pyotp
 import pytest
-import requests
 
 from angelctl.broker.api import SmartApi, build_session
 from angelctl.config import ProfileSettings, sandbox_urls, state_dir
 from angelctl.errors import LoginRejected, NotLoggedIn
 from angelctl.secrets import PlaintextStore, Secret
-from tests.conftest import ShiftedClock
+from tests.conftest import ShiftedClock, remember_admin_token, sandbox_admin
 
 DEMO_SEED = None
 
 
 def arm(sandbox: Any, **fault: Any) -> None:
-    reply = requests.post(f"{sandbox.rest_url}/_sandbox/faults", json=fault, timeout=5)
-    assert reply.status_code < 300, reply.text
+    sandbox_admin(sandbox, "POST", "faults", fault)
 
 
 def requests_seen(sandbox: Any) -> list[dict[str, Any]]:
-    reply = requests.get(f"{sandbox.rest_url}/_sandbox/requests", timeout=5)
-    data = reply.json()
+    data = sandbox_admin(sandbox, "GET", "requests")
     return data["requests"] if isinstance(data, dict) else data
 
 
@@ -36,10 +33,12 @@ def routes_seen(sandbox: Any) -> list[str]:
 
 
 def demo(sandbox: Any) -> dict[str, str]:
-    return requests.get(f"{sandbox.rest_url}/_sandbox/demo-account", timeout=5).json()
+    account: dict[str, str] = sandbox_admin(sandbox, "GET", "demo-account")
+    return account
 
 
 def settings_for(sandbox: Any, **overrides: Any) -> ProfileSettings:
+    """A ``sandbox-demo`` profile of ``sandbox`` (its admin token kept, as a login would)."""
     values: dict[str, Any] = {
         "name": "t",
         "environment": "sandbox",
@@ -48,6 +47,7 @@ def settings_for(sandbox: Any, **overrides: Any) -> ProfileSettings:
         **sandbox_urls(sandbox.rest_url),
     }
     values.update(overrides)
+    remember_admin_token(sandbox, values["name"])
     return ProfileSettings(**values)
 
 
@@ -219,7 +219,15 @@ def test_expiry_without_credentials_is_not_logged_in(
 def test_cli_files_are_private_under_umask_000(cli: Any, sandbox: Any) -> None:
     old = os.umask(0)
     try:
-        assert cli("login", "--sandbox", "--url", sandbox.rest_url).code == 0
+        login = cli(
+            "login",
+            "--sandbox",
+            "--url",
+            sandbox.rest_url,
+            "--admin-token-stdin",
+            input=sandbox.admin_token,
+        )
+        assert login.code == 0, login.both
     finally:
         os.umask(old)
     for path in state_dir().rglob("*"):
@@ -235,9 +243,11 @@ def test_lost_login_answer_retries_with_the_next_totp_step(
     arm(sandbox, name="hold", seconds=1.0, route="loginByPassword", count=1)
     api.session.login()
     logins = [r for r in requests_seen(sandbox) if r["route"] == "loginByPassword"]
-    codes = [json.loads(r["body"])["totp"] for r in logins]
-    assert len(codes) == 2 and codes[0] != codes[1]  # never the same code twice
-    assert [r["status"] for r in logins] == [200, 200]
+    assert [json.loads(r["body"])["totp"] for r in logins] == ["***", "***"]  # the log masks
+    # The sandbox refuses a TOTP code used before (reject_totp_reuse): both were accepted, so
+    # the retry sent a new code.
+    assert sandbox.engine.config.reject_totp_reuse
+    assert [(r["status"], r["code"]) for r in logins] == [(200, ""), (200, "")]
     assert any(0 < s <= 30.1 for s in sandbox_clock.slept)  # waited for the next step
     assert "login answer lost; retrying with the next TOTP step" in api.session.events
 
@@ -249,7 +259,7 @@ def test_client_rate_limiter_keeps_the_sandbox_from_refusing(
     api.session.login()
     for _ in range(7):  # getRMS allows 2/s
         api.funds()
-    stats = requests.get(f"{sandbox.rest_url}/_sandbox/stats", timeout=5).json()
+    stats = sandbox_admin(sandbox, "GET", "stats")
     assert stats["rate_limited"] == 0
     assert stats["buckets"]["getRMS"]["admitted"] == 7
     assert stats["buckets"]["getRMS"]["peak_rolling_second"] <= 2

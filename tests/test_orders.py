@@ -14,23 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import requests
 
 from angelctl.config import config_path, state_dir
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.status import ExitStatus
-from tests.conftest import REPO, Result, run_cli_process
+from tests.conftest import REPO, Result, run_cli_process, sandbox_admin
 from tests.test_login_session import arm, requests_seen
 
 SBIN = ("NSE", "3045")
 
 
 def admin(sandbox: Any, method: str, path: str, **body: Any) -> Any:
-    reply = requests.request(
-        method, f"{sandbox.rest_url}/_sandbox/{path}", json=body or None, timeout=10
-    )
-    assert reply.status_code < 300, reply.text
-    return reply.json() if reply.content else None
+    return sandbox_admin(sandbox, method, path, body or None)
 
 
 def set_price(sandbox: Any, instrument: tuple[str, str], ltp: str) -> None:
@@ -38,9 +33,7 @@ def set_price(sandbox: Any, instrument: tuple[str, str], ltp: str) -> None:
 
 
 def sandbox_orders(sandbox: Any, tag: str | None = None) -> list[dict[str, Any]]:
-    reply = requests.get(
-        f"{sandbox.rest_url}/_sandbox/orders", timeout=10, params={"tag": tag} if tag else None
-    ).json()
+    reply = sandbox_admin(sandbox, "GET", "orders", params={"tag": tag} if tag else None)
     rows: list[dict[str, Any]] = reply["orders"] if isinstance(reply, dict) else reply
     return rows
 

@@ -13,7 +13,6 @@ from io import StringIO
 from typing import Any
 
 import pytest
-import requests
 from rich.console import Console
 
 from angelctl.broker.envelope import RawResponse, parse_envelope
@@ -27,7 +26,7 @@ from angelctl.broker.portfolio import (
 )
 from angelctl.errors import UnparseableResponse
 from angelctl.render.portfolio import holdings_table, positions_table, trades_table
-from tests.conftest import REALDATA
+from tests.conftest import REALDATA, sandbox_admin
 
 # The documented position row (reference §3.4): every value a string, netvalue "- 2235.80".
 DOCS_POSITION = {
@@ -252,11 +251,7 @@ def test_narrow_terminals_hide_columns_instead_of_cutting_numbers() -> None:
 
 
 def admin(sandbox: Any, method: str, path: str, **body: Any) -> Any:
-    reply = requests.request(
-        method, f"{sandbox.rest_url}/_sandbox/{path}", json=body or None, timeout=10
-    )
-    assert reply.status_code < 300, reply.text
-    return reply.json() if reply.content else None
+    return sandbox_admin(sandbox, method, path, body or None)
 
 
 def place(

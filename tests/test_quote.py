@@ -36,7 +36,7 @@ from angelctl.clock import IST
 from angelctl.errors import UnparseableResponse
 from angelctl.render.quotes import LtpHistory, depth_table, quotes_table, sparkline, watch_view
 from angelctl.status import ExitStatus
-from tests.conftest import REALDATA, ShiftedClock
+from tests.conftest import REALDATA, ShiftedClock, sandbox_admin
 from tests.test_login_session import requests_seen, settings_for
 
 RESPONSES = REALDATA / "responses"
@@ -392,20 +392,14 @@ def test_unknown_tokens_come_back_as_unfetched(sandbox: Any, tmp_path: Any) -> N
 
 
 def set_price(sandbox: Any, exchange: str, token: str, price: str) -> None:
-    reply = requests.post(
-        f"{sandbox.rest_url}/_sandbox/market/price",
-        json={"exch_seg": exchange, "token": token, "ltp": price},
-        timeout=5,
+    sandbox_admin(
+        sandbox, "POST", "market/price", {"exch_seg": exchange, "token": token, "ltp": price}
     )
-    assert reply.status_code < 300, reply.text
 
 
 @pytest.fixture
 def still_market(sandbox: Any, sandbox_login: Any) -> Any:
-    reply = requests.post(
-        f"{sandbox.rest_url}/_sandbox/market/freeze", json={"frozen": True}, timeout=5
-    )
-    assert reply.status_code < 300, reply.text
+    sandbox_admin(sandbox, "POST", "market/freeze", {"frozen": True})
     set_price(sandbox, "NSE", "3045", "800")
     return sandbox
 

@@ -125,6 +125,8 @@ def test_cli_exit_codes_for_each_failure(cli: Any, sandbox_login: Any, sandbox: 
 
 def _demo_store(sandbox: Any) -> Any:
     from angelctl.broker.api import fetch_sandbox_demo
-    from angelctl.secrets import SandboxDemoStore
+    from angelctl.secrets import SandboxDemoStore, Secret
 
-    return SandboxDemoStore(lambda: fetch_sandbox_demo(sandbox.rest_url))
+    return SandboxDemoStore(
+        lambda _: fetch_sandbox_demo(sandbox.rest_url, Secret(sandbox.admin_token))
+    )

@@ -185,3 +185,47 @@ def test_keyrings_alt_plaintext_backend_is_refused(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "no secure keyring backend" in out and "keyrings.alt.file" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("X-PrivateKey", True),
+        ("Authorization", True),
+        ("X-Feed-Token", True),
+        ("X-Sandbox-Admin", True),
+        ("refreshToken", True),
+        ("client_secret", True),
+        ("accessToken", True),
+        ("totp", True),
+        ("symboltoken", False),
+        ("token", False),
+        ("tokenList", False),
+        ("clientcode", False),
+        ("X-ClientPublicIP", False),
+    ],
+)
+def test_secret_looking_names(name: str, secret: bool) -> None:
+    from angelctl.broker.trace import is_secret_name
+
+    assert is_secret_name(name) is secret
+
+
+def test_urls_and_bodies_are_masked_by_name_and_left_alone_without_secrets() -> None:
+    from angelctl.broker.trace import mask_text, mask_url
+
+    assert (
+        mask_url("/p?clientCode=A1&feedToken=abc&apiKey=k")
+        == "/p?clientCode=A1&feedToken=***&apiKey=***"
+    )
+    assert (
+        mask_url("/p?%7B%22refreshToken%22:%20%22RT%22%7D")
+        == "/p?%7B%22refreshToken%22:%20%22***%22%7D"
+    )
+    assert mask_url("/p?%7B%7D") == "/p?%7B%7D"
+    assert mask_text('{"password":"1234","totp":"123456","x":1}') == (
+        '{"password": "***", "totp": "***", "x": 1}'
+    )
+    assert mask_text('{"clientcode":"A1"}') == '{"clientcode":"A1"}'  # untouched, byte for byte
+    assert mask_text("password=1234&state=live") == "password=***&state=live"
+    assert mask_text("[" * 5000 + "]" * 5000) == "***"  # too deep to mask: all of it

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from angelctl.broker.client import RestClient
 from angelctl.broker.ratelimit import RateLimiter
 from angelctl.broker.routes import DEFAULT_LIMITS
+from angelctl.broker.sandbox_admin import token_folder as sandbox_token_folder
 from angelctl.broker.session import BrokerSession
 from angelctl.clock import Clock, SystemClock
 from angelctl.config import ProfileSettings, load_config_file, resolve_profile, state_dir
-from angelctl.errors import ConfigError, ConnectFailed, CredentialError
+from angelctl.errors import ConfigError, CredentialError
 from angelctl.secrets import (
     Credentials,
     CredentialStore,
@@ -57,22 +58,19 @@ class SmartApi:
         self.session.rest.close()
 
 
-def fetch_sandbox_demo(api_url: str, timeout: float = 5.0) -> dict[str, str]:
-    """The sandbox's demo account from its loopback admin route."""
-    import requests
+def fetch_sandbox_demo(
+    api_url: str, token: Secret | None, *, timeout: float = 5.0, hint: str | None = None
+) -> dict[str, str]:
+    """The sandbox's demo account from its admin route, with the sandbox's admin token."""
+    from angelctl.broker.sandbox_admin import TOKEN_HINT, admin_call
+    from angelctl.errors import RequestRejected
 
-    url = api_url.rstrip("/") + "/_sandbox/demo-account"
     try:
-        reply = requests.get(url, timeout=timeout, allow_redirects=False)
-        reply.raise_for_status()
-        data = reply.json()
+        data = admin_call(
+            api_url, token, "GET", "demo-account", timeout=timeout, hint=hint or TOKEN_HINT
+        )
         return {k: str(data[k]) for k in ("client_code", "api_key", "mpin", "totp_secret")}
-    except requests.ConnectionError:
-        raise ConnectFailed(
-            f"no sandbox answers at {api_url}",
-            hint="start it with `angelctl sandbox serve` (or pass --url)",
-        ) from None
-    except (requests.RequestException, ValueError, KeyError):
+    except (RequestRejected, TypeError, KeyError):
         raise CredentialError(
             f"{api_url} does not look like an angelctl sandbox (no demo account route)"
         ) from None
@@ -88,7 +86,9 @@ def credential_store_for(
                 f"profile {settings.name}: credential_store 'sandbox-demo' needs "
                 "environment = 'sandbox'"
             )
-        return SandboxDemoStore(lambda: fetch_sandbox_demo(settings.api_url))
+        return SandboxDemoStore(
+            lambda token: fetch_sandbox_demo(settings.api_url, token), sandbox_token_folder()
+        )
     if kind == "plaintext":
         return PlaintextStore(state_dir() / "credentials.json")
     return KeyringStore()

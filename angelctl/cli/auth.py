@@ -11,6 +11,7 @@ from angelctl.cli.common import app_ctx, open_session, output, profile_settings,
 
 if TYPE_CHECKING:
     from angelctl.cli.login_state import StagedSecrets
+    from angelctl.secrets import Secret
 
 SECRET_PROMPTS = {
     "api_key": "SmartAPI API key",
@@ -41,6 +42,14 @@ def login(
             "totp_secret) from standard input.",
         ),
     ] = False,
+    admin_token_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--admin-token-stdin",
+            help="With --sandbox: read the sandbox's admin token from standard input (default: "
+            "the token `sandbox serve` left for this user).",
+        ),
+    ] = False,
     reset_secrets: Annotated[
         bool, typer.Option("--reset-secrets", help="Enter the secrets again.")
     ] = False,
@@ -60,16 +69,20 @@ def login(
 
     out = output(ctx)
     actx = app_ctx(ctx)
+    if admin_token_stdin and not sandbox:
+        from angelctl.errors import UsageError
+
+        raise UsageError("--admin-token-stdin goes with --sandbox")
     cfg = load_config_file()
     name = selected_profile_name(actx.profile or ("sandbox" if sandbox else None), cfg)
     existing: dict[str, Any] = cfg.profiles.get(name, {})
+    secrets = None
     if sandbox:
-        values = _sandbox_values(url, existing)
+        values, secrets = _sandbox_login(url, existing, name, admin_token_stdin)
     else:
         values = _live_values(url, client_code, existing, from_stdin, allow_plaintext_store)
     changed = {k: v for k, v in values.items() if existing.get(k) != v}
     settings = resolve_profile(staged_config(cfg, name, changed), name)
-    secrets = None
     if settings.credential_store != "sandbox-demo":
         secrets = _staged_secrets(
             settings,
@@ -107,26 +120,63 @@ def login(
     )
 
 
-def _sandbox_values(url: str | None, existing: dict[str, Any]) -> dict[str, Any]:
-    """The profile values of a sandbox login (the demo account's client code)."""
+def _sandbox_login(
+    url: str | None, existing: dict[str, Any], profile: str, token_from_stdin: bool
+) -> tuple[dict[str, Any], StagedSecrets]:
+    """The profile values of a sandbox login (the demo account's client code), and its store:
+    the demo account as just fetched, with the sandbox's admin token staged to be kept.
+
+    The token: from standard input when asked, else the one `sandbox serve` left for this user
+    (by port), else the one the profile keeps (same URL only)."""
     import os
 
     from angelctl.broker.api import fetch_sandbox_demo
+    from angelctl.broker.sandbox_admin import served_token, token_folder
+    from angelctl.cli.login_state import StagedSecrets
     from angelctl.config import SANDBOX_DEFAULT_API_URL
+    from angelctl.secrets import SANDBOX_ADMIN_TOKEN, SandboxDemoStore
 
     root = (
         url
         or os.environ.get("ANGELCTL_API_URL")
         or existing.get("api_url")
         or SANDBOX_DEFAULT_API_URL
-    )
-    demo = fetch_sandbox_demo(root)
-    return {
+    ).rstrip("/")
+    store = SandboxDemoStore(lambda _: demo, token_folder())
+    token = _read_stdin_token() if token_from_stdin else served_token(root)
+    if token is None and existing.get("api_url") == root:
+        token = store.get(profile, SANDBOX_ADMIN_TOKEN)  # the one this profile keeps
+    demo = fetch_sandbox_demo(root, token, hint=_TOKEN_HINT)
+    values = {
         "environment": "sandbox",
-        "api_url": root.rstrip("/"),
+        "api_url": root,
         "credential_store": "sandbox-demo",
         "client_code": demo["client_code"],
     }
+    return values, StagedSecrets(store, profile, {SANDBOX_ADMIN_TOKEN: token} if token else {})
+
+
+_TOKEN_HINT = (
+    "start the sandbox with `angelctl sandbox serve` as this user (it leaves its token for "
+    "`login --sandbox`), or pipe the token it prints to `angelctl login --sandbox "
+    "--admin-token-stdin`"
+)
+
+
+def _read_stdin_token() -> Secret:
+    from angelctl.errors import UsageError
+    from angelctl.secrets import Secret
+
+    try:
+        words = sys.stdin.read().split()
+    except UnicodeDecodeError:
+        raise UsageError("standard input is not text in the locale's encoding") from None
+    if len(words) != 1 or not (words[0].isascii() and words[0].isprintable()):
+        raise UsageError(
+            "expected the sandbox's admin token (one word of ASCII) on standard input",
+            hint="`angelctl sandbox serve` prints it (`admin_token` in its --json ready line)",
+        )
+    return Secret(words[0])
 
 
 def _live_values(
@@ -261,11 +311,15 @@ def _validated(name: str, value: str) -> str:
 def logout(
     ctx: typer.Context,
     forget_secrets: Annotated[
-        bool, typer.Option("--forget-secrets", help="Also delete the profile's stored secrets.")
+        bool,
+        typer.Option(
+            "--forget-secrets",
+            help="Also delete the profile's stored secrets (a sandbox profile's admin token).",
+        ),
     ] = False,
 ) -> None:
     """End the session at the broker and delete the cached tokens."""
-    from angelctl.secrets import CREDENTIAL_NAMES
+    from angelctl.secrets import CREDENTIAL_NAMES, SANDBOX_ADMIN_TOKEN
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
@@ -276,11 +330,12 @@ def logout(
     finally:
         session.rest.close()
     forgotten = False
-    if forget_secrets and settings.credential_store != "sandbox-demo":
+    if forget_secrets:
         from angelctl.broker.api import credential_store_for
 
         store = credential_store_for(settings)
-        for name in CREDENTIAL_NAMES:
+        sandbox_demo = settings.credential_store == "sandbox-demo"  # keeps the admin token only
+        for name in (SANDBOX_ADMIN_TOKEN,) if sandbox_demo else CREDENTIAL_NAMES:
             store.delete(settings.name, name)
         forgotten = True
     if out.json_mode:

@@ -14,7 +14,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 fault_app = typer.Typer(
-    help="Switch the running sandbox's faults (admin route).",
+    help="Switch the sandbox's faults (admin route; the `login --sandbox` profile's token).",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -82,9 +82,11 @@ def serve(
         bool, typer.Option("--no-rate-limits", help="Do not enforce the broker's rate limits.")
     ] = False,
 ) -> None:
-    """Serve the sandbox in the foreground until Ctrl-C; prints its URLs and demo account."""
+    """Serve the sandbox in the foreground until Ctrl-C; prints its URLs, demo account and
+    admin token (also left for this user in a 0600 file that `login --sandbox` reads)."""
     import json as jsonlib
     import sys
+    from pathlib import Path
 
     from angelctl.sandbox.server import serve_forever
 
@@ -98,8 +100,11 @@ def serve(
     if session_ttl is not None:
         options.update(session_expiry="ttl", session_ttl_seconds=session_ttl)
     config = _sandbox_config(**options)
+    token_files: list[Path] = []
 
     def ready(info: dict[str, Any]) -> None:
+        token_files.append(_leave_admin_token(info))
+        info = {**info, "admin_token_file": str(token_files[0])}
         if out.json_mode:
             sys.stdout.write(jsonlib.dumps(info) + "\n")
             sys.stdout.flush()
@@ -113,10 +118,27 @@ def serve(
             f"  demo account     client {demo['client_code']}  api key {demo['api_key']}  "
             f"MPIN {demo['mpin']}  TOTP seed {demo['totp_secret']}"
         )
+        out.line(f"  admin token      {info['admin_token']}  (header X-Sandbox-Admin)")
         out.line(f"Log in from another terminal: angelctl login --sandbox --url {info['rest_url']}")
         out.line("Ctrl-C stops it.")
 
-    serve_forever(config, ready)
+    try:
+        serve_forever(config, ready)
+    finally:
+        for path in token_files:
+            path.unlink(missing_ok=True)
+
+
+def _leave_admin_token(info: dict[str, Any]) -> Any:
+    """Write the admin token where `login --sandbox` looks for it (0600, this user only)."""
+    from angelctl.broker.sandbox_admin import serve_token_path, url_port
+    from angelctl.secrets import Secret, write_secret_file
+
+    port = url_port(info["rest_url"])
+    assert port is not None
+    path = serve_token_path(port)
+    write_secret_file(path, Secret(info["admin_token"]))
+    return path
 
 
 def _sandbox_config(**options: Any) -> Any:
@@ -136,10 +158,11 @@ def demo(ctx: typer.Context) -> None:
     import tempfile
     from pathlib import Path
 
-    from angelctl.broker.api import SmartApi, build_session
+    from angelctl.broker.api import SmartApi, build_session, fetch_sandbox_demo
     from angelctl.config import ProfileSettings, sandbox_urls
     from angelctl.render.tables import funds_view, profile_view
     from angelctl.sandbox import SandboxConfig, SandboxServer
+    from angelctl.secrets import SandboxDemoStore, Secret
 
     out = output(ctx)
     with (
@@ -157,7 +180,9 @@ def demo(ctx: typer.Context) -> None:
             order_ws_url=urls["order_ws_url"],
             instruments_url=urls["instruments_url"],
         )
-        api = SmartApi(build_session(settings, folder=Path(tmp)))
+        token = Secret(server.admin_token)
+        store = SandboxDemoStore(lambda _: fetch_sandbox_demo(server.rest_url, token))
+        api = SmartApi(build_session(settings, store=store, folder=Path(tmp)))
         try:
             api.session.login()
             profile, funds = api.profile(), api.funds()
@@ -183,36 +208,42 @@ def demo(ctx: typer.Context) -> None:
     )
 
 
-def _admin_url(url: str | None) -> str:
-    import os
+def _admin(ctx: typer.Context, method: str, path: str, body: Any = None) -> Any:
+    """An admin request to the logged-in sandbox profile's sandbox, with its stored token."""
+    from angelctl.broker.api import credential_store_for
+    from angelctl.broker.sandbox_admin import admin_call
+    from angelctl.errors import CredentialError
+    from angelctl.secrets import SANDBOX_ADMIN_TOKEN
 
-    from angelctl.config import SANDBOX_DEFAULT_API_URL
-
-    return (url or os.environ.get("ANGELCTL_API_URL") or SANDBOX_DEFAULT_API_URL).rstrip("/")
-
-
-def _admin(method: str, url: str | None, path: str, body: Any = None) -> Any:
-    import requests
-
-    from angelctl.errors import ConnectFailed, RequestRejected
-
-    root = _admin_url(url)
-    try:
-        reply = requests.request(
-            method, f"{root}/_sandbox/{path}", json=body, timeout=5, allow_redirects=False
+    settings = _sandbox_profile(ctx)
+    token = credential_store_for(settings).get(settings.name, SANDBOX_ADMIN_TOKEN)
+    if token is None:
+        raise CredentialError(
+            f"profile {settings.name} has no sandbox admin token",
+            hint=f"log in to the sandbox again with `{_login_command(settings.name)}`",
         )
-    except requests.ConnectionError:
-        raise ConnectFailed(
-            f"no sandbox answers at {root}", hint="start it with `angelctl sandbox serve`"
-        ) from None
-    if reply.status_code >= 400:
-        raise RequestRejected(
-            f"the sandbox refused: {reply.text.strip()[:200]}", http_status=reply.status_code
-        )
-    return reply.json() if reply.content else None
+    return admin_call(settings.api_url, token, method, path, body)
 
 
-UrlOpt = Annotated[str | None, typer.Option("--url", help="Sandbox root URL.", show_default=False)]
+def _sandbox_profile(ctx: typer.Context) -> Any:
+    """The profile `login --sandbox` wrote: ``--profile``, else the one named ``sandbox``."""
+    from angelctl.cli.common import app_ctx
+    from angelctl.config import load_config_file, resolve_profile, selected_profile_name
+    from angelctl.errors import ConfigError
+
+    cfg = load_config_file()
+    name = selected_profile_name(app_ctx(ctx).profile or "sandbox", cfg)
+    hint = f"log in to a running sandbox first: `{_login_command(name)}`"
+    if name not in cfg.profiles:
+        raise ConfigError(f"there is no sandbox profile {name!r}", hint=hint)
+    settings = resolve_profile(cfg, name)
+    if not settings.is_sandbox:
+        raise ConfigError(f"profile {name} is not a sandbox profile", hint=hint)
+    return settings
+
+
+def _login_command(profile: str) -> str:
+    return "angelctl login --sandbox" + ("" if profile == "sandbox" else f" --profile {profile}")
 
 
 @fault_app.command("set")
@@ -221,11 +252,10 @@ def fault_set(
     spec: Annotated[
         str, typer.Argument(help="NAME[:key=value,…], e.g. 'http_5xx:status=503,count=2'")
     ],
-    url: UrlOpt = None,
 ) -> None:
-    """Arm one fault on the running sandbox."""
+    """Arm one fault on the logged-in sandbox profile's sandbox."""
     out = output(ctx)
-    result = _admin("POST", url, "faults", _parse_fault(spec))
+    result = _admin(ctx, "POST", "faults", _parse_fault(spec))
     if out.json_mode:
         out.json({"ok": True, "faults": result})
     else:
@@ -233,10 +263,10 @@ def fault_set(
 
 
 @fault_app.command("clear")
-def fault_clear(ctx: typer.Context, url: UrlOpt = None) -> None:
+def fault_clear(ctx: typer.Context) -> None:
     """Disarm every fault."""
     out = output(ctx)
-    _admin("DELETE", url, "faults")
+    _admin(ctx, "DELETE", "faults")
     if out.json_mode:
         out.json({"ok": True})
     else:
@@ -244,12 +274,12 @@ def fault_clear(ctx: typer.Context, url: UrlOpt = None) -> None:
 
 
 @fault_app.command("list")
-def fault_list(ctx: typer.Context, url: UrlOpt = None) -> None:
+def fault_list(ctx: typer.Context) -> None:
     """Show the armed faults."""
     import json as jsonlib
 
     out = output(ctx)
-    result = _admin("GET", url, "faults")
+    result = _admin(ctx, "GET", "faults")
     if out.json_mode:
         out.json({"faults": result})
     else:

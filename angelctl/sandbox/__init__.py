@@ -24,7 +24,8 @@ Where the modules are:
 Public entry points:
 - ``SandboxConfig`` / ``SandboxAccount`` — what to serve and how strictly (``config``).
 - ``SandboxServer(config, clock=None)`` — ``start()``/``stop()``/context manager, URLs,
-  ``ready_info()``, ``engine`` (``server``); ``serve_forever(config, on_ready)`` for the CLI.
+  ``admin_token``, ``ready_info()``, ``engine`` (``server``); ``serve_forever(config,
+  on_ready)`` for the CLI.
 - ``SandboxEngine`` — the socket-free core: ``handle(EngineRequest) -> EngineResponse``,
   ``reset()``, faults, request log and stats; the paper market and broker for tests and feeds:
   ``set_price``, ``freeze_market``, ``market_view``, ``ticker``, ``orders``, ``events``,
@@ -33,12 +34,13 @@ Public entry points:
 - ``build_universe(day) -> Universe`` — the day's instruments, master rows and reference prices
   (``universe``; the engine's current one is ``SandboxEngine.universe``).
 
-Invariants: the sandbox imports nothing of the angelctl client except two pieces of shared,
-I/O-free wire and exchange knowledge — the feed codec's encoder (``angelctl.feed.encode``,
-``ticks``, ``layout``) and the exchange calendar's holiday data and DST rule
-(``angelctl.risk.holidays``, ``angelctl.risk.calendar``) — plus the standard library, aiohttp
-and pyotp; it binds loopback unless told otherwise, and answers admin routes (``/_sandbox/…``)
-to loopback callers only.
+Invariants: the sandbox imports nothing of the angelctl client except small shared pieces —
+the feed codec's encoder (``angelctl.feed.encode``, ``ticks``, ``layout``), the exchange
+calendar's holiday data and DST rule (``angelctl.risk.holidays``, ``angelctl.risk.calendar``),
+the structural secret maskers of ``angelctl.broker.trace`` (for the request log) and the admin
+header's name (``angelctl.broker.sandbox_admin``) — plus the standard library, aiohttp and
+pyotp (never the client's session or CLI); it binds loopback unless told otherwise, and answers
+admin routes (``/_sandbox/…``) to loopback callers with its admin token only.
 """
 
 from angelctl.sandbox.clock import ManualClock, SystemClock

@@ -149,6 +149,9 @@ class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 0
     allow_remote: bool = False
+    # The admin routes' token (header X-Sandbox-Admin); None: a random one at start (tests may
+    # fix one). Never settable at run time.
+    admin_token: str | None = field(default=None, repr=False)
     demo: SandboxAccount = field(default_factory=demo_account)
     extra_accounts: list[SandboxAccount] = field(default_factory=list)
     # [CONFLICT] docs: valid till midnight; observed exp claims: ~24 h. "midnight" = 23:59:59 IST.
@@ -241,6 +244,10 @@ class SandboxConfig:
         _check(self.api_key_error_code in ("AG8004", "AG8001"), "api_key_error_code")
         _check(self.expired_token_code in ("AG8001", "AG8002"), "expired_token_code")
         _check(0 <= self.port <= 65535, "port must be 0..65535")
+        _check(
+            self.admin_token is None or _token_like(self.admin_token),
+            "admin_token must be 16 or more printable ASCII characters without spaces",
+        )
         _check(self.request_log_limit > 0, "request_log_limit must be > 0")
         codes = [account.client_code for account in self.accounts]
         _check(len(codes) == len(set(codes)), "client codes must be unique")
@@ -465,6 +472,16 @@ def _formats(template: str) -> bool:
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise SandboxConfigError(message)
+
+
+def _token_like(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) >= 16
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+    )
 
 
 def is_ip_address(text: str) -> bool:

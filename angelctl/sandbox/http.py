@@ -2,7 +2,11 @@
 
 Routes:
 - ``GET /`` — a small JSON 200 whose ``Date`` header is the engine clock (clients measure skew).
-- ``/_sandbox/…`` — admin, loopback callers only, never rate-limited or logged:
+- ``/_sandbox/…`` — admin, loopback callers only, never rate-limited or logged. Every admin
+  request carries the server's admin token in ``X-Sandbox-Admin`` (compared in constant time;
+  missing or wrong: 401 ``{"error"}``, nothing done) and every admin POST is
+  ``Content-Type: application/json`` (415 otherwise), so a web page the operator visits cannot
+  drive the sandbox with a cross-site form post. Routes:
   ``GET demo-account``, ``POST reset``, ``GET|POST|DELETE faults`` (``DELETE ?id=N`` for one),
   ``GET requests`` (``?since=SEQ&route=NAME``), ``GET stats``, ``GET|POST config``,
   ``GET instruments`` (``?exch_seg=&symbol=&token=&name=&instrumenttype=``: matching master rows
@@ -35,6 +39,7 @@ show both sides of an unknown outcome.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import ipaddress
 import json
 import socket
@@ -47,6 +52,7 @@ from typing import Any
 
 from aiohttp import web
 
+from angelctl.broker.sandbox_admin import ADMIN_HEADER, ADMIN_PREFIX, BODY_METHODS
 from angelctl.sandbox.config import SandboxConfigError
 from angelctl.sandbox.engine import SandboxEngine, UnknownInstrument
 from angelctl.sandbox.faults import FaultSpecError
@@ -61,7 +67,7 @@ from angelctl.sandbox.wire import (
 from angelctl.sandbox.ws_hub import register_sockets
 
 ENGINE_KEY = web.AppKey("engine", SandboxEngine)
-ADMIN_PREFIX = "/_sandbox"
+ADMIN_TOKEN_KEY = web.AppKey("admin_token", bytes)
 INSTRUMENTS_PATH = MASTER_ROUTE.path
 INSTRUMENT_FILTERS = ("exch_seg", "symbol", "token", "name", "instrumenttype")
 FEED_PATH = "/smart-stream"
@@ -70,9 +76,10 @@ ORDER_FEED_PATH = "/smart-order-update"
 AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def build_app(engine: SandboxEngine) -> web.Application:
+def build_app(engine: SandboxEngine, *, admin_token: str) -> web.Application:
     app = web.Application(middlewares=[_admin_guard], client_max_size=4 * 1024 * 1024)
     app[ENGINE_KEY] = engine
+    app[ADMIN_TOKEN_KEY] = admin_token.encode("ascii")
     admin = [
         ("GET", "/demo-account", _demo_account),
         ("POST", "/reset", _reset),
@@ -191,9 +198,35 @@ async def _root(request: web.Request) -> web.StreamResponse:
 
 @web.middleware
 async def _admin_guard(request: web.Request, handler: AdminHandler) -> web.StreamResponse:
-    if request.path.startswith(ADMIN_PREFIX) and not _is_loopback(request.remote):
-        return _admin_json({"error": "admin routes answer loopback callers only"}, status=403)
+    if _is_admin(request):
+        refusal = _admin_refusal(request)
+        if refusal is not None:
+            return refusal
     return await handler(request)
+
+
+def _is_admin(request: web.Request) -> bool:
+    """An admin path, or a request the router matched to an admin route."""
+    resource = request.match_info.route.resource
+    canonical = resource.canonical if resource is not None else ""
+    return request.path.startswith(ADMIN_PREFIX) or canonical.startswith(ADMIN_PREFIX)
+
+
+def _admin_refusal(request: web.Request) -> web.Response | None:
+    """Why an admin request is refused (loopback, token, JSON), or None."""
+    if not _is_loopback(request.remote):
+        return _admin_json({"error": "admin routes answer loopback callers only"}, status=403)
+    given = request.headers.get(ADMIN_HEADER)
+    if given is None:
+        message = f"admin routes need the sandbox's admin token in {ADMIN_HEADER}"
+        return _admin_json({"error": message}, status=401)
+    expected = request.app[ADMIN_TOKEN_KEY]
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected):
+        return _admin_json({"error": f"wrong admin token in {ADMIN_HEADER}"}, status=401)
+    if request.method in BODY_METHODS and request.content_type != "application/json":
+        message = "admin requests with a body must be Content-Type: application/json"
+        return _admin_json({"error": message}, status=415)
+    return None
 
 
 def _is_loopback(remote: str | None) -> bool:

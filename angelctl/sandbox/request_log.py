@@ -1,10 +1,14 @@
 """What the sandbox saw: every API request as received, and per-route counters.
 
 Tests and scenarios judge the client by this log (how many placeOrder calls reached the broker,
-whether a secret appeared in a URL), so it records the request exactly as it arrived: the raw
-request-target *with* its query string, every header with its original spelling, the body text.
+which routes it called), so it records the request as it arrived: the request-target *with* its
+query string, every header with its original spelling, the body text.
 
 Invariants:
+- What leaves the log (``as_dict``, so ``GET /_sandbox/requests``) has every secret masked
+  structurally, as angelctl's own traces do (``broker.trace``): secret-looking headers
+  (``X-PrivateKey``, ``Authorization`` → ``Bearer ***``), JSON keys of the body (``password``,
+  ``totp``, ``refreshToken``…) and query parameters become ``***``.
 - Records are appended in arrival-of-reply order and numbered from 1 (``seq``); newest last.
 - Admin routes (``/_sandbox/…``) are never logged or counted.
 - The log keeps at most ``limit`` records (oldest dropped); counters are never truncated.
@@ -16,6 +20,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from angelctl.broker.trace import mask_headers, mask_text, mask_url
 from angelctl.records import record
 
 
@@ -36,8 +41,12 @@ class RequestRecord:
     faults: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, with every secret masked."""
         out = asdict(self)
         out["faults"] = list(self.faults)
+        out["target"] = mask_url(self.target)
+        out["headers"] = mask_headers(self.headers)
+        out["body"] = mask_text(self.body)
         return out
 
 

@@ -8,6 +8,8 @@ nothing itself, hands ``ready_info()`` to a callback and stops cleanly on SIGINT
 Invariants:
 - Only loopback hosts are bound unless ``config.allow_remote`` is set (the sandbox has no TLS and
   hands out secrets on ``/_sandbox/demo-account``); admin routes stay loopback-only regardless.
+- Admin routes need ``admin_token`` (``config.admin_token``, else a fresh
+  ``secrets.token_urlsafe(24)`` per server) in ``X-Sandbox-Admin``; ``ready_info`` carries it.
 - ``stop()`` is idempotent, closes the listening socket and joins the thread; in-flight requests
   (a ``hold`` fault, say) get ``SHUTDOWN_GRACE_SECONDS`` and are then cancelled.
 """
@@ -15,6 +17,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 import threading
 from collections.abc import Callable
@@ -23,11 +26,11 @@ from typing import Any
 
 from aiohttp import web
 
+from angelctl.broker.sandbox_admin import ADMIN_PREFIX
 from angelctl.sandbox.clock import SandboxClock
 from angelctl.sandbox.config import SandboxConfig, SandboxConfigError
 from angelctl.sandbox.engine import SandboxEngine
 from angelctl.sandbox.http import (
-    ADMIN_PREFIX,
     FEED_PATH,
     INSTRUMENTS_PATH,
     ORDER_FEED_PATH,
@@ -46,6 +49,7 @@ class SandboxServer:
                 "(set allow_remote=True to expose the sandbox on a network)"
             )
         self.config = config
+        self.admin_token: str = config.admin_token or secrets.token_urlsafe(24)
         self.engine = SandboxEngine(config, clock)
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -113,7 +117,7 @@ class SandboxServer:
 
     async def _listen(self) -> None:
         runner = web.AppRunner(
-            build_app(self.engine),
+            build_app(self.engine, admin_token=self.admin_token),
             access_log=None,
             handle_signals=False,
             shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
@@ -170,6 +174,7 @@ class SandboxServer:
             "order_ws_url": self.order_ws_url,
             "instruments_url": self.instruments_url,
             "admin_url": self.admin_url,
+            "admin_token": self.admin_token,
             "demo": self.engine.demo_account(),
         }
 

@@ -18,6 +18,7 @@ import requests
 
 from angelctl.sandbox import ManualClock, SandboxAccount, SandboxConfig, SandboxServer
 from angelctl.sandbox.clock import IST
+from tests.conftest import admin_request
 
 START = datetime(2026, 3, 10, 10, 0, 0, tzinfo=IST)
 
@@ -129,13 +130,18 @@ class Broker:
     def refresh(self, refresh_token: str, token: str | None = None) -> requests.Response:
         return self.post(GENERATE_TOKENS, {"refreshToken": refresh_token}, token)
 
+    def admin(self, method: str, path: str, body: Any = None, **kw: Any) -> requests.Response:
+        """An admin request with the server's token (``tests.conftest.admin_request``)."""
+        response: requests.Response = admin_request(self.server, method, path, body, **kw)
+        return response
+
     def admin_get(self, path: str, **kw: Any) -> Any:
-        response = requests.get(self.server.admin_url + path, **kw)
+        response = self.admin("GET", path, **kw)
         response.raise_for_status()
         return response.json()
 
     def admin_post(self, path: str, body: Any) -> requests.Response:
-        return requests.post(self.server.admin_url + path, json=body)
+        return self.admin("POST", path, body)
 
     def fault(self, **spec: Any) -> dict[str, Any]:
         response = self.admin_post("/faults", spec)

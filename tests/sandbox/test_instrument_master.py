@@ -251,7 +251,7 @@ def test_admin_instruments_filters_rows_and_gives_reference_prices(broker: Broke
 
 
 def test_admin_instruments_refuses_unknown_filters(broker: Broker) -> None:
-    response = requests.get(broker.server.admin_url + "/instruments", params={"exchange": "NSE"})
+    response = broker.admin("GET", "/instruments", params={"exchange": "NSE"})
 
     assert response.status_code == 400
     assert "exch_seg" in response.json()["error"]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
 import pytest
 import requests
 
-from angelctl.sandbox import SandboxServer
+from angelctl.broker.sandbox_admin import ADMIN_HEADER
+from angelctl.sandbox import SandboxConfig, SandboxServer
+from angelctl.sandbox.config import SandboxConfigError
 
-from .conftest import PROFILE, RMS, Broker
+from .conftest import PROFILE, RMS, SBIN, Broker
 
 
 def test_demo_account_gives_what_a_client_needs_to_log_in(broker: Broker) -> None:
@@ -60,10 +64,41 @@ def test_request_log_records_requests_as_received_newest_last(broker: Broker) ->
     assert last["method"] == "GET"
     assert last["target"] == RMS + "?%7B%7D"
     assert last["client_code"] == "SBX0001"
-    assert last["headers"]["X-PrivateKey"] == "sandbox-api-key"
-    assert last["headers"]["Authorization"] == f"Bearer {tokens.jwt}"
+    assert last["headers"]["X-PrivateKey"] == "***"
+    assert last["headers"]["Authorization"] == "Bearer ***"
+    assert last["headers"]["X-ClientPublicIP"] == "127.0.0.1"
     assert (last["status"], last["code"]) == (200, "")
-    assert '"clientcode": "SBX0001"' in records[0]["body"]
+    assert json.loads(records[0]["body"]) == {
+        "clientcode": "SBX0001",
+        "password": "***",
+        "totp": "***",
+        "state": "live",
+    }
+
+
+def test_request_log_shows_no_api_key_jwt_mpin_or_totp(broker: Broker) -> None:
+    broker.clock.advance(30)
+    totp = broker.totp()
+    login = broker.login(totp=totp).json()["data"]
+    broker.freeze()
+    broker.set_price("NSE", SBIN[1], "800")
+    assert broker.place(login["jwtToken"])["status"] is True
+    fresh = broker.refresh(login["refreshToken"], login["jwtToken"]).json()["data"]
+    leaky = json.dumps({"feedToken": login["feedToken"], "clientCode": "SBX0001"})
+    broker.get(PROFILE, fresh["jwtToken"], params=leaky)  # an SDK-style JSON query string
+    broker.get(PROFILE + "?feedToken=" + login["feedToken"], fresh["jwtToken"])
+
+    text = broker.admin("GET", "/requests").text
+
+    routes = [r["route"] for r in json.loads(text)]
+    assert routes == ["loginByPassword", "placeOrder", "generateTokens", "getProfile", "getProfile"]
+    keys = ("jwtToken", "refreshToken", "feedToken")
+    values = [broker.server.config.demo.api_key, *(d[k] for d in (login, fresh) for k in keys)]
+    assert [v[:12] for v in values if v in text] == []
+    for number in (broker.server.config.demo.mpin, totp):
+        assert re.search(rf"(?<!\d){number}(?!\d)", text) is None, number
+    assert text.count('"X-PrivateKey":"***"') == 5
+    assert text.count('"Authorization":"Bearer ***"') == 4
 
 
 def test_request_log_filters_by_sequence_and_route(broker: Broker) -> None:
@@ -132,7 +167,7 @@ def test_admin_routes_are_not_rate_limited_or_logged(broker: Broker) -> None:
 
 
 def test_unknown_admin_route_is_404_and_not_logged(broker: Broker) -> None:
-    response = requests.get(broker.server.admin_url + "/nothing")
+    response = broker.admin("GET", "/nothing")
 
     assert response.status_code == 404
     assert broker.admin_get("/requests") == []
@@ -153,3 +188,128 @@ def test_instrument_master_url_serves_a_json_array(sandbox: SandboxServer) -> No
     rows = response.json()
     assert rows[0]["symbol"] == "Nifty 50"
     assert len(rows) == len(sandbox.engine.universe)
+
+
+# ------------------------------------------------------------------------- the admin token
+
+SBIN_MARKET = f"/market?exch_seg=NSE&token={SBIN[1]}"
+# (method, path, body, an authorised read that shows whether it changed anything).
+CHANGES = [
+    ("POST", "/faults", {"name": "drop"}, "/faults"),
+    ("POST", "/positions", {"exch_seg": "NSE", "symbol": "SBIN-EQ", "netqty": 5}, "/orders"),
+    (
+        "POST",
+        "/seed",
+        {"rules": [{"exch_seg": "NSE", "symbol": "SBIN-EQ", "side": "SELL"}]},
+        "/gtt",
+    ),
+    ("POST", "/config", {"reject_totp_reuse": False}, "/config"),
+    ("POST", "/market/price", {"exch_seg": "NSE", "token": SBIN[1], "ltp": "900"}, SBIN_MARKET),
+    ("POST", "/market/freeze", {"frozen": False}, "/market"),
+    ("POST", "/ws/close", {"route": "*"}, "/ws"),
+    ("POST", "/reset", {}, "/faults"),
+    ("DELETE", "/faults", None, "/faults"),
+]
+REFUSALS = {  # (headers, or None for the right token; Content-Type; status)
+    "no token": ({}, "application/json", 401),
+    "wrong token": ({ADMIN_HEADER: "x" * 32}, "application/json", 401),
+    "text/plain": (None, "text/plain", 415),
+    "form post": (None, "application/x-www-form-urlencoded", 415),
+}
+CASES = [
+    (*change, refusal)
+    for change in CHANGES
+    for refusal, (headers, _, _) in REFUSALS.items()
+    if change[0] == "POST" or headers is not None  # a DELETE has no body to type
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "read", "refusal"), CASES)
+def test_an_admin_change_without_the_token_or_as_non_json_is_refused_and_changes_nothing(
+    broker: Broker, jwt: str, method: str, path: str, body: object, read: str, refusal: str
+) -> None:
+    headers, content_type, status = REFUSALS[refusal]
+    broker.fault(name="latency", ms=1, route="searchScrip")  # what a reset or DELETE would clear
+    before = broker.admin_get(read)
+    token = {ADMIN_HEADER: broker.server.admin_token}
+    response = requests.request(
+        method,
+        broker.server.admin_url + path,
+        data=json.dumps(body) if body is not None else None,
+        headers={**(token if headers is None else headers), "Content-Type": content_type},
+        timeout=5,
+    )
+
+    assert response.status_code == status, response.text
+    assert response.json()["error"]
+    assert broker.admin_get(read) == before
+    assert [f["name"] for f in broker.admin_get("/faults")] == ["latency"]
+    assert broker.admin_get("/config")["reject_totp_reuse"] is True
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "read"), [c for c in CHANGES if c[1] != "/ws/close"]
+)
+def test_the_same_changes_with_the_token_as_json_do_change_the_read(
+    broker: Broker, jwt: str, method: str, path: str, body: object, read: str
+) -> None:
+    """The control for the test above: each read shows its change (no sockets: no /ws/close)."""
+    broker.fault(name="latency", ms=1, route="searchScrip")
+    before = broker.admin_get(read)
+
+    response = broker.admin(method, path, body)
+
+    assert response.status_code == 200, response.text
+    assert broker.admin_get(read) != before
+
+
+@pytest.mark.parametrize(
+    "path", ["/demo-account", "/requests", "/faults", "/config", "/ws", "/orders", "/nothing"]
+)
+@pytest.mark.parametrize("token", [None, "", "wrong-token-wrong-token", "é"])
+def test_admin_reads_need_the_token(broker: Broker, path: str, token: str | None) -> None:
+    headers = {} if token is None else {ADMIN_HEADER: token.encode()}
+    response = requests.get(broker.server.admin_url + path, headers=headers, timeout=5)
+
+    assert response.status_code == 401
+    assert set(response.json()) == {"error"}
+    assert "sandbox-api-key" not in response.text and "1234" not in response.text
+
+
+def test_a_cross_site_form_post_cannot_arm_a_fault(broker: Broker) -> None:
+    """What a web page can send to 127.0.0.1 without a preflight: a form, no custom header."""
+    form = requests.post(broker.server.admin_url + "/faults", data={"name": "drop"}, timeout=5)
+    plain = requests.post(
+        broker.server.admin_url + "/faults",
+        data='{"name": "drop"}',
+        headers={"Content-Type": "text/plain"},
+        timeout=5,
+    )
+
+    assert (form.status_code, plain.status_code) == (401, 401)
+    assert broker.admin_get("/faults") == []
+
+
+def test_each_server_makes_its_own_token_unless_the_config_fixes_one() -> None:
+    with SandboxServer() as first, SandboxServer() as second:
+        tokens = [first.admin_token, second.admin_token]
+        reply = requests.get(
+            first.admin_url + "/faults", headers={ADMIN_HEADER: second.admin_token}, timeout=5
+        )
+    fixed = SandboxServer(SandboxConfig(admin_token="a-test-token-0123456789"))
+
+    assert tokens[0] != tokens[1] and min(map(len, tokens)) >= 32
+    assert reply.status_code == 401  # one sandbox's token does not open another
+    assert fixed.admin_token == "a-test-token-0123456789"
+    assert "a-test-token" not in repr(fixed.config)
+    with pytest.raises(SandboxConfigError, match="admin_token"):
+        SandboxConfig(admin_token="short")
+
+
+def test_the_token_is_not_readable_or_settable_through_the_config_route(broker: Broker) -> None:
+    config = broker.admin_get("/config")
+    response = broker.admin_post("/config", {"admin_token": "x" * 32})
+
+    assert "admin_token" not in config and broker.server.admin_token not in json.dumps(config)
+    assert response.status_code == 400
+    assert broker.admin_get("/faults") == []  # the old token still opens the routes

@@ -182,11 +182,11 @@ def test_faults_can_be_listed_and_disarmed_one_by_one_or_all(broker: Broker) -> 
     broker.fault(name="hold", seconds=0.01, route="getRMS")
     assert [f["name"] for f in broker.admin_get("/faults")] == ["latency", "hold"]
 
-    one = requests.delete(broker.server.admin_url + "/faults", params={"id": first["id"]})
+    one = broker.admin("DELETE", "/faults", params={"id": first["id"]})
     assert one.json() == {"disarmed": 1}
     assert [f["name"] for f in broker.admin_get("/faults")] == ["hold"]
 
-    assert requests.delete(broker.server.admin_url + "/faults").json() == {"disarmed": 1}
+    assert broker.admin("DELETE", "/faults").json() == {"disarmed": 1}
     assert broker.admin_get("/faults") == []
 
 

@@ -36,7 +36,7 @@ def test_sdk_login_body_and_raw_json_query_string_are_understood(broker: Broker)
 
     assert response.json()["data"]["clientcode"] == "SBX0001"
     record = broker.requests_seen("getProfile")[-1]
-    assert record["target"] == PROFILE + "?%7B%22refreshToken%22:%20%22RT%22%7D"
+    assert record["target"] == PROFILE + "?%7B%22refreshToken%22:%20%22***%22%7D"  # masked
     assert record["headers"]["Content-type"] == "application/json"
     assert record["headers"]["X-ClientPublicIP"] == "106.193.147.98"
 

@@ -15,6 +15,7 @@ import pyotp
 import pytest
 import requests
 
+from angelctl.broker.sandbox_admin import ADMIN_HEADER
 from angelctl.sandbox import (
     ManualClock,
     SandboxConfig,
@@ -52,6 +53,7 @@ def test_ready_info_names_every_endpoint_on_the_bound_port() -> None:
     with SandboxServer() as server:
         info = server.ready_info()
         port = server.port
+        token = server.admin_token
 
     base = f"127.0.0.1:{port}"
     assert port > 0
@@ -62,6 +64,7 @@ def test_ready_info_names_every_endpoint_on_the_bound_port() -> None:
         "order_ws_url": f"ws://{base}/smart-order-update",
         "instruments_url": f"http://{base}/OpenAPI_File/files/OpenAPIScripMaster.json",
         "admin_url": f"http://{base}/_sandbox",
+        "admin_token": token,
         "demo": {
             "client_code": "SBX0001",
             "api_key": "sandbox-api-key",
@@ -186,7 +189,8 @@ def test_admin_routes_refuse_non_loopback_callers() -> None:
         pytest.skip("no non-loopback interface to call from")
     with SandboxServer(SandboxConfig(host="0.0.0.0", allow_remote=True)) as server:
         base = f"http://{address}:{server.port}"
-        admin = requests.get(base + "/_sandbox/demo-account", timeout=2)
+        token = {ADMIN_HEADER: server.admin_token}  # the right token does not lift the rule
+        admin = requests.get(base + "/_sandbox/demo-account", headers=token, timeout=2)
         api = requests.get(base + "/", timeout=2)
 
     assert admin.status_code == 403

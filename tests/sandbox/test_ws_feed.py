@@ -7,7 +7,6 @@ import time
 from decimal import Decimal
 
 import pytest
-import requests
 import websocket
 
 from angelctl.feed.decode import DecodeError, decode
@@ -283,7 +282,7 @@ def test_rest_faults_do_not_touch_sockets_and_socket_faults_not_requests(
     broker.fault(name="http_5xx", status=503)
     open_feed(sandbox, feed).close()
     broker.admin_post("/faults", {}).close()
-    requests.delete(sandbox.admin_url + "/faults", timeout=5)
+    broker.admin("DELETE", "/faults")
     broker.fault(name="ws_reject", status=503)
     assert broker.get("/rest/secure/angelbroking/user/v1/getProfile", feed.jwt).status_code == 200
     bad = broker.admin_post("/faults", {"name": "ws_drop", "route": "getProfile"})

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import requests
 import websocket
 
 from angelctl.sandbox import SandboxServer
+from tests.conftest import admin_request
 
 OP_TEXT, OP_BINARY, OP_CLOSE, OP_PONG = 0x1, 0x2, 0x8, 0xA
 Frame = tuple[int, bytes]
@@ -87,7 +87,7 @@ def subscribe(ws: websocket.WebSocket, mode: int, tokens: list[str], exchange: i
 
 
 def ws_stats(server: SandboxServer) -> dict[str, Any]:
-    response = requests.get(server.admin_url + "/ws", timeout=5)
+    response = admin_request(server, "GET", "ws", timeout=5)
     response.raise_for_status()
     result: dict[str, Any] = response.json()
     return result
