@@ -20,6 +20,27 @@ GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}
 GLOBAL_VALUED = {"--profile", "-p", "--log-file"}
 
 _taken: dict[str, Any] = {}
+_pending: dict[str, str] = {}  # a stop signal that arrived before the command took over
+
+
+def pending_signal() -> str | None:
+    """SIGTERM/SIGHUP/SIGINT received between the fast latch and the command's own handlers."""
+    return _pending.get("name")
+
+
+def _remember(signum: int, _frame: Any) -> None:
+    import signal
+
+    _pending.setdefault("name", signal.Signals(signum).name)
+
+
+def _hold_signals() -> None:
+    """From the latch on, a stop signal must not lose the kill's summary: remember it, and
+    let the command finish its current step (``cli.killswitch._stop_on_signals``)."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, _remember)
 
 
 def taken() -> tuple[Any, float | None] | None:
@@ -50,6 +71,7 @@ def try_fast_latch(args: list[str]) -> None:
 
         cfg = load_config_file()
         settings = resolve_profile(cfg, selected_profile_name(profile, cfg))
+        _hold_signals()
         latch = latch_for(state_dir(), settings.client_code, settings.name)
         from datetime import UTC, datetime
 

@@ -191,9 +191,13 @@ def _stop_on_signals(out: Any) -> Iterator[Any]:
     summary; a second Ctrl-C interrupts at once. Installed before the latch is written."""
     import signal
 
+    from angelctl.cli.fastlatch import pending_signal
     from angelctl.risk.killswitch import StopFlag
 
     flag = StopFlag()
+    flag.name = pending_signal()  # one that arrived while the command was loading
+    if flag.name:
+        out.warn(f"{flag.name}: finishing the current step, then the summary")
 
     def stop(signum: int, _frame: Any) -> None:
         name = signal.Signals(signum).name
