@@ -18,6 +18,7 @@ Usage: python bench/orders_bench.py [--runs 200] [--place-runs 30] [--instructio
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -47,9 +48,10 @@ GATEWAY = 3.0  # the sandbox's gateway timeout for this run
 SETTLE_AFTER = 4.0  # the profile's: longer than the gateway timeout
 # point → (fault, kill the placer this long after the sandbox saw its request)
 GATEWAY_POINTS: dict[str, tuple[dict[str, Any], float]] = {
-    "latency_in_gateway": ({"name": "latency", "ms": 2500}, 1.0),
-    "latency_past_gateway": ({"name": "latency", "ms": 4500}, 1.0),
-    "hold_past_gateway": ({"name": "hold", "seconds": 4.5}, 0.5),
+    "latency_in_gateway": ({"name": "latency", "ms": 2500}, 1.2),
+    "latency_past_gateway": ({"name": "latency", "ms": 4500}, 1.2),
+    "hold_past_gateway": ({"name": "hold", "seconds": 4.5}, 1.2),
+    "mid_send": ({"name": "hold", "seconds": 2}, 0.5),
 }
 
 
@@ -123,15 +125,17 @@ def main() -> int:
             intent = [*place, "--intent-id", f"a4-{n}"]
             if point == "mid_send" or point in GATEWAY_POINTS:
                 fault, kill_after = GATEWAY_POINTS.get(point, ({"name": "hold", "seconds": 2}, 0.0))
-                before = _place_calls(admin)
                 admin("POST", "faults", route="placeOrder", count=1, **fault)
                 proc = subprocess.Popen(
-                    intent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    intent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
                 )
-                while _place_calls(admin) == before:  # the request is at the sandbox
-                    time.sleep(0.02)
+                # The request is on its way once the placer journalled its send (a request held
+                # or delayed by the sandbox is logged there only when it is processed).
+                while not _sent(home, f"a4-{n}") and proc.poll() is None:
+                    time.sleep(0.01)
                 time.sleep(rng.uniform(0, kill_after))
-                os.kill(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
             else:
                 run(intent, {**env, "ANGELCTL_CRASH_AT": point})
@@ -220,6 +224,26 @@ def _instructions(command: list[str], env: dict[str, str]) -> int:
     found = re.search(r"Collected : (\d+)", result.stderr)
     assert found, result.stderr[-500:]
     return int(found.group(1))
+
+
+def _sent(home: str, intent_id: str) -> bool:
+    """Whether the placer has journalled that its request is leaving (read-only peek)."""
+    import sqlite3
+
+    path = Path(home) / "s/angelctl/journal.sqlite3"
+    if not path.exists():
+        return False
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            row = db.execute(
+                "SELECT sent_at FROM intents WHERE intent_id = ?", (intent_id,)
+            ).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return bool(row and row[0])
 
 
 def _place_calls(admin: Any) -> int:
