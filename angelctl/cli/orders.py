@@ -16,6 +16,7 @@ from angelctl.cli.common import (
     confirm,
     output,
     profile_settings,
+    seconds,
     whole,
 )
 from angelctl.cli.instruments import complete_symbol
@@ -456,7 +457,8 @@ def reconcile(
         typer.Option(
             "--settle-after",
             "--settle",
-            min=0,
+            metavar="SECONDS",
+            parser=seconds("--settle-after", 0, 3600),
             help="Seconds after its send from which an intent absent from the order book counts "
             "as not placed (default: the profile's settle_after, 60).",
             show_default=False,
