@@ -452,8 +452,8 @@ class KillSwitch:
                 "exposure UNKNOWN — the broker could not be read; check positions in the "
                 "broker's app"
             )
-            stopped = report.unverified_reason if self.stop.name else ""
-            report.unverified_reason = f"{stopped}; {unknown}" if stopped else unknown
+            earlier = report.unverified_reason  # the budget ran out, or a signal stopped it
+            report.unverified_reason = f"{earlier}; {unknown}" if earlier else unknown
         if not done and not report.unverified_reason:
             report.unverified_reason = "exposure remains"
 
