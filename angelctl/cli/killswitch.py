@@ -109,8 +109,9 @@ def killswitch(
         budget_seconds=budget,
     )
     if not dry_run:
-        what = "cancel every working order and GTT rule" + (
-            "" if cancel_only else ", then flatten every position"
+        where = " in scope" if (segment or symbol) else ""
+        what = f"cancel every working order and GTT rule{where}" + (
+            "" if cancel_only else f", then flatten every position{where}"
         )
         if not yes and stdin_is_tty():  # a person decides: show what it will touch, fresh
             what += f" — now {_exposure_counts(_exposure(settings))}"
@@ -175,7 +176,7 @@ def killswitch(
             }
         )
     else:
-        out.show(render_report(report))
+        out.show(render_report(report, width=out.console.width))
         if status != ExitStatus.OK:
             out.warn(
                 f"flat NOT verified: {report.unverified_reason}. The latch stays engaged; "

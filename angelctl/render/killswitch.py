@@ -160,7 +160,7 @@ def verdict_text(report: KillReport) -> str:
     return f"FLAT IN SCOPE {scope} — {outside} position(s)/order(s) outside the scope left as is"
 
 
-def render_report(report: KillReport) -> RenderableType:
+def render_report(report: KillReport, width: int | None = None) -> RenderableType:
     parts: list[RenderableType] = []
     head = Text()
     if report.dry_run:
@@ -179,19 +179,20 @@ def render_report(report: KillReport) -> RenderableType:
     )
     parts.append(head)
     if report.exits:
-        exits = Table(
-            "symbol",
-            "product",
-            "start qty",
-            "filled",
-            "exit avg ₹",
-            "realised ₹",
-            "slices",
-            "re-prices",
-            title="Exits",
-        )
-        for e in report.exits.values():
-            exits.add_row(
+        from angelctl.render.fit import ColumnSpec, fit_table
+
+        columns = [
+            ColumnSpec("symbol", "left"),
+            ColumnSpec("product", "left", drop=3),
+            ColumnSpec("start qty"),
+            ColumnSpec("filled"),
+            ColumnSpec("exit avg ₹"),
+            ColumnSpec("realised ₹", drop=4),
+            ColumnSpec("slices", drop=1),
+            ColumnSpec("re-prices", drop=2),
+        ]
+        rows = [
+            [
                 f"{e.exchange}:{e.symbol}",
                 e.product,
                 str(e.start_qty),
@@ -200,7 +201,10 @@ def render_report(report: KillReport) -> RenderableType:
                 "-" if e.realised is None else f"{e.realised:.2f}",
                 str(e.slices),
                 str(e.reprices),
-            )
+            ]
+            for e in report.exits.values()
+        ]
+        exits = fit_table("Exits", columns, rows, width=width)
         parts.append(exits)
     if report.residual_positions or report.residual_orders:
         residual = Table("kind", "symbol", "quantity", "detail", title="Residual exposure")
@@ -220,12 +224,24 @@ def render_report(report: KillReport) -> RenderableType:
         ("outside scope", p) for p in report.outside_scope
     ]
     if left:
-        table = Table("", "symbol", "quantity", "detail", title="Left as it is")
-        for why, row in left:
-            quantity = row.get("net_qty", row.get("quantity"))
-            detail = row.get("product") if "net_qty" in row else row.get("status")
-            table.add_row(why, f"{row['exchange']}:{row['symbol']}", str(quantity), str(detail))
-        parts.append(table)
+        from angelctl.render.fit import ColumnSpec, fit_table
+
+        spec = [
+            ColumnSpec("", "left"),
+            ColumnSpec("symbol", "left"),
+            ColumnSpec("quantity"),
+            ColumnSpec("detail", "left", drop=1),
+        ]
+        rows_left = [
+            [
+                why,
+                f"{row['exchange']}:{row['symbol']}",
+                str(row.get("net_qty", row.get("quantity"))),
+                str(row.get("product") if "net_qty" in row else row.get("status")),
+            ]
+            for why, row in left
+        ]
+        parts.append(fit_table("Left as it is", spec, rows_left, width=width))
     calls = ", ".join(f"{route} {n}" for route, n in sorted(report.calls.items()))
     parts.append(Text(f"API calls: {calls}", style="dim"))
     return Group(*parts)
