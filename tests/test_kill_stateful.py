@@ -2,10 +2,11 @@
 
 A second client trades the same account the way another app would: it opens positions, places
 working orders with arbitrary tags (including ones shaped like angelctl's and the kill's own
-``KS…``) and GTT rules. Faults bend the kill's requests (lost exit answers, holds, drops,
-expired sessions, rate limits, fills racing cancels); kills run with random scopes, some are
-killed -9 mid-run and run again. The verdicts are judged by the sandbox's own books, read by an
-observer that is not the code under test:
+``KS…``), modifies and cancels them through its own session, and creates GTT rules; the market
+moves, filling orders it crosses, partly at first. Faults bend the kill's requests (lost exit
+answers, holds, drops, expired sessions, rate limits, fills racing cancels); kills run with
+random scopes, some are killed -9 mid-run and run again. The verdicts are judged by the
+sandbox's own books, read by an observer that is not the code under test:
 
 - exit 0 ⇒ the scope is flat, with no working order and no active GTT rule in it;
 - exposure outside the scope is untouched (positions and working orders as they were);
@@ -94,6 +95,14 @@ class KillMachine(RuleBasedStateMachine):
         admin(self.sandbox, "DELETE", "faults")
         self.steps: list[str] = []
         run_cli("killswitch", "reset", "--yes", "--reason", "next example")
+        from angelctl.broker.api import build_session
+        from angelctl.config import load_config_file, resolve_profile
+
+        # The second client: its own session on the same account, as another app would have.
+        self.other = build_session(resolve_profile(load_config_file(), "sandbox"))
+
+    def teardown(self) -> None:
+        self.other.rest.close()
 
     def check(self, ok: bool, what: str) -> None:
         if not ok:
@@ -140,6 +149,52 @@ class KillMachine(RuleBasedStateMachine):
             "seed",
             rules=[{"exch_seg": which[0], "token": which[1], "side": side, "quantity": 1}],
         )
+
+    @rule(data=st.data(), cancel=st.booleans())
+    def another_app_modifies_or_cancels_an_order(self, data: Any, cancel: bool) -> None:
+        """Through its own session, as another app on the same account would."""
+        STEPS["count"] += 1
+        working = observe(self.sandbox)["working"]
+        if not working:
+            return
+        order = data.draw(st.sampled_from(working))
+        body = {"variety": "NORMAL", "orderid": order["orderid"]}
+        try:
+            if cancel:
+                self.other.call("cancelOrder", body)
+            else:
+                price = float(order["price"]) * (
+                    0.99 if order["transactiontype"] == "BUY" else 1.01
+                )
+                self.other.call(
+                    "modifyOrder",
+                    {
+                        **body,
+                        "ordertype": "LIMIT",
+                        "producttype": order["producttype"],
+                        "duration": "DAY",
+                        "price": f"{round(price * 20) / 20:.2f}",
+                        "quantity": str(order["quantity"]),
+                        "tradingsymbol": order["tradingsymbol"],
+                        "symboltoken": order["symboltoken"],
+                        "exchange": order["exchange"],
+                    },
+                )
+        except Exception as exc:  # refused (already final, latch-free app): part of the game
+            self.steps.append(f"other app refused: {exc}")
+        self.steps.append(f"other app {'cancels' if cancel else 'modifies'} {order['orderid']}")
+
+    @rule(which=st.sampled_from(INSTRUMENTS), move=st.sampled_from((-0.04, -0.01, 0.01, 0.04)))
+    def the_market_moves(self, which: tuple[str, ...], move: float) -> None:
+        """Working orders that the new price crosses fill, partly at first (partial fills)."""
+        STEPS["count"] += 1
+        self.steps.append(f"market {which[2]} {move:+.0%}")
+        price = round(float(which[3]) * (1 + move) * 20) / 20
+        admin(
+            self.sandbox, "POST", "market/price", exch_seg=which[0], token=which[1],
+            ltp=f"{price:.2f}",
+        )  # fmt: skip
+        admin(self.sandbox, "POST", "market/price", exch_seg=which[0], token=which[1], ltp=which[3])
 
     @rule(fault=st.sampled_from(FAULTS))
     def arm_a_fault(self, fault: dict[str, Any]) -> None:
@@ -253,7 +308,7 @@ def test_the_kill_switch_never_lies(market: Any) -> None:
     write_profile_values(
         config_path(), "sandbox", {"read_timeout": 0.5, "settle_after": 2.0, "follow_unknown": 0.3}
     )
-    admin(market, "POST", "config", gateway_timeout_seconds=1.8)
+    admin(market, "POST", "config", gateway_timeout_seconds=1.8, partial_fill_fraction=0.5)
     KillMachine.sandbox = market
     STEPS["count"] = 0
     VIOLATIONS.clear()
