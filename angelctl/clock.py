@@ -56,6 +56,16 @@ def next_midnight_ist(moment: datetime) -> datetime:
     return midnight.astimezone(UTC)
 
 
+def boot_id() -> str:
+    """This boot's id ("" where the system has none): monotonic times are comparable across
+    processes within one boot, so state stamped with them records the boot too."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
 ANNOUNCE_AFTER_SECONDS = 2.0
 
 

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from angelctl.clock import Clock, pause
+from angelctl.clock import Clock, boot_id, pause
 from angelctl.dbutil import connect_wal
 from angelctl.fsutil import ensure_private_dir
 
@@ -76,13 +76,6 @@ class Window:
         return f"the {self.bucket} rate limit ({rate} shared by all angelctl processes)"
 
 
-def _boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return "unknown"
-
-
 class RateLimiter:
     def __init__(self, path: Path, limits: Limits, clock: Clock) -> None:
         self.path = path
@@ -96,7 +89,7 @@ class RateLimiter:
             ensure_private_dir(self.path.parent)
             db = connect_wal(self.path, synchronous="NORMAL")
             db.executescript(_SCHEMA)
-            boot = _boot_id()
+            boot = boot_id()
             db.execute("BEGIN IMMEDIATE")
             row = db.execute("SELECT value FROM meta WHERE key=?", (_BOOT_KEY,)).fetchone()
             if row is None or row[0] != boot:

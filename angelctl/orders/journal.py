@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from angelctl.clock import boot_id
 from angelctl.dbutil import connect_wal
 from angelctl.fsutil import ensure_private_dir
 from angelctl.records import record
@@ -204,15 +205,6 @@ _COLUMNS = (
     "order_id, unique_order_id, outcome, error_code, error_text, recovered, "
     "fingerprint, attempt, sent_at, sent_mono, boot_id, cause, late"
 )
-
-
-def boot_id() -> str:
-    """This boot's id: monotonic times are comparable across processes within one boot."""
-    try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
 
 
 class Journal:

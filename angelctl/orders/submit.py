@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from angelctl.broker.session import BrokerSession, WriteGate
-from angelctl.clock import IST
+from angelctl.clock import IST, boot_id
 from angelctl.errors import (
     AngelctlError,
     AuthError,
@@ -50,7 +50,7 @@ from angelctl.errors import (
     RequestRejected,
     ResponseLost,
 )
-from angelctl.orders.journal import Intent, Journal, boot_id, tag_for
+from angelctl.orders.journal import Intent, Journal, tag_for
 from angelctl.orders.model import BrokerOrder, OrderRequest, parse_order_book
 from angelctl.risk.latch import KillSwitchEngaged
 from angelctl.status import ExitStatus
