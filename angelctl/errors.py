@@ -9,6 +9,7 @@
     ├── CredentialError                 keyring missing or a secret absent (5)
     │   └── NoSecureKeyring
     ├── LocalStateError                 a state file could not be read or written (19)
+    ├── OrderingHalted                  an order-entry gate refused: nothing was sent (14)
     ├── NotLoggedIn                     no session and none can be made (4)
     └── BrokerError                     anything about talking to the broker
         ├── TransportError              no usable HTTP response
@@ -74,6 +75,13 @@ class LocalStateError(AngelctlError):
     """A local state file (journal, latch, ledger) could not be read or written (19)."""
 
     exit_status = ExitStatus.LOCAL_STATE
+
+
+class OrderingHalted(AngelctlError):
+    """An order-entry gate (the kill-switch latch, ``risk.latch.KillSwitchEngaged``) refused a
+    request before it left: nothing was sent. The order layer knows only this class."""
+
+    exit_status = ExitStatus.KILL_SWITCH
 
 
 class NotLoggedIn(AngelctlError):

@@ -160,7 +160,8 @@ def test_a_book_read_before_the_intents_last_step_never_proves_it_absent(tmp_pat
     from datetime import UTC, datetime, timedelta
     from typing import Any
 
-    from angelctl.orders.submit import reconcile_intent
+    from angelctl.broker.orders import OrderBook
+    from angelctl.orders.reconcile import reconcile_intent
 
     no_session: Any = None  # a passed-in book means no broker call is made
     journal = Journal(tmp_path / "j.sqlite3")
@@ -168,16 +169,16 @@ def test_a_book_read_before_the_intents_last_step_never_proves_it_absent(tmp_pat
     journal.record("x", tag_for("p", "x"), "p", "C", {})
     sent = journal.move("x", "sending")
 
-    stale = reconcile_intent(no_session, journal, "x", book=[], book_at=book_at, settle_after=0)
+    def empty_book(read_at: datetime) -> OrderBook:
+        return OrderBook([], read_at, read_mono=None)  # no monotonic time: the wall clock judges
+
+    stale = reconcile_intent(no_session, journal, "x", book=empty_book(book_at), settle_after=0)
     assert stale.state == "sending"
     stamped = datetime.fromisoformat(sent.updated_at)  # the journal keeps milliseconds
     same_ms = stamped + timedelta(microseconds=999 - stamped.microsecond % 1000)
-    also = reconcile_intent(no_session, journal, "x", book=[], book_at=same_ms, settle_after=0)
+    also = reconcile_intent(no_session, journal, "x", book=empty_book(same_ms), settle_after=0)
     assert also.state == "sending"  # a read in the step's own millisecond may precede it
 
-    with pytest.raises(TypeError):  # a book without its read time would be judged as fresh
-        reconcile_intent(no_session, journal, "x", book=[], settle_after=0)
-
     later = datetime.fromisoformat(sent.updated_at) + timedelta(seconds=2)
-    settled = reconcile_intent(no_session, journal, "x", book=[], book_at=later, settle_after=2)
+    settled = reconcile_intent(no_session, journal, "x", book=empty_book(later), settle_after=2)
     assert settled.state == "not_placed"

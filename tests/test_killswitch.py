@@ -70,8 +70,8 @@ def broker(sandbox: Any, sandbox_login: Any) -> Any:
 
 def exposure(sandbox: Any) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """(net quantity per symbol, working orders) as the sandbox's books say."""
+    from angelctl.broker.orders import parse_order_book
     from angelctl.broker.portfolio import parse_positions
-    from angelctl.orders.model import parse_order_book
 
     del sandbox
     from angelctl.broker.api import build_session
@@ -90,7 +90,7 @@ def exposure(sandbox: Any) -> tuple[dict[str, int], list[dict[str, Any]]]:
 
 
 def book_rows(broker: Any) -> list[Any]:
-    from angelctl.orders.model import parse_order_book
+    from angelctl.broker.orders import parse_order_book
 
     return parse_order_book(broker.call("getOrderBook"))
 

@@ -96,14 +96,14 @@ def test_the_latch_is_written_at_once_while_senders_are_on_the_wire(market: Any)
 def test_a_request_checks_the_latch_as_it_leaves(cli: Any, market: Any, monkeypatch: Any) -> None:
     """A placer that passed the early check finds the latch written by the time its request
     would leave: nothing is sent, and the journal settles the intent as not placed."""
-    from angelctl.orders import submit
+    from angelctl.orders import placer
     from angelctl.orders.journal import Journal
 
     def latch_meanwhile(name: str) -> None:
         if name == "before_send":
             latch_for(state_dir(), "SBX0001", "sandbox").engage("test", at="2026-12-07T09:00Z")
 
-    monkeypatch.setattr(submit, "crash_point", latch_meanwhile)
+    monkeypatch.setattr(placer, "crash_point", latch_meanwhile)
     placed = cli(*PLACE, "--intent-id", "late")
     assert placed.code == ExitStatus.KILL_SWITCH, placed.both
     assert [r["route"] for r in requests_seen(market)].count("placeOrder") == 0

@@ -396,8 +396,9 @@ def test_a_second_placer_never_settles_a_live_writers_fresh_intent(
     from angelctl.instruments.index import InstrumentIndex
     from angelctl.instruments.resolve import Resolver
     from angelctl.instruments.store import index_path
-    from angelctl.orders import submit
-    from angelctl.orders.desk import order_desk
+    from angelctl.orders import outcome as outcomes
+    from angelctl.orders import placer
+    from angelctl.orders.entry import order_placer
     from angelctl.orders.journal import open_journal
     from angelctl.orders.model import OrderRequest
 
@@ -410,8 +411,8 @@ def test_a_second_placer_never_settles_a_live_writers_fresh_intent(
             assert release.wait(timeout=60)
 
     assert cli("instruments", "sync").code == 0
-    monkeypatch.setattr(submit, "crash_point", hold_after_journal)
-    monkeypatch.setattr(submit, "LOCK_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(placer, "crash_point", hold_after_journal)
+    monkeypatch.setattr(placer, "LOCK_WAIT_SECONDS", 0.2)
     settings = resolve_profile(load_config_file(), "sandbox")
     session = open_session(settings)
     index = InstrumentIndex(index_path())
@@ -426,7 +427,7 @@ def test_a_second_placer_never_settles_a_live_writers_fresh_intent(
         own = open_session(settings)
         journal = open_journal()
         try:
-            outcome["first"] = order_desk(own, journal).place(request, "race")
+            outcome["first"] = order_placer(own, journal).place(request, "race")
         except Exception as exc:  # reported below, so a failure names what happened
             outcome["first"] = exc
         finally:
@@ -439,8 +440,8 @@ def test_a_second_placer_never_settles_a_live_writers_fresh_intent(
         assert journalled.wait(timeout=60)
         journal = open_journal()
         try:
-            with pytest.raises(submit.IntentInProgress):
-                order_desk(session, journal).place(request, "race")
+            with pytest.raises(outcomes.IntentInProgress):
+                order_placer(session, journal).place(request, "race")
         finally:
             journal.close()
     finally:
@@ -448,7 +449,7 @@ def test_a_second_placer_never_settles_a_live_writers_fresh_intent(
         writer.join(timeout=60)
         session.rest.close()
     placed = outcome["first"]
-    assert isinstance(placed, submit.Placement), placed
+    assert isinstance(placed, outcomes.Placement), placed
     assert placed.intent.state == "accepted" and not placed.recovered
     assert len(sandbox_orders(market, tag_for("sandbox", "race"))) == 1
 

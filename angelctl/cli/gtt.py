@@ -101,11 +101,11 @@ def create(
 ) -> None:
     """Create a GTT rule: checked like an order, refused while the kill switch is engaged."""
     from angelctl.orders import gtt
-    from angelctl.orders.desk import order_guard
+    from angelctl.risk.controls import order_controls
 
     out = output(ctx)
     settings, session = _session(ctx)
-    guard = order_guard(settings)
+    guard = order_controls(settings)
     try:
         guard.check()  # before the instrument download or any broker call
         contract = _contract(ctx, out, symbol, session.clock.now)
@@ -264,7 +264,7 @@ def modify(
     from angelctl.broker.gtt import rule_details
     from angelctl.errors import UsageError
     from angelctl.orders import gtt
-    from angelctl.orders.desk import order_guard
+    from angelctl.risk.controls import order_controls
 
     out = output(ctx)
     change = gtt.GttChange(
@@ -277,7 +277,7 @@ def modify(
     if change.is_empty:
         raise UsageError("nothing to change: give --price, --qty, --trigger, --disclosed or --days")
     settings, session = _session(ctx)
-    guard = order_guard(settings)
+    guard = order_controls(settings)
     try:
         if not change.only_quantity:
             guard.check()  # before any broker call; a quantity change is judged on the rule

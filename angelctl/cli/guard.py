@@ -44,9 +44,9 @@ def guard(
     from angelctl.errors import UsageError
     from angelctl.orders.checks import limits_from_config
     from angelctl.orders.journal import open_journal
-    from angelctl.risk.guard import Guard, GuardCheck, GuardOptions
     from angelctl.risk.killswitch import KillOptions, KillSwitch
     from angelctl.risk.latch import latch_for
+    from angelctl.risk.watch import GuardCheck, GuardOptions, LimitWatch
     from angelctl.status import ExitStatus
 
     if action not in ("kill", "latch"):
@@ -103,7 +103,7 @@ def guard(
             )
 
     try:
-        result = Guard(session, limits).run(
+        result = LimitWatch(session, limits).run(
             GuardOptions(interval=interval, action=action, duration=duration, once=once),
             fire=fire,
             on_check=show,

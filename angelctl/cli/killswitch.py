@@ -320,8 +320,8 @@ def _exposure(settings: ProfileSettings) -> dict[str, Any]:
 
     try:
         from angelctl.broker import gtt
+        from angelctl.broker.orders import order_book
         from angelctl.broker.portfolio import fetch_positions
-        from angelctl.orders.desk import order_book
 
         session = open_session(settings)
         try:

@@ -102,12 +102,13 @@ def place(
     from angelctl.cli.instruments import open_instruments
     from angelctl.clock import IST
     from angelctl.instruments.resolve import Resolver
-    from angelctl.orders.desk import follow, order_desk, order_guard, place_prepared, prepare
+    from angelctl.orders.entry import follow, order_placer, place_prepared, prepare
     from angelctl.orders.model import OrderRequest
+    from angelctl.risk.controls import order_controls
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
-    guard = order_guard(settings)
+    guard = order_controls(settings)
     guard.check()  # the kill-switch latch, before anything touches the network
     index = open_instruments(ctx, out)
     _, session, journal = _session_and_journal(ctx)
@@ -136,7 +137,7 @@ def place(
             _show_dry_run(out, prepared)
             return
         _confirm(out, _summary(prepared), yes)
-        placements = place_prepared(order_desk(session, journal), prepared, guard)
+        placements = place_prepared(order_placer(session, journal), prepared, guard)
         followed = {}
         if wait:
             for p in placements:
@@ -225,7 +226,7 @@ def status(
     order_id: Annotated[str, typer.Argument(help="Order id, unique order id or tag.")],
 ) -> None:
     """One order's details from the broker (individual order details)."""
-    from angelctl.orders.desk import find_order, order_details
+    from angelctl.broker.orders import find_order, order_details
 
     out = output(ctx)
     settings, session, journal = _session_and_journal(ctx)
@@ -287,10 +288,11 @@ def list_orders(
 
 def _watched_book(session: Any, journal: Any, profile: str) -> tuple[list[Any], Any]:
     """Today's order book, checked against the journal for late landings on the way."""
-    from angelctl.orders.submit import read_book, watch_book
+    from angelctl.broker.orders import read_book
+    from angelctl.orders.reconcile import watch_book
 
-    book, book_at, _ = read_book(session)
-    return book, watch_book(journal, profile, book, book_at)
+    book = read_book(session)
+    return book.orders, watch_book(journal, profile, book.orders, book.read_at)
 
 
 def _exit_if_alarming(watch: Any) -> None:
@@ -342,8 +344,9 @@ def cancel_cmd(
     yes: YesOpt = False,
 ) -> None:
     """Cancel one order, or every working order (--all). Already-final orders exit 0."""
+    from angelctl.broker.orders import find_order
     from angelctl.errors import UsageError
-    from angelctl.orders.desk import cancel, find_order
+    from angelctl.orders.entry import cancel
 
     out = output(ctx)
     if bool(order_id) == all_:
@@ -404,11 +407,12 @@ def modify_cmd(
     yes: YesOpt = False,
 ) -> None:
     """Modify a working order: checked like a new order, shown old → new, sent once."""
+    from angelctl.broker.orders import find_order
     from angelctl.cli.common import open_session
     from angelctl.cli.instruments import open_instruments
     from angelctl.clock import IST
-    from angelctl.orders.desk import find_order, order_guard
     from angelctl.orders.modify import ModifyRequest, order_contract, prepare_modify, send_modify
+    from angelctl.risk.controls import order_controls
 
     out = output(ctx)
     change = ModifyRequest.build(
@@ -416,7 +420,7 @@ def modify_cmd(
         validity=validity,
     )  # fmt: skip
     _, settings = profile_settings(ctx)
-    guard = order_guard(settings)
+    guard = order_controls(settings)
     if not change.only_size:
         guard.check()  # the latch before any network call; a size change is judged on the order
     index = open_instruments(ctx, out)
@@ -437,7 +441,7 @@ def modify_cmd(
 
 
 def _report_modify(out: Output, prepared: Any, dry_run: bool) -> None:
-    body = prepared.body()
+    body = prepared.change().to_wire()
     if out.json_mode:
         out.json({"ok": True, "dry_run": dry_run, **prepared.describe(), "request": body})
         return
@@ -467,14 +471,11 @@ def reconcile(
 ) -> None:
     """Settle every open intent against the broker's order book, and watch today's settled
     intents for late landings (exit 16) and foreign angelctl-shaped tags."""
+    from angelctl.broker.orders import read_book
     from angelctl.config import state_dir
-    from angelctl.orders.submit import (
-        intent_lock,
-        read_book,
-        reconcile_intent,
-        settle_time,
-        watch_book,
-    )
+    from angelctl.orders.outcome import settle_time
+    from angelctl.orders.placer import intent_lock
+    from angelctl.orders.reconcile import reconcile_intent, watch_book
     from angelctl.status import ExitStatus
 
     out = output(ctx)
@@ -483,8 +484,8 @@ def reconcile(
     results = []
     try:
         pending = journal.open_intents(settings.name)
-        book, book_at, book_mono = read_book(session)
-        watch = watch_book(journal, settings.name, book, book_at)
+        book = read_book(session)
+        watch = watch_book(journal, settings.name, book.orders, book.read_at)
         for intent in pending:
             with intent_lock(state_dir() / "locks", intent.tag, wait=0) as locked:
                 if not locked:
@@ -495,8 +496,6 @@ def reconcile(
                     journal,
                     intent.intent_id,
                     book=book,
-                    book_at=book_at,
-                    book_mono=book_mono,
                     settle_after=after,
                 )
                 when = settle_time(settled, after) if settled.is_open else None
@@ -536,7 +535,7 @@ def _watch_doc(watch: Any) -> dict[str, Any]:
 
 
 def _warn_watch(out: Output, watch: Any) -> None:
-    from angelctl.orders.submit import describe_watch
+    from angelctl.orders.reconcile import describe_watch
 
     for line in describe_watch(watch):
         out.warn(line)

@@ -9,7 +9,7 @@ Usage::
 
 The server pushes; there is nothing to subscribe. Each text frame is one JSON object
 ``{"user-id", "status-code", "order-status": "ABxx", "error-message", "orderData": {row}}``;
-it becomes an ``OrderUpdate`` (the row parsed once by ``orders.model.BrokerOrder.from_wire``,
+it becomes an ``OrderUpdate`` (the row parsed once by ``broker.orders.BrokerOrder.from_wire``,
 the raw row kept for anything else). The first frame after connecting, ``AB00`` with an empty
 row, is the server's acknowledgement: it releases ``wait_acknowledged`` and is not passed to
 ``on_update``.
@@ -34,9 +34,9 @@ from typing import Any
 
 import websocket
 
+from angelctl.broker.orders import BrokerOrder
 from angelctl.errors import UnparseableResponse
 from angelctl.feed.connection import FeedAuth, Heartbeat, ReconnectingSocket
-from angelctl.orders.model import BrokerOrder
 from angelctl.records import record
 
 __all__ = ["ORDER_STATUS_CODES", "OrderUpdate", "OrderUpdateClient", "parse_order_update"]

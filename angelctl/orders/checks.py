@@ -3,24 +3,24 @@ any order-route call. Each rule is a small function returning a ``Violation`` or
 price collar needs a reference price (LTP and circuit band) that the caller fetches with one
 read-only quote call, after the static rules have passed.
 
-``OrderGuard.gate`` is what every order-entry request passes: the kill-switch latch, checked
-immediately before the request leaves (``risk.latch``), so nothing starts once it is set.
+``OrderControls.gate`` is what every order-entry request passes: the kill-switch latch (an
+injected ``OrderGate``), checked immediately before the request leaves, so nothing starts once
+it is set. Protected prices and freeze slices are computed in one place each
+(``protected_price``, ``slice_order``), for placed orders and the kill switch's exits alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any, Protocol
 
+from angelctl.broker.session import WriteGate
 from angelctl.errors import UsageError
 from angelctl.orders.model import OrderRequest
 from angelctl.records import record
 from angelctl.status import ExitStatus
-
-if TYPE_CHECKING:
-    from angelctl.risk.latch import Latch
 
 MAX_SLICES = 10
 
@@ -205,9 +205,10 @@ def static_checks(
 
 
 def slice_order(req: OrderRequest) -> list[OrderRequest]:
-    """Split at the freeze limit into lot-multiple children (at most MAX_SLICES)."""
+    """Split at the freeze limit (``Contract.max_order_qty``, the largest lot multiple below
+    the freeze quantity) into children; ``check_freeze`` bounds their number beforehand."""
     limit = req.contract.max_order_qty
-    if limit is None or req.quantity <= limit:
+    if not limit or limit < 1 or req.quantity <= limit:
         return [req]
     children = []
     left = req.quantity
@@ -218,34 +219,65 @@ def slice_order(req: OrderRequest) -> list[OrderRequest]:
     return children
 
 
+def protected_price(
+    side: str,
+    anchor: Decimal,
+    band_percent: Decimal,
+    tick: Decimal,
+    lower_circuit: Decimal | None,
+    upper_circuit: Decimal | None,
+) -> Decimal:
+    """A marketable protected LIMIT price: ``band_percent`` through ``anchor`` (the LTP, or a
+    stop's trigger), inside the circuit band, on the tick (rounded towards the anchor so it
+    never leaves the band), and at least one tick."""
+    tick = tick if tick and tick > 0 else Decimal("0.05")
+    move = anchor * band_percent / 100
+    if side == "BUY":
+        raw = anchor + move
+        if upper_circuit:
+            raw = min(raw, upper_circuit)
+        steps = (raw / tick).to_integral_value(rounding=ROUND_FLOOR)
+    else:
+        raw = anchor - move
+        if lower_circuit:
+            raw = max(raw, lower_circuit)
+        steps = (raw / tick).to_integral_value(rounding=ROUND_CEILING)
+    return max(steps * tick, tick)
+
+
 def protect_market(req: OrderRequest, ref: Reference, limits: RiskLimits) -> OrderRequest:
     """MARKET → a LIMIT priced inside a protection band around the LTP, on the tick;
     STOPLOSS_MARKET → a STOPLOSS_LIMIT banded around its trigger (the price it will execute
     near), which also keeps the limit on the exchange side of the trigger."""
-    from dataclasses import replace
-
     anchor = req.trigger if req.order_type == "STOPLOSS_MARKET" and req.trigger else ref.ltp
-    band = anchor * limits.market_protection_percent / 100
-    raw = anchor + band if req.side == "BUY" else anchor - band
-    if ref.upper_circuit and req.side == "BUY":
-        raw = min(raw, ref.upper_circuit)
-    if ref.lower_circuit and req.side == "SELL":
-        raw = max(raw, ref.lower_circuit)
-    tick = req.contract.tick_size or Decimal("0.05")
-    steps = (raw / tick).to_integral_value(
-        rounding="ROUND_FLOOR" if req.side == "BUY" else "ROUND_CEILING"
+    price = protected_price(
+        req.side,
+        anchor,
+        limits.market_protection_percent,
+        req.contract.tick_size,
+        ref.lower_circuit,
+        ref.upper_circuit,
     )
     kind = "STOPLOSS_LIMIT" if req.order_type == "STOPLOSS_MARKET" else "LIMIT"
-    return replace(req, order_type=kind, price=steps * tick)
+    return replace(req, order_type=kind, price=price)
+
+
+class OrderGate(WriteGate, Protocol):
+    """The kill-switch latch as the order layer sees it (``risk.latch.Latch`` is one): checked
+    as each order-entry request leaves, and engaged by a limit breach named in ``trip_latch``.
+    The order layer never imports ``risk``; the caller injects the gate."""
+
+    def engage(self, reason: str, *, at: str, source: str) -> object: ...
 
 
 @dataclass
-class OrderGuard:
-    """Hooks the order layer consults before any order-entry call."""
+class OrderControls:
+    """What the order layer consults before any order-entry call: the profile's limits, the
+    kill-switch gate and the market-hours check."""
 
     limits: RiskLimits = field(default_factory=RiskLimits)
-    latch: Latch | None = None
-    # the market-hours check (risk.market_hours): (segment, variety, amo) → raises when closed
+    gate: OrderGate | None = None
+    # the market-hours check: (segment, variety, amo) → raises when the segment is closed
     hours: Callable[[str, str, bool], object] | None = None
 
     def check_hours(self, request: OrderRequest) -> None:
@@ -254,20 +286,15 @@ class OrderGuard:
 
     def check(self) -> None:
         """Fail fast (before any network call) when the latch is engaged."""
-        if self.latch is not None:
-            self.latch.check()
+        if self.gate is not None:
+            self.gate.check()
 
     def breach(self, rule: str, message: str, *, at: str) -> PreTradeRejected:
         """A limit breach: trips the latch when the profile says so, and refuses the order."""
-        if rule in self.limits.trip_latch and self.latch is not None:
-            self.latch.engage(f"{rule} limit breached: {message}", at=at, source="guard")
+        if rule in self.limits.trip_latch and self.gate is not None:
+            self.gate.engage(f"{rule} limit breached: {message}", at=at, source="guard")
             message += "; the kill-switch latch is now engaged"
         return PreTradeRejected([Violation(rule, message)])
-
-    @property
-    def gate(self) -> Latch | None:
-        """What an exposure-adding request passes immediately before it leaves."""
-        return self.latch
 
 
 def limits_from_config(table: dict[str, Any] | None) -> RiskLimits:

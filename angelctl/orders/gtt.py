@@ -10,7 +10,7 @@ like placing that order later. Hence:
   would place. The price collar is not applied: a rule's price is meant for a later market.
 - ``create`` sends ``createRule`` through ``guard.gate`` (the latch, checked as it leaves).
 - ``modify`` passes the same gate unless it only lowers the quantity (the order rule of
-  ``orders.desk.modify``); its checks run on the rule as it will be after the change.
+  ``orders.modify``); its checks run on the rule as it will be after the change.
 - Cancelling never passes the gate: it removes exposure.
 
 Nothing here is journalled: a lost ``createRule`` answer is an ``OutcomeUnknown``-class error for
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.gtt import DEFAULT_TIME_PERIOD, GttRequest, GttRule, create_rule, modify_rule
 from angelctl.errors import UsageError
-from angelctl.orders.checks import OrderGuard, PreTradeRejected, static_checks
+from angelctl.orders.checks import OrderControls, PreTradeRejected, static_checks
 from angelctl.orders.model import OrderRequest
 from angelctl.records import record
 
@@ -58,7 +58,7 @@ class PreparedGtt:
         )
 
 
-def _checked(order: OrderRequest, guard: OrderGuard) -> None:
+def _checked(order: OrderRequest, guard: OrderControls) -> None:
     if order.trigger is None or order.trigger <= 0:
         raise UsageError("a GTT rule needs --trigger (a positive price)")
     if order.disclosed_quantity > order.quantity:
@@ -70,7 +70,7 @@ def _checked(order: OrderRequest, guard: OrderGuard) -> None:
 
 def prepare_create(
     contract: Contract,
-    guard: OrderGuard,
+    guard: OrderControls,
     *,
     side: str,
     quantity: int | None,
@@ -118,7 +118,7 @@ def prepare_create(
     return PreparedGtt(request, order)
 
 
-def create(session: BrokerSession, prepared: PreparedGtt, guard: OrderGuard) -> str:
+def create(session: BrokerSession, prepared: PreparedGtt, guard: OrderControls) -> str:
     """Send the checked rule through the kill-switch gate; the new rule's id."""
     guard.check()
     return create_rule(session, prepared.request, gate=guard.gate)
@@ -158,7 +158,9 @@ class GttChange:
         return not self.only_quantity or (self.quantity or 0) >= rule.quantity
 
 
-def check_modify(rule: GttRule, contract: Contract, change: GttChange, guard: OrderGuard) -> None:
+def check_modify(
+    rule: GttRule, contract: Contract, change: GttChange, guard: OrderControls
+) -> None:
     """The static checks on the rule as it will be; the gate check if it may add exposure."""
     if change.is_empty:
         raise UsageError("nothing to change: give --price, --qty, --trigger, --disclosed or --days")
@@ -187,7 +189,7 @@ def check_modify(rule: GttRule, contract: Contract, change: GttChange, guard: Or
     _checked(order, guard)
 
 
-def modify(session: BrokerSession, rule: GttRule, change: GttChange, guard: OrderGuard) -> str:
+def modify(session: BrokerSession, rule: GttRule, change: GttChange, guard: OrderControls) -> str:
     """Send a checked modification; through the gate unless it only lowers the quantity."""
     kwargs: dict[str, Any] = {
         "price": change.price,

@@ -1,6 +1,7 @@
-"""Order values: what the operator asked for (``OrderRequest``) and what the broker reports
-(``BrokerOrder``) are separate types; the broker's rows (numbers as JSON numbers or strings,
-``broker.fields``) are parsed here once.
+"""What the operator asked for: ``OrderRequest``, built and validated from the flags.
+
+What the broker reports is a separate type, ``angelctl.broker.orders.BrokerOrder`` (parsed
+there once); ``OrderRequest.ticket(tag)`` is this intent as the broker's ``NewOrder``.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from angelctl.broker.fields import decimal_field, int_field
-from angelctl.errors import UnparseableResponse, UsageError
+from angelctl.broker.orders import NewOrder, wire_money
+from angelctl.errors import UsageError
 from angelctl.instruments.model import Contract
 from angelctl.numbers import MAX_UNITS, parse_price, parse_whole
 from angelctl.records import record
@@ -20,23 +21,6 @@ ORDER_TYPES = ("LIMIT", "MARKET", "STOPLOSS_LIMIT", "STOPLOSS_MARKET")
 PRODUCTS = ("DELIVERY", "CARRYFORWARD", "MARGIN", "INTRADAY", "BO")
 VARIETIES = ("NORMAL", "STOPLOSS", "ROBO")
 DURATIONS = ("DAY", "IOC")
-
-# Order-book statuses (lower-case text on the wire) grouped by what they mean for exposure.
-TERMINAL_STATUSES = frozenset({"complete", "cancelled", "rejected"})
-WORKING_STATUSES = frozenset(
-    {
-        "open",
-        "trigger pending",
-        "open pending",
-        "modify pending",
-        "cancel pending",
-        "after market order req received",
-        "modify after market order req received",
-        "validation pending",
-        "put order req received",
-        "modify validation pending",
-    }
-)
 
 
 def choice(value: str, options: tuple[str, ...], flag: str) -> str:
@@ -128,27 +112,28 @@ class OrderRequest:
     def with_quantity(self, quantity: int) -> OrderRequest:
         return replace(self, quantity=quantity)
 
-    def to_wire(self, ordertag: str) -> dict[str, str]:
-        """The placeOrder body: every value a string, as the real clients send."""
+    def ticket(self, tag: str) -> NewOrder:
+        """This intent as the broker's placeOrder request, under ``tag``."""
         c = self.contract
-        body = {
-            "variety": self.variety,
-            "tradingsymbol": c.symbol,
-            "symboltoken": c.token,
-            "transactiontype": self.side,
-            "exchange": c.exchange,
-            "ordertype": self.order_type,
-            "producttype": self.product,
-            "duration": self.duration,
-            "price": _money(self.price),
-            "triggerprice": _money(self.trigger),
-            "squareoff": "0",
-            "stoploss": "0",
-            "quantity": str(self.quantity),
-            "disclosedquantity": str(self.disclosed_quantity),
-            "ordertag": ordertag,
-        }
-        return body
+        return NewOrder(
+            exchange=c.exchange,
+            symbol=c.symbol,
+            token=c.token,
+            side=self.side,
+            quantity=self.quantity,
+            order_type=self.order_type,
+            product=self.product,
+            variety=self.variety,
+            duration=self.duration,
+            price=self.price,
+            trigger=self.trigger,
+            disclosed_quantity=self.disclosed_quantity,
+            tag=tag,
+        )
+
+    def to_wire(self, ordertag: str) -> dict[str, str]:
+        """The placeOrder body (``broker.orders.NewOrder.to_wire``)."""
+        return self.ticket(ordertag).to_wire()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -159,8 +144,8 @@ class OrderRequest:
             "quantity": self.quantity,
             "lots": format(self.lots.normalize(), "f"),
             "order_type": self.order_type,
-            "price": _money(self.price),
-            "trigger": _money(self.trigger),
+            "price": wire_money(self.price),
+            "trigger": wire_money(self.trigger),
             "product": self.product,
             "variety": self.variety,
             "duration": self.duration,
@@ -193,98 +178,3 @@ class OrderRequest:
 def _decimal(value: str | None, flag: str) -> Decimal | None:
     """A price the operator typed (``numbers.parse_price``), or None when none was given."""
     return None if value is None else parse_price(value, flag)
-
-
-def _money(value: Decimal | None) -> str:
-    return "0" if value is None else format(value, "f")
-
-
-@record
-class BrokerOrder:
-    order_id: str
-    unique_order_id: str
-    tag: str
-    status: str
-    exchange: str
-    symbol: str
-    token: str
-    side: str
-    order_type: str
-    product: str
-    variety: str
-    quantity: int
-    filled: int
-    unfilled: int
-    price: Decimal
-    trigger: Decimal
-    average_price: Decimal
-    text: str
-    updated: str
-    duration: str = ""  # DAY or IOC ("" when the row does not say)
-
-    @classmethod
-    def from_wire(cls, row: Any) -> BrokerOrder:
-        if not isinstance(row, dict):
-            raise UnparseableResponse("an order-book row is not an object")
-        status = str(row.get("orderstatus") or row.get("status") or "").strip().lower()
-        return cls(
-            order_id=str(row.get("orderid") or ""),
-            unique_order_id=str(row.get("uniqueorderid") or ""),
-            tag=str(row.get("ordertag") or ""),
-            status=status,
-            exchange=str(row.get("exchange") or ""),
-            symbol=str(row.get("tradingsymbol") or ""),
-            token=str(row.get("symboltoken") or ""),
-            side=str(row.get("transactiontype") or ""),
-            order_type=str(row.get("ordertype") or ""),
-            product=str(row.get("producttype") or ""),
-            variety=str(row.get("variety") or ""),
-            quantity=int_field(row, "quantity"),
-            filled=int_field(row, "filledshares"),
-            unfilled=int_field(row, "unfilledshares"),
-            price=decimal_field(row, "price"),
-            trigger=decimal_field(row, "triggerprice"),
-            average_price=decimal_field(row, "averageprice"),
-            text=str(row.get("text") or ""),
-            updated=str(row.get("updatetime") or ""),
-            duration=str(row.get("duration") or "").strip().upper(),
-        )
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
-
-    @property
-    def is_working(self) -> bool:
-        return not self.is_terminal
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "order_id": self.order_id,
-            "unique_order_id": self.unique_order_id,
-            "tag": self.tag,
-            "status": self.status,
-            "exchange": self.exchange,
-            "symbol": self.symbol,
-            "token": self.token,
-            "side": self.side,
-            "order_type": self.order_type,
-            "product": self.product,
-            "variety": self.variety,
-            "quantity": self.quantity,
-            "filled": self.filled,
-            "unfilled": self.unfilled,
-            "price": format(self.price, "f"),
-            "trigger": format(self.trigger, "f"),
-            "average_price": format(self.average_price, "f"),
-            "text": self.text,
-            "updated": self.updated,
-        }
-
-
-def parse_order_book(data: Any) -> list[BrokerOrder]:
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise UnparseableResponse("the order book is not a list")
-    return [BrokerOrder.from_wire(row) for row in data]

@@ -26,9 +26,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from angelctl.broker import orders as broker_orders
+from angelctl.broker.orders import BrokerOrder, OrderChange
 from angelctl.errors import UsageError
 from angelctl.orders.checks import (
-    OrderGuard,
+    OrderControls,
     PreTradeRejected,
     Reference,
     Violation,
@@ -36,16 +38,8 @@ from angelctl.orders.checks import (
     protect_market,
     static_checks,
 )
-from angelctl.orders.desk import fetch_reference
-from angelctl.orders.model import (
-    DURATIONS,
-    ORDER_TYPES,
-    BrokerOrder,
-    OrderRequest,
-    _decimal,
-    _money,
-    choice,
-)
+from angelctl.orders.entry import fetch_reference
+from angelctl.orders.model import DURATIONS, ORDER_TYPES, OrderRequest, _decimal, choice
 from angelctl.records import record
 
 if TYPE_CHECKING:
@@ -134,22 +128,18 @@ class PreparedModify:
         """A pure quantity reduction: it passes an engaged latch and skips the collar."""
         return reduces_only(self.before, self.after)
 
-    def body(self) -> dict[str, str]:
-        """The modifyOrder body: every field, the unchanged ones as the order has them."""
+    def change(self) -> OrderChange:
+        """The modifyOrder request: every field, the unchanged ones as the order has them."""
         o, a = self.order, self.after
-        return {
-            "variety": o.variety or a.variety,
-            "orderid": o.order_id,
-            "ordertype": a.order_type,
-            "producttype": o.product or a.product,
-            "duration": a.duration,
-            "price": _money(a.price),
-            "quantity": str(a.quantity),
-            "tradingsymbol": o.symbol,
-            "symboltoken": o.token,
-            "exchange": o.exchange,
-            "triggerprice": _money(a.trigger),
-        }
+        return o.change(
+            variety=o.variety or a.variety,
+            order_type=a.order_type,
+            product=o.product or a.product,
+            duration=a.duration,
+            price=a.price,
+            quantity=a.quantity,
+            trigger=a.trigger,
+        )
 
     def change_text(self) -> str:
         return ", ".join(change.text for change in self.changes)
@@ -264,7 +254,7 @@ def _change_text(name: str, old: Any, new: Any, after: OrderRequest) -> str:
 
 
 def _local_violations(
-    order: BrokerOrder, after: OrderRequest, guard: OrderGuard
+    order: BrokerOrder, after: OrderRequest, guard: OrderControls
 ) -> list[Violation]:
     violations = static_checks(
         after, guard.limits, slice_allowed=False, unsliceable="a modification"
@@ -284,7 +274,7 @@ def prepare_modify(
     order: BrokerOrder,
     contract: Contract,
     change: ModifyRequest,
-    guard: OrderGuard,
+    guard: OrderControls,
 ) -> PreparedModify:
     """The latch (unless a pure reduction), every local check on the order as it will be, then
     (unless a pure reduction) one quote for the collar. Raises before any write."""
@@ -318,9 +308,7 @@ def prepare_modify(
     )
 
 
-def send_modify(session: BrokerSession, prepared: PreparedModify, guard: OrderGuard) -> Any:
+def send_modify(session: BrokerSession, prepared: PreparedModify, guard: OrderControls) -> Any:
     """modifyOrder once; through the kill-switch gate unless it only lowers the quantity."""
-    body = prepared.body()
-    if prepared.reduces_only:
-        return session.call("modifyOrder", body)
-    return session.call("modifyOrder", body, gate=guard.gate)
+    gate = None if prepared.reduces_only else guard.gate
+    return broker_orders.modify(session, prepared.change(), gate=gate)

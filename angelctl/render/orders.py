@@ -7,8 +7,8 @@ from typing import Any
 
 from rich.markup import escape
 
+from angelctl.broker.orders import BrokerOrder
 from angelctl.orders.journal import Intent
-from angelctl.orders.model import BrokerOrder
 from angelctl.render.tables import key_value_table
 
 STATUS_STYLE = {

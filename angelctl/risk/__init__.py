@@ -2,7 +2,8 @@
 
 - ``risk.latch``         the persistent kill-switch latch every order-entry path checks
 - ``risk.killswitch``    cancel everything, flatten, verify
-- ``risk.guard``         the watcher that fires the kill switch on a loss or order-rate breach
+- ``risk.watch``         the limit watch (`angelctl guard`): fires the kill switch on a breach
+- ``risk.controls``      builds a profile's ``orders.checks.OrderControls`` (limits, latch, hours)
 - ``risk.calendar``      exchange sessions, phases and AMO windows in Asia/Kolkata
 - ``risk.holidays``      the holiday data file (shipped, or the user's), validation, NSE import
 - ``risk.market_hours``  the order layer's "is this segment open now" check

@@ -34,28 +34,25 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from angelctl.broker import orders as broker_orders
+from angelctl.broker.orders import BrokerOrder, OrderBook
 from angelctl.broker.portfolio import Position, parse_positions
 from angelctl.broker.session import BrokerSession
 from angelctl.errors import AngelctlError, BrokerError, RequestRejected
 from angelctl.instruments.model import Contract
+from angelctl.orders.checks import protected_price, slice_order
 from angelctl.orders.journal import Journal
-from angelctl.orders.model import BrokerOrder, OrderRequest, parse_order_book
+from angelctl.orders.model import OrderRequest
+from angelctl.orders.outcome import NotPlaced, OutcomeUnknown
+from angelctl.orders.placer import OrderPlacer, intent_lock
+from angelctl.orders.reconcile import reconcile_intent, trading_day_start
 from angelctl.orders.scope import Scope
-from angelctl.orders.submit import (
-    NotPlaced,
-    OrderDesk,
-    OutcomeUnknown,
-    intent_lock,
-    reconcile_intent,
-    trading_day_start,
-)
 from angelctl.records import record
 from angelctl.risk.latch import Latch, LatchState
 
@@ -208,7 +205,7 @@ class KillSwitch:
         self.contracts = contracts or (lambda exchange, token: None)
         self.lock_folder = lock_folder
         self.profile = session.settings.name
-        self.desk = OrderDesk(
+        self.placer = OrderPlacer(
             session, journal, lock_folder, settle_after=session.settings.settle_after
         )
         self.run_id = uuid.uuid4().hex[:12]
@@ -217,7 +214,7 @@ class KillSwitch:
         self._exit_round = 0
         self._exit_placed_at: dict[str, float] = {}  # order id → monotonic time placed/repriced
         self._band: dict[str, Decimal] = {}  # order id → band percent it was priced with
-        self._book_at = datetime.now(UTC)  # when the last order book was read
+        self._last_read: OrderBook | None = None  # the last order book, with its read time
         self._read_ok = {"book": False, "positions": False}  # has each read ever succeeded?
         self._last_error = ("", 0.0, 0)  # (text, monotonic time shown, repeats since)
         # Set (to the signal's name) by a SIGTERM/SIGHUP/Ctrl-C handler: the current step
@@ -246,17 +243,13 @@ class KillSwitch:
         self._last_error = (str(detail.get("error")), now, 0)
         return True
 
-    def _call(self, route: str, body: Mapping[str, Any] | None = None) -> Any:
-        return self.session.call(route, body)
-
     def _book(self) -> list[BrokerOrder]:
-        self._book_at = datetime.now(UTC)  # the journal's clock, which reconcile compares with
-        book = parse_order_book(self._call("getOrderBook"))
+        self._last_read = broker_orders.read_book(self.session)
         self._read_ok["book"] = True
-        return book
+        return self._last_read.orders
 
     def _positions(self) -> list[Position]:
-        positions = parse_positions(self._call("getPosition"))
+        positions = parse_positions(self.session.call("getPosition"))
         self._read_ok["positions"] = True
         return positions
 
@@ -467,9 +460,7 @@ class KillSwitch:
             if order.status == "cancel pending":
                 continue
             try:
-                self._call(
-                    "cancelOrder", {"variety": order.variety or "NORMAL", "orderid": order.order_id}
-                )
+                broker_orders.cancel(self.session, order.variety, order.order_id)
             except RequestRejected as exc:
                 # most often: it filled or was cancelled a moment ago; the next read decides
                 self._event("cancel_refused", {"order_id": order.order_id, "error": exc.message})
@@ -524,9 +515,8 @@ class KillSwitch:
                     self.session,
                     self.journal,
                     intent.intent_id,
-                    book=book,
-                    book_at=self._book_at,
-                    settle_after=self.desk.settle_after,
+                    book=self._last_read,
+                    settle_after=self.placer.settle_after,
                 )
 
     def _unsettled_exit_qty(self) -> dict[tuple[str, str, str], int]:
@@ -572,7 +562,7 @@ class KillSwitch:
         for key in set(by_key) | set(exits_by_key) | set(unsettled):
             net = by_key.get(key, 0)
             working = exits_by_key.get(key, [])
-            pending = sum(_signed_unfilled(o) for o in working) + unsettled.get(key, 0)
+            pending = sum(o.signed_unfilled for o in working) + unsettled.get(key, 0)
             needed = -net - pending
             if (net == 0 and working) or (needed != 0 and _sign(needed) != _sign(-net)):
                 # over-covered (the position shrank some other way): cancel our exits and
@@ -643,13 +633,13 @@ class KillSwitch:
             price=price,
             product=position.product or "INTRADAY",
         )
-        for index, child in enumerate(_slices(request)):
+        for index, child in enumerate(slice_order(request)):
             intent_id = (
                 f"{EXIT_INTENT_PREFIX}{self.run_id}-{position.exchange}-{position.token}"
                 f"-{self._exit_round}-{index}"
             )
             try:
-                placement = self.desk.place(child, intent_id, tag_prefix=EXIT_TAG_PREFIX)
+                placement = self.placer.place(child, intent_id, tag_prefix=EXIT_TAG_PREFIX)
             except (RequestRejected, NotPlaced) as exc:
                 self._event("exit_rejected", {"symbol": position.symbol, "error": exc.message})
                 continue
@@ -698,21 +688,9 @@ class KillSwitch:
             )
             if price == order.price:
                 continue
-            body = {
-                "variety": order.variety or "NORMAL",
-                "orderid": order.order_id,
-                "ordertype": "LIMIT",
-                "producttype": order.product,
-                "duration": "DAY",
-                "price": format(price, "f"),
-                "quantity": str(order.quantity),
-                "tradingsymbol": order.symbol,
-                "symboltoken": order.token,
-                "exchange": order.exchange,
-                "triggerprice": "0",
-            }
+            change = order.change(order_type="LIMIT", duration="DAY", price=price, trigger=None)
             try:
-                self._call("modifyOrder", body)
+                broker_orders.modify(self.session, change)
             except RequestRejected as exc:
                 self._event("reprice_refused", {"order_id": order.order_id, "error": exc.message})
                 continue
@@ -769,7 +747,7 @@ class KillSwitch:
                 price=price,
                 product=p.product or "INTRADAY",
             )
-            for child in _slices(request):
+            for child in slice_order(request):
                 planned.append({"route": "placeOrder", **child.to_wire("KS…")})
 
 
@@ -784,43 +762,12 @@ def exit_price(
     lower_circuit: Decimal | None,
     upper_circuit: Decimal | None,
 ) -> Decimal:
-    """A marketable protected LIMIT: ``band_percent`` through the LTP, inside the circuit band,
-    on the tick (rounded towards the LTP so it never leaves the band)."""
-    tick = tick if tick and tick > 0 else Decimal("0.05")
-    move = ltp * band_percent / 100
-    if side == "BUY":
-        raw = ltp + move
-        if upper_circuit:
-            raw = min(raw, upper_circuit)
-        steps = (raw / tick).to_integral_value(rounding=ROUND_FLOOR)
-    else:
-        raw = ltp - move
-        if lower_circuit:
-            raw = max(raw, lower_circuit)
-        steps = (raw / tick).to_integral_value(rounding=ROUND_CEILING)
-    return max(steps * tick, tick)
-
-
-def _slices(request: OrderRequest) -> list[OrderRequest]:
-    """Split at the contract's freeze limit (largest lot multiple below it)."""
-    limit = request.contract.max_order_qty or request.quantity
-    limit = max(limit, 1)
-    left = request.quantity
-    out = []
-    while left > 0:
-        size = min(left, limit)
-        out.append(replace(request, quantity=size))
-        left -= size
-    return out
+    """An exit's protected LIMIT price: ``orders.checks.protected_price`` around the LTP."""
+    return protected_price(side, ltp, band_percent, tick, lower_circuit, upper_circuit)
 
 
 def _exit_key(exchange: str, token: str, product: str) -> str:
     return f"{exchange}:{token}:{product}"
-
-
-def _signed_unfilled(order: BrokerOrder) -> int:
-    unfilled = order.unfilled if order.unfilled or order.filled else order.quantity
-    return unfilled if order.side == "BUY" else -unfilled
 
 
 def _sign(value: int) -> int:

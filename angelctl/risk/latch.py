@@ -38,19 +38,16 @@ from pathlib import Path
 from typing import Any
 
 from angelctl.clock import ANNOUNCE_AFTER_SECONDS, announce_wait
-from angelctl.errors import AngelctlError
+from angelctl.errors import OrderingHalted
 from angelctl.fsutil import atomic_write_private, ensure_private_dir, fsync_dir, open_private
 from angelctl.records import record
-from angelctl.status import ExitStatus
 
 ALL_PROFILES = "ALL"
 _POLL = 0.02
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 
 
-class KillSwitchEngaged(AngelctlError):
-    exit_status = ExitStatus.KILL_SWITCH
-
+class KillSwitchEngaged(OrderingHalted):
     def __init__(self, state: LatchState) -> None:
         scope = describe_key(state.profile)
         super().__init__(

@@ -1,71 +1,43 @@
-"""Order operations the CLI and scripts share: prepare (resolve + checks), place with slicing,
-follow an order, cancel, and read the book (modify: ``orders.modify``). The CLI only parses
-and renders.
+"""Order entry, the steps ``order place`` takes: prepare (every local check, then one quote
+for the collar), place each freeze slice as its own intent through ``OrderPlacer``, follow the
+order until it works or ends; and cancel. Modifying is ``orders.modify``; the wire is
+``broker.orders``. The CLI only parses and renders.
+
+Invariant: nothing here sends before ``prepare`` has passed every check; the kill-switch gate
+(``OrderControls.gate``) is checked once before each slice and again as its request leaves.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from angelctl.broker import orders as broker_orders
+from angelctl.broker.orders import TERMINAL_STATUSES, BrokerOrder
 from angelctl.broker.session import BrokerSession
-from angelctl.clock import Clock
-from angelctl.config import ProfileSettings, state_dir
-from angelctl.errors import RequestRejected, UsageError
+from angelctl.config import state_dir
+from angelctl.errors import RequestRejected
 from angelctl.orders.checks import (
-    OrderGuard,
+    OrderControls,
     PreTradeRejected,
     Reference,
     check_collar,
-    limits_from_config,
     protect_market,
     slice_order,
     static_checks,
 )
 from angelctl.orders.journal import Journal, new_intent_id
-from angelctl.orders.model import (
-    TERMINAL_STATUSES,
-    BrokerOrder,
-    OrderRequest,
-    parse_order_book,
-)
-from angelctl.orders.submit import OrderDesk, Placement, check_fingerprint
+from angelctl.orders.model import OrderRequest
+from angelctl.orders.outcome import Placement, check_fingerprint
+from angelctl.orders.placer import OrderPlacer
 
 WORKING_FOR_WAIT = frozenset({"open", "trigger pending"})
 
 
-def order_guard(settings: ProfileSettings, clock: Clock | None = None) -> OrderGuard:
-    """The guard of one profile: its limits, its kill-switch latch and its market hours.
-
-    Market hours: ``[profiles.NAME.market_hours] policy`` decides; without it a live profile
-    refuses orders outside the session and a sandbox profile allows them (the paper market
-    trades around the clock unless the sandbox enforces hours itself).
-    """
-    from angelctl.risk.latch import latch_for
-
-    table = dict(settings.market_hours)
-    if "policy" not in table and settings.is_sandbox:
-        table["policy"] = "allow"
-
-    def hours(segment: str, variety: str, amo: bool) -> object:
-        from angelctl.clock import SystemClock
-        from angelctl.risk.market_hours import MarketHoursGuard
-
-        guard = MarketHoursGuard.for_profile(table, clock or SystemClock())
-        return guard.check(segment, variety=variety, amo=amo)
-
-    return OrderGuard(
-        limits=limits_from_config(dict(settings.risk)),
-        latch=latch_for(state_dir(), settings.client_code, settings.name),
-        hours=None if table.get("policy") == "allow" else hours,
-    )
-
-
-def order_desk(session: BrokerSession, journal: Journal) -> OrderDesk:
+def order_placer(session: BrokerSession, journal: Journal) -> OrderPlacer:
     settings = session.settings
-    return OrderDesk(
+    return OrderPlacer(
         session,
         journal,
         state_dir() / "locks",
@@ -114,7 +86,7 @@ class PreparedOrder:
         }
 
 
-def account_limits(session: BrokerSession, journal: Journal, guard: OrderGuard) -> None:
+def account_limits(session: BrokerSession, journal: Journal, guard: OrderControls) -> None:
     """The limits that need the account's state: orders per minute (local journal), open
     orders (one order-book read) and daily loss (one positions read); each only if configured.
     A breach named in ``trip_latch`` engages the kill-switch latch as well as refusing."""
@@ -130,7 +102,7 @@ def account_limits(session: BrokerSession, journal: Journal, guard: OrderGuard) 
                 at=at,
             )
     if limits.max_open_orders is not None:
-        working = sum(1 for o in order_book(session) if o.is_working)
+        working = len(broker_orders.read_book(session).working())
         if working >= limits.max_open_orders:
             raise guard.breach(
                 "max_open_orders",
@@ -154,7 +126,7 @@ def prepare(
     session: BrokerSession,
     journal: Journal,
     request: OrderRequest,
-    guard: OrderGuard,
+    guard: OrderControls,
     *,
     slice_allowed: bool,
     intent_id: str | None,
@@ -188,41 +160,21 @@ def prepare(
     )
 
 
-def place_prepared(desk: OrderDesk, prepared: PreparedOrder, guard: OrderGuard) -> list[Placement]:
+def place_prepared(
+    placer: OrderPlacer, prepared: PreparedOrder, controls: OrderControls
+) -> list[Placement]:
     placements = []
     for index, child in enumerate(prepared.children):
-        guard.check()  # fail fast; the gate is checked again as each request leaves
+        controls.check()  # fail fast; the gate is checked again as each request leaves
         placements.append(
-            desk.place(
+            placer.place(
                 child,
                 prepared.child_intent(index),
                 fingerprint=prepared.fingerprint,
-                gate=guard.gate,
+                gate=controls.gate,
             )
         )
     return placements
-
-
-def order_book(session: BrokerSession) -> list[BrokerOrder]:
-    return parse_order_book(session.call("getOrderBook"))
-
-
-def find_order(
-    session: BrokerSession, order_id: str, book: list[BrokerOrder] | None = None
-) -> BrokerOrder:
-    for order in order_book(session) if book is None else book:
-        if order_id in (order.order_id, order.unique_order_id, order.tag):
-            return order
-    raise UsageError(
-        f"no order {order_id!r} in today's order book",
-        hint="`angelctl order list` shows today's orders",
-    )
-
-
-def order_details(session: BrokerSession, unique_order_id: str) -> BrokerOrder:
-    return BrokerOrder.from_wire(
-        session.call("orderDetails", path_args={"uniqueorderid": unique_order_id})
-    )
 
 
 def follow(
@@ -233,12 +185,15 @@ def follow(
     on_update: Callable[[BrokerOrder], None] | None = None,
 ) -> BrokerOrder:
     """Poll until the order is terminal or working (open / trigger pending)."""
-    deadline = time.monotonic() + timeout
+    clock = session.clock
+    deadline = clock.monotonic() + timeout
     last: BrokerOrder | None = None
     while True:
         unique = placement.intent.unique_order_id
         order = (
-            order_details(session, unique) if unique else find_order(session, placement.order_id)
+            broker_orders.order_details(session, unique)
+            if unique
+            else broker_orders.find_order(session, placement.order_id)
         )
         if on_update and (last is None or order.status != last.status):
             on_update(order)
@@ -246,15 +201,15 @@ def follow(
         if (
             order.status in TERMINAL_STATUSES
             or order.status in WORKING_FOR_WAIT
-            or time.monotonic() >= deadline
+            or clock.monotonic() >= deadline
         ):
             return order
-        session.clock.sleep(0.25)
+        clock.sleep(0.25)
 
 
 def cancel(session: BrokerSession, order: BrokerOrder) -> bool:
     """Cancel one order; False (no error) when it is already terminal."""
     if order.is_terminal:
         return False
-    session.call("cancelOrder", {"variety": order.variety or "NORMAL", "orderid": order.order_id})
+    broker_orders.cancel(session, order.variety, order.order_id)
     return True

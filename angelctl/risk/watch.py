@@ -1,6 +1,7 @@
-"""The guard: a watcher that follows P&L and order flow and fires the kill switch on a breach.
+"""The limit watch behind ``angelctl guard``: follows P&L and order flow and fires the kill
+switch on a breach.
 
-``Guard(session, latch, limits).run(options, on_check=...)`` polls the broker every
+``LimitWatch(session, limits).run(options, fire=..., on_check=...)`` polls the broker every
 ``interval`` seconds (positions and the order book, each within its 1 request/s limit) and
 checks the profile's limits (``[profiles.NAME.risk]``):
 
@@ -24,11 +25,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from angelctl.broker.orders import read_book
 from angelctl.broker.portfolio import fetch_positions, position_totals
 from angelctl.broker.session import BrokerSession
 from angelctl.errors import BrokerError
 from angelctl.orders.checks import RiskLimits
-from angelctl.orders.model import parse_order_book
 from angelctl.records import record
 
 WINDOW_SECONDS = 60.0
@@ -74,7 +75,7 @@ class GuardResult:
     history: list[GuardCheck] = field(default_factory=list)
 
 
-class Guard:
+class LimitWatch:
     def __init__(self, session: BrokerSession, limits: RiskLimits) -> None:
         self.session = session
         self.clock = session.clock
@@ -85,7 +86,7 @@ class Guard:
         at = self.clock.now().isoformat(timespec="milliseconds")
         try:
             pnl = position_totals(fetch_positions(self.session)).pnl
-            book = parse_order_book(self.session.call("getOrderBook"))
+            book = read_book(self.session).orders
         except BrokerError as exc:
             return GuardCheck(at, None, None, None, error=f"{type(exc).__name__}: {exc.message}")
         now = self.clock.monotonic()

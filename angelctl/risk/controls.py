@@ -1,0 +1,34 @@
+"""The order controls of one profile, wired: its limits, its kill-switch latch (the order
+layer's injected ``OrderGate``) and its market-hours check.
+
+This is where ``risk`` meets ``orders``: the order layer defines what it consults
+(``orders.checks.OrderControls``) and never imports ``risk``; this module builds it.
+"""
+
+from __future__ import annotations
+
+from angelctl.clock import Clock, SystemClock
+from angelctl.config import ProfileSettings, state_dir
+from angelctl.orders.checks import OrderControls, limits_from_config
+from angelctl.risk.latch import latch_for
+
+
+def order_controls(settings: ProfileSettings, clock: Clock | None = None) -> OrderControls:
+    """Market hours: ``[profiles.NAME.market_hours] policy`` decides; without it a live profile
+    refuses orders outside the session and a sandbox profile allows them (the paper market
+    trades around the clock unless the sandbox enforces hours itself)."""
+    table = dict(settings.market_hours)
+    if "policy" not in table and settings.is_sandbox:
+        table["policy"] = "allow"
+
+    def hours(segment: str, variety: str, amo: bool) -> object:
+        from angelctl.risk.market_hours import MarketHoursGuard
+
+        guard = MarketHoursGuard.for_profile(table, clock or SystemClock())
+        return guard.check(segment, variety=variety, amo=amo)
+
+    return OrderControls(
+        limits=limits_from_config(dict(settings.risk)),
+        gate=latch_for(state_dir(), settings.client_code, settings.name),
+        hours=None if table.get("policy") == "allow" else hours,
+    )
