@@ -48,8 +48,9 @@ def entry() -> int:
     After the command has finished and its files are closed, it runs the exit handlers,
     flushes stdout and stderr and ends the process without tearing the interpreter down:
     finalizing the few hundred modules a command loads costs as much as a REST call, and
-    nothing in it is observable. With another thread still running it exits the usual way,
-    so that thread is joined as Python would."""
+    nothing in it is observable (measured for issue 14: 12–27 ms of `--help` and of
+    `order place --help`). With another thread still running it exits the usual way, so that
+    thread is joined as Python would."""
     code = main()
     import threading
 

@@ -53,7 +53,7 @@ def test_unknown_setting_is_a_usage_error(cli: Any) -> None:
 
 
 def test_global_options_may_follow_the_subcommand() -> None:
-    from angelctl.cli.app import hoist_global_options
+    from angelctl.cli.argv import hoist as hoist_global_options
 
     assert hoist_global_options(["whoami", "--json", "-p", "x"]) == ["--json", "-p", "x", "whoami"]
     assert hoist_global_options(["config", "set", "--", "--json"]) == [

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from angelctl import __version__
+from angelctl.cli.argv import COMMAND_NAMES, COMMANDS, hoist, subcommand, words
 from angelctl.status import ExitStatus
 
 app = typer.Typer(
@@ -85,55 +86,20 @@ def root(
     _setup_logging(ctx.obj)
 
 
-# The command table: (name, module in angelctl.cli, attribute, kind, extra options). Modules are
-# imported only for the command being run (``app_for``); the full tree (root help, completion,
-# the docs test) registers them all through ``full_app()``.
-COMMANDS: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
-    ("login", "auth", "login", "command", {}),
-    ("logout", "auth", "logout", "command", {}),
-    ("whoami", "auth", "whoami", "command", {}),
-    ("funds", "auth", "funds", "command", {}),
-    ("doctor", "doctor", "doctor", "command", {}),
-    ("config", "config_cmd", "app", "group", {}),
-    ("instruments", "instruments", "app", "group", {}),
-    ("order", "orders", "app", "group", {}),
-    ("gtt", "gtt", "app", "group", {}),
-    ("reconcile", "orders", "reconcile", "command", {}),
-    ("journal", "orders", "journal_cmd", "command", {}),
-    ("quote", "quote", "quote", "command", {}),
-    ("stream", "stream", "stream", "command", {}),
-    ("trades", "portfolio", "trades", "command", {}),
-    ("positions", "portfolio", "positions", "command", {}),
-    ("holdings", "portfolio", "holdings", "command", {}),
-    ("sandbox", "sandbox_cmd", "app", "group", {}),
-    ("calendar", "calendar_cmd", "app", "group", {}),
-    ("killswitch", "killswitch", "app", "group", {}),
-    ("kill", "killswitch", "app", "group", {"help": "Alias of `killswitch`.", "hidden": True}),
-    ("guard", "guard", "guard", "command", {}),
-)
-COMMAND_NAMES = frozenset(entry[0] for entry in COMMANDS)
-# Commands that always call the broker: `_run` imports their HTTP stack (requests) from its own
-# shallow frame before Typer's deep call chain starts. Imported from deep inside that chain on
-# CPython 3.11, urllib3 compiles its URL regexes right at a boundary of the interpreter's frame
-# stack chunks, and every call and return across it maps and unmaps 16 KiB: some 1 300 times
-# for `order place`, about 30 ms — a tenth of the command.
-BROKER_COMMANDS = frozenset(
-    {"login", "whoami", "funds", "order", "gtt", "reconcile", "quote", "stream"}
-    | {"trades", "positions", "holdings"}
-)
-
-
 def _register(target: typer.Typer, names: frozenset[str] | None = None) -> None:
     import importlib
 
-    for name, module, attr, kind, extra in COMMANDS:
-        if names is not None and name not in names:
+    for command in COMMANDS:
+        if names is not None and command.name not in names:
             continue
-        obj = getattr(importlib.import_module(f"angelctl.cli.{module}"), attr)
-        if kind == "group":
-            target.add_typer(obj, name=name, **extra)
+        obj = getattr(importlib.import_module(f"angelctl.cli.{command.module}"), command.attr)
+        extra: dict[str, Any] = {"hidden": True} if command.hidden else {}
+        if command.help:
+            extra["help"] = command.help
+        if command.kind == "group":
+            target.add_typer(obj, name=command.name, **extra)
         else:
-            target.command(name, **extra)(obj)
+            target.command(command.name, **extra)(obj)
 
 
 _full: typer.Typer | None = None
@@ -144,7 +110,6 @@ def full_app() -> typer.Typer:
     global _full
     if _full is None:
         _register(app)
-        _resolve_annotations(app)
         _full = app
     return _full
 
@@ -154,7 +119,9 @@ def root_help_app() -> typer.Typer:
 
     Root help shows each command's name and first help line only, and stand-ins with the same
     names, options and docstrings render it identically (tests compare the two), without Typer
-    turning every command's parameters into Click options first — about a third of --help.
+    turning every command's parameters into Click options first. Measured for issue 14 (medians
+    of 21 runs, loaded 2-core machine): `angelctl --help` 153 ms with stand-ins, 226 ms with the
+    full tree — the one start-up trick here that pays (the others, each under 15 ms, are gone).
     """
     import copy
 
@@ -163,7 +130,6 @@ def root_help_app() -> typer.Typer:
     _register(stub)
     stub.registered_commands = [_stand_in(info) for info in stub.registered_commands]
     stub.registered_groups = [_hollow(info) for info in stub.registered_groups]
-    _resolve_annotations(stub)  # the root callback: the global options are listed
     return stub
 
 
@@ -193,32 +159,6 @@ def _hollow(info: Any) -> Any:
     group.registered_callback = _stand_in(group.registered_callback)
     clone.typer_instance = group
     return clone
-
-
-GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}
-GLOBAL_VALUED = {"--profile", "-p", "--log-file"}
-
-
-def hoist_global_options(argv: list[str]) -> list[str]:
-    """Move global options written after the sub-command in front of it."""
-    front: list[str] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            rest.extend(argv[i:])
-            break
-        name = arg.split("=", 1)[0]
-        if arg in GLOBAL_FLAGS or (name in GLOBAL_VALUED and "=" in arg):
-            front.append(arg)
-        elif arg in GLOBAL_VALUED and i + 1 < len(argv):
-            front.extend(argv[i : i + 2])
-            i += 1
-        else:
-            rest.append(arg)
-        i += 1
-    return front + rest
 
 
 def _setup_logging(ctx: AppContext) -> None:
@@ -272,28 +212,6 @@ def _logger() -> Any:
     return logging.getLogger("angelctl")
 
 
-def _subcommand(args: list[str]) -> str | None:
-    """The sub-command a (hoisted) command line runs, or None for root help/version/completion."""
-    words = _words(args)
-    if not words or words[0].startswith("-"):
-        return None  # --help, --version, --install-completion …: the whole tree
-    return words[0]
-
-
-def _words(args: list[str]) -> list[str]:
-    """The command line without its global options."""
-    words, i = [], 0
-    while i < len(args):
-        arg = args[i]
-        if arg in GLOBAL_VALUED:
-            i += 2
-            continue
-        if not (arg in GLOBAL_FLAGS or arg.split("=", 1)[0] in GLOBAL_VALUED):
-            words.append(arg)
-        i += 1
-    return words
-
-
 def app_for(args: list[str]) -> typer.Typer:
     """A root app holding only the sub-command being run.
 
@@ -304,16 +222,16 @@ def app_for(args: list[str]) -> typer.Typer:
     """
     import os
 
-    name = _subcommand(args)
+    name = subcommand(args)
     completing = "_ANGELCTL_COMPLETE" in os.environ  # completion needs the whole tree
-    if name is None and not completing and _words(args) in ([], ["--help"], ["-h"]):
+    if name is None and not completing and words(args) in ([], ["--help"], ["-h"]):
         return root_help_app()
     if name is None or name not in COMMAND_NAMES:
         return full_app()
     single = typer.Typer(add_completion=False)
     _register(single, frozenset({name}))
     commands = single.registered_commands
-    groups = [_slim_group(g, args) for g in single.registered_groups]
+    groups = single.registered_groups
     slim = typer.Typer(
         name="angelctl",
         no_args_is_help=True,
@@ -325,49 +243,11 @@ def app_for(args: list[str]) -> typer.Typer:
     slim.registered_callback = app.registered_callback
     slim.registered_commands = commands
     slim.registered_groups = groups
-    _resolve_annotations(slim)
     return slim
 
 
-def _resolve_annotations(tree: typer.Typer) -> None:
-    """Evaluate the string annotations (PEP 563) of the callbacks Typer is about to inspect.
-
-    Typer evaluates each one twice (``inspect.signature(eval_str=True)`` and
-    ``get_type_hints``); resolving them once beforehand halves that cost on every run.
-    """
-    from typing import get_type_hints
-
-    infos = [tree.registered_callback, *tree.registered_commands]
-    for info in infos:
-        func = getattr(info, "callback", None)
-        if func is not None and any(isinstance(a, str) for a in func.__annotations__.values()):
-            func.__annotations__ = get_type_hints(func, include_extras=True)
-    for group in tree.registered_groups:
-        if group.typer_instance is not None:
-            _resolve_annotations(group.typer_instance)
-
-
-def _slim_group(info: Any, args: list[str]) -> Any:
-    """The group with only the sub-command being run (``order place`` builds ``place`` alone);
-    the group itself when the word after it is not one of its commands (help, typos)."""
-    import copy
-
-    group = info.typer_instance
-    words = [a for a in args if not a.startswith("-")]
-    position = words.index(info.name) if info.name in words else -1
-    wanted = words[position + 1] if 0 <= position < len(words) - 1 else None
-    chosen = [c for c in group.registered_commands if c.name == wanted]
-    if not chosen or group.registered_groups:
-        return info
-    slim = copy.copy(group)
-    slim.registered_commands = chosen
-    slim_info = copy.copy(info)
-    slim_info.typer_instance = slim
-    return slim_info
-
-
 def _run(argv: list[str] | None) -> int:
-    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    args = hoist(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args
     json_mode = "--json" in args
     undecodable = next((arg for arg in args if _has_surrogates(arg)), None)
@@ -379,8 +259,6 @@ def _run(argv: list[str] | None) -> int:
             "type symbols, ids and values as plain (UTF-8) text",
             json_mode=json_mode,
         )
-    if _subcommand(args) in BROKER_COMMANDS and not {"--help", "-h"} & set(args):
-        import requests  # noqa: F401  (see BROKER_COMMANDS)
     try:
         result = app_for(args)(args=args, prog_name="angelctl", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0

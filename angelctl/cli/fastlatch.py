@@ -15,9 +15,9 @@ import os
 import time
 from typing import Any
 
+from angelctl.cli.argv import split, values
+
 KILL_WORDS = ("killswitch", "kill")
-GLOBAL_FLAGS = {"--json", "--debug", "--quiet", "-q"}
-GLOBAL_VALUED = {"--profile", "-p", "--log-file"}
 
 _taken: dict[str, Any] = {}
 _pending: dict[str, str] = {}  # a stop signal that arrived before the command took over
@@ -49,7 +49,7 @@ def taken() -> tuple[Any, float | None] | None:
 
 
 def try_fast_latch(args: list[str]) -> None:
-    profile, words = _split(args)
+    profile, words = split(args)
     if not words or words[0] not in KILL_WORDS:
         return
     rest = words[1:]
@@ -59,7 +59,7 @@ def try_fast_latch(args: list[str]) -> None:
         return
     reason = _value(rest, ("--reason", "-r")) or ""
     try:
-        if any(_bad_segment(s) for s in _values(rest, ("--segment",))):
+        if any(_bad_segment(s) for s in values(rest, ("--segment",))):
             return
         from angelctl.config import (
             load_config_file,
@@ -85,40 +85,8 @@ def try_fast_latch(args: list[str]) -> None:
     _taken["latched"] = (result, process_age_ms())
 
 
-def _split(args: list[str]) -> tuple[str | None, list[str]]:
-    profile = os.environ.get("ANGELCTL_PROFILE") or None
-    words: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        name, eq, value = arg.partition("=")
-        if arg in GLOBAL_VALUED:
-            if arg in ("--profile", "-p") and i + 1 < len(args):
-                profile = args[i + 1]
-            i += 2
-            continue
-        if eq and name in GLOBAL_VALUED:
-            if name == "--profile":
-                profile = value
-        elif arg not in GLOBAL_FLAGS:
-            words.append(arg)
-        i += 1
-    return profile, words
-
-
-def _values(words: list[str], names: tuple[str, ...]) -> list[str]:
-    found = []
-    for i, word in enumerate(words):
-        name, eq, value = word.partition("=")
-        if eq and name in names:
-            found.append(value)
-        elif word in names and i + 1 < len(words):
-            found.append(words[i + 1])
-    return found
-
-
 def _value(words: list[str], names: tuple[str, ...]) -> str | None:
-    found = _values(words, names)
+    found = values(words, names)
     return found[-1] if found else None
 
 
