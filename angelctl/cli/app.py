@@ -20,6 +20,7 @@ import typer
 
 from angelctl import __version__
 from angelctl.cli.argv import COMMAND_NAMES, COMMANDS, hoist, subcommand, words
+from angelctl.cli.environment import Environment, environment, running_in
 from angelctl.status import ExitStatus
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app = typer.Typer(
 
 @dataclass
 class AppContext:
+    env: Environment = field(default_factory=environment)
     profile: str | None = None
     json: bool = False
     debug: bool = False
@@ -172,7 +174,7 @@ def _setup_logging(ctx: AppContext) -> None:
     logger.setLevel(logging.DEBUG)
     fmt = logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
     if ctx.debug:
-        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler: logging.Handler = logging.StreamHandler(environment().stderr)
         handler.setFormatter(logging.Formatter("debug: %(message)s"))
         handler.addFilter(RedactingFilter())
         logger.addHandler(handler)
@@ -192,11 +194,13 @@ def _setup_logging(ctx: AppContext) -> None:
         logger.addHandler(file_handler)
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit status instead of raising SystemExit."""
+def run(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    """Run the CLI in ``env`` (the process's when None: ``cli.environment``); returns the exit
+    status instead of raising SystemExit."""
     handlers = list(_logger().handlers) if "logging" in sys.modules else []
     try:
-        return _run(argv)
+        with running_in(env or Environment.of_process()):
+            return _run(argv)
     finally:
         if "logging" in sys.modules:  # only then can this run have added a handler
             logger = _logger()
@@ -265,12 +269,12 @@ def _run(argv: list[str] | None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
-        sys.stderr.write("aborted\n")
+        environment().stderr.write("aborted\n")
         return int(ExitStatus.INTERRUPTED)
     except typer.TyperException as exc:  # Click's usage errors: unknown option, bad choice …
         return _usage_error(exc, json_mode=json_mode)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        environment().stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:
         _silence_stdout()
@@ -294,7 +298,7 @@ def _usage_error(exc: Exception, *, json_mode: bool) -> int:
 
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":
-        sys.stderr.write(str(exc) + "\n")
+        environment().stderr.write(str(exc) + "\n")
         path = ctx.command_path if ctx else "angelctl"
         message = f"missing command: `{path} COMMAND`, one of those listed above"
         return _emit(ExitStatus.USAGE, "UsageError", message, None, json_mode=json_mode)
@@ -336,7 +340,7 @@ def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
     if debug:
         import traceback
 
-        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+        environment().stderr.write(redact("".join(traceback.format_exception(exc))))
     return _emit(status, kind, message, hint, code=code, details=details, json_mode=json_mode)
 
 
@@ -351,9 +355,10 @@ def _emit(
     json_mode: bool,
 ) -> int:
     """The one error output: ``error:`` and ``hint:`` on stderr, the JSON document on stdout."""
-    sys.stderr.write(f"error: {message}\n")
+    err = environment().stderr
+    err.write(f"error: {message}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        err.write(f"hint: {hint}\n")
     if json_mode:
         import json
 
@@ -369,8 +374,9 @@ def _emit(
             },
         }
         try:
-            sys.stdout.write(json.dumps(document) + "\n")
-            sys.stdout.flush()
+            out = environment().stdout
+            out.write(json.dumps(document) + "\n")
+            out.flush()
         except BrokenPipeError:
             _silence_stdout()
     return int(status)

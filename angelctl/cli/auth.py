@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from angelctl.cli.common import app_ctx, open_session, output, profile_settings, stdin_is_tty
+from angelctl.cli.environment import environment
 
 if TYPE_CHECKING:
     from angelctl.cli.login_state import StagedSecrets
@@ -168,7 +168,7 @@ def _read_stdin_token() -> Secret:
     from angelctl.secrets import Secret
 
     try:
-        words = sys.stdin.read().split()
+        words = environment().stdin.read().split()
     except UnicodeDecodeError:
         raise UsageError("standard input is not text in the locale's encoding") from None
     if len(words) != 1 or not (words[0].isascii() and words[0].isprintable()):
@@ -272,7 +272,7 @@ def _read_stdin_secrets() -> dict[str, str]:
     from angelctl.secrets import CREDENTIAL_NAMES
 
     try:
-        text = sys.stdin.read()
+        text = environment().stdin.read()
     except UnicodeDecodeError:
         raise UsageError("standard input is not text in the locale's encoding") from None
     values: dict[str, str] = {}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from angelctl.cli.common import output, profile_settings, whole
+from angelctl.cli.environment import environment
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -221,5 +221,6 @@ def update(
 
 
 def _read_stdin() -> bytes:
-    buffer = getattr(sys.stdin, "buffer", None)
-    return buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8")
+    stdin = environment().stdin
+    buffer = getattr(stdin, "buffer", None)
+    return buffer.read() if buffer is not None else stdin.read().encode("utf-8")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from angelctl.cli.environment import environment
 
 # The largest quantity, in units or lots, an order-entry option takes (numbers.MAX_UNITS; not
 # imported here so that loading a command does not load the number parsers).
@@ -85,6 +86,7 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show; send
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
     from angelctl.cli.app import AppContext
+    from angelctl.clock import Clock
     from angelctl.config import ConfigFile, ProfileSettings
     from angelctl.render.output import Output
 
@@ -103,7 +105,8 @@ def output(ctx: typer.Context) -> Output:
 
     actx = app_ctx(ctx)
     announce_waits(not actx.quiet)  # the "waiting 3.2 s for …" notices are diagnostics too
-    return Output(json_mode=actx.json, quiet=actx.quiet)
+    env = actx.env
+    return Output(json_mode=actx.json, quiet=actx.quiet, stdout=env.stdout, stderr=env.stderr)
 
 
 def profile_settings(
@@ -127,9 +130,16 @@ def profile_settings(
 
 
 def open_session(settings: ProfileSettings, **kwargs: Any) -> BrokerSession:
+    """A session on the run's clock (``cli.environment``) unless ``clock`` is given."""
     from angelctl.broker.api import build_session
 
+    kwargs.setdefault("clock", environment().clock)
     return build_session(settings, **kwargs)
+
+
+def clock() -> Clock:
+    """The run's clock: every read time, journal stamp and wait of a command comes from it."""
+    return environment().clock
 
 
 def confirm(
@@ -159,7 +169,4 @@ def confirm(
 
 
 def stdin_is_tty() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (ValueError, OSError):
-        return False
+    return environment().stdin_isatty

@@ -16,6 +16,7 @@ from angelctl.cli.common import (
     ProductOpt,
     QtyOpt,
     YesOpt,
+    clock,
     confirm,
     output,
     profile_settings,
@@ -105,7 +106,7 @@ def create(
 
     out = output(ctx)
     settings, session = _session(ctx)
-    guard = order_controls(settings)
+    guard = order_controls(settings, clock())
     try:
         guard.check()  # before the instrument download or any broker call
         contract = _contract(ctx, out, symbol, session.clock.now)
@@ -277,7 +278,7 @@ def modify(
     if change.is_empty:
         raise UsageError("nothing to change: give --price, --qty, --trigger, --disclosed or --days")
     settings, session = _session(ctx)
-    guard = order_controls(settings)
+    guard = order_controls(settings, clock())
     try:
         if not change.only_quantity:
             guard.check()  # before any broker call; a quantity change is judged on the rule

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from angelctl.cli.common import open_session, output, profile_settings, seconds
+from angelctl.cli.common import clock, open_session, output, profile_settings, seconds
 
 
 def guard(
@@ -61,7 +61,7 @@ def guard(
         )
     latch = latch_for(state_dir(), settings.client_code, settings.name)
     session = open_session(settings)
-    journal = open_journal()
+    journal = open_journal(clock())
     run_id = uuid.uuid4().hex[:12]
 
     def fire(check: GuardCheck) -> Any:

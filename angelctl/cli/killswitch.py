@@ -15,6 +15,7 @@ import typer
 from angelctl.cli.common import (
     YesOpt,
     app_ctx,
+    clock,
     confirm,
     open_session,
     output,
@@ -88,7 +89,6 @@ def killswitch(
     if ctx.invoked_subcommand is not None:
         return
     from angelctl.cli import fastlatch
-    from angelctl.clock import SystemClock
     from angelctl.config import state_dir
     from angelctl.orders.journal import open_journal_for_kill
     from angelctl.orders.scope import Scope
@@ -135,14 +135,14 @@ def killswitch(
             else:
                 latched = latch.engage(
                     reason,
-                    at=SystemClock().now().isoformat(timespec="milliseconds"),
+                    at=clock().now().isoformat(timespec="milliseconds"),
                     all_profiles=all_profiles,
                 )
                 latch_ms = fastlatch.process_age_ms()
             state = latched[0]
             if not out.json_mode:
                 out.notice(f"Latch engaged at {state.at} — no angelctl process will add exposure.")
-        journal = open_journal_for_kill(out.warn)  # whatever state the file is in
+        journal = open_journal_for_kill(out.warn, clock())  # whatever state the file is in
         session = open_session(settings)
         index = index_or_none(ctx, out)
         if symbol:
@@ -278,7 +278,7 @@ def status(
     _, settings = profile_settings(ctx)
     state = _latch(settings).read()
     try:
-        journal = open_journal()
+        journal = open_journal(clock())
     except LocalStateError as exc:  # the latch and the broker still answer
         out.warn(f"{exc.message}; the kill-switch steps cannot be shown")
         events = []
@@ -408,7 +408,7 @@ def reset(
         if not reason:
             reason = typer.prompt("Reason", err=True)
     cleared = latch.reset(all_profiles=all_profiles)
-    journal = open_journal()
+    journal = open_journal(clock())
     try:
         journal.risk_event(
             settings.name,

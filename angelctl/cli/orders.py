@@ -13,6 +13,7 @@ from angelctl.cli.common import (
     ProductOpt,
     QtyOpt,
     YesOpt,
+    clock,
     confirm,
     output,
     profile_settings,
@@ -36,7 +37,7 @@ def _session_and_journal(ctx: typer.Context) -> tuple[Any, Any, Any]:
     from angelctl.orders.journal import open_journal
 
     _, settings = profile_settings(ctx)
-    return settings, open_session(settings), open_journal()
+    return settings, open_session(settings), open_journal(clock())
 
 
 def _confirm(out: Output, summary: str, yes: bool) -> None:
@@ -108,7 +109,7 @@ def place(
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
-    guard = order_controls(settings)
+    guard = order_controls(settings, clock())
     guard.check()  # the kill-switch latch, before anything touches the network
     index = open_instruments(ctx, out)
     _, session, journal = _session_and_journal(ctx)
@@ -314,11 +315,11 @@ def _order_scope(
     if not symbol:
         return wanted, Scope()
     from angelctl.cli.instruments import open_instruments
-    from angelctl.clock import IST, SystemClock
+    from angelctl.clock import IST
 
     index = open_instruments(ctx, out)
     try:
-        today = SystemClock().now().astimezone(IST).date()
+        today = clock().now().astimezone(IST).date()
         return wanted, resolve_scope((), [symbol], index, today)
     finally:
         index.close()
@@ -420,7 +421,7 @@ def modify_cmd(
         validity=validity,
     )  # fmt: skip
     _, settings = profile_settings(ctx)
-    guard = order_controls(settings)
+    guard = order_controls(settings, clock())
     if not change.only_size:
         guard.check()  # the latch before any network call; a size change is judged on the order
     index = open_instruments(ctx, out)
@@ -591,7 +592,7 @@ def journal_cmd(
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
-    journal = open_journal()
+    journal = open_journal(clock())
     try:
         if intent:
             found = journal.get(intent)

@@ -32,11 +32,11 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from angelctl.clock import boot_id
+from angelctl.clock import Clock, SystemClock, boot_id
 from angelctl.dbutil import connect_wal
 from angelctl.fsutil import ensure_private_dir
 from angelctl.records import record
@@ -108,10 +108,6 @@ class Intent:
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _run(db: sqlite3.Connection, script: str) -> None:
@@ -208,8 +204,10 @@ _COLUMNS = (
 
 
 class Journal:
-    def __init__(self, path: Path | None) -> None:
-        """``path`` None: an in-memory journal (the kill switch's last resort)."""
+    def __init__(self, path: Path | None, clock: Clock | None = None) -> None:
+        """``path`` None: an in-memory journal (the kill switch's last resort). Every stamp
+        comes from ``clock`` (the run's: ``cli.environment``), the system's by default."""
+        self.clock: Clock = clock or SystemClock()
         self.path = path if path is not None else Path(":memory:")
         if path is None:
             self.db = sqlite3.connect(":memory:", isolation_level=None)
@@ -217,6 +215,9 @@ class Journal:
             ensure_private_dir(path.parent)
             self.db = connect_wal(path, synchronous="FULL")
         self._migrate()
+
+    def _now(self) -> str:
+        return self.clock.now().astimezone(UTC).isoformat(timespec="milliseconds")
 
     def close(self) -> None:
         self.db.close()
@@ -231,7 +232,7 @@ class Journal:
             for number, migration in enumerate(MIGRATIONS, 1):
                 if number not in done:
                     migration(self.db)
-                    self.db.execute("INSERT INTO migrations VALUES (?, ?)", (number, _now()))
+                    self.db.execute("INSERT INTO migrations VALUES (?, ?)", (number, self._now()))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -255,7 +256,7 @@ class Journal:
         fingerprint: dict[str, str] | None = None,
     ) -> Intent | None:
         """Journal a new intent; None when the intent id (or tag) is already journalled."""
-        now = _now()
+        now = self._now()
         try:
             with self.transaction() as db:
                 db.execute(
@@ -285,7 +286,7 @@ class Journal:
 
     def reopen(self, intent_id: str, tag: str) -> Intent:
         """A new attempt of an intent settled as not placed, under a tag of its own."""
-        now = _now()
+        now = self._now()
         with self.transaction() as db:
             row = db.execute(
                 "SELECT state, attempt, profile FROM intents WHERE intent_id = ?", (intent_id,)
@@ -312,7 +313,7 @@ class Journal:
     def mark_sent(self, intent_id: str, attempt: int, reason: str, mono: float) -> None:
         """Durably note that one HTTP attempt of the intent is about to leave (each resend too):
         the settle rule measures from the latest one."""
-        now = _now()
+        now = self._now()
         with self.transaction() as db:
             db.execute(
                 "UPDATE intents SET sent_at = ?, sent_mono = ?, boot_id = ? WHERE intent_id = ?",
@@ -356,7 +357,7 @@ class Journal:
             db.execute(
                 f"UPDATE intents SET state = ?, updated_at = ?{', ' if sets else ''}"
                 f"{sets} WHERE intent_id = ?",
-                (state, _now(), *fields.values(), intent_id),
+                (state, self._now(), *fields.values(), intent_id),
             )
             self._event(intent_id, state, {**(detail or {}), **fields})
         intent = self.get(intent_id)
@@ -370,14 +371,14 @@ class Journal:
     def _event(self, intent_id: str, kind: str, detail: dict[str, Any]) -> None:
         self.db.execute(
             "INSERT INTO events (intent_id, at, kind, detail) VALUES (?,?,?,?)",
-            (intent_id, _now(), kind, json.dumps(detail, default=str)),
+            (intent_id, self._now(), kind, json.dumps(detail, default=str)),
         )
 
     def risk_event(self, profile: str, run_id: str, kind: str, detail: dict[str, Any]) -> None:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO risk_events (at, profile, run_id, kind, detail) VALUES (?,?,?,?,?)",
-                (_now(), profile, run_id, kind, json.dumps(detail, default=str)),
+                (self._now(), profile, run_id, kind, json.dumps(detail, default=str)),
             )
 
     # -- reads -------------------------------------------------------------------------------
@@ -411,9 +412,8 @@ class Journal:
 
     def count_since(self, profile: str, *, seconds: float) -> int:
         """Intents of ``profile`` that left (or tried to) in the last ``seconds``."""
-        from datetime import timedelta
-
-        since = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+        start = self.clock.now().astimezone(UTC) - timedelta(seconds=seconds)
+        since = start.isoformat(timespec="milliseconds")
         row = self.db.execute(
             "SELECT COUNT(*) FROM intents WHERE profile = ? AND created_at >= ? "
             "AND state != 'journalled'",
@@ -448,7 +448,7 @@ def _intent(row: tuple[Any, ...]) -> Intent:
     return Intent(*values)
 
 
-def open_journal() -> Journal:
+def open_journal(clock: Clock | None = None) -> Journal:
     """The machine's order journal in the platform state folder; a journal that cannot be used
     is named (exit 19), never worked around silently."""
     from angelctl.config import state_dir
@@ -456,7 +456,7 @@ def open_journal() -> Journal:
 
     path = state_dir() / "journal.sqlite3"
     try:
-        return _checked(Journal(path))
+        return _checked(Journal(path, clock))
     except (sqlite3.Error, OSError) as exc:
         raise LocalStateError(
             f"the order journal {path} cannot be used ({exc}): nothing was sent",
@@ -465,7 +465,7 @@ def open_journal() -> Journal:
         ) from None
 
 
-def open_journal_for_kill(warn: Callable[[str], None]) -> Journal:
+def open_journal_for_kill(warn: Callable[[str], None], clock: Clock | None = None) -> Journal:
     """The kill switch's journal: it must work whatever state the file is in. A missing,
     corrupt or unwritable journal is moved aside (kept for inspection) and a fresh one is
     used; when the disk itself refuses, an in-memory journal. Warns once."""
@@ -473,12 +473,12 @@ def open_journal_for_kill(warn: Callable[[str], None]) -> Journal:
 
     path = state_dir() / "journal.sqlite3"
     try:
-        return _checked(Journal(path), thorough=True)
+        return _checked(Journal(path, clock), thorough=True)
     except (sqlite3.Error, OSError) as exc:
         problem = str(exc)
     aside = _move_aside(path)
     try:
-        journal = Journal(path)
+        journal = Journal(path, clock)
         where = f"moved aside to {aside.name}" if aside else "could not be moved aside"
         warn(f"the order journal {path} was unusable ({problem}); {where}; using a fresh one")
         return journal
@@ -487,7 +487,7 @@ def open_journal_for_kill(warn: Callable[[str], None]) -> Journal:
             f"the order journal {path} is unusable ({problem}) and no new one can be written "
             f"({exc}); this run's journal is kept in memory only"
         )
-        return Journal(None)
+        return Journal(None, clock)
 
 
 def _checked(journal: Journal, *, thorough: bool = False) -> Journal:
