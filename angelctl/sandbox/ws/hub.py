@@ -1,12 +1,12 @@
 """What the two WebSocket endpoints share: live connections, socket faults, heartbeat, admin.
 
-The market feed (``ws_feed``, ``/smart-stream``) and the order-update socket (``ws_orders``,
+The market feed (``ws.feed``, ``/smart-stream``) and the order-update socket (``ws.orders``,
 ``/smart-order-update``) are thin aiohttp handlers over the engine; this module keeps their
 connections in one ``SocketHub`` (one per app) and applies the ``ws_*`` fault switches of
 ``faults`` (armed through ``POST /_sandbox/faults`` like every fault, cleared by reset).
 
-Entry point: ``register_sockets(app, engine)`` adds both endpoints and the admin routes, and must
-run before the app's catch-all route:
+``ws.endpoints.register_sockets(app, engine)`` adds both endpoints and these admin routes (the
+handlers are here), and must run before the app's catch-all route:
 
 - ``GET  /_sandbox/ws`` — per socket (``smartStream``, ``orderUpdates``): ``open``, ``accepted``,
   ``refused`` (by HTTP status), ``frames_sent``, and every open connection with ``id``,
@@ -42,9 +42,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from angelctl.sandbox.engine import SandboxEngine
-from angelctl.sandbox.faults import WsBadFrame, WsDelay, WsDrop, WsReject, WsStall
-from angelctl.sandbox.wire import gateway_failure_page
+from angelctl.sandbox.rest.faults import WsBadFrame, WsDelay, WsDrop, WsReject, WsStall
+from angelctl.sandbox.rest.service import SandboxEngine
+from angelctl.sandbox.rest.wire import gateway_failure_page
 
 FEED_ROUTE = "smartStream"
 ORDERS_ROUTE = "orderUpdates"
@@ -371,31 +371,11 @@ async def _guarded(conn: Connection, pump: Awaitable[None]) -> None:
 HUB_KEY = web.AppKey("socket_hub", SocketHub)
 
 
-def register_sockets(
-    app: web.Application, engine: SandboxEngine, *, feed_path: str, order_feed_path: str
-) -> None:
-    """Add the two socket endpoints and the ``/_sandbox/ws`` admin routes."""
-    from angelctl.sandbox import ws_feed, ws_orders
-
-    hub = SocketHub(engine)
-    app[HUB_KEY] = hub
-    app[ws_feed.SOURCE_KEY] = ws_feed.TickSource(engine)
-    app.router.add_get(feed_path, ws_feed.handler)
-    app.router.add_get(order_feed_path, ws_orders.handler)
-    app.router.add_get("/_sandbox/ws", _admin_stats)
-    app.router.add_post("/_sandbox/ws/close", _admin_close)
-
-    async def _close_all(app: web.Application) -> None:
-        await hub.force_close(code=1001)
-
-    app.on_shutdown.append(_close_all)
-
-
-async def _admin_stats(request: web.Request) -> web.StreamResponse:
+async def admin_stats(request: web.Request) -> web.StreamResponse:
     return web.json_response(request.app[HUB_KEY].describe())
 
 
-async def _admin_close(request: web.Request) -> web.StreamResponse:
+async def admin_close(request: web.Request) -> web.StreamResponse:
     try:
         payload = await request.json() if request.can_read_body else {}
     except ValueError:

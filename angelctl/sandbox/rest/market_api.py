@@ -24,10 +24,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from angelctl.sandbox.market import Ticker
-from angelctl.sandbox.orders import angel_time
-from angelctl.sandbox.state import BrokerState, Call
-from angelctl.sandbox.wire import EngineResponse, oms_error, success
+from angelctl.sandbox.engine.market import Ticker
+from angelctl.sandbox.engine.orders import angel_time
+from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.wire import EngineResponse, oms_error, success
 
 Handler = Callable[[BrokerState, Call], EngineResponse]
 

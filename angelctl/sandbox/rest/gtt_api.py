@@ -37,11 +37,11 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from angelctl.sandbox.gtt import CANCELLED, FILTER_STATUSES, FOR_ALL, GttRule
-from angelctl.sandbox.instrument import Instrument
-from angelctl.sandbox.orders import EXCHANGES, SIDES
-from angelctl.sandbox.state import BrokerState, Call
-from angelctl.sandbox.wire import EngineResponse, list_or_null, oms_error, success
+from angelctl.sandbox.engine.gtt import CANCELLED, FILTER_STATUSES, FOR_ALL, GttRule
+from angelctl.sandbox.engine.instrument import Instrument
+from angelctl.sandbox.engine.orders import EXCHANGES, SIDES
+from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.wire import EngineResponse, list_or_null, oms_error, success
 
 Handler = Callable[[BrokerState, Call], EngineResponse]
 

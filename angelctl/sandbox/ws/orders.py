@@ -29,10 +29,10 @@ from typing import Any
 
 from aiohttp import web
 
-from angelctl.sandbox.engine import SandboxEngine
-from angelctl.sandbox.orders import OrderEvent
-from angelctl.sandbox.sessions import TokenCheck
-from angelctl.sandbox.ws_hub import (
+from angelctl.sandbox.engine.orders import OrderEvent
+from angelctl.sandbox.rest.service import SandboxEngine
+from angelctl.sandbox.rest.sessions import TokenCheck
+from angelctl.sandbox.ws.hub import (
     HUB_KEY,
     ORDERS_ROUTE,
     Connection,

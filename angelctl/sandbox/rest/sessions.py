@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from angelctl.sandbox.clock import end_of_ist_day
 from angelctl.sandbox.config import SandboxConfig
-from angelctl.sandbox.tokens import BadToken, TokenSigner, jwt_claims, plain_claims
+from angelctl.sandbox.rest.tokens import BadToken, TokenSigner, jwt_claims, plain_claims
 
 
 class TokenCheck(enum.Enum):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from angelctl.sandbox.ratelimit import BucketMeter
+from angelctl.sandbox.engine.meters import BucketMeter
 
 GROUPS = {
     "placeOrder": "orders",

@@ -46,10 +46,10 @@ from angelctl.feed.ticks import (
     Tick,
     divisor_for,
 )
-from angelctl.sandbox.engine import SandboxEngine
-from angelctl.sandbox.market import Ticker
-from angelctl.sandbox.sessions import TokenCheck
-from angelctl.sandbox.ws_hub import (
+from angelctl.sandbox.engine.market import Ticker
+from angelctl.sandbox.rest.service import SandboxEngine
+from angelctl.sandbox.rest.sessions import TokenCheck
+from angelctl.sandbox.ws.hub import (
     FEED_ROUTE,
     HUB_KEY,
     Connection,

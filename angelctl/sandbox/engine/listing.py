@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 
 from angelctl.records import record
-from angelctl.sandbox.contracts import (
+from angelctl.sandbox.engine.contracts import (
     BSE_INDICES,
     COMMODITIES,
     INDEX_DERIVATIVES,
@@ -52,7 +52,8 @@ from angelctl.sandbox.contracts import (
     nfo_option_symbol,
     nse_cash_symbol,
 )
-from angelctl.sandbox.instrument import Instrument
+from angelctl.sandbox.engine.instrument import Instrument
+from angelctl.sandbox.engine.pricing import FUTURES_CARRY, black76, forward, round_to_tick, years_to
 from angelctl.sandbox.market_calendar import (
     GOLD_MONTHS,
     THURSDAY,
@@ -66,7 +67,6 @@ from angelctl.sandbox.market_calendar import (
     usdinr_expiry,
     weekly_expiries,
 )
-from angelctl.sandbox.pricing import FUTURES_CARRY, black76, forward, round_to_tick, years_to
 
 SYNTHETIC_TOKEN_BASE = 2_000_000
 _TOKEN_SPAN = {

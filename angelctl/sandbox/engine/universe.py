@@ -23,8 +23,8 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from angelctl.sandbox.instrument import ROW_KEYS, Instrument, MasterRow
-from angelctl.sandbox.listing import (
+from angelctl.sandbox.engine.instrument import ROW_KEYS, Instrument, MasterRow
+from angelctl.sandbox.engine.listing import (
     UniverseSpec,
     list_cash_stocks,
     list_instruments,

@@ -23,10 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from angelctl.sandbox.accounts import looks_like_mpin
-from angelctl.sandbox.sessions import TokenCheck
-from angelctl.sandbox.state import BrokerState, Call
-from angelctl.sandbox.wire import EngineResponse, oms_error, success
+from angelctl.sandbox.engine.accounts import looks_like_mpin
+from angelctl.sandbox.rest.sessions import TokenCheck
+from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.wire import EngineResponse, oms_error, success
 
 Handler = Callable[[BrokerState, Call], EngineResponse]
 

@@ -77,8 +77,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from angelctl.sandbox.routes import FAULT_ROUTE_NAMES
-from angelctl.sandbox.wire import (
+from angelctl.sandbox.rest.routes import FAULT_ROUTE_NAMES
+from angelctl.sandbox.rest.wire import (
     GARBAGE_KINDS,
     DropMode,
     EngineResponse,

@@ -37,8 +37,8 @@ from typing import Any
 
 from angelctl.records import record
 from angelctl.sandbox.clock import IST
-from angelctl.sandbox.contracts import format_expiry
-from angelctl.sandbox.instrument import Instrument
+from angelctl.sandbox.engine.contracts import format_expiry
+from angelctl.sandbox.engine.instrument import Instrument
 
 OPEN_PENDING = "open pending"
 AMO_RECEIVED = "after market order req received"

@@ -27,9 +27,9 @@ from typing import Any
 
 from angelctl.records import record
 from angelctl.sandbox.config import SandboxConfig
-from angelctl.sandbox.contracts import format_expiry
-from angelctl.sandbox.instrument import Instrument
-from angelctl.sandbox.orders import clock_time, number, option_type, strike_number
+from angelctl.sandbox.engine.contracts import format_expiry
+from angelctl.sandbox.engine.instrument import Instrument
+from angelctl.sandbox.engine.orders import clock_time, number, option_type, strike_number
 
 PAISE = Decimal("0.01")
 ZERO = Decimal(0)

@@ -49,23 +49,25 @@ from typing import Any
 
 from angelctl.sandbox.clock import SandboxClock, SystemClock
 from angelctl.sandbox.config import SandboxConfig
-from angelctl.sandbox.faults import ExpireTokens, FaultBoard, FaultPlan, parse_fault
-from angelctl.sandbox.gateway import (
+from angelctl.sandbox.engine.market import Ticker
+from angelctl.sandbox.engine.meters import BucketMeter
+from angelctl.sandbox.engine.paper import PaperBroker
+from angelctl.sandbox.engine.universe import Universe
+from angelctl.sandbox.rest.faults import ExpireTokens, FaultBoard, FaultPlan, parse_fault
+from angelctl.sandbox.rest.gateway import (
     authenticate,
     caller_identity,
     check_headers,
     check_source_ip,
 )
-from angelctl.sandbox.gtt_api import HANDLERS as GTT_HANDLERS
-from angelctl.sandbox.market import Ticker
-from angelctl.sandbox.market_api import HANDLERS as MARKET_HANDLERS
-from angelctl.sandbox.market_api import quote_row
-from angelctl.sandbox.order_api import HANDLERS as ORDER_HANDLERS
-from angelctl.sandbox.order_flow import OrderFlow
-from angelctl.sandbox.paper import PaperBroker
-from angelctl.sandbox.ratelimit import BucketMeter, SlidingWindowLimiter
-from angelctl.sandbox.request_log import RequestLog, RequestRecord
-from angelctl.sandbox.routes import (
+from angelctl.sandbox.rest.gtt_api import HANDLERS as GTT_HANDLERS
+from angelctl.sandbox.rest.market_api import HANDLERS as MARKET_HANDLERS
+from angelctl.sandbox.rest.market_api import quote_row
+from angelctl.sandbox.rest.order_api import HANDLERS as ORDER_HANDLERS
+from angelctl.sandbox.rest.order_flow import OrderFlow
+from angelctl.sandbox.rest.ratelimit import SlidingWindowLimiter
+from angelctl.sandbox.rest.request_log import RequestLog, RequestRecord
+from angelctl.sandbox.rest.routes import (
     MASTER_ROUTE,
     STATIC_IP_ROUTES,
     WAF_PATHS,
@@ -73,12 +75,11 @@ from angelctl.sandbox.routes import (
     match_path,
     normalise_path,
 )
-from angelctl.sandbox.seeding import seed as apply_seed
-from angelctl.sandbox.state import BrokerState, Call
-from angelctl.sandbox.universe import Universe
-from angelctl.sandbox.user_api import HANDLERS as USER_HANDLERS
-from angelctl.sandbox.user_api import Handler
-from angelctl.sandbox.wire import (
+from angelctl.sandbox.rest.seeding import seed as apply_seed
+from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.user_api import HANDLERS as USER_HANDLERS
+from angelctl.sandbox.rest.user_api import Handler
+from angelctl.sandbox.rest.wire import (
     JSON_TYPE,
     EngineRequest,
     EngineResponse,

@@ -32,13 +32,13 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from angelctl.records import record
-from angelctl.sandbox.accounts import Account
-from angelctl.sandbox.gtt import GttRule
-from angelctl.sandbox.instrument import Instrument
-from angelctl.sandbox.market import to_tick
-from angelctl.sandbox.orders import ORDER_TYPES, SIDES
-from angelctl.sandbox.paper import OrderTicket
-from angelctl.sandbox.state import BrokerState
+from angelctl.sandbox.engine.accounts import Account
+from angelctl.sandbox.engine.gtt import GttRule
+from angelctl.sandbox.engine.instrument import Instrument
+from angelctl.sandbox.engine.market import to_tick
+from angelctl.sandbox.engine.orders import ORDER_TYPES, SIDES
+from angelctl.sandbox.engine.paper import OrderTicket
+from angelctl.sandbox.rest.state import BrokerState
 
 KINDS = ("orders", "positions", "rules")
 PRODUCTS = ("DELIVERY", "CARRYFORWARD", "MARGIN", "INTRADAY")

@@ -30,10 +30,10 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from angelctl.sandbox.routes import Route
-from angelctl.sandbox.sessions import TokenCheck, TokenSet
-from angelctl.sandbox.state import BrokerState
-from angelctl.sandbox.wire import (
+from angelctl.sandbox.rest.routes import Route
+from angelctl.sandbox.rest.sessions import TokenCheck, TokenSet
+from angelctl.sandbox.rest.state import BrokerState
+from angelctl.sandbox.rest.wire import (
     EngineRequest,
     EngineResponse,
     empty_reply,

@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from angelctl.broker.trace import mask_headers, mask_text, mask_url
+from angelctl.masking import mask_headers, mask_text, mask_url
 from angelctl.records import record
 
 

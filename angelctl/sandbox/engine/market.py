@@ -39,8 +39,8 @@ from typing import Protocol
 
 from angelctl.sandbox.clock import SandboxClock
 from angelctl.sandbox.config import SandboxConfig
-from angelctl.sandbox.instrument import Instrument
-from angelctl.sandbox.pricing import INDEX_LEVEL_TICK
+from angelctl.sandbox.engine.instrument import Instrument
+from angelctl.sandbox.engine.pricing import INDEX_LEVEL_TICK
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from angelctl.records import record
-from angelctl.sandbox.contracts import CDS_STRIKE_SCALE, PAISE, format_expiry, six_decimals
+from angelctl.sandbox.engine.contracts import CDS_STRIKE_SCALE, PAISE, format_expiry, six_decimals
 
 MasterRow = dict[str, str | bool]
 

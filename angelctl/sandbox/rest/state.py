@@ -24,15 +24,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from angelctl.sandbox.accounts import Account
 from angelctl.sandbox.clock import IST, SandboxClock
 from angelctl.sandbox.config import SandboxConfig
-from angelctl.sandbox.paper import PaperBroker
-from angelctl.sandbox.routes import Route
-from angelctl.sandbox.sessions import SessionTable, TokenSet
-from angelctl.sandbox.tokens import TokenSigner
-from angelctl.sandbox.universe import Universe, build_universe
-from angelctl.sandbox.wire import EngineRequest
+from angelctl.sandbox.engine.accounts import Account
+from angelctl.sandbox.engine.paper import PaperBroker
+from angelctl.sandbox.engine.universe import Universe, build_universe
+from angelctl.sandbox.rest.routes import Route
+from angelctl.sandbox.rest.sessions import SessionTable, TokenSet
+from angelctl.sandbox.rest.tokens import TokenSigner
+from angelctl.sandbox.rest.wire import EngineRequest
 
 
 class BrokerState:

@@ -56,13 +56,14 @@ from decimal import Decimal
 from typing import Any
 
 from angelctl.records import record
-from angelctl.sandbox.accounts import Account
 from angelctl.sandbox.clock import IST, SandboxClock
 from angelctl.sandbox.config import SandboxConfig
-from angelctl.sandbox.gtt import SENT, GttBook
-from angelctl.sandbox.instrument import Instrument
-from angelctl.sandbox.market import Market, Ticker, to_tick
-from angelctl.sandbox.orders import (
+from angelctl.sandbox.engine.accounts import Account
+from angelctl.sandbox.engine.gtt import SENT, GttBook
+from angelctl.sandbox.engine.instrument import Instrument
+from angelctl.sandbox.engine.market import Market, Ticker, to_tick
+from angelctl.sandbox.engine.meters import BucketMeter
+from angelctl.sandbox.engine.orders import (
     AB_AMO_CANCELLED,
     AB_AMO_MODIFIED,
     AB_MODIFIED,
@@ -80,10 +81,9 @@ from angelctl.sandbox.orders import (
     OrderEvent,
     PendingChange,
 )
-from angelctl.sandbox.portfolio import ZERO, Fill, Holding, Position, is_cash, margin, money
-from angelctl.sandbox.ratelimit import BucketMeter
+from angelctl.sandbox.engine.portfolio import ZERO, Fill, Holding, Position, is_cash, margin, money
+from angelctl.sandbox.engine.universe import Universe
 from angelctl.sandbox.trading_hours import session_open
-from angelctl.sandbox.universe import Universe
 
 # ----------------------------------------------------------------------- rejection texts
 # Seen live (reference §3.4, §10.1, realdata 2026-05-11):

@@ -40,9 +40,9 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from angelctl.sandbox.accounts import Account
-from angelctl.sandbox.instrument import Instrument
-from angelctl.sandbox.orders import (
+from angelctl.sandbox.engine.accounts import Account
+from angelctl.sandbox.engine.instrument import Instrument
+from angelctl.sandbox.engine.orders import (
     CANCEL_PENDING,
     DURATIONS,
     EXCHANGES,
@@ -53,9 +53,15 @@ from angelctl.sandbox.orders import (
     VARIETIES,
     Order,
 )
-from angelctl.sandbox.paper import OrderTicket
-from angelctl.sandbox.state import BrokerState, Call
-from angelctl.sandbox.wire import EngineResponse, list_or_null, oms_error, rate_limited, success
+from angelctl.sandbox.engine.paper import OrderTicket
+from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.wire import (
+    EngineResponse,
+    list_or_null,
+    oms_error,
+    rate_limited,
+    success,
+)
 
 Handler = Callable[[BrokerState, Call], EngineResponse]
 

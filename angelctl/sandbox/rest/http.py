@@ -23,7 +23,7 @@ Routes:
   ``{"error"}`` on a bad spec, nothing applied); ``GET gtt`` (``?client_code=``:
   ``{"rules": [...]}``, each the wire row plus ``orderid`` of a triggered rule).
 - ``/smart-stream``, ``/smart-order-update`` — the WebSocket feeds, with admin ``GET ws`` and
-  ``POST ws/close`` (``ws_hub``, ``ws_feed``, ``ws_orders``).
+  ``POST ws/close`` (package ``ws``; ``server`` mounts them through ``build_app(mounts=…)``).
 - everything else — the SmartAPI REST surface and the instrument master download
   (``GET /OpenAPI_File/files/OpenAPIScripMaster.json``), handed to the engine byte for byte.
 
@@ -44,7 +44,7 @@ import ipaddress
 import json
 import socket
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from email.utils import format_datetime
@@ -52,19 +52,18 @@ from typing import Any
 
 from aiohttp import web
 
-from angelctl.broker.sandbox_admin import ADMIN_HEADER, ADMIN_PREFIX, BODY_METHODS
 from angelctl.sandbox.config import SandboxConfigError
-from angelctl.sandbox.engine import SandboxEngine, UnknownInstrument
-from angelctl.sandbox.faults import FaultSpecError
-from angelctl.sandbox.routes import MASTER_ROUTE
-from angelctl.sandbox.seeding import SeedError
-from angelctl.sandbox.wire import (
+from angelctl.sandbox.rest.faults import FaultSpecError
+from angelctl.sandbox.rest.routes import MASTER_ROUTE
+from angelctl.sandbox.rest.seeding import SeedError
+from angelctl.sandbox.rest.service import SandboxEngine, UnknownInstrument
+from angelctl.sandbox.rest.wire import (
     DropMode,
     EngineRequest,
     EngineResponse,
     gateway_failure_page,
 )
-from angelctl.sandbox.ws_hub import register_sockets
+from angelctl.wire import ADMIN_HEADER, ADMIN_PREFIX, BODY_METHODS
 
 ENGINE_KEY = web.AppKey("engine", SandboxEngine)
 ADMIN_TOKEN_KEY = web.AppKey("admin_token", bytes)
@@ -76,7 +75,13 @@ ORDER_FEED_PATH = "/smart-order-update"
 AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def build_app(engine: SandboxEngine, *, admin_token: str) -> web.Application:
+def build_app(
+    engine: SandboxEngine,
+    *,
+    admin_token: str,
+    mounts: Iterable[Callable[[web.Application], None]] = (),
+) -> web.Application:
+    """The REST app; ``mounts`` add more routes (the sockets) before the catch-all API route."""
     app = web.Application(middlewares=[_admin_guard], client_max_size=4 * 1024 * 1024)
     app[ENGINE_KEY] = engine
     app[ADMIN_TOKEN_KEY] = admin_token.encode("ascii")
@@ -105,7 +110,8 @@ def build_app(engine: SandboxEngine, *, admin_token: str) -> web.Application:
     ]
     for method, path, handler in admin:
         app.router.add_route(method, ADMIN_PREFIX + path, handler)
-    register_sockets(app, engine, feed_path=FEED_PATH, order_feed_path=ORDER_FEED_PATH)
+    for mount in mounts:
+        mount(app)
     app.router.add_get("/", _root)
     app.router.add_route("*", "/{tail:.*}", _api)
     return app

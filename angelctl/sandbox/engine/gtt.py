@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from angelctl.sandbox.accounts import Account
 from angelctl.sandbox.clock import IST
-from angelctl.sandbox.instrument import Instrument
+from angelctl.sandbox.engine.accounts import Account
+from angelctl.sandbox.engine.instrument import Instrument
 
 NEW = "NEW"
 ACTIVE = "ACTIVE"
