@@ -51,7 +51,8 @@ from angelctl.sandbox.clock import SandboxClock, SystemClock
 from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.engine.meters import BucketMeter
 from angelctl.sandbox.engine.universe import Universe
-from angelctl.sandbox.rest.faults import ExpireTokens, FaultBoard, FaultPlan, parse_fault
+from angelctl.sandbox.rest.fault_specs import parse_fault
+from angelctl.sandbox.rest.faults import ExpireTokens, FaultBoard, FaultPlan
 from angelctl.sandbox.rest.gateway import (
     authenticate,
     caller_identity,
