@@ -10,8 +10,8 @@ seeded price walk per instrument (``market``), an OMS with the live rejection te
 (``paper``), static-IP and orders-per-second checks, and an append-only list of order events.
 
 Where the modules are (one-way layers, each may import only those listed before it):
-- shared leaves: ``clock`` (the time source), ``config`` (what to serve), ``market_calendar``,
-  ``trading_hours``;
+- shared leaves: ``clock`` (the time source), ``config`` / ``config_defaults`` (what to serve),
+  ``market_calendar``, ``trading_hours``;
 - ``engine``: the broker's world with no wire or sockets — accounts, the day's instruments
   (``universe``, ``listing``, ``contracts``, ``instrument``, ``pricing``), the price process
   (``market``), the paper broker (``paper``: OMS checks, matching, funds, GTT firing, report

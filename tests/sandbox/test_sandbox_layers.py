@@ -3,9 +3,9 @@
 1. The sandbox imports nothing of the client: no ``angelctl.broker``, ``orders``, ``risk``,
    ``cli``, ``render``, ``config``, ``secrets`` or ``instruments``, and of ``angelctl.feed`` only
    the encoder's ``encode``, ``ticks`` and ``layout``.
-2. Layers run one way: shared leaves (``clock``, ``config``, ``market_calendar``,
-   ``trading_hours``) → ``engine`` → ``rest`` → ``ws`` → ``server`` → the package's
-   ``__init__``; a module imports only its own layer or those before it.
+2. Layers run one way: shared leaves (``clock``, ``config``, ``config_defaults``,
+   ``market_calendar``, ``trading_hours``) → ``engine`` → ``rest`` → ``ws`` → ``server`` → the
+   package's ``__init__``; a module imports only its own layer or those before it.
 3. Inside ``ws``: ``endpoints`` → ``feed``/``orders`` → ``hub``, never back.
 4. No import cycle between sandbox modules (imports at any depth, ``TYPE_CHECKING`` ones too).
 """
@@ -34,7 +34,7 @@ EXEMPT = {
     ("angelctl.sandbox.trading_hours", "angelctl.risk.calendar"),
 }
 
-LEAVES = ("clock", "config", "market_calendar", "trading_hours")
+LEAVES = ("clock", "config", "config_defaults", "market_calendar", "trading_hours")
 LAYERS = {"engine": 1, "rest": 2, "ws": 3, "server": 4}
 WS_ORDER = {"hub": 0, "feed": 1, "orders": 1, "endpoints": 2}
 

@@ -7,8 +7,8 @@ records and their SmartAPI row shapes (``orders``, ``portfolio``, ``gtt``) and t
 (``meters``).
 
 Rule (tests/sandbox/test_sandbox_layers.py): the engine imports only itself, the sandbox's
-shared leaves (``sandbox.clock``, ``sandbox.config``, ``sandbox.market_calendar``,
-``sandbox.trading_hours``), ``angelctl.records`` and the standard library — never the transports
-(``sandbox.rest``, ``sandbox.ws``, ``sandbox.server``). Callers bring requests to it; it never
-reaches out to them.
+shared leaves (``sandbox.clock``, ``sandbox.config``/``config_defaults``,
+``sandbox.market_calendar``, ``sandbox.trading_hours``), ``angelctl.records`` and the standard
+library — never the transports (``sandbox.rest``, ``sandbox.ws``, ``sandbox.server``). Callers
+bring requests to it; it never reaches out to them.
 """

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 import pyotp
 
-from angelctl.sandbox.config import SandboxAccount
+from angelctl.sandbox.config_defaults import SandboxAccount
 
 TOTP_STEP_SECONDS = 30
 _MPIN_SHAPE = re.compile(r"^\d{4}$")

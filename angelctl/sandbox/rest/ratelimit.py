@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from angelctl.sandbox.config import RateLimitTable
+from angelctl.sandbox.config_defaults import RateLimitTable
 
 
 class SlidingWindowLimiter:
