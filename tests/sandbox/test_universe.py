@@ -15,7 +15,7 @@ import pytest
 from angelctl.sandbox import Universe, build_universe
 from angelctl.sandbox.engine.contracts import STOCKS
 from angelctl.sandbox.engine.instrument import ROW_KEYS
-from angelctl.sandbox.engine.listing import SYNTHETIC_TOKEN_BASE, UniverseSpec
+from angelctl.sandbox.engine.listing_core import SYNTHETIC_TOKEN_BASE, UniverseSpec
 from angelctl.sandbox.engine.universe import master_rows
 
 DAY = date(2026, 3, 10)  # the sandbox fixtures' start day (a NIFTY weekly expiry day)

@@ -24,12 +24,8 @@ from datetime import date
 from decimal import Decimal
 
 from angelctl.sandbox.engine.instrument import ROW_KEYS, Instrument, MasterRow
-from angelctl.sandbox.engine.listing import (
-    UniverseSpec,
-    list_cash_stocks,
-    list_instruments,
-    synthetic_stocks,
-)
+from angelctl.sandbox.engine.listing import list_cash_stocks, list_instruments, synthetic_stocks
+from angelctl.sandbox.engine.listing_core import UniverseSpec
 
 __all__ = [
     "ROW_KEYS",
