@@ -118,7 +118,7 @@ class SandboxConfig:
     # SEBI's 10 orders/second per exchange segment; None meters without refusing.
     segment_ops_limit: int | None = 10
 
-    # ---- the WebSocket feeds (``ws_feed``, ``ws_orders``; reference §7, §8)
+    # ---- the WebSocket feeds (``ws.feed``, ``ws.orders``; reference §7, §8)
     feed_ticks_per_second: float = 2.0  # per subscribed token×mode, on every connection
     feed_subscription_limit: int = 1000  # per connection, counted per token×mode (§7.2)
     feed_depth20: bool = False  # accept mode 4, the 20-level book Angel deprecated (§7.2)
