@@ -47,6 +47,7 @@ from typing import Any, Protocol
 from angelctl.clock import IST, Clock, next_midnight_ist, pause
 from angelctl.errors import CredentialError, NoSecureKeyring
 from angelctl.fsutil import atomic_write_private, ensure_private_dir, open_private
+from angelctl.masking import MASK
 from angelctl.records import record
 
 log = logging.getLogger("angelctl.secrets")
@@ -54,7 +55,6 @@ log = logging.getLogger("angelctl.secrets")
 KEYRING_SERVICE = "angelctl"
 CREDENTIAL_NAMES = ("api_key", "mpin", "totp_secret")
 SANDBOX_ADMIN_TOKEN = "sandbox_admin_token"  # kept by sandbox profiles (broker.sandbox_admin)
-MASK = "***"
 TOTP_STEP_SECONDS = 30
 TOTP_KEEP = 8  # steps remembered per profile, in the order they were used
 TOTP_FUTURE_STEPS = 1  # a stored step this far ahead of ours is still believed (clock skew)

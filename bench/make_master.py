@@ -2,10 +2,11 @@
 
     python bench/make_master.py OUT.json --rows 150000 [--date 2026-03-10]
 
-It is the sandbox's universe scaled up (``angelctl.sandbox.universe``): more strikes, ~400 extra
-F&O stocks with synthetic ``SBX…`` names, then synthetic cash-only stocks (an NSE and a BSE row
-each) until the row count is reached — the real file has ~155 K rows. Every row is valid, in the
-real key order and value formats, and unique by (exch_seg, token) and by (exch_seg, symbol).
+It is the sandbox's universe scaled up (``angelctl.sandbox.engine.universe``): more strikes,
+~400 extra F&O stocks with synthetic ``SBX…`` names, then synthetic cash-only stocks (an NSE and
+a BSE row each) until the row count is reached — the real file has ~155 K rows. Every row is
+valid, in the real key order and value formats, and unique by (exch_seg, token) and by
+(exch_seg, symbol).
 ``generate_rows(n)`` is the importable form.
 """
 
@@ -18,7 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from angelctl.sandbox.universe import UniverseSpec, master_rows
+from angelctl.sandbox.engine.universe import UniverseSpec, master_rows
 
 IST = timezone(timedelta(hours=5, minutes=30))
 

@@ -206,13 +206,13 @@ def test_keyrings_alt_plaintext_backend_is_refused(tmp_path: Path) -> None:
     ],
 )
 def test_secret_looking_names(name: str, secret: bool) -> None:
-    from angelctl.broker.trace import is_secret_name
+    from angelctl.masking import is_secret_name
 
     assert is_secret_name(name) is secret
 
 
 def test_urls_and_bodies_are_masked_by_name_and_left_alone_without_secrets() -> None:
-    from angelctl.broker.trace import mask_text, mask_url
+    from angelctl.masking import mask_text, mask_url
 
     assert (
         mask_url("/p?clientCode=A1&feedToken=abc&apiKey=k")

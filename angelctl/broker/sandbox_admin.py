@@ -13,8 +13,8 @@ reaches angelctl without ever being in argv, a URL or the environment:
   store (a ``sandbox-demo`` store: the 0600 file ``token_folder() / "<profile>.admin-token"``),
   for ``sandbox fault`` and for fetching the demo account again when a session ends.
 
-This module imports nothing of the sandbox (the CLI stays light); the sandbox imports
-``ADMIN_HEADER`` from here.
+This module imports nothing of the sandbox (the CLI stays light); the admin header, prefix and
+body methods both sides use live in the leaf ``angelctl.wire`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from angelctl.wire import ADMIN_HEADER as ADMIN_HEADER
+from angelctl.wire import ADMIN_PREFIX as ADMIN_PREFIX
+from angelctl.wire import BODY_METHODS as BODY_METHODS
+
 if TYPE_CHECKING:
     from angelctl.secrets import Secret
 
-ADMIN_HEADER = "X-Sandbox-Admin"
-ADMIN_PREFIX = "/_sandbox"
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 TOKEN_HINT = (
     "`angelctl sandbox serve` makes a new admin token each time it starts: log in again with "
     "`angelctl login --sandbox` (pipe the token to `--admin-token-stdin` for a sandbox that "

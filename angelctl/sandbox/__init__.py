@@ -9,17 +9,22 @@ trades it: a paper broker behind the real order, book, portfolio, funds and quot
 seeded price walk per instrument (``market``), an OMS with the live rejection texts and matching
 (``paper``), static-IP and orders-per-second checks, and an append-only list of order events.
 
-Where the modules are:
-- transport and gateway: ``http``, ``engine``, ``gateway``, ``routes``, ``wire``, ``faults``,
-  ``ratelimit``, ``request_log``, ``sessions``/``tokens``/``accounts`` (login); the WebSocket
-  endpoints ``ws_hub`` (connections, socket faults, heartbeat), ``ws_feed`` (binary ticks from
-  the same price process the matching engine uses) and ``ws_orders`` (AB00–AB11 frames);
-- instruments: ``universe``, ``listing``, ``contracts``, ``instrument``, ``pricing``,
+Where the modules are (one-way layers, each may import only those listed before it):
+- shared leaves: ``clock`` (the time source), ``config`` / ``config_defaults`` (what to serve),
   ``market_calendar``, ``trading_hours``;
-- the paper broker: ``market`` (price process), ``paper`` (OMS, matching, funds, events),
-  ``orders`` / ``portfolio`` / ``gtt`` (typed records and their wire rows), handlers in
-  ``user_api``, ``order_api``, ``gtt_api`` and ``market_api``; ``seeding`` (test set-up in one
-  admin call) and ``order_flow`` (order-route figures for benchmarks).
+- ``engine``: the broker's world with no wire or sockets — accounts, the day's instruments
+  (``universe``, ``listing``, ``contracts``, ``instrument``, ``pricing``), the price process
+  (``market``), the paper broker (``paper``: OMS checks, matching, funds, GTT firing, report
+  rows, segment meters) and its records (``orders``, ``portfolio``, ``gtt``);
+- ``rest``: the SmartAPI REST surface — ``SandboxEngine`` (``service``), ``wire``, ``routes``,
+  ``gateway``, ``sessions``/``tokens``, ``ratelimit``, ``faults``, ``request_log``, the handlers
+  (``user_api``, ``order_api``, ``gtt_api``, ``market_api``) over ``state``, ``seeding`` (test
+  set-up in one admin call), ``order_flow`` (order-route figures) and the aiohttp adapter
+  ``http``;
+- ``ws``: the WebSocket endpoints — ``hub`` (connections, socket faults, heartbeat), ``feed``
+  (binary ticks from the same price process the matching engine uses), ``orders`` (AB00–AB11
+  frames), ``endpoints`` (mounts them);
+- ``server``: runs the app (REST with the sockets mounted) in a thread or in the foreground.
 
 Public entry points:
 - ``SandboxConfig`` / ``SandboxAccount`` — what to serve and how strictly (``config``).
@@ -29,25 +34,25 @@ Public entry points:
 - ``SandboxEngine`` — the socket-free core: ``handle(EngineRequest) -> EngineResponse``,
   ``reset()``, faults, request log and stats; the paper market and broker for tests and feeds:
   ``set_price``, ``freeze_market``, ``market_view``, ``ticker``, ``orders``, ``events``,
-  ``step_orders``, ``paper`` (``engine``).
+  ``step_orders``, ``paper`` (``rest.service``).
 - ``ManualClock`` / ``SystemClock`` — the time source the engine reads (``clock``).
 - ``build_universe(day) -> Universe`` — the day's instruments, master rows and reference prices
-  (``universe``; the engine's current one is ``SandboxEngine.universe``).
+  (``engine.universe``; the current one is ``SandboxEngine.universe``).
 
-Invariants: the sandbox imports nothing of the angelctl client except small shared pieces —
-the feed codec's encoder (``angelctl.feed.encode``, ``ticks``, ``layout``), the exchange
-calendar's holiday data and DST rule (``angelctl.risk.holidays``, ``angelctl.risk.calendar``),
-the structural secret maskers of ``angelctl.broker.trace`` (for the request log) and the admin
-header's name (``angelctl.broker.sandbox_admin``) — plus the standard library, aiohttp and
-pyotp (never the client's session or CLI); it binds loopback unless told otherwise, and answers
-admin routes (``/_sandbox/…``) to loopback callers with its admin token only.
+Invariants: the sandbox imports nothing of the angelctl client — only the feed codec's encoder
+(``angelctl.feed.encode``, ``ticks``, ``layout``), the neutral leaves ``angelctl.masking`` (the
+request log's secret maskers) and ``angelctl.wire`` (the admin header), ``angelctl.records``,
+the exchange calendar's data (through ``market_calendar`` and ``trading_hours``), the standard
+library, aiohttp and pyotp (tests/sandbox/test_sandbox_layers.py checks it); it binds loopback
+unless told otherwise, and answers admin routes (``/_sandbox/…``) to loopback callers with its
+admin token only.
 """
 
 from angelctl.sandbox.clock import ManualClock, SystemClock
 from angelctl.sandbox.config import SandboxAccount, SandboxConfig, SandboxConfigError
-from angelctl.sandbox.engine import SandboxEngine
+from angelctl.sandbox.engine.universe import Instrument, Universe, UniverseSpec, build_universe
+from angelctl.sandbox.rest.service import SandboxEngine
 from angelctl.sandbox.server import SandboxServer, serve_forever
-from angelctl.sandbox.universe import Instrument, Universe, UniverseSpec, build_universe
 
 __all__ = [
     "Instrument",

@@ -10,6 +10,9 @@ Invariants:
 - Rate limits are keyed by *bucket*; a route counts against the buckets in ``route_buckets``
   (default: a bucket named after the route, plus ``orders`` for place/modify/cancel).
   Windows are in seconds; a route whose buckets have no limits is unlimited but still metered.
+
+The defaults (the published rate-limit table, the demo account and its holdings) and the account
+records are in ``config_defaults`` (``SandboxAccount`` is re-exported here).
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ from dataclasses import field
 from typing import Any, Literal
 
 from angelctl.records import record
+from angelctl.sandbox.config_defaults import (
+    RateLimitTable,
+    default_rate_limits,
+    default_route_buckets,
+    demo_account,
+)
+from angelctl.sandbox.config_defaults import SandboxAccount as SandboxAccount
 
 SessionExpiry = Literal["midnight", "ttl"]
 RateLimitReply = Literal["text403", "json_ab1021", "http429"]
@@ -29,115 +39,8 @@ ExpiredTokenCode = Literal["AG8001", "AG8002"]
 MarketOrders = Literal["reject", "convert_to_limit", "allow"]
 AfterHoursOrders = Literal["amo", "reject"]
 UnregisteredIpMessage = Literal["access_denied", "not_registered"]
-RateLimitTable = dict[str, list[tuple[int, float]]]
 
 MARKET_ORDER_CHOICES = ("reject", "convert_to_limit", "allow")
-
-DEMO_TOTP_SECRET = "ANGELCTLSANDBOXDEMOTOTPSECRETAAA"
-
-REAL_EXCHANGES = ["nse_fo", "nse_cm", "cde_fo", "ncx_fo", "bse_fo", "bse_cm", "mcx_fo"]
-REAL_PRODUCTS = ["MARGIN", "MIS", "NRML", "CNC", "CO", "BO"]
-
-_SECOND, _MINUTE, _HOUR = 1.0, 60.0, 3600.0
-_FAST_DATA = [(10, _SECOND), (500, _MINUTE), (5000, _HOUR)]
-
-
-def default_rate_limits() -> RateLimitTable:
-    """The current published table (reference §5, docs 2026): per client code."""
-    return {
-        "loginByPassword": [(1, _SECOND)],
-        "generateTokens": [(1, _SECOND), (1000, _HOUR)],
-        "getProfile": [(3, _SECOND), (1000, _HOUR)],
-        "logout": [(1, _SECOND)],
-        "getRMS": [(2, _SECOND)],
-        "placeOrder": [(9, _SECOND)],
-        "modifyOrder": [(9, _SECOND)],
-        "cancelOrder": [(9, _SECOND)],
-        "orders": [(9, _SECOND), (500, _MINUTE), (1000, _HOUR)],
-        "getOrderBook": [(1, _SECOND)],
-        "getLtpData": list(_FAST_DATA),
-        "getPosition": [(1, _SECOND)],
-        "getTradeBook": [(1, _SECOND)],
-        "convertPosition": list(_FAST_DATA),
-        "searchScrip": [(1, _SECOND)],
-        "orderDetails": list(_FAST_DATA),
-        "getHolding": [(1, _SECOND)],
-        "getAllHolding": [(1, _SECOND)],
-        "marketQuote": list(_FAST_DATA),
-        "marginBatch": list(_FAST_DATA),
-        "createRule": [(9, _SECOND), (500, _MINUTE), (5000, _HOUR)],
-        "modifyRule": [(9, _SECOND), (500, _MINUTE), (5000, _HOUR)],
-        "cancelRule": [(9, _SECOND), (500, _MINUTE), (5000, _HOUR)],
-        "ruleDetails": list(_FAST_DATA),
-        "ruleList": list(_FAST_DATA),
-        "getCandleData": [(3, _SECOND), (180, _MINUTE), (5000, _HOUR)],
-        "optionGreek": [(1, _SECOND)],
-    }
-
-
-def default_route_buckets() -> dict[str, list[str]]:
-    """Routes that count against more than their own bucket."""
-    return {name: [name, "orders"] for name in ("placeOrder", "modifyOrder", "cancelOrder")}
-
-
-@record
-class HoldingSpec:
-    """A demat holding an account starts with (looked up by symbol in the day's universe)."""
-
-    exchange: str
-    symbol: str
-    quantity: int
-    average_price: str
-    isin: str = ""
-
-
-@record
-class SandboxAccount:
-    """One SmartAPI user: login secrets, profile fields, starting funds and holdings.
-
-    ``registered_ips``: the static IPs order writes must come from (empty: the config-wide
-    ``SandboxConfig.registered_ips`` applies; both empty: no check).
-    """
-
-    client_code: str
-    api_key: str
-    mpin: str
-    totp_secret: str
-    name: str
-    email: str = ""
-    mobileno: str = ""
-    exchanges: tuple[str, ...] = tuple(REAL_EXCHANGES)
-    products: tuple[str, ...] = tuple(REAL_PRODUCTS)
-    available_cash: str = "250000.00"
-    holdings: tuple[HoldingSpec, ...] = ()
-    registered_ips: tuple[str, ...] = ()
-
-    def demo_dict(self) -> dict[str, str]:
-        return {
-            "client_code": self.client_code,
-            "api_key": self.api_key,
-            "mpin": self.mpin,
-            "totp_secret": self.totp_secret,
-        }
-
-
-def demo_account() -> SandboxAccount:
-    return SandboxAccount(
-        client_code="SBX0001",
-        api_key="sandbox-api-key",
-        mpin="1234",
-        totp_secret=DEMO_TOTP_SECRET,
-        name="Sandbox Demo",
-        holdings=DEMO_HOLDINGS,
-    )
-
-
-# Real ISINs; averages are plausible buy prices. A quickstart ``holdings`` shows something.
-DEMO_HOLDINGS = (
-    HoldingSpec("NSE", "SBIN-EQ", 20, "980.50", "INE062A01020"),
-    HoldingSpec("NSE", "INFY-EQ", 15, "1450.00", "INE009A01021"),
-    HoldingSpec("NSE", "ITC-EQ", 40, "395.20", "INE154A01025"),
-)
 
 
 class SandboxConfigError(ValueError):
@@ -215,7 +118,7 @@ class SandboxConfig:
     # SEBI's 10 orders/second per exchange segment; None meters without refusing.
     segment_ops_limit: int | None = 10
 
-    # ---- the WebSocket feeds (``ws_feed``, ``ws_orders``; reference §7, §8)
+    # ---- the WebSocket feeds (``ws.feed``, ``ws.orders``; reference §7, §8)
     feed_ticks_per_second: float = 2.0  # per subscribed token×mode, on every connection
     feed_subscription_limit: int = 1000  # per connection, counted per token×mode (§7.2)
     feed_depth20: bool = False  # accept mode 4, the 20-level book Angel deprecated (§7.2)
@@ -223,6 +126,7 @@ class SandboxConfig:
     order_feed_heartbeat_seconds: float | None = 10.0  # the 1-byte b"\x00" frame; None: off
 
     def __post_init__(self) -> None:
+        # Long by design: one flat list of independent field checks, each a single condition.
         _check(0 < self.feed_ticks_per_second <= 1000, "feed_ticks_per_second must be (0, 1000]")
         _check(self.feed_subscription_limit > 0, "feed_subscription_limit must be > 0")
         _check(self.ws_max_connections > 0, "ws_max_connections must be > 0")

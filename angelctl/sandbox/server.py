@@ -26,16 +26,17 @@ from typing import Any
 
 from aiohttp import web
 
-from angelctl.broker.sandbox_admin import ADMIN_PREFIX
 from angelctl.sandbox.clock import SandboxClock
 from angelctl.sandbox.config import SandboxConfig, SandboxConfigError
-from angelctl.sandbox.engine import SandboxEngine
-from angelctl.sandbox.http import (
+from angelctl.sandbox.rest.http import (
     FEED_PATH,
     INSTRUMENTS_PATH,
     ORDER_FEED_PATH,
     build_app,
 )
+from angelctl.sandbox.rest.service import SandboxEngine
+from angelctl.sandbox.ws.endpoints import register_sockets
+from angelctl.wire import ADMIN_PREFIX
 
 SHUTDOWN_GRACE_SECONDS = 0.5
 
@@ -115,9 +116,12 @@ class SandboxServer:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
+    def _mount_sockets(self, app: web.Application) -> None:
+        register_sockets(app, self.engine, feed_path=FEED_PATH, order_feed_path=ORDER_FEED_PATH)
+
     async def _listen(self) -> None:
         runner = web.AppRunner(
-            build_app(self.engine, admin_token=self.admin_token),
+            build_app(self.engine, admin_token=self.admin_token, mounts=[self._mount_sockets]),
             access_log=None,
             handle_signals=False,
             shutdown_timeout=SHUTDOWN_GRACE_SECONDS,

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from types import ModuleType
 
-from angelctl.sandbox.instrument import ROW_KEYS
+from angelctl.sandbox.engine.instrument import ROW_KEYS
 from tests.conftest import REPO
 
 

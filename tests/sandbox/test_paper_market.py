@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from angelctl.sandbox import ManualClock, SandboxConfig, SandboxEngine
-from angelctl.sandbox.market import Market
+from angelctl.sandbox.engine.market import Market
 from tests.conftest import REALDATA as ALL_REALDATA
 
 from .conftest import LTP_DATA, QUOTE, SBIN, START, Broker

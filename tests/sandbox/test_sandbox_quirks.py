@@ -7,8 +7,8 @@ import json
 import pytest
 import requests
 
-from angelctl.sandbox.routes import ROUTES, WAF_PATHS, Route
-from angelctl.sandbox.wire import list_or_null
+from angelctl.sandbox.rest.routes import ROUTES, WAF_PATHS, Route
+from angelctl.sandbox.rest.wire import list_or_null
 
 from .conftest import LOGIN, PROFILE, Broker
 

@@ -23,7 +23,7 @@ from angelctl.sandbox import (
     SandboxEngine,
     SandboxServer,
 )
-from angelctl.sandbox.wire import EngineRequest
+from angelctl.sandbox.rest.wire import EngineRequest
 
 from .conftest import LOGIN, RMS
 

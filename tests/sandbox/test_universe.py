@@ -13,10 +13,10 @@ from decimal import Decimal
 import pytest
 
 from angelctl.sandbox import Universe, build_universe
-from angelctl.sandbox.contracts import STOCKS
-from angelctl.sandbox.instrument import ROW_KEYS
-from angelctl.sandbox.listing import SYNTHETIC_TOKEN_BASE, UniverseSpec
-from angelctl.sandbox.universe import master_rows
+from angelctl.sandbox.engine.contracts import STOCKS
+from angelctl.sandbox.engine.instrument import ROW_KEYS
+from angelctl.sandbox.engine.listing_core import SYNTHETIC_TOKEN_BASE, UniverseSpec
+from angelctl.sandbox.engine.universe import master_rows
 
 DAY = date(2026, 3, 10)  # the sandbox fixtures' start day (a NIFTY weekly expiry day)
 SEGMENTS = ("NSE", "BSE", "NFO", "BFO", "MCX", "CDS")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from angelctl.sandbox import Instrument, build_universe
-from angelctl.sandbox.contracts import (
+from angelctl.sandbox.engine.contracts import (
     MONTHS,
     bfo_future_symbol,
     bfo_option_symbol,
