@@ -5,6 +5,7 @@ runner that invokes the real CLI in-process or as a subprocess.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -147,9 +148,12 @@ class Result:
         return self.out + self.err
 
 
-def run_cli(*args: str, input: str | None = None) -> Result:
-    """Run the real CLI in this process; stdin is not a TTY unless a test arranges it."""
+def run_cli(*args: str, input: str | None = None, clock: Any = None) -> Result:
+    """Run the real CLI in this process; stdin is not a TTY unless a test arranges it. With
+    ``clock`` the run takes all its time from it (``cli.environment``): the sandbox's clock
+    makes every wait move both sides' time forward instead of passing."""
     from angelctl.cli.app import run
+    from angelctl.cli.environment import Environment
 
     out, err = io.StringIO(), io.StringIO()
     stdin = io.StringIO(input or "")
@@ -157,7 +161,7 @@ def run_cli(*args: str, input: str | None = None) -> Result:
         old_stdin = sys.stdin
         sys.stdin = stdin
         try:
-            code = run(list(args))
+            code = run(list(args), Environment.of_process(clock))
         finally:
             sys.stdin = old_stdin
     return Result(code, out.getvalue(), err.getvalue())
@@ -262,6 +266,14 @@ class Terminal:
 @pytest.fixture
 def cli() -> Any:
     return run_cli
+
+
+@pytest.fixture
+def cli_on_sandbox_time(sandbox_clock: ShiftedClock) -> Any:
+    """The CLI on the sandbox's clock: a poll, a rate-limit slot or a re-price delay moves both
+    sides' time forward at once instead of passing, so a kill or a guard run takes as long as
+    its requests do."""
+    return functools.partial(run_cli, clock=sandbox_clock)
 
 
 @pytest.fixture

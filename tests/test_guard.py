@@ -11,7 +11,7 @@ from angelctl.config import config_path, state_dir
 from angelctl.risk.latch import Latch, latch_for
 from angelctl.status import ExitStatus
 from tests.conftest import REPO
-from tests.test_killswitch import SBIN, admin, broker, exposure, place  # noqa: F401
+from tests.test_killswitch import SBIN, admin, broker, cli, exposure, place  # noqa: F401
 from tests.test_login_session import requests_seen
 
 

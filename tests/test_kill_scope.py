@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from angelctl.status import ExitStatus
-from tests.test_killswitch import broker, exposure, requests_seen, setup_exposure
+from tests.test_killswitch import broker, cli, exposure, requests_seen, setup_exposure
 
-__all__ = ["broker"]
+__all__ = ["broker", "cli"]
 
 
 @pytest.mark.parametrize("symbol", ["SBIN", "SBIN-EQ", "NSE:3045", "nse:sbin-eq", "sbin nse"])

@@ -54,6 +54,12 @@ def place(session: Any, instrument: tuple[str, str, str], side: str, qty: int, p
 
 
 @pytest.fixture
+def cli(cli_on_sandbox_time: Any) -> Any:
+    """Every kill in this file runs on the sandbox's clock (fast, and the same time both sides)."""
+    return cli_on_sandbox_time
+
+
+@pytest.fixture
 def broker(sandbox: Any, sandbox_login: Any) -> Any:
     """A still market (SBIN 800, INFY 1500, TCS 3000) and the CLI profile's own session."""
     from angelctl.broker.api import build_session
@@ -63,21 +69,22 @@ def broker(sandbox: Any, sandbox_login: Any) -> Any:
     for exchange, token, _ in (SBIN, INFY, TCS):
         price = {"3045": "800", "1594": "1500", "11536": "3000"}[token]
         admin(sandbox, "POST", "market/price", exch_seg=exchange, token=token, ltp=price)
-    session = build_session(resolve_profile(load_config_file(), "sandbox"))
+    session = build_session(
+        resolve_profile(load_config_file(), "sandbox"), clock=sandbox.engine.clock
+    )
     yield session
     session.rest.close()
 
 
 def exposure(sandbox: Any) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """(net quantity per symbol, working orders) as the sandbox's books say."""
+    from angelctl.broker.api import build_session
     from angelctl.broker.orders import parse_order_book
     from angelctl.broker.portfolio import parse_positions
-
-    del sandbox
-    from angelctl.broker.api import build_session
     from angelctl.config import load_config_file, resolve_profile
 
-    session = build_session(resolve_profile(load_config_file(), "sandbox"))
+    settings = resolve_profile(load_config_file(), "sandbox")
+    session = build_session(settings, clock=sandbox.engine.clock)
     try:
         positions = parse_positions(session.call("getPosition"))
         book = parse_order_book(session.call("getOrderBook"))
