@@ -71,7 +71,7 @@ def run_checks(cli_profile: str | None, *, offline: bool) -> Report:
 
 def _session_check(report: Report, settings: Any) -> Any:
     from angelctl.config import state_dir
-    from angelctl.secrets import SessionStore
+    from angelctl.tokens import SessionStore
 
     tokens = SessionStore(state_dir() / "sessions").load(
         settings.name, api_url=settings.api_url, client_code=settings.client_code

@@ -17,7 +17,8 @@ import pyotp
 import pytest
 
 from angelctl.broker.ratelimit import SAFETY, RateLimiter
-from angelctl.secrets import TOTP_KEEP, TOTP_STEP_SECONDS, Secret, TotpLedger
+from angelctl.secrets import Secret
+from angelctl.tokens import TOTP_KEEP, TOTP_STEP_SECONDS, TotpLedger
 from tests.conftest import ShiftedClock
 from tests.test_secrets import _tokens
 

@@ -274,7 +274,7 @@ def _previous_state(sandbox: Any) -> dict[str, bytes | None]:
     from datetime import UTC, datetime, timedelta
 
     from angelctl.config import config_path, set_config_key, write_profile_values
-    from angelctl.secrets import SessionStore, SessionTokens
+    from angelctl.tokens import SessionStore, SessionTokens
 
     account = demo(sandbox)
     values = {
@@ -380,7 +380,7 @@ def test_a_failed_first_login_writes_no_profile_and_no_secret(
 
 def test_a_failure_while_committing_puts_secrets_and_config_back(tmp_path: Any) -> None:
     from angelctl.cli.login_state import HeldSessions, StagedSecrets, commit
-    from angelctl.secrets import SessionStore
+    from angelctl.tokens import SessionStore
 
     config = tmp_path / "config.toml"
     config.write_bytes(b'default_profile = "p"\n')

@@ -19,14 +19,10 @@ from angelctl.secrets import (
     KeyringStore,
     PlaintextStore,
     Secret,
-    SessionStore,
-    SessionTokens,
-    TotpLedger,
-    jwt_expiry,
     redact,
-    session_expiry,
     validate_totp_secret,
 )
+from angelctl.tokens import SessionStore, SessionTokens, TotpLedger, jwt_expiry, session_expiry
 from tests.conftest import ShiftedClock
 
 CANARY = "canary-secret-value-7731"

@@ -12,7 +12,8 @@ from angelctl.broker.api import SmartApi, build_session
 from angelctl.broker.client import RetryPolicy
 from angelctl.broker.ratelimit import RateLimiter
 from angelctl.clock import announce_waits, pause
-from angelctl.secrets import TOTP_STEP_SECONDS, Secret, TotpLedger
+from angelctl.secrets import Secret
+from angelctl.tokens import TOTP_STEP_SECONDS, TotpLedger
 from tests.conftest import ShiftedClock
 from tests.test_login_session import arm, settings_for
 

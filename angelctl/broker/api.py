@@ -27,10 +27,9 @@ from angelctl.secrets import (
     PlaintextStore,
     SandboxDemoStore,
     Secret,
-    SessionStore,
-    TotpLedger,
     load_credentials,
 )
+from angelctl.tokens import SessionStore, TotpLedger
 
 if TYPE_CHECKING:
     from angelctl.broker.models import Funds, Profile

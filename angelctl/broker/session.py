@@ -36,8 +36,9 @@ from angelctl.errors import (
     SessionExpired,
     UnparseableResponse,
 )
-from angelctl.secrets import Credentials, Secret, SessionStore, SessionTokens, TotpLedger
-from angelctl.secrets import session_expiry as compute_expiry
+from angelctl.secrets import Credentials, Secret
+from angelctl.tokens import SessionStore, SessionTokens, TotpLedger
+from angelctl.tokens import session_expiry as compute_expiry
 
 log = logging.getLogger("angelctl.session")
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from angelctl.config import ConfigFile, validate_config
-from angelctl.secrets import Secret, SessionStore, SessionTokens
+from angelctl.secrets import Secret
+from angelctl.tokens import SessionStore, SessionTokens
 
 if TYPE_CHECKING:
     from angelctl.secrets import CredentialStore
