@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,8 @@ def test_json_output_stays_clean_while_stderr_says_why_it_waits(
     waited = cli("funds", "--json")
     assert waited.code == 0, waited.both
     assert waited.json()["funds"]  # stdout is exactly one JSON document
-    assert "waiting 3" in waited.err
+    # up to three seconds: whatever of them the first call's own time has not used up
+    assert re.search(r"waiting [123]\.\d s for", waited.err), waited.err
     assert "for the getRMS rate limit (1 per 3 s shared by all angelctl processes)" in waited.err
     quiet = cli("-q", "funds", "--json")
     assert quiet.code == 0 and quiet.err == ""
