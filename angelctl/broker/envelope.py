@@ -51,6 +51,13 @@ def _text(body: bytes, limit: int = 160) -> str:
 
 def parse_envelope(route: str, response: RawResponse) -> Any:
     """Return the ``data`` of a successful reply, else raise the matching ``ApiError``."""
+    _refuse_non_json(route, response)
+    return _open_envelope(route, response.status, _document(route, response))
+
+
+def _refuse_non_json(route: str, response: RawResponse) -> None:
+    """The replies that are not the broker's JSON: the rate-limit text, HTML pages (firewall,
+    maintenance, 5xx) and empty bodies, each as the error it means."""
     status, body = response.status, response.body
     ctype = response.headers.get("Content-Type", "").lower()
     stripped = body.strip()
@@ -65,29 +72,7 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
             family="rate_limit",
         )
     if "html" in ctype or stripped[:1] == b"<":
-        support = _SUPPORT_ID.search(body.decode("utf-8", "replace"))
-        suffix = f" (support ID {support.group(1)})" if support else ""
-        if status >= 500:
-            raise ServerError(
-                f"the broker answered HTTP {status} with an HTML error page{suffix}",
-                route=route,
-                http_status=status,
-                hint="the broker is having trouble; retry later",
-            )
-        if status < 300 and not support and "request rejected" not in _text(body).lower():
-            raise UnparseableResponse(
-                f"the broker answered HTTP {status} with an HTML page, not its JSON{suffix}",
-                route=route,
-                http_status=status,
-                hint="the broker may be under maintenance; retry later",
-            )
-        raise RequestRejected(
-            f"the broker's firewall rejected the request (HTTP {status}){suffix}",
-            route=route,
-            http_status=status,
-            hint="this request shape is blocked by the broker; do not retry it unchanged",
-            definite=False,
-        )
+        raise _html_error(route, status, body)
     if not stripped:
         if status == 400:
             raise RequestRejected(
@@ -109,6 +94,37 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
             route=route,
             http_status=status,
         )
+
+
+def _html_error(route: str, status: int, body: bytes) -> ApiError:
+    """An HTML page: a 5xx page, a maintenance page on a 2xx, or the firewall's rejection."""
+    support = _SUPPORT_ID.search(body.decode("utf-8", "replace"))
+    suffix = f" (support ID {support.group(1)})" if support else ""
+    if status >= 500:
+        return ServerError(
+            f"the broker answered HTTP {status} with an HTML error page{suffix}",
+            route=route,
+            http_status=status,
+            hint="the broker is having trouble; retry later",
+        )
+    if status < 300 and not support and "request rejected" not in _text(body).lower():
+        return UnparseableResponse(
+            f"the broker answered HTTP {status} with an HTML page, not its JSON{suffix}",
+            route=route,
+            http_status=status,
+            hint="the broker may be under maintenance; retry later",
+        )
+    return RequestRejected(
+        f"the broker's firewall rejected the request (HTTP {status}){suffix}",
+        route=route,
+        http_status=status,
+        hint="this request shape is blocked by the broker; do not retry it unchanged",
+        definite=False,
+    )
+
+
+def _document(route: str, response: RawResponse) -> dict[str, Any]:
+    status, body = response.status, response.body
     try:
         document = json.loads(body)
     except ValueError:
@@ -128,6 +144,12 @@ def parse_envelope(route: str, response: RawResponse) -> Any:
         raise UnparseableResponse(
             f"the broker sent unexpected JSON (HTTP {status})", route=route, http_status=status
         )
+    return document
+
+
+def _open_envelope(route: str, status: int, document: dict[str, Any]) -> Any:
+    """Either dialect (``status``/``errorcode`` or ``success``/``errorCode``): the data of a
+    success, else the classified error (``broker.classify``)."""
     if "status" in document:
         ok = document["status"] in (True, "true", "True")
         code = document.get("errorcode") or ""

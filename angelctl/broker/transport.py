@@ -48,6 +48,7 @@ class HttpTransport:
     ) -> tuple[RawResponse, float]:
         """Send one request; returns the response and the elapsed seconds. ``timeout`` (connect,
         read) shortens the configured one for a caller with a budget."""
+        # long: the one seam where every requests exception is translated; one try keeps the map
         started = time.monotonic()
         limits = timeout or self.timeout
         try:

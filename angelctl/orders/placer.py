@@ -260,7 +260,10 @@ class OrderPlacer:
                     raise self._local_failure(exc, sent=True) from None
             raise
         crash_point("after_response")
-        order_id, unique = answer.order_id, answer.unique_order_id
+        return self._answered(intent, answer.order_id, answer.unique_order_id)
+
+    def _answered(self, intent: Intent, order_id: str, unique: str) -> Placement:
+        """A success envelope: accepted with its order id; without one, the outcome is unknown."""
         if not order_id:
             self._local(
                 lambda: self.journal.move(
