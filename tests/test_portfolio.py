@@ -16,12 +16,12 @@ import pytest
 from rich.console import Console
 
 from angelctl.broker.envelope import RawResponse, parse_envelope
+from angelctl.broker.orders import parse_trades
 from angelctl.broker.portfolio import (
     Holdings,
     HoldingTotals,
     parse_holdings,
     parse_positions,
-    parse_trades,
     position_totals,
 )
 from angelctl.errors import UnparseableResponse

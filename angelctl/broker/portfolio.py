@@ -1,8 +1,8 @@
-"""The portfolio views (reference §3.3 routes #10, #15, #17, #18; row shapes §3.4): the day's
-trades, positions and holdings as typed values.
+"""The portfolio views (reference §3.3 routes #15, #17, #18; row shapes §3.4): positions and
+holdings as typed values (the day's trades are ``broker.orders``, with the order book).
 
-Entry points: ``fetch_trades``, ``fetch_positions``, ``fetch_holdings`` (each one call), and the
-pure parsers ``parse_trades``, ``parse_positions``, ``parse_holdings`` for captured replies.
+Entry points: ``fetch_positions``, ``fetch_holdings`` (each one call), and the pure parsers
+``parse_positions``, ``parse_holdings`` for captured replies.
 
 Invariants:
 - An empty book is ``data: null`` on the wire (not ``[]``); it parses to an empty list.
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
 
 
-def _rows(data: Any, route: str) -> list[dict[str, Any]]:
+def wire_rows(data: Any, route: str) -> list[dict[str, Any]]:
     if data is None or data == "":
         return []
     if not isinstance(data, list):
@@ -35,74 +35,9 @@ def _rows(data: Any, route: str) -> list[dict[str, Any]]:
     return [row for row in data if isinstance(row, dict)]
 
 
-def _text(row: dict[str, Any], key: str) -> str:
+def text(row: dict[str, Any], key: str) -> str:
     value = row.get(key)
     return "" if value is None else str(value).strip()
-
-
-# ------------------------------------------------------------------------------- trades
-
-
-@record
-class Trade:
-    """One fill from the trade book."""
-
-    exchange: str
-    symbol: str
-    token: str
-    product: str
-    side: str
-    quantity: int
-    price: Decimal
-    value: Decimal
-    order_id: str
-    fill_id: str
-    fill_time: str  # "13:27:53", IST, as sent
-    instrument_type: str
-
-    @classmethod
-    def from_wire(cls, row: dict[str, Any]) -> Trade:
-        quantity = int_field(row, "fillsize")
-        price = decimal_field(row, "fillprice")
-        value = optional_decimal(row, "tradevalue")
-        return cls(
-            exchange=_text(row, "exchange"),
-            symbol=_text(row, "tradingsymbol"),
-            token=_text(row, "symboltoken"),
-            product=_text(row, "producttype"),
-            side=_text(row, "transactiontype").upper(),
-            quantity=quantity,
-            price=price,
-            value=value if value is not None else price * quantity,
-            order_id=_text(row, "orderid"),
-            fill_id=_text(row, "fillid"),
-            fill_time=_text(row, "filltime"),
-            instrument_type=_text(row, "instrumenttype"),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "exchange": self.exchange,
-            "symbol": self.symbol,
-            "token": self.token,
-            "product": self.product,
-            "side": self.side,
-            "quantity": self.quantity,
-            "price": self.price,
-            "value": self.value,
-            "order_id": self.order_id,
-            "fill_id": self.fill_id,
-            "fill_time": self.fill_time,
-            "instrument_type": self.instrument_type,
-        }
-
-
-def parse_trades(data: Any) -> list[Trade]:
-    return [Trade.from_wire(row) for row in _rows(data, "getTradeBook")]
-
-
-def fetch_trades(session: BrokerSession) -> list[Trade]:
-    return parse_trades(session.call("getTradeBook"))
 
 
 # ---------------------------------------------------------------------------- positions
@@ -147,11 +82,11 @@ class Position:
         unrealised = decimal_field(row, "unrealised")
         pnl = optional_decimal(row, "pnl")
         return cls(
-            exchange=_text(row, "exchange"),
-            token=_text(row, "symboltoken"),
-            symbol=_text(row, "tradingsymbol"),
-            product=_text(row, "producttype"),
-            instrument_type=_text(row, "instrumenttype"),
+            exchange=text(row, "exchange"),
+            token=text(row, "symboltoken"),
+            symbol=text(row, "tradingsymbol"),
+            product=text(row, "producttype"),
+            instrument_type=text(row, "instrumenttype"),
             net_qty=int_field(row, "netqty"),
             buy_qty=int_field(row, "buyqty"),
             sell_qty=int_field(row, "sellqty"),
@@ -226,7 +161,7 @@ def position_totals(positions: Iterable[Position]) -> PositionTotals:
 
 
 def parse_positions(data: Any) -> list[Position]:
-    return [Position.from_wire(row) for row in _rows(data, "getPosition")]
+    return [Position.from_wire(row) for row in wire_rows(data, "getPosition")]
 
 
 def fetch_positions(session: BrokerSession) -> list[Position]:
@@ -280,11 +215,11 @@ class Holding:
                 else Decimal(0)
             )
         return cls(
-            exchange=_text(row, "exchange"),
-            symbol=_text(row, "tradingsymbol"),
-            token=_text(row, "symboltoken"),
-            isin=_text(row, "isin"),
-            product=_text(row, "product"),
+            exchange=text(row, "exchange"),
+            symbol=text(row, "tradingsymbol"),
+            token=text(row, "symboltoken"),
+            isin=text(row, "isin"),
+            product=text(row, "product"),
             quantity=quantity,
             t1_quantity=int_field(row, "t1quantity"),
             realised_quantity=int_field(row, "realisedquantity"),
@@ -355,7 +290,7 @@ class Holdings:
 def parse_holdings(data: Any) -> Holdings:
     """A ``getAllHolding`` reply (``{holdings, totalholding}``) or a ``getHolding`` list."""
     if isinstance(data, dict):
-        rows = [Holding.from_wire(r) for r in _rows(data.get("holdings"), "getAllHolding")]
+        rows = [Holding.from_wire(r) for r in wire_rows(data.get("holdings"), "getAllHolding")]
         total = data.get("totalholding")
         if isinstance(total, dict) and total:
             return Holdings(
@@ -368,7 +303,7 @@ def parse_holdings(data: Any) -> Holdings:
                 ),
             )
         return Holdings(rows, HoldingTotals.from_rows(rows))
-    rows = [Holding.from_wire(r) for r in _rows(data, "getHolding")]
+    rows = [Holding.from_wire(r) for r in wire_rows(data, "getHolding")]
     return Holdings(rows, HoldingTotals.from_rows(rows))
 
 

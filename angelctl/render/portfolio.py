@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from angelctl.broker.portfolio import Holdings, Position, PositionTotals, Trade
+from angelctl.broker.orders import Trade
+from angelctl.broker.portfolio import Holdings, Position, PositionTotals
 from angelctl.render.fit import ColumnSpec, fit_table
 from angelctl.render.quotes import price, quantity, signed
 
