@@ -245,7 +245,7 @@ class OrderGuard:
 
     limits: RiskLimits = field(default_factory=RiskLimits)
     latch: Latch | None = None
-    # the market-hours check (risk.market_hours): (segment, variety, amo) → raises when closed
+    # the market-hours check (orders.market_hours): (segment, variety, amo) → raises when closed
     hours: Callable[[str, str, bool], object] | None = None
 
     def check_hours(self, request: OrderRequest) -> None:
