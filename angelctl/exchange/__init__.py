@@ -15,7 +15,8 @@ Facts about the exchanges, with no client code in them, shared by the client (``
 
 Invariants: this package imports nothing from the client (``broker``, ``orders``, ``risk``,
 ``config``, ``secrets``, ``cli``, ``render``) nor from the sandbox; only the standard library
-and the leaf utilities ``angelctl.errors`` and ``angelctl.records`` (a test in a fresh
-interpreter keeps it so). It reads no configuration: the caller passes the user's holiday file
-path. This ``__init__`` imports nothing, so importing one module costs only that module.
+and the leaf utilities ``angelctl.clock``, ``angelctl.errors`` and ``angelctl.records`` (a
+test in a fresh interpreter keeps it so). It reads no configuration: the caller passes the
+user's holiday file path. This ``__init__`` imports nothing, so importing one module costs only
+that module.
 """

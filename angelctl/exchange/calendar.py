@@ -7,7 +7,7 @@ takes precedence) and the AMO windows (``exchange.amo``); a day's sessions come 
 data does not list in ``years`` closes on weekends only, and ``covers(day)`` says so.
 
 Invariants: immutable once built; every answer is a pure function of the data, the AMO windows
-and an aware instant, converted to IST with ``zoneinfo`` (naive datetimes are refused with
+and an aware instant, converted to IST (``exchange.zones``; naive datetimes are refused with
 ValueError, so the process's ``TZ`` never matters). No I/O except reading a holiday file in
 ``load``.
 """
