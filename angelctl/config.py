@@ -86,6 +86,12 @@ def cache_dir() -> Path:
     return _platform_dir("cache", "XDG_CACHE_HOME", ".cache")
 
 
+def holiday_file() -> Path:
+    """The user's holiday data file (``calendar update`` writes it; when present it replaces
+    the shipped data, see ``exchange.holidays``)."""
+    return config_dir() / "holidays.json"
+
+
 def config_path() -> Path:
     override = os.environ.get("ANGELCTL_CONFIG")
     return Path(override).expanduser() if override else config_dir() / "config.toml"
@@ -379,10 +385,10 @@ def _validate_risk(path: Path, where: str, table: Any) -> None:
 
 
 def _validate_market_hours(path: Path, where: str, table: Any) -> None:
-    """``[profiles.NAME.market_hours]``: ``policy`` and ``amo_windows`` (risk.calendar)."""
+    """``[profiles.NAME.market_hours]``: ``policy`` and ``amo_windows`` (exchange.amo)."""
     if not isinstance(table, dict):
         raise _problem(path, where, "expected a table with policy and amo_windows")
-    from angelctl.risk.calendar import parse_market_hours
+    from angelctl.exchange.amo import parse_market_hours
 
     try:
         parse_market_hours(table)

@@ -108,15 +108,15 @@ def make_today_a_holiday() -> None:
     from datetime import datetime
 
     from angelctl.clock import IST
-    from angelctl.config import config_dir
+    from angelctl.config import holiday_file
 
     shipped = json.loads(
-        (REPO / "angelctl" / "risk" / "data" / "holidays.json").read_text(encoding="utf-8")
+        (REPO / "angelctl" / "exchange" / "data" / "holidays.json").read_text(encoding="utf-8")
     )
     today = datetime.now(IST).date()
     shipped["holidays"]["CM"].append({"date": today.isoformat(), "description": "Drill day"})
     shipped["years"] = sorted({*shipped["years"], today.year})
-    (config_dir() / "holidays.json").write_text(json.dumps(shipped), encoding="utf-8")
+    holiday_file().write_text(json.dumps(shipped), encoding="utf-8")
 
 
 def test_live_style_policy_refuses_outside_hours_before_any_send(

@@ -13,7 +13,7 @@ from angelctl.cli.environment import environment
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from angelctl.risk.calendar import MarketCalendar
+    from angelctl.exchange.calendar import MarketCalendar
 
 app = typer.Typer(
     help="Exchange sessions and holidays in IST: each segment's phase, the next open and close, "
@@ -49,7 +49,7 @@ def parse_instant(text: str) -> datetime:
     from datetime import datetime
 
     from angelctl.errors import UsageError
-    from angelctl.risk.calendar import ist
+    from angelctl.exchange.zones import ist
 
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
@@ -64,11 +64,13 @@ def parse_instant(text: str) -> datetime:
 
 def _calendar(ctx: typer.Context) -> tuple[MarketCalendar, str]:
     """The profile's AMO windows and policy over the holiday data in use (no profile needed)."""
-    from angelctl.risk.calendar import MarketCalendar, parse_market_hours
+    from angelctl.config import holiday_file
+    from angelctl.exchange.amo import parse_market_hours
+    from angelctl.exchange.calendar import MarketCalendar
 
     _, settings = profile_settings(ctx, require_existing=False)
     policy, windows = parse_market_hours(settings.market_hours)
-    return MarketCalendar.load(amo_windows=windows), policy
+    return MarketCalendar.load(holiday_file(), amo_windows=windows), policy
 
 
 @app.callback(invoke_without_command=True)
@@ -86,7 +88,7 @@ def status(ctx: typer.Context, segment: SegmentOpt = None, at: AtOpt = None) -> 
 
 def _status(ctx: typer.Context, segment: str | None, at: str | None) -> None:
     from angelctl.clock import SystemClock
-    from angelctl.risk.calendar import SEGMENTS, check_segment
+    from angelctl.exchange.segments import SEGMENTS, check_segment
 
     out = output(ctx)
     calendar, policy = _calendar(ctx)
@@ -120,7 +122,8 @@ def holidays(
 ) -> None:
     """List the exchange holidays of a year, with the segments each one closes."""
     from angelctl.clock import SystemClock
-    from angelctl.risk.calendar import check_segment, to_ist
+    from angelctl.exchange.segments import check_segment
+    from angelctl.exchange.zones import to_ist
 
     out = output(ctx)
     calendar, _ = _calendar(ctx)
@@ -169,16 +172,11 @@ def update(
     import hashlib
 
     from angelctl.clock import SystemClock
+    from angelctl.config import holiday_file
     from angelctl.errors import ConfigError, UsageError
+    from angelctl.exchange.holidays import dump_holiday_data, load_holiday_data, shipped_data
+    from angelctl.exchange.nse_import import merge_nse_import, parse_nse_holiday_master
     from angelctl.fsutil import atomic_write_private
-    from angelctl.risk.holidays import (
-        default_user_file,
-        dump_holiday_data,
-        load_holiday_data,
-        merge_nse_import,
-        parse_nse_holiday_master,
-        shipped_data,
-    )
 
     out = output(ctx)
     name = "stdin" if file == "-" else file
@@ -187,7 +185,7 @@ def update(
     except OSError as exc:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
     imported = parse_nse_holiday_master(raw, name)
-    target = default_user_file()
+    target = holiday_file()
     try:
         current = load_holiday_data(target)
     except ConfigError as exc:

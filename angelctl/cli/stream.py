@@ -121,9 +121,11 @@ def _market_open(session: BrokerSession, contracts: list[Contract]) -> Callable[
     sandbox's paper market ticks around the clock, so a sandbox profile counts as always open."""
     if session.settings.is_sandbox:
         return lambda: True
-    from angelctl.risk.calendar import MarketCalendar, Phase
+    from angelctl.config import holiday_file
+    from angelctl.exchange.calendar import MarketCalendar
+    from angelctl.exchange.sessions import Phase
 
-    calendar = MarketCalendar.load()
+    calendar = MarketCalendar.load(holiday_file())
     segments = sorted({c.exchange for c in contracts})
     clock = session.clock
 

@@ -277,7 +277,7 @@ class OrderControls:
 
     limits: RiskLimits = field(default_factory=RiskLimits)
     gate: OrderGate | None = None
-    # the market-hours check: (segment, variety, amo) → raises when the segment is closed
+    # the market-hours check (orders.market_hours): (segment, variety, amo) → raises when closed
     hours: Callable[[str, str, bool], object] | None = None
 
     def check_hours(self, request: OrderRequest) -> None:

@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from angelctl.risk.calendar import WEEKDAYS, CalendarReport, Phase, format_ist, to_ist
-from angelctl.risk.holidays import MONTHS, Holiday
+from angelctl.exchange.calendar import CalendarReport
+from angelctl.exchange.holidays import Holiday
+from angelctl.exchange.sessions import Phase
+from angelctl.exchange.zones import MONTHS, WEEKDAYS, format_ist, to_ist
 
 PHASE_STYLE = {
     Phase.OPEN: "green",

@@ -22,10 +22,10 @@ def order_controls(settings: ProfileSettings, clock: Clock | None = None) -> Ord
         table["policy"] = "allow"
 
     def hours(segment: str, variety: str, amo: bool) -> object:
-        from angelctl.risk.market_hours import MarketHoursGuard
+        from angelctl.orders.market_hours import MarketHoursCheck
 
-        guard = MarketHoursGuard.for_profile(table, clock or SystemClock())
-        return guard.check(segment, variety=variety, amo=amo)
+        market_hours = MarketHoursCheck.for_profile(table, clock or SystemClock())
+        return market_hours.check(segment, variety=variety, amo=amo)
 
     return OrderControls(
         limits=limits_from_config(dict(settings.risk)),

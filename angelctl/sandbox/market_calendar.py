@@ -1,9 +1,9 @@
 """Exchange trading days and derivative expiry dates, for the sandbox's instrument universe.
 
 Holidays are the NSE holiday master (``nseindia.com/api/holiday-master?type=trading``) for 2025
-and 2026 as shipped with angelctl's market calendar (``angelctl/risk/data/holidays.json``, read
-through ``angelctl.risk.holidays``: exchange facts with no client code in them, shared like the
-feed codec), for the segments the universe needs: CM (cash), FO, CD (currency) and COM
+and 2026 as shipped with angelctl's exchange calendar (``angelctl/exchange/data/holidays.json``,
+read through ``angelctl.exchange.holidays``: exchange facts with no client code in them, shared
+like the feed codec), for the segments the universe needs: CM (cash), FO, CD (currency) and COM
 (commodity). Which calendar an ``exch_seg`` follows: NSE/BSE → CM, NFO/BFO → FO, CDS → CD,
 MCX → COM. BSE's own list is not in the realdata; it matches NSE's in practice, so BSE/BFO use
 NSE's [simplification]. Other years close on weekends and the fixed-date national holidays every
@@ -37,7 +37,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Literal
 
-from angelctl.risk.holidays import shipped_data
+from angelctl.exchange.holidays import shipped_data
 
 Calendar = Literal["CM", "FO", "CD", "COM"]
 

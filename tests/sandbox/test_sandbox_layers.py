@@ -26,13 +26,9 @@ PACKAGE = "angelctl.sandbox"
 FORBIDDEN = ("broker", "orders", "risk", "cli", "render", "config", "secrets", "instruments")
 FEED_ALLOWED = ("angelctl.feed.encode", "angelctl.feed.ticks", "angelctl.feed.layout")
 
-# Until the exchange calendar leaves ``angelctl.risk`` (issue 14, item 1): these two modules
-# read the shipped holiday data and the DST rule from there. An entry that no longer matches an
-# import fails ``test_no_stale_exemptions`` — delete it then.
-EXEMPT = {
-    ("angelctl.sandbox.market_calendar", "angelctl.risk.holidays"),
-    ("angelctl.sandbox.trading_hours", "angelctl.risk.calendar"),
-}
+# Imports allowed by name in spite of the rules (none since the exchange calendar left
+# ``angelctl.risk``). An entry that no longer matches an import fails ``test_no_stale_exemptions``.
+EXEMPT: set[tuple[str, str]] = set()
 
 LEAVES = ("clock", "config", "config_defaults", "market_calendar", "trading_hours")
 LAYERS = {"engine": 1, "rest": 2, "ws": 3, "server": 4}

@@ -1,23 +1,19 @@
 """The market-hours check of the order layer: refuse locally, before any order-route call, an
 order the exchange would not take now, and say when it could go.
 
-Entry points: ``check_order_window(calendar, segment, at, variety, amo=…, policy=…)`` (pure:
-the instant is given) and ``MarketHoursGuard`` (the same with the time read from a ``Clock``),
-built for a profile by ``MarketHoursGuard.for_profile(settings.market_hours, clock)``.
-
-Config, per profile::
-
-    [profiles.main.market_hours]
-    policy = "refuse"                  # or "allow": decide, but never refuse (the broker will)
-    amo_windows = { NSE = "15:45-08:57", NFO = "15:45-09:10", MCX = "any", CDS = "none" }
+The calendar decides (``exchange.calendar``, ``exchange.decision``); this module turns a
+refusal into a pre-trade rejection. Entry points: ``check_order_window(calendar, segment, at,
+variety, amo=…, policy=…)`` (pure: the instant is given) and ``MarketHoursCheck`` (the same
+with the time read from a ``Clock``), built for a profile by
+``MarketHoursCheck.for_profile(settings.market_hours, clock)``. The profile's table is
+``[profiles.NAME.market_hours]`` (``policy``, ``amo_windows``; see ``exchange.amo``).
 
 Invariants: an order outside its window raises ``OutsideMarketHours`` (a ``PreTradeRejected``,
 exit 2) whose one-line message names the phase and the next open, and suggests ``--amo`` when
 an after-market order would be accepted; nothing here touches the network or the clock directly.
 
 This module imports ``angelctl.orders.checks`` (for ``PreTradeRejected``), so ``checks`` must not
-import it at module level: inject the guard (as ``OrderGuard`` does with the latch) or import it
-inside a function.
+import it at module level: it is injected into ``OrderGuard.hours`` by ``orders.desk``.
 """
 
 from __future__ import annotations
@@ -28,9 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from angelctl.clock import Clock
+from angelctl.config import holiday_file
+from angelctl.exchange.amo import parse_market_hours
+from angelctl.exchange.calendar import MarketCalendar
+from angelctl.exchange.decision import Decision, Verdict
 from angelctl.orders.checks import PreTradeRejected, Violation
 from angelctl.records import record
-from angelctl.risk.calendar import Decision, MarketCalendar, Verdict, parse_market_hours
 
 
 class OutsideMarketHours(PreTradeRejected):
@@ -66,7 +65,7 @@ def check_order_window(
 
 
 @record
-class MarketHoursGuard:
+class MarketHoursCheck:
     """``check_order_window`` with the calendar, the policy and the clock bound once."""
 
     calendar: MarketCalendar
@@ -76,11 +75,12 @@ class MarketHoursGuard:
     @classmethod
     def for_profile(
         cls, market_hours: Mapping[str, Any] | None, clock: Clock, *, user_file: Path | None = None
-    ) -> MarketHoursGuard:
-        """The profile's policy and AMO windows over the user's holiday file (or the shipped
-        one); a bad holiday file raises ConfigError."""
+    ) -> MarketHoursCheck:
+        """The profile's policy and AMO windows over the user's holiday file (default
+        ``config.holiday_file()``) or the shipped one; a bad holiday file raises ConfigError."""
         policy, windows = parse_market_hours(market_hours)
-        return cls(MarketCalendar.load(user_file, amo_windows=windows), clock, policy)
+        path = holiday_file() if user_file is None else user_file
+        return cls(MarketCalendar.load(path, amo_windows=windows), clock, policy)
 
     def check(self, segment: str, *, variety: str = "NORMAL", amo: bool = False) -> Decision:
         return check_order_window(

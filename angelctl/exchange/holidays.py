@@ -1,5 +1,4 @@
-"""The holiday data file: its format, validation, the shipped copy, the user's copy, and the
-import of NSE's holiday-master JSON (``nseindia.com/api/holiday-master?type=trading``).
+"""The holiday data file: its format, validation, the shipped copy and a user's copy.
 
 Format ``angelctl-holidays/1``::
 
@@ -14,11 +13,13 @@ Format ``angelctl-holidays/1``::
 ``holidays`` is keyed by NSE's calendar names (CM cash, FO derivatives, CD currency, COM
 commodity) or by a segment (NSE, BSE, NFO, BFO, CDS, MCX, NCDEX), whose own list then replaces
 its calendar's. ``closed`` is ``all`` (default), ``morning`` (before 17:00 IST) or ``evening``.
+``special_sessions`` give a date its own sessions (Muhurat trading), see ``exchange.sessions``.
 
-Invariants: a bad user file is a ``ConfigError`` naming the file and the problem (exit 3), a bad
-import a ``UsageError`` naming the input (exit 2); unknown keys are errors; an import replaces
-whole years calendar by calendar and keeps everything else; the shipped file is package data
-(``angelctl/risk/data/holidays.json``) derived from the real NSE files for 2025 and 2026.
+Invariants: a bad user file is a ``ConfigError`` naming the file and the problem (exit 3);
+unknown keys are errors; ``dump_holiday_data`` writes what ``parse_holiday_data`` reads back
+unchanged. The shipped file is package data (``angelctl/exchange/data/holidays.json``) derived
+from the real NSE files for 2025 and 2026. Where the user's copy lives is the caller's business
+(this module reads no configuration): ``load_holiday_data`` is given the path.
 """
 
 from __future__ import annotations
@@ -29,31 +30,14 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from angelctl.errors import ConfigError, UsageError
+from angelctl.errors import ConfigError
+from angelctl.exchange.segments import CALENDARS, SEGMENTS
+from angelctl.exchange.zones import parse_time
 from angelctl.records import record
 
 DATA_FORMAT = "angelctl-holidays/1"
-USER_FILE_NAME = "holidays.json"
-SEGMENTS = ("NSE", "BSE", "NFO", "BFO", "CDS", "MCX", "NCDEX")
-CALENDARS = ("CM", "FO", "CD", "COM")
-CALENDAR_OF_SEGMENT: dict[str, str] = {
-    "NSE": "CM",
-    "BSE": "CM",
-    "NFO": "FO",
-    "BFO": "FO",
-    "CDS": "CD",
-    "MCX": "COM",
-    "NCDEX": "COM",
-}
+SHIPPED_FILE = Path(__file__).with_name("data") / "holidays.json"
 CLOSED_PARTS = ("all", "morning", "evening")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def parse_time(text: str) -> time:
-    hours, sep, minutes = text.strip().partition(":")
-    if not sep or len(minutes) != 2 or not hours.isdigit() or not minutes.isdigit():
-        raise ValueError(f"expected HH:MM, got {text!r}")
-    return time(int(hours), int(minutes))
 
 
 @record
@@ -238,10 +222,9 @@ def _parse_special(location: str, where: str, entry: Any) -> SpecialSession:
 
 
 def shipped_data() -> HolidayData:
-    """The holiday file installed with the package."""
-    from importlib.resources import files
-
-    resource = files("angelctl.risk").joinpath("data", "holidays.json")
+    """The holiday file installed with the package (package data beside this module; read as a
+    plain file: ``importlib.resources`` would add 10-20 ms of imports to `calendar status`)."""
+    resource = SHIPPED_FILE
     try:
         raw = resource.read_bytes()
     except OSError as exc:
@@ -252,15 +235,10 @@ def shipped_data() -> HolidayData:
     return parse_holiday_data(raw, str(resource), origin="shipped")
 
 
-def default_user_file() -> Path:
-    from angelctl.config import config_dir
-
-    return config_dir() / USER_FILE_NAME
-
-
-def load_holiday_data(user_file: Path | None = None) -> HolidayData:
-    """The user's file when it exists (validated: ConfigError if bad), else the shipped one."""
-    path = default_user_file() if user_file is None else user_file
+def load_holiday_data(user_file: Path) -> HolidayData:
+    """The user's file when it exists (validated: ConfigError if bad), else the shipped one.
+    The caller names the file (the client: ``config.holiday_file()``)."""
+    path = user_file
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -268,94 +246,6 @@ def load_holiday_data(user_file: Path | None = None) -> HolidayData:
     except OSError as exc:
         raise _bad(str(path), f"cannot read it ({exc.strerror})") from None
     return parse_holiday_data(raw, str(path), origin="user")
-
-
-def parse_nse_holiday_master(raw: bytes, name: str) -> dict[str, list[Holiday]]:
-    """``nseindia.com/api/holiday-master?type=trading`` JSON → holidays per calendar (CM, FO,
-    CD, COM; other segments are ignored). A bad file is a UsageError naming it."""
-
-    def bad(problem: str) -> UsageError:
-        return UsageError(
-            f"{name} is not an NSE holiday-master file: {problem}",
-            hint="download it from https://www.nseindia.com/api/holiday-master?type=trading",
-        )
-
-    try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad(f"not valid JSON ({exc})") from None
-    if not isinstance(doc, dict) or not any(key in doc for key in CALENDARS):
-        raise bad(f"expected an object with the segments {', '.join(CALENDARS)}")
-    found: dict[str, list[Holiday]] = {}
-    for key in CALENDARS:
-        entries = doc.get(key)
-        if entries is None:
-            continue
-        if not isinstance(entries, list):
-            raise bad(f"{key}: expected a list")
-        found[key] = []
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, dict):
-                raise bad(f"{key}[{i}]: expected an object")
-            day = _nse_date(entry.get("tradingDate"))
-            if day is None:
-                raise bad(
-                    f"{key}[{i}].tradingDate: expected dd-Mon-yyyy, got "
-                    f"{entry.get('tradingDate')!r}"
-                )
-            description = str(entry.get("description") or "").strip()
-            closed = _closed_part(entry.get("morning_session"), entry.get("evening_session"))
-            if closed is not None:
-                found[key].append(Holiday(day, description, closed))
-    if not any(found.values()):
-        raise bad("no holidays listed")
-    return found
-
-
-def _nse_date(text: Any) -> date | None:
-    if not isinstance(text, str):
-        return None
-    parts = text.strip().split("-")
-    if len(parts) != 3 or parts[1].title() not in MONTHS:
-        return None
-    try:
-        return date(int(parts[2]), MONTHS.index(parts[1].title()) + 1, int(parts[0]))
-    except ValueError:
-        return None
-
-
-def _closed_part(morning: Any, evening: Any) -> str | None:
-    """COM rows say per session whether it trades; other segments leave both null (closed)."""
-    morning_open = str(morning or "").strip().lower() == "open"
-    evening_open = str(evening or "").strip().lower() == "open"
-    if morning_open and evening_open:
-        return None
-    if morning_open:
-        return "evening"
-    if evening_open:
-        return "morning"
-    return "all"
-
-
-def merge_nse_import(
-    current: HolidayData, imported: Mapping[str, list[Holiday]], source: Mapping[str, Any]
-) -> HolidayData:
-    """``current`` with the imported years replaced, calendar by calendar; special sessions
-    and other years are kept."""
-    years = {h.day.year for entries in imported.values() for h in entries}
-    holidays = dict(current.holidays)
-    for key, entries in imported.items():
-        kept = [h for h in holidays.get(key, ()) if h.day.year not in years]
-        holidays[key] = tuple(sorted([*kept, *entries], key=lambda h: h.day))
-    return HolidayData(
-        holidays=holidays,
-        years=current.years | years,
-        special_sessions=current.special_sessions,
-        source=(*current.source, dict(source, years=sorted(years))),
-        location=current.location,
-        origin=current.origin,
-        about=current.about,
-    )
 
 
 def dump_holiday_data(data: HolidayData) -> bytes:
