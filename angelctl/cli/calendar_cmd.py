@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from angelctl.cli.common import output, profile_settings, whole
+from angelctl.cli.common import clock, output, profile_settings, whole
 from angelctl.cli.environment import environment
 
 if TYPE_CHECKING:
@@ -87,12 +87,11 @@ def status(ctx: typer.Context, segment: SegmentOpt = None, at: AtOpt = None) -> 
 
 
 def _status(ctx: typer.Context, segment: str | None, at: str | None) -> None:
-    from angelctl.clock import SystemClock
     from angelctl.exchange.segments import SEGMENTS, check_segment
 
     out = output(ctx)
     calendar, policy = _calendar(ctx)
-    moment = parse_instant(at) if at else SystemClock().now()
+    moment = parse_instant(at) if at else clock().now()
     segments = [check_segment(segment)] if segment else list(SEGMENTS)
     report = calendar.report(moment, segments)
     if out.json_mode:
@@ -121,13 +120,12 @@ def holidays(
     segment: SegmentOpt = None,
 ) -> None:
     """List the exchange holidays of a year, with the segments each one closes."""
-    from angelctl.clock import SystemClock
     from angelctl.exchange.segments import check_segment
     from angelctl.exchange.zones import to_ist
 
     out = output(ctx)
     calendar, _ = _calendar(ctx)
-    wanted = year or to_ist(SystemClock().now()).year
+    wanted = year or to_ist(clock().now()).year
     only = check_segment(segment) if segment else None
     rows = [(h, segs) for h, segs in calendar.holidays(wanted) if only is None or only in segs]
     covered = wanted in calendar.data.years
@@ -171,7 +169,6 @@ def update(
     """Import NSE's holiday-master JSON into the user's holiday file (replaced atomically)."""
     import hashlib
 
-    from angelctl.clock import SystemClock
     from angelctl.config import holiday_file
     from angelctl.errors import ConfigError, UsageError
     from angelctl.exchange.holidays import dump_holiday_data, load_holiday_data, shipped_data
@@ -194,7 +191,7 @@ def update(
     source = {
         "file": name,
         "sha256": hashlib.sha256(raw).hexdigest(),
-        "imported_at": SystemClock().now().isoformat(timespec="seconds"),
+        "imported_at": clock().now().isoformat(timespec="seconds"),
     }
     merged = merge_nse_import(current, imported, source)
     atomic_write_private(target, dump_holiday_data(merged))
