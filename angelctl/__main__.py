@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
 
         if try_complete():  # a symbol: answered from the index without loading the CLI
             return 0
+    if args in (["--help"], ["-h"]) and argv is None and _root_help_fits():
+        from angelctl.cli.roothelp import TEXT  # the root help needs no CLI framework either
+
+        sys.stdout.write(TEXT)
+        return 0
     if args == ["--version"]:  # the one answer that needs no CLI framework at all
         from angelctl import __version__
 
@@ -40,6 +45,22 @@ def main(argv: list[str] | None = None) -> int:
     from angelctl.cli.app import run
 
     return run(args)
+
+
+def _root_help_fits() -> bool:
+    """The kept root help reads as Typer's on a terminal (or a pipe) at least 80 columns
+    wide; completion asks the full tree."""
+    import os
+
+    if "_ANGELCTL_COMPLETE" in os.environ:
+        return False
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns) >= 80
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns >= 80
+    except (OSError, ValueError, AttributeError):
+        return True  # not a terminal: Click wraps at 80 then too
 
 
 def entry() -> int:

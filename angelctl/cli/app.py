@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from angelctl import __version__
-from angelctl.cli.argv import COMMAND_NAMES, COMMANDS, hoist, subcommand, words
+from angelctl.cli.argv import COMMAND_NAMES, COMMANDS, hoist, subcommand
 from angelctl.cli.environment import Environment, environment, running_in
 from angelctl.status import ExitStatus
 
@@ -116,53 +116,6 @@ def full_app() -> typer.Typer:
     return _full
 
 
-def root_help_app() -> typer.Typer:
-    """The root app for root help: every command and group, as stand-ins without parameters.
-
-    Root help shows each command's name and first help line only, and stand-ins with the same
-    names, options and docstrings render it identically (tests compare the two), without Typer
-    turning every command's parameters into Click options first. Measured for issue 14 (medians
-    of 21 runs, loaded 2-core machine): `angelctl --help` 153 ms with stand-ins, 226 ms with the
-    full tree — the one start-up trick here that pays (the others, each under 15 ms, are gone).
-    """
-    import copy
-
-    stub = copy.copy(app)
-    stub.registered_commands, stub.registered_groups = [], []
-    _register(stub)
-    stub.registered_commands = [_stand_in(info) for info in stub.registered_commands]
-    stub.registered_groups = [_hollow(info) for info in stub.registered_groups]
-    return stub
-
-
-def _stand_in(info: Any) -> Any:
-    """A copy of a command or callback info whose callback takes nothing and keeps the help."""
-    import copy
-
-    if info is None or info.callback is None:
-        return info
-
-    def stand_in() -> None:  # never called: root help exits before any callback runs
-        raise AssertionError("a root-help stand-in was invoked")
-
-    stand_in.__doc__ = info.callback.__doc__
-    clone = copy.copy(info)
-    clone.callback = stand_in
-    return clone
-
-
-def _hollow(info: Any) -> Any:
-    """A copy of a group info without its sub-commands, its callback a stand-in."""
-    import copy
-
-    clone = copy.copy(info)
-    group = copy.copy(info.typer_instance)
-    group.registered_commands, group.registered_groups = [], []
-    group.registered_callback = _stand_in(group.registered_callback)
-    clone.typer_instance = group
-    return clone
-
-
 def _setup_logging(ctx: AppContext) -> None:
     if not (ctx.debug or ctx.log_file):
         return
@@ -221,15 +174,11 @@ def app_for(args: list[str]) -> typer.Typer:
 
     Typer turns every registered command into a Click command (signature inspection, type-hint
     evaluation) on each run; building one instead of all of them saves tens of milliseconds
-    per invocation. Root help gets parameterless stand-ins (``root_help_app``); completion and
-    unknown names get the full tree.
+    per invocation. Root help (when the entry point did not print ``cli.roothelp``), completion
+    and unknown names get the full tree.
     """
-    import os
 
     name = subcommand(args)
-    completing = "_ANGELCTL_COMPLETE" in os.environ  # completion needs the whole tree
-    if name is None and not completing and words(args) in ([], ["--help"], ["-h"]):
-        return root_help_app()
     if name is None or name not in COMMAND_NAMES:
         return full_app()
     single = typer.Typer(add_completion=False)
