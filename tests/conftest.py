@@ -116,6 +116,35 @@ def sandbox_admin(server: Any, method: str, path: str, body: Any = None, **kw: A
     return reply.json() if reply.content else None
 
 
+def admin(server: Any, method: str, path: str, **body: Any) -> Any:
+    """``sandbox_admin`` with the body as keywords: ``admin(sandbox, "POST", "market/freeze",
+    frozen=True)``. The one helper every test uses to drive a sandbox's admin routes."""
+    return sandbox_admin(server, method, path, body or None)
+
+
+def arm(server: Any, **fault: Any) -> None:
+    """Arm one fault (``sandbox fault set``'s fields as keywords)."""
+    sandbox_admin(server, "POST", "faults", fault)
+
+
+def requests_seen(server: Any) -> list[dict[str, Any]]:
+    """The sandbox's masked request log, oldest first."""
+    data = sandbox_admin(server, "GET", "requests")
+    rows: list[dict[str, Any]] = data["requests"] if isinstance(data, dict) else data
+    return rows
+
+
+def routes_seen(server: Any) -> list[str]:
+    return [entry.get("route") or entry.get("route_name") or "" for entry in requests_seen(server)]
+
+
+def sandbox_orders(server: Any, tag: str | None = None) -> list[dict[str, Any]]:
+    """The paper broker's own order book (every account), optionally only one tag's orders."""
+    reply = sandbox_admin(server, "GET", "orders", params={"tag": tag} if tag else None)
+    rows: list[dict[str, Any]] = reply["orders"] if isinstance(reply, dict) else reply
+    return rows
+
+
 def remember_admin_token(server: Any, profile: str) -> None:
     """Keep ``server``'s admin token for ``profile`` as `login --sandbox` does, so that a
     ``sandbox-demo`` profile set up without a login can fetch the demo account."""

@@ -399,7 +399,7 @@ def test_declining_a_kill_switch_reset_exits_18_and_keeps_the_latch(sandbox_logi
 
 
 def test_declining_a_gtt_rule_exits_18_and_sends_nothing(sandbox: Any, sandbox_login: Any) -> None:
-    from tests.test_login_session import routes_seen
+    from tests.conftest import routes_seen
 
     args = ("gtt", "create", "SBIN", "--side", "BUY", "--qty", "1")
     code, screen = _decline(*args, "--trigger", "780", "--price", "781", question=b"Send it?")
@@ -420,7 +420,8 @@ def test_a_non_utf8_stdout_never_changes_the_exit_code(
 ) -> None:
     """Under LC_ALL=C without UTF-8 mode Python's stdout is ASCII: the rupee sign and the dash
     of a successful dry run are replaced, never an internal error."""
-    from tests.test_orders import SBIN, admin, set_price
+    from tests.conftest import admin
+    from tests.test_orders import SBIN, set_price
 
     admin(sandbox, "POST", "market/freeze", frozen=True)
     set_price(sandbox, SBIN, "800")

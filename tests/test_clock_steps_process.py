@@ -26,8 +26,8 @@ import pytest
 
 from angelctl.clock import IST
 from angelctl.status import ExitStatus
-from tests.conftest import Result, run_cli_process
-from tests.test_orders import SBIN, admin, set_price
+from tests.conftest import Result, admin, run_cli_process
+from tests.test_orders import SBIN, set_price
 
 LIBFAKETIME = next(
     iter(

@@ -12,15 +12,10 @@ import pytest
 from angelctl.config import state_dir
 from angelctl.risk.latch import Latch, latch_folder
 from angelctl.status import ExitStatus
-from tests.conftest import Result, sandbox_admin
-from tests.test_login_session import requests_seen
+from tests.conftest import Result, admin, requests_seen
 
 SBIN = ("NSE", "3045")
 GTT_ROUTES = ("createRule", "modifyRule", "cancelRule", "ruleDetails", "ruleList")
-
-
-def admin(sandbox: Any, method: str, path: str, **body: Any) -> Any:
-    return sandbox_admin(sandbox, method, path, body or None)
 
 
 def set_price(sandbox: Any, ltp: str) -> None:

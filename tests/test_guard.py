@@ -10,9 +10,8 @@ from typing import Any
 from angelctl.config import config_path, state_dir
 from angelctl.risk.latch import Latch, latch_for
 from angelctl.status import ExitStatus
-from tests.conftest import REPO
-from tests.test_killswitch import SBIN, admin, broker, cli, exposure, place  # noqa: F401
-from tests.test_login_session import requests_seen
+from tests.conftest import REPO, admin, requests_seen
+from tests.test_killswitch import SBIN, broker, cli, exposure, place  # noqa: F401
 
 
 def set_risk(text: str) -> None:

@@ -26,8 +26,7 @@ from angelctl.instruments.store import (
     refresh_boundary,
 )
 from angelctl.instruments.sync import sync_master
-from tests.conftest import ShiftedClock
-from tests.test_login_session import arm, routes_seen
+from tests.conftest import ShiftedClock, arm, routes_seen
 
 
 def settings_for(url: str) -> ProfileSettings:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from angelctl.status import ExitStatus
-from tests.test_killswitch import broker, cli, exposure, requests_seen, setup_exposure
+from tests.conftest import requests_seen
+from tests.test_killswitch import broker, cli, exposure, setup_exposure
 
 __all__ = ["broker", "cli"]
 
@@ -157,7 +158,7 @@ def test_with_the_broker_down_the_kill_says_exposure_unknown_within_its_budget(
 ) -> None:
     import time
 
-    from tests.test_login_session import arm
+    from tests.conftest import arm
 
     arm(sandbox, name="http_5xx", status=503)  # every request, until cleared
     started = time.monotonic()
@@ -179,9 +180,8 @@ def test_sigterm_ends_the_kill_with_its_summary(sandbox: Any, broker: Any) -> No
     import sys
     import time
 
-    from tests.conftest import REPO
+    from tests.conftest import REPO, arm
     from tests.test_latch_first import latch_file
-    from tests.test_login_session import arm
 
     setup_exposure(broker)
     arm(sandbox, name="http_5xx", status=503)  # keeps the kill busy retrying
@@ -217,7 +217,7 @@ def test_the_summary_counts_every_call_place_order_included(
 
 def _short_timeouts(sandbox: Any, *, gateway: float, settle_after: float) -> None:
     from angelctl.config import config_path, write_profile_values
-    from tests.test_killswitch import admin
+    from tests.conftest import admin
 
     admin(sandbox, "POST", "config", gateway_timeout_seconds=gateway)
     write_profile_values(
@@ -228,7 +228,7 @@ def _short_timeouts(sandbox: Any, *, gateway: float, settle_after: float) -> Non
 
 
 def _own_exits(sandbox: Any) -> list[dict[str, Any]]:
-    from tests.test_orders import sandbox_orders
+    from tests.conftest import sandbox_orders
 
     return [r for r in sandbox_orders(sandbox) if r["ordertag"].startswith("KS")]
 
@@ -236,8 +236,7 @@ def _own_exits(sandbox: Any) -> list[dict[str, Any]]:
 def test_a_lost_exit_answer_is_pending_never_replaced(cli: Any, sandbox: Any, broker: Any) -> None:
     """The first exit's answer is lost and the order lands later: no second exit is sent for
     that quantity, the position ends flat, never flipped."""
-    from tests.test_killswitch import admin
-    from tests.test_login_session import arm
+    from tests.conftest import admin, arm
 
     admin(sandbox, "POST", "seed", positions=[{"exch_seg": "NSE", "token": "3045", "netqty": 10}])
     _short_timeouts(sandbox, gateway=4.0, settle_after=5.0)
@@ -254,8 +253,7 @@ def test_a_lost_exit_answer_is_pending_never_replaced(cli: Any, sandbox: Any, br
 def test_an_exit_still_unknown_at_the_budget_is_named_and_not_flat(
     cli: Any, sandbox: Any, broker: Any
 ) -> None:
-    from tests.test_killswitch import admin
-    from tests.test_login_session import arm
+    from tests.conftest import admin, arm
 
     admin(sandbox, "POST", "seed", positions=[{"exch_seg": "NSE", "token": "3045", "netqty": 10}])
     _short_timeouts(sandbox, gateway=8.0, settle_after=10.0)

@@ -29,9 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 
 from angelctl.config import config_path, write_profile_values
 from angelctl.status import ExitStatus
-from tests.conftest import run_cli, run_cli_process
-from tests.test_killswitch import admin
-from tests.test_login_session import arm, requests_seen
+from tests.conftest import admin, arm, requests_seen, run_cli, run_cli_process
 from tests.test_orders import market
 
 __all__ = ["market"]

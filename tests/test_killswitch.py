@@ -17,16 +17,11 @@ from angelctl.config import state_dir
 from angelctl.orders.journal import Journal
 from angelctl.risk.latch import Latch, latch_folder, latch_for
 from angelctl.status import ExitStatus
-from tests.conftest import REPO, run_cli_process, sandbox_admin
-from tests.test_login_session import arm, requests_seen
+from tests.conftest import REPO, admin, arm, requests_seen, run_cli_process
 
 SBIN = ("NSE", "3045", "SBIN-EQ")
 INFY = ("NSE", "1594", "INFY-EQ")
 TCS = ("NSE", "11536", "TCS-EQ")
-
-
-def admin(sandbox: Any, method: str, path: str, **body: Any) -> Any:
-    return sandbox_admin(sandbox, method, path, body or None)
 
 
 def rows(reply: Any, key: str) -> list[dict[str, Any]]:

@@ -14,22 +14,16 @@ from angelctl.broker.api import SmartApi, build_session
 from angelctl.config import ProfileSettings, sandbox_urls, state_dir
 from angelctl.errors import LoginRejected, NotLoggedIn
 from angelctl.secrets import PlaintextStore, Secret
-from tests.conftest import ShiftedClock, remember_admin_token, sandbox_admin
+from tests.conftest import (
+    ShiftedClock,
+    arm,
+    remember_admin_token,
+    requests_seen,
+    routes_seen,
+    sandbox_admin,
+)
 
 DEMO_SEED = None
-
-
-def arm(sandbox: Any, **fault: Any) -> None:
-    sandbox_admin(sandbox, "POST", "faults", fault)
-
-
-def requests_seen(sandbox: Any) -> list[dict[str, Any]]:
-    data = sandbox_admin(sandbox, "GET", "requests")
-    return data["requests"] if isinstance(data, dict) else data
-
-
-def routes_seen(sandbox: Any) -> list[str]:
-    return [entry.get("route") or entry.get("route_name") or "" for entry in requests_seen(sandbox)]
 
 
 def demo(sandbox: Any) -> dict[str, str]:

@@ -13,9 +13,8 @@ import pytest
 from angelctl.config import state_dir
 from angelctl.risk.latch import Latch, latch_folder
 from angelctl.status import ExitStatus
-from tests.conftest import Result
-from tests.test_login_session import arm, requests_seen
-from tests.test_orders import _set_risk, admin, market, place, sandbox_orders  # noqa: F401
+from tests.conftest import Result, admin, arm, requests_seen, sandbox_orders
+from tests.test_orders import _set_risk, market, place  # noqa: F401
 
 LATCHED_AT = "2026-11-25T10:00:00+00:00"
 

@@ -18,24 +18,21 @@ import pytest
 from angelctl.config import config_path, state_dir
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.status import ExitStatus
-from tests.conftest import REPO, Result, run_cli_process, sandbox_admin
-from tests.test_login_session import arm, requests_seen
+from tests.conftest import (
+    REPO,
+    Result,
+    admin,
+    arm,
+    requests_seen,
+    run_cli_process,
+    sandbox_orders,
+)
 
 SBIN = ("NSE", "3045")
 
 
-def admin(sandbox: Any, method: str, path: str, **body: Any) -> Any:
-    return sandbox_admin(sandbox, method, path, body or None)
-
-
 def set_price(sandbox: Any, instrument: tuple[str, str], ltp: str) -> None:
     admin(sandbox, "POST", "market/price", exch_seg=instrument[0], token=instrument[1], ltp=ltp)
-
-
-def sandbox_orders(sandbox: Any, tag: str | None = None) -> list[dict[str, Any]]:
-    reply = sandbox_admin(sandbox, "GET", "orders", params={"tag": tag} if tag else None)
-    rows: list[dict[str, Any]] = reply["orders"] if isinstance(reply, dict) else reply
-    return rows
 
 
 def order_calls(sandbox: Any) -> int:

@@ -14,9 +14,8 @@ import pytest
 from angelctl.config import config_path, state_dir, write_profile_values
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.status import ExitStatus
-from tests.conftest import REPO, run_cli_process
-from tests.test_login_session import arm, requests_seen
-from tests.test_orders import admin, market, place, sandbox_orders
+from tests.conftest import REPO, admin, arm, requests_seen, run_cli_process, sandbox_orders
+from tests.test_orders import market, place
 
 __all__ = ["market"]  # the fixture, shared with test_orders
 

@@ -37,9 +37,8 @@ from hypothesis.stateful import (
 from angelctl.config import config_path, state_dir, write_profile_values
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.status import ExitStatus
-from tests.conftest import run_cli, run_cli_process
-from tests.test_login_session import arm
-from tests.test_orders import admin, market, sandbox_orders
+from tests.conftest import admin, arm, run_cli, run_cli_process, sandbox_orders
+from tests.test_orders import market
 
 __all__ = ["market"]
 

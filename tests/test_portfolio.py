@@ -26,7 +26,7 @@ from angelctl.broker.portfolio import (
 )
 from angelctl.errors import UnparseableResponse
 from angelctl.render.portfolio import holdings_table, positions_table, trades_table
-from tests.conftest import REALDATA, sandbox_admin
+from tests.conftest import REALDATA, admin
 
 # The documented position row (reference §3.4): every value a string, netvalue "- 2235.80".
 DOCS_POSITION = {
@@ -248,10 +248,6 @@ def test_narrow_terminals_hide_columns_instead_of_cutting_numbers() -> None:
 
 
 # --------------------------------------------------------------------- against the sandbox
-
-
-def admin(sandbox: Any, method: str, path: str, **body: Any) -> Any:
-    return sandbox_admin(sandbox, method, path, body or None)
 
 
 def place(

@@ -36,8 +36,8 @@ from angelctl.clock import IST
 from angelctl.errors import UnparseableResponse
 from angelctl.render.quotes import LtpHistory, depth_table, quotes_table, sparkline, watch_view
 from angelctl.status import ExitStatus
-from tests.conftest import REALDATA, ShiftedClock, sandbox_admin
-from tests.test_login_session import requests_seen, settings_for
+from tests.conftest import REALDATA, ShiftedClock, requests_seen, sandbox_admin
+from tests.test_login_session import settings_for
 
 RESPONSES = REALDATA / "responses"
 ENVELOPE_HEAD = '{"status":true,"message":"SUCCESS","errorcode":"","data":{"fetched":[{'

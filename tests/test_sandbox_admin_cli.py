@@ -12,8 +12,7 @@ from angelctl.broker.api import SmartApi, build_session
 from angelctl.config import config_path, load_config_file, resolve_profile, state_dir
 from angelctl.errors import CredentialError
 from angelctl.status import ExitStatus
-from tests.conftest import Result, ShiftedClock
-from tests.test_login_session import routes_seen
+from tests.conftest import Result, ShiftedClock, routes_seen
 
 
 def token_file(profile: str = "sandbox") -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from angelctl.config import cache_dir, config_dir, state_dir
-from tests.conftest import REPO, Result, ShiftedClock, admin_request, sandbox_admin
+from tests.conftest import REPO, Result, ShiftedClock, admin_request, arm, sandbox_admin
 
 API_KEY = "canary-apikey-7f3a9c1e55"
 MPIN = "9067"
@@ -36,10 +36,6 @@ def canary_sandbox() -> Iterator[Any]:
     )
     with SandboxServer(SandboxConfig(port=0, demo=account), clock=ShiftedClock()) as server:
         yield server
-
-
-def arm(server: Any, **fault: Any) -> None:
-    sandbox_admin(server, "POST", "faults", fault)
 
 
 def mpin_leaks(text: str) -> bool:
