@@ -82,7 +82,7 @@ def test_fragments_are_joined_and_control_frames_between_them_come_first() -> No
     data = (
         w.frame(OP_TEXT, "hé".encode(), fin=False)
         + w.ping(b"1")
-        + w.frame(OP_CONT, "llo ".encode(), fin=False)
+        + w.frame(OP_CONT, b"llo ", fin=False)
         + w.pong(b"2")
         + w.frame(OP_CONT, "wörld".encode())
     )
