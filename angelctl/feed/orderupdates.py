@@ -32,10 +32,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import websocket
-
 from angelctl.errors import UnparseableResponse
-from angelctl.feed.connection import FeedAuth, Heartbeat, ReconnectingSocket
+from angelctl.feed.connection import FeedAuth, Heartbeat, Link
+from angelctl.feed.reconnect import ReconnectingSocket
 from angelctl.orders.model import BrokerOrder
 from angelctl.records import record
 
@@ -184,7 +183,7 @@ class OrderUpdateClient(ReconnectingSocket):
         """Wait for the server's AB00 on the current connection."""
         return self._acknowledged.wait(timeout)
 
-    def _on_open(self, ws: websocket.WebSocket) -> None:
+    def _on_open(self, link: Link) -> None:
         self._acknowledged.clear()
 
     def _on_binary(self, payload: bytes) -> None:
