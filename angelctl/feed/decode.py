@@ -22,7 +22,8 @@ checked at all (the docs: "not available for index feed — ignore").
 Invariants: ``decode`` raises ``DecodeError`` and nothing else, whatever it is given, and never
 returns a tick that ``feed.encode.encode`` would refuse; a returned tick re-encodes to the same
 bytes. Speed: one precompiled ``struct`` unpack per packet (``feed.layout``) and a small cache of
-token strings; no per-field slicing.
+token strings; no per-field slicing; a SNAP_QUOTE's best five are two lazy ``BookSide`` views
+over the unpacked values, not ten ``DepthLevel`` objects (built only when a level is read).
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ from angelctl.feed.layout import (
     QUOTE_STRUCT,
     SNAP_STRUCT,
 )
-from angelctl.feed.ticks import DepthLevel, DepthTick, LtpTick, QuoteTick, SnapQuoteTick, Tick
+from angelctl.feed.ticks import (
+    BookSide,
+    DepthLevel,
+    DepthTick,
+    LtpTick,
+    QuoteTick,
+    SnapQuoteTick,
+    Tick,
+)
 
 __all__ = ["DecodeError", "decode"]
 
@@ -145,14 +154,10 @@ def _decode_snap(data: bytes) -> SnapQuoteTick:
     # and order counts (int16 at 165 + 20i, top byte 166 + 20i) are every 10th byte from 156.
     if v[6] < 0 or v[8] < 0 or v[16] < 0 or max(data[156:347:10]) > 127:
         raise DecodeError("quantity", "negative quantity, volume, OI or order count")
-    L = DepthLevel  # written out: ~20 % faster than map/zip over slices
-    bids = (L(v[19], v[20], v[21]), L(v[23], v[24], v[25]), L(v[27], v[28], v[29]),
-            L(v[31], v[32], v[33]), L(v[35], v[36], v[37]))  # fmt: skip
-    asks = (L(v[39], v[40], v[41]), L(v[43], v[44], v[45]), L(v[47], v[48], v[49]),
-            L(v[51], v[52], v[53]), L(v[55], v[56], v[57]))  # fmt: skip
+    # the best five stay as the unpacked values until a level is read (``ticks.BookSide``)
     return SnapQuoteTick(
         3, exchange, token, v[3], ts, v[5], v[6], v[7], v[8], tbq, tsq, v[11], v[12], v[13],
-        v[14], v[15], v[16], oi_change, bids, asks,
+        v[14], v[15], v[16], oi_change, BookSide(v, 19), BookSide(v, 39),
         v[58], v[59], v[60], v[61],
     )  # fmt: skip
 

@@ -11,13 +11,18 @@ Invariants:
 - ``mode`` is the subscription mode the packet carries; ``LtpTick`` < ``QuoteTick`` <
   ``SnapQuoteTick`` by inheritance, so code that wants an LTP accepts any of them.
 - Best-five levels are ordered as on the wire: bids first (best first), then asks (best first).
+- A decoded SNAP_QUOTE's ``bids``/``asks`` are ``BookSide`` views over the values the decoder
+  unpacked: no ``DepthLevel`` exists until a level is read, then all five are built once and
+  kept. A view is a read-only ``Sequence[DepthLevel]`` equal to the tuple of its levels.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
+from typing import Any, overload
 
 
 class Mode(IntEnum):
@@ -56,6 +61,58 @@ class DepthLevel:
     quantity: int
     price_raw: int
     orders: int
+
+
+class BookSide(Sequence[DepthLevel]):
+    """Five best-five levels kept as flat decoded values; ``DepthLevel``s are built on access.
+
+    ``values[start + STRIDE * i : start + STRIDE * i + 3]`` is (quantity, price, orders) of level
+    ``i``; the wire's flag field sits between levels, hence the stride of 4.
+    """
+
+    __slots__ = ("_levels", "_start", "_values")
+    STRIDE = 4
+    COUNT = 5
+
+    def __init__(self, values: tuple[Any, ...], start: int) -> None:
+        self._values = values
+        self._start = start
+        self._levels: tuple[DepthLevel, ...] | None = None
+
+    def levels(self) -> tuple[DepthLevel, ...]:
+        """The five levels as a tuple (built on the first call, then kept)."""
+        levels = self._levels
+        if levels is None:
+            v, s = self._values, self._start
+            levels = self._levels = tuple(
+                DepthLevel(v[i], v[i + 1], v[i + 2]) for i in range(s, s + 4 * 5, 4)
+            )
+        return levels
+
+    def __len__(self) -> int:
+        return self.COUNT
+
+    @overload
+    def __getitem__(self, index: int) -> DepthLevel: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[DepthLevel, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> DepthLevel | tuple[DepthLevel, ...]:
+        return self.levels()[index]
+
+    def __iter__(self) -> Iterator[DepthLevel]:
+        return iter(self.levels())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BookSide):
+            other = other.levels()
+        return isinstance(other, tuple) and self.levels() == other
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a tuple, so not hashable
+
+    def __repr__(self) -> str:
+        return repr(self.levels())
 
 
 @dataclass(slots=True)
@@ -120,8 +177,8 @@ class SnapQuoteTick(QuoteTick):
     last_traded_time_s: int  # epoch seconds
     open_interest: int
     oi_change_pct: float
-    bids: tuple[DepthLevel, ...]
-    asks: tuple[DepthLevel, ...]
+    bids: Sequence[DepthLevel]  # a tuple, or a lazy ``BookSide`` when decoded
+    asks: Sequence[DepthLevel]
     upper_circuit_raw: int
     lower_circuit_raw: int
     high_52w_raw: int
