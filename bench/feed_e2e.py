@@ -11,11 +11,11 @@ callback). Figures:
   the frame), p50 / p99 / max, in ms;
 - dropped frames (by reason) and reconnects (both should be 0).
 
-``--framing wsproto`` runs the same with the client's frame parser swapped for a thin wsproto
-adapter (``bench/_wsproto_framing.py``; needs ``pip install wsproto``), for a side-by-side run.
+``--framing own`` runs the same with the client's frame parser (``feed.framing``, over wsproto)
+swapped for the hand-written parser in ``bench/_own_framing.py``, for a side-by-side run.
 
 Usage: python bench/feed_e2e.py [--seconds 60] [--tokens 1000] [--rate 10]
-                                [--framing ours|wsproto]
+                                [--framing wsproto|own]
 """
 
 from __future__ import annotations
@@ -69,16 +69,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--tokens", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=10.0, help="ticks/s per token")
-    parser.add_argument("--framing", choices=["ours", "wsproto"], default="ours")
+    parser.add_argument("--framing", choices=["wsproto", "own"], default="wsproto")
     args = parser.parse_args()
     client_class = FeedClient
-    if args.framing == "wsproto":
-        from _wsproto_framing import WsprotoParser
+    if args.framing == "own":
+        from _own_framing import OwnFrameParser
 
-        class WsprotoFeedClient(FeedClient):
-            frame_parser = WsprotoParser
+        class OwnFramingFeedClient(FeedClient):
+            frame_parser = OwnFrameParser
 
-        client_class = WsprotoFeedClient
+        client_class = OwnFramingFeedClient
     expected = args.tokens * args.rate
     with sandbox_process() as info:
         admin(info, "POST", "config", feed_ticks_per_second=args.rate)

@@ -1,6 +1,7 @@
-"""Figure: client-side WebSocket framing cost per tick, ``feed.framing.FrameParser`` vs wsproto
-(and main's former inline parser, kept here verbatim as the baseline), alone and with
-``feed.decode``.
+"""Figure: client-side WebSocket framing cost per tick — ``feed.framing.FrameParser`` (the
+product: a thin adapter over wsproto's frame protocol), wsproto's own ``Connection`` events,
+the hand-written parser this branch first wrote (``bench/_own_framing.py``) and main's former
+inline parser (kept here verbatim) — alone and with ``feed.decode``.
 
 How it is measured: 20,000 server frames (unmasked binary, as the sandbox and the live feed
 send them) each carrying one real-size packet — QUOTE (123 bytes, what ``feed_e2e`` streams) and
@@ -8,7 +9,7 @@ SNAP_QUOTE (379 bytes) built with ``feed.encode`` — are concatenated and fed t
 64 KiB chunks (one chunk = one ``recv``); every binary message is handed to a callback (a no-op,
 or ``decode``). Each side reports the best of ``ROUNDS`` rounds, all in one process, one after
 the other for each mode, and the ratio to ours. wsproto's ``Connection(CLIENT)`` is used
-directly (no handshake: the framing layer only). Requires ``pip install wsproto``.
+directly (no handshake: the framing layer only).
 
 Run time: about 30 s.
 """
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _own_framing import OwnFrameParser
 from decode_bench import build_packets
 
 from angelctl.feed.decode import decode
@@ -39,8 +41,15 @@ def stream_of(packets: list[bytes]) -> list[bytes]:
     return [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
 
 
-def run_ours(chunks: list[bytes], sink: Sink) -> int:
-    parser = FrameParser()
+def run_adapter(chunks: list[bytes], sink: Sink) -> int:
+    return _run_parser(FrameParser(), chunks, sink)
+
+
+def run_own(chunks: list[bytes], sink: Sink) -> int:
+    return _run_parser(OwnFrameParser(), chunks, sink)
+
+
+def _run_parser(parser: FrameParser | OwnFrameParser, chunks: list[bytes], sink: Sink) -> int:
     n = 0
     for chunk in chunks:
         for event in parser.feed(chunk):
@@ -119,6 +128,14 @@ def best_us_per_frame(
     return best / FRAMES * 1e6
 
 
+RUNNERS = {
+    "feed.framing": run_adapter,
+    "wsproto Connection": run_wsproto,
+    "own parser": run_own,
+    "main inline": run_inline,
+}
+
+
 def main() -> int:
     import wsproto
 
@@ -127,26 +144,21 @@ def main() -> int:
     from angelctl.feed.ticks import QuoteTick
 
     snaps = [decode(p) for p in packets["SNAP_QUOTE"]]
-    quotes = [
-        encode(QuoteTick(2, *_quote_fields(t))) for t in snaps if isinstance(t, SnapQuoteTick)
-    ]
+    quotes = [encode(QuoteTick(2, *_quote_fields(t))) for t in snaps]
     modes = {"QUOTE": quotes, "SNAP_QUOTE": packets["SNAP_QUOTE"]}
     print(
         f"client framing per frame (one tick per frame), {FRAMES:,} frames fed in "
-        f"{CHUNK // 1024} KiB chunks, best of {ROUNDS}; Python {sys.version.split()[0]}, wsproto {wsproto.__version__}"
+        f"{CHUNK // 1024} KiB chunks, best of {ROUNDS}; Python {sys.version.split()[0]}, "
+        f"wsproto {wsproto.__version__}; us per frame (ratio to feed.framing)"
     )
     sinks: dict[str, Sink] = {"framing only": lambda b: None, "framing + decode": decode}
     for mode, data in modes.items():
         chunks = stream_of(data)
         for label, sink in sinks.items():
-            ours = best_us_per_frame(run_ours, chunks, sink)
-            wsp = best_us_per_frame(run_wsproto, chunks, sink)
-            inline = best_us_per_frame(run_inline, chunks, sink)
-            print(
-                f"{mode:<10} {label:<17} feed.framing {ours:6.2f} us   wsproto {wsp:6.2f} us "
-                f"({wsp / ours:4.1f}x ours)   main's inline parser {inline:6.2f} us "
-                f"({inline / ours:4.2f}x ours)"
-            )
+            times = {name: best_us_per_frame(run, chunks, sink) for name, run in RUNNERS.items()}
+            base = times["feed.framing"]
+            cells = "  ".join(f"{n} {t:5.2f} ({t / base:4.2f}x)" for n, t in times.items())
+            print(f"{mode:<10} {label:<16} {cells}")
     return 0
 
 

@@ -1,6 +1,7 @@
-"""The sans-I/O WebSocket framing (``feed.framing``): every branch of the parser and the writer,
-and a Hypothesis property: any message, fragmented anyhow and fed in any chunks, comes out
-whole and identical, with interleaved control frames in their place."""
+"""The WebSocket framing (``feed.framing``, an adapter over wsproto): every kind of frame the
+feeds may meet, each protocol error the parser must refuse and the writer must not build, and a
+Hypothesis property: any message, fragmented anyhow and fed in any chunks, comes out whole and
+identical, with interleaved control frames in their place."""
 
 from __future__ import annotations
 
@@ -11,11 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from angelctl.feed.framing import (
-    OP_BINARY,
-    OP_CLOSE,
-    OP_CONT,
-    OP_PING,
-    OP_TEXT,
     BinaryMessage,
     CloseReceived,
     Event,
@@ -31,6 +27,18 @@ from angelctl.feed.framing import (
 )
 
 KEY = b"\x01\x02\x03\x04"
+
+
+def masked(frame: bytes) -> bytes:
+    """A client's version of a short hand-made frame: mask bit set, payload masked with KEY."""
+    payload = bytes(b ^ KEY[i % 4] for i, b in enumerate(frame[2:]))
+    return bytes([frame[0], frame[1] | 0x80]) + KEY + payload
+
+
+def unmask(frame: bytes) -> bytes:
+    """The payload of a short masked frame (header 2 bytes, then the key)."""
+    key = frame[2:6]
+    return bytes(b ^ key[i % 4] for i, b in enumerate(frame[6:]))
 
 
 def server_writer() -> FrameWriter:
@@ -80,19 +88,18 @@ def test_a_frame_split_byte_by_byte_comes_out_once_at_its_last_byte() -> None:
 def test_fragments_are_joined_and_control_frames_between_them_come_first() -> None:
     w = server_writer()
     data = (
-        w.frame(OP_TEXT, "hé".encode(), fin=False)
+        w.message("hé", fin=False)
         + w.ping(b"1")
-        + w.frame(OP_CONT, b"llo ", fin=False)
+        + w.message("llo ", fin=False)
         + w.pong(b"2")
-        + w.frame(OP_CONT, "wörld".encode())
+        + w.message("wörld")
     )
     assert parse_all(data) == [Ping(b"1"), Pong(b"2"), TextMessage("héllo wörld")]
 
 
 def test_a_text_message_split_inside_a_utf8_sequence_is_still_valid() -> None:
     encoded = "€".encode()
-    w = server_writer()
-    data = w.frame(OP_TEXT, encoded[:1], fin=False) + w.frame(OP_CONT, encoded[1:])
+    data = raw(0x01, encoded[:1]) + raw(0x80, encoded[1:])
     assert parse_all(data) == [TextMessage("€")]
 
 
@@ -108,49 +115,57 @@ def test_an_empty_close_frame_has_no_code() -> None:
     assert parse_all(server_writer().close(None)) == [CloseReceived(None, "")]
 
 
-@pytest.mark.parametrize(
-    ("frame", "words"),
-    [
-        (bytes([0x82, 0x81]) + KEY + b"x", "masked frame from a server"),
-        (raw(0xC2, b"x"), "reserved bits"),
-        (raw(0x92, b"x"), "reserved bits"),
-        (raw(0x83, b"x"), "reserved opcode 0x3"),
-        (raw(0x8B, b"x"), "reserved opcode 0xb"),
-        (raw(0x80, b"x"), "continuation frame with no message open"),
-        (raw(0x01, b"a") + raw(0x82, b"b"), "new message before the open one finished"),
-        (raw(0x02, b"a") + raw(0x81, b"b"), "new message before the open one finished"),
-        (raw(0x09, b"x"), "fragmented control frame"),
-        (bytes([0x89, 126, 0, 126]) + b"x" * 126, "control frame of 126 bytes"),
-        (bytes([0x82, 126, 0, 5]) + b"x" * 5, "16-bit length that fits in 7 bits"),
-        (bytes([0x82, 127]) + (300).to_bytes(8, "big"), "64-bit length that fits in 16 bits"),
-        (bytes([0x82, 127]) + (1 << 63).to_bytes(8, "big"), "most significant bit"),
-        (raw(0x88, b"\x03"), "1-byte payload"),
-        (raw(0x88, (1005).to_bytes(2, "big")), "close code 1005"),
-        (raw(0x88, (999).to_bytes(2, "big")), "close code 999"),
-        (raw(0x88, (2000).to_bytes(2, "big")), "close code 2000"),
-        (raw(0x88, (1000).to_bytes(2, "big") + b"\xff"), "close reason is not UTF-8"),
-        (raw(0x81, b"\xc3\x28"), "text message is not UTF-8"),
-    ],
-)
-def test_each_bad_server_frame_is_a_remote_protocol_error(frame: bytes, words: str) -> None:
+BAD_SERVER_FRAMES = {
+    "masked frame from a server": masked(raw(0x82, b"x")),
+    "RSV1 set": raw(0xC2, b"x"),
+    "RSV3 set": raw(0x92, b"x"),
+    "reserved data opcode 0x3": raw(0x83, b"x"),
+    "reserved control opcode 0xb": raw(0x8B, b"x"),
+    "continuation with no message open": raw(0x80, b"x"),
+    "binary inside an open text message": raw(0x01, b"a") + raw(0x82, b"b"),
+    "text inside an open binary message": raw(0x02, b"a") + raw(0x81, b"b"),
+    "fragmented ping": raw(0x09, b"x"),
+    "ping of 126 bytes": bytes([0x89, 126, 0, 126]) + b"x" * 126,
+    "16-bit length that fits in 7 bits": bytes([0x82, 126, 0, 5]) + b"x" * 5,
+    "64-bit length that fits in 16 bits": bytes([0x82, 127]) + (300).to_bytes(8, "big"),
+    "64-bit length with the MSB set": bytes([0x82, 127]) + (1 << 63).to_bytes(8, "big"),
+    "close with a 1-byte payload": raw(0x88, b"\x03"),
+    "close code 1005 (local only)": raw(0x88, (1005).to_bytes(2, "big")),
+    "close code 999": raw(0x88, (999).to_bytes(2, "big")),
+    "close code 2000 (reserved, unassigned)": raw(0x88, (2000).to_bytes(2, "big")),
+    "close code 5000": raw(0x88, (5000).to_bytes(2, "big")),
+}
+BAD_UTF8_FRAMES = {
+    "close reason not UTF-8": raw(0x88, (1000).to_bytes(2, "big") + b"\xff"),
+    "text not UTF-8": raw(0x81, b"\xc3\x28"),
+    "text cut inside a UTF-8 sequence": raw(0x81, "€".encode()[:2]),
+}
+
+
+@pytest.mark.parametrize("frame", BAD_SERVER_FRAMES.values(), ids=BAD_SERVER_FRAMES.keys())
+def test_each_bad_server_frame_is_a_remote_protocol_error(frame: bytes) -> None:
     parser = FrameParser()
-    with pytest.raises(RemoteProtocolError, match=words):
+    with pytest.raises(RemoteProtocolError) as caught:
         parser.feed(frame)
+    assert caught.value.close_code == 1002 and not isinstance(caught.value, MessageTooBig)
     assert parser.finished and parser.feed(raw(0x82, b"ok")) == []
 
 
-def test_bad_utf8_and_bad_close_reasons_carry_close_code_1007() -> None:
+@pytest.mark.parametrize("frame", BAD_UTF8_FRAMES.values(), ids=BAD_UTF8_FRAMES.keys())
+def test_text_that_is_not_utf8_is_a_remote_protocol_error_with_code_1007(frame: bytes) -> None:
     with pytest.raises(RemoteProtocolError) as caught:
-        parse_all(raw(0x81, b"\xff"))
+        parse_all(frame)
     assert caught.value.close_code == 1007
 
 
-def test_an_oversize_frame_is_refused_from_its_header_before_its_payload() -> None:
-    parser = FrameParser(max_message_bytes=1000)
-    header = bytes([0x82, 127]) + (1 << 40).to_bytes(8, "big")  # 1 TiB announced, none sent
+def test_an_oversize_frame_is_refused_once_its_pieces_pass_the_limit() -> None:
+    parser = FrameParser(max_message_bytes=70_000)
+    header = bytes([0x82, 127]) + (1 << 40).to_bytes(8, "big")  # 1 TiB announced
+    assert parser.feed(header + b"x" * 70_000) == []  # at the limit: held, not refused
     with pytest.raises(MessageTooBig) as caught:
-        parser.feed(header)
-    assert caught.value.close_code == 1009 and caught.value.size == 1 << 40
+        parser.feed(b"x")
+    assert caught.value.close_code == 1009 and caught.value.size == 70_001
+    assert parser.finished
 
 
 def test_a_small_limit_applies_to_short_frames_too() -> None:
@@ -161,16 +176,17 @@ def test_a_small_limit_applies_to_short_frames_too() -> None:
     ]
 
 
-def test_fragments_that_add_up_past_the_limit_are_refused_at_the_header() -> None:
+def test_fragments_that_add_up_past_the_limit_are_refused() -> None:
     parser = FrameParser(max_message_bytes=100)
     assert parser.feed(raw(0x02, b"x" * 60) + raw(0x89, b"ping")) == [Ping(b"ping")]
+    assert parser.feed(raw(0x00, b"x" * 40)) == []  # 100 in all: still allowed
     with pytest.raises(MessageTooBig) as caught:
-        parser.feed(bytes([0x80, 41]))  # header of a 41-byte continuation: 101 in all
+        parser.feed(raw(0x80, b"x"))  # 101
     assert caught.value.size == 101
 
 
 def test_a_server_parser_unmasks_client_frames_and_refuses_unmasked_ones() -> None:
-    client = FrameWriter(mask_key=lambda n: KEY)
+    client = FrameWriter()
     parser = FrameParser(role="server")
     data = client.text("subscribe") + client.binary(b"\x00" * 300) + client.ping(b"hb")
     assert parser.feed(data) == [
@@ -178,36 +194,35 @@ def test_a_server_parser_unmasks_client_frames_and_refuses_unmasked_ones() -> No
         BinaryMessage(b"\x00" * 300),
         Ping(b"hb"),
     ]
-    with pytest.raises(RemoteProtocolError, match="unmasked frame from a client"):
+    with pytest.raises(RemoteProtocolError, match="unmasked"):
         FrameParser(role="server").feed(raw(0x82, b"x"))
 
 
 # ------------------------------------------------------------------------- writing
 
 
-def test_client_frames_are_masked_with_the_key_and_server_frames_are_not() -> None:
-    frame = FrameWriter(mask_key=lambda n: KEY).text("Hello")
-    assert frame[:2] == bytes([0x81, 0x80 | 5]) and frame[2:6] == KEY
-    assert bytes(b ^ KEY[i % 4] for i, b in enumerate(frame[6:])) == b"Hello"
+def test_client_frames_are_masked_and_server_frames_are_not() -> None:
+    frame = FrameWriter().text("Hello")
+    assert frame[:2] == bytes([0x81, 0x80 | 5]) and unmask(frame) == b"Hello"
     assert server_writer().text("Hello") == b"\x81\x05Hello"  # RFC 6455 §5.7's example
 
 
 def test_each_client_frame_gets_a_fresh_key() -> None:
-    keys = itertools.count()
-    writer = FrameWriter(mask_key=lambda n: next(keys).to_bytes(4, "big"))
-    assert writer.binary(b"ab")[2:6] != writer.binary(b"ab")[2:6]
+    writer = FrameWriter()
+    keys = {writer.binary(b"ab")[2:6] for _ in range(8)}
+    assert len(keys) == 8  # 32-bit random keys: a repeat in 8 draws is ~1e-8
 
 
 @pytest.mark.parametrize(
     ("build", "words"),
     [
         (lambda w: w.ping(b"x" * 126), "control payload of 126 bytes"),
-        (lambda w: w.frame(OP_PING, b"", fin=False), "cannot be fragmented"),
-        (lambda w: w.frame(OP_CONT, b"x"), "continuation frame with no message open"),
-        (lambda w: w.frame(0x3, b"x"), "reserved opcode"),
+        (lambda w: w.pong(b"x" * 200), "control payload of 200 bytes"),
+        (lambda w: w.close(1000, "r" * 124), "control payload of 126 bytes"),
         (lambda w: w.close(1005), "close code 1005"),
+        (lambda w: w.close(999), "close code 999"),
         (lambda w: w.close(None, "why"), "needs a close code"),
-        (lambda w: (w.frame(OP_TEXT, b"a", fin=False), w.binary(b"b")), "before the open one"),
+        (lambda w: (w.message("a", fin=False), w.binary(b"b")), "text and binary mixed"),
         (lambda w: FrameWriter(max_message_bytes=3).binary(b"abcd"), "exceeds 3"),
     ],
 )
@@ -227,8 +242,8 @@ def test_close_codes_allowed_on_the_wire() -> None:
 
 def test_a_fragmented_message_can_be_written_after_a_finished_one() -> None:
     w = server_writer()
-    data = w.binary(b"1") + w.frame(OP_BINARY, b"2", fin=False) + w.frame(OP_CONT, b"3")
-    assert parse_all(data + w.frame(OP_CLOSE, b"")) == [
+    data = w.binary(b"1") + w.message(b"2", fin=False) + w.message(b"3")
+    assert parse_all(data + w.close(None)) == [
         BinaryMessage(b"1"),
         BinaryMessage(b"23"),
         CloseReceived(None),
@@ -258,15 +273,14 @@ def test_any_fragmentation_and_any_chunking_gives_back_the_same_message(
     chunk_sizes: list[int],
     role: str,
 ) -> None:
-    payload = message.data if isinstance(message, BinaryMessage) else message.text.encode()
-    opcode = OP_BINARY if isinstance(message, BinaryMessage) else OP_TEXT
-    bounds = sorted({0, len(payload), *(c % (len(payload) + 1) for c in cuts)})
-    parts = [payload[a:b] for a, b in itertools.pairwise(bounds)] or [b""]
+    whole: str | bytes = message.data if isinstance(message, BinaryMessage) else message.text
+    bounds = sorted({0, len(whole), *(c % (len(whole) + 1) for c in cuts)})
+    parts = [whole[a:b] for a, b in itertools.pairwise(bounds)] or [whole]
     writer = FrameWriter(role="server" if role == "client" else "client")
     stream = b""
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        stream += writer.frame(opcode if i == 0 else OP_CONT, part, fin=last)
+        stream += writer.message(part, fin=last)
         if not last and i < len(pings):
             stream += writer.ping(pings[i])
     parser = FrameParser(role=role, max_message_bytes=1 << 17)  # type: ignore[arg-type]

@@ -11,18 +11,20 @@ Invariants:
 - ``mode`` is the subscription mode the packet carries; ``LtpTick`` < ``QuoteTick`` <
   ``SnapQuoteTick`` by inheritance, so code that wants an LTP accepts any of them.
 - Best-five levels are ordered as on the wire: bids first (best first), then asks (best first).
-- A decoded SNAP_QUOTE's ``bids``/``asks`` are ``BookSide`` views over the values the decoder
-  unpacked: no ``DepthLevel`` exists until a level is read, then all five are built once and
-  kept. A view is a read-only ``Sequence[DepthLevel]`` equal to the tuple of its levels.
+- A decoded SNAP_QUOTE's ``bids``/``asks`` are ``BookSide`` views over the packet's bytes: no
+  ``DepthLevel`` exists (nor are the book's 40 numbers unpacked) until a level is read, then
+  all five are built once and kept. A view is a read-only ``Sequence[DepthLevel]`` equal to
+  the tuple of its levels.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
-from typing import Any, overload
+from typing import overload
 
 
 class Mode(IntEnum):
@@ -63,29 +65,33 @@ class DepthLevel:
     orders: int
 
 
-class BookSide(Sequence[DepthLevel]):
-    """Five best-five levels kept as flat decoded values; ``DepthLevel``s are built on access.
+#: one side of a SNAP_QUOTE's best five on the wire: 5 × (flag i16, quantity i64, price i64,
+#: orders i16), little-endian — ``feed.layout`` asserts it matches its SNAP_QUOTE layout
+BEST_FIVE_SIDE = struct.Struct("<" + "hqqh" * 5)
 
-    ``values[start + STRIDE * i : start + STRIDE * i + 3]`` is (quantity, price, orders) of level
-    ``i``; the wire's flag field sits between levels, hence the stride of 4.
+
+class BookSide(Sequence[DepthLevel]):
+    """Five best-five levels kept as the packet bytes; ``DepthLevel``s are built on access.
+
+    ``BookSide(data, offset)``: the side starts at ``data[offset]`` (``BEST_FIVE_SIDE``). The
+    decoder has validated the bytes already (flags, non-negative quantities and order counts).
     """
 
-    __slots__ = ("_levels", "_start", "_values")
-    STRIDE = 4
+    __slots__ = ("_data", "_levels", "_offset")
     COUNT = 5
 
-    def __init__(self, values: tuple[Any, ...], start: int) -> None:
-        self._values = values
-        self._start = start
+    def __init__(self, data: bytes, offset: int) -> None:
+        self._data = data
+        self._offset = offset
         self._levels: tuple[DepthLevel, ...] | None = None
 
     def levels(self) -> tuple[DepthLevel, ...]:
         """The five levels as a tuple (built on the first call, then kept)."""
         levels = self._levels
         if levels is None:
-            v, s = self._values, self._start
+            v = BEST_FIVE_SIDE.unpack_from(self._data, self._offset)
             levels = self._levels = tuple(
-                DepthLevel(v[i], v[i + 1], v[i + 2]) for i in range(s, s + 4 * 5, 4)
+                DepthLevel(v[i + 1], v[i + 2], v[i + 3]) for i in range(0, 20, 4)
             )
         return levels
 
