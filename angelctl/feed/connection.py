@@ -106,7 +106,6 @@ class Link:
     def __init__(self, ws: websocket.WebSocket, writer: FrameWriter | None = None) -> None:
         sock = ws.sock
         assert sock is not None
-        self.ws = ws
         self.sock: socket.socket = sock
         self._writer = writer or FrameWriter()
 
