@@ -34,8 +34,8 @@ side by side on a loaded two-core machine, Python 3.11, wsproto 1.3.2:
   ``Connection`` events 7.6 / 10.6; the hand-written parser this module first was
   (``bench/_own_framing.py``) 0.42 / 0.75; main's former inline parser 0.21 / 0.39.
 - ``bench/feed_e2e.py --seconds 20`` (1 000 tokens × 10 QUOTE ticks/s, sandbox in a child
-  process), feed-thread CPU: this adapter 7.3 % and 9.6 % of a core in two runs, the
-  hand-written parser 3.2 % and 3.4 %; both 10 000 ticks/s received, no drops, no backlog.
+  process), feed-thread CPU in alternating runs: this adapter 7.3 % and 7.5 % of a core, the
+  hand-written parser 3.2 % and 3.0 %; 10 000 ticks/s received either way, no drops.
 The target is < 60 % of a core at 10 000 ticks/s, so wsproto meets it with room to spare; the
 per-frame cost it adds (about 6 µs) buys a parser maintained and fuzzed by others.
 """
