@@ -11,7 +11,11 @@ callback). Figures:
   the frame), p50 / p99 / max, in ms;
 - dropped frames (by reason) and reconnects (both should be 0).
 
+``--framing own`` runs the same with the client's frame parser (``feed.framing``, over wsproto)
+swapped for the hand-written parser in ``bench/_own_framing.py``, for a side-by-side run.
+
 Usage: python bench/feed_e2e.py [--seconds 60] [--tokens 1000] [--rate 10]
+                                [--framing wsproto|own]
 """
 
 from __future__ import annotations
@@ -65,13 +69,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--tokens", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=10.0, help="ticks/s per token")
+    parser.add_argument("--framing", choices=["wsproto", "own"], default="wsproto")
     args = parser.parse_args()
+    client_class = FeedClient
+    if args.framing == "own":
+        from _own_framing import OwnFrameParser
+
+        class OwnFramingFeedClient(FeedClient):
+            frame_parser = OwnFrameParser
+
+        client_class = OwnFramingFeedClient
     expected = args.tokens * args.rate
     with sandbox_process() as info:
         admin(info, "POST", "config", feed_ticks_per_second=args.rate)
         groups = feed_tokens(info, args.tokens)
         counter = Counter()
-        client = FeedClient(
+        client = client_class(
             info["ws_url"], SessionAuth(session_factory(info)), clock=SystemClock(), on_tick=counter
         )
         for exchange_type, tokens in groups.items():
@@ -103,7 +116,10 @@ def main() -> None:
             sent = _frames_sent(info) - sent0
             stats = client.snapshot()
     lags = sorted(counter.lags_ms) or [0.0]
-    print(f"feed e2e: {args.tokens} tokens x {args.rate:g} QUOTE ticks/s for {elapsed:.1f} s")
+    print(
+        f"feed e2e ({args.framing} framing): {args.tokens} tokens x {args.rate:g} QUOTE ticks/s "
+        f"for {elapsed:.1f} s"
+    )
     print(f"  expected {expected:,.0f} ticks/s; received {received / elapsed:,.0f} ticks/s")
     print(
         f"  per-second counts: min {min(per_second):,}  median "

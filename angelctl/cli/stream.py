@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
     from angelctl.broker.session import BrokerSession
     from angelctl.feed.client import FeedClient
-    from angelctl.feed.connection import ReconnectingSocket
     from angelctl.feed.orderupdates import OrderUpdateClient
+    from angelctl.feed.reconnect import ReconnectingSocket
     from angelctl.instruments.model import Contract
     from angelctl.render.output import Output
     from angelctl.render.stream import StreamModel

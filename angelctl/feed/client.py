@@ -35,15 +35,14 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import websocket
-
 from angelctl.feed.connection import (
     FeedAuth,
     FeedState,
+    Link,
     LinkEvent,
-    ReconnectingSocket,
 )
 from angelctl.feed.decode import DecodeError, decode
+from angelctl.feed.reconnect import ReconnectingSocket
 from angelctl.feed.subscriptions import (
     SUBSCRIBE,
     UNSUBSCRIBE,
@@ -115,12 +114,12 @@ class FeedClient(ReconnectingSocket):
 
     # ------------------------------------------------------------- connection hooks
 
-    def _on_open(self, ws: websocket.WebSocket) -> None:
+    def _on_open(self, link: Link) -> None:
         self._sent = frozenset()
-        self._send_plan(ws)
+        self._send_plan(link)
 
-    def _on_wake(self, ws: websocket.WebSocket) -> None:
-        self._send_plan(ws)
+    def _on_wake(self, link: Link) -> None:
+        self._send_plan(link)
 
     def _on_closed(self) -> None:
         with self._sync:
@@ -130,18 +129,18 @@ class FeedClient(ReconnectingSocket):
     def _expects_data(self) -> bool:
         return bool(self._sent)
 
-    def _send_plan(self, ws: websocket.WebSocket) -> None:
+    def _send_plan(self, link: Link) -> None:
         with self._sync:
             version = self._wanted_version
         plan = self.subscriptions.plan(self._sent)
         if plan.unsubscribe:
             for frame in request_frames(UNSUBSCRIBE, plan.unsubscribe, self._next_id()):
-                ws.send(frame)
+                link.send(frame)
                 self.stats.unsubscribe_messages += 1
             self._sent = self._sent - plan.unsubscribe
         if plan.subscribe:
             for frame in request_frames(SUBSCRIBE, plan.subscribe, self._next_id()):
-                ws.send(frame)
+                link.send(frame)
                 self.stats.subscribe_messages += 1
             self._sent = self._sent | plan.subscribe
         with self._sync:

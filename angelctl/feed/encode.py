@@ -31,7 +31,15 @@ from angelctl.feed.layout import (
     SNAP_STRUCT,
     TOKEN_WIDTH,
 )
-from angelctl.feed.ticks import DepthLevel, DepthTick, LtpTick, QuoteTick, SnapQuoteTick, Tick
+from angelctl.feed.ticks import (
+    BookSide,
+    DepthLevel,
+    DepthTick,
+    LtpTick,
+    QuoteTick,
+    SnapQuoteTick,
+    Tick,
+)
 
 __all__ = ["EncodeError", "encode"]
 
@@ -115,7 +123,7 @@ def _encode_quote(t: QuoteTick) -> bytes:
 
 def _levels(levels: Any, count: int, side: str) -> Sequence[DepthLevel]:
     _require(
-        isinstance(levels, tuple | list) and len(levels) == count,
+        isinstance(levels, tuple | list | BookSide) and len(levels) == count,
         f"{side} must be {count} levels",
     )
     for level in levels:

@@ -16,14 +16,18 @@ DEPTH (4)   443    mode, exchange type, token[25], exchange ts (ms), packet rece
                    20 bids then 20 asks × (quantity i32, price i32, orders i16)
 ==========  =====  =======================================================================
 
-Invariant: ``PACKET_SIZE[mode] == STRUCTS[mode].size`` — asserted below, at import.
+``SNAP_SCALARS_STRUCT`` reads a SNAP_QUOTE's 22 scalar fields and skips its best five, which
+``ticks.BookSide`` unpacks (with ``ticks.BEST_FIVE_SIDE``) only when a level is read.
+
+Invariants: ``PACKET_SIZE[mode] == STRUCTS[mode].size``; the scalar view and the best-five side
+agree with the full SNAP_QUOTE layout — asserted below, at import.
 """
 
 from __future__ import annotations
 
 import struct
 
-from angelctl.feed.ticks import ExchangeType, Mode
+from angelctl.feed.ticks import BEST_FIVE_SIDE, ExchangeType, Mode
 
 TOKEN_WIDTH = 25
 BEST_FIVE = 5
@@ -40,6 +44,12 @@ LTP_STRUCT = struct.Struct(HEADER)
 QUOTE_STRUCT = struct.Struct(HEADER + QUOTE_FIELDS)
 SNAP_STRUCT = struct.Struct(HEADER + QUOTE_FIELDS + SNAP_FIELDS)
 DEPTH_STRUCT = struct.Struct(DEPTH)
+#: SNAP_QUOTE without its best five (skipped as pad bytes: ``ticks.BookSide`` reads them lazily)
+BOOK_OFFSET = struct.calcsize(HEADER + QUOTE_FIELDS + "qqd")  # 147: the first bid's flag
+BOOK_SIDE_BYTES = BEST_FIVE_SIDE.size  # 100: the asks start at BOOK_OFFSET + 100
+SNAP_SCALARS_STRUCT = struct.Struct(
+    HEADER + QUOTE_FIELDS + "qqd" + f"{2 * BOOK_SIDE_BYTES}x" + "qqqq"
+)
 
 STRUCTS = {
     Mode.LTP: LTP_STRUCT,
@@ -60,3 +70,5 @@ INT64_MIN = -(2**63)
 
 for _mode, _struct in STRUCTS.items():
     assert PACKET_SIZE[_mode] == _struct.size, (_mode, _struct.size)
+assert SNAP_SCALARS_STRUCT.size == SNAP_STRUCT.size
+assert BEST_FIVE_SIDE.format == "<" + "hqqh" * BEST_FIVE

@@ -32,11 +32,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import websocket
-
 from angelctl.broker.orders import BrokerOrder
 from angelctl.errors import UnparseableResponse
-from angelctl.feed.connection import FeedAuth, Heartbeat, ReconnectingSocket
+from angelctl.feed.connection import FeedAuth, Heartbeat, Link
+from angelctl.feed.reconnect import ReconnectingSocket
 from angelctl.records import record
 
 __all__ = ["ORDER_STATUS_CODES", "OrderUpdate", "OrderUpdateClient", "parse_order_update"]
@@ -184,7 +183,7 @@ class OrderUpdateClient(ReconnectingSocket):
         """Wait for the server's AB00 on the current connection."""
         return self._acknowledged.wait(timeout)
 
-    def _on_open(self, ws: websocket.WebSocket) -> None:
+    def _on_open(self, link: Link) -> None:
         self._acknowledged.clear()
 
     def _on_binary(self, payload: bytes) -> None:

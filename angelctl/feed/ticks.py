@@ -11,13 +11,20 @@ Invariants:
 - ``mode`` is the subscription mode the packet carries; ``LtpTick`` < ``QuoteTick`` <
   ``SnapQuoteTick`` by inheritance, so code that wants an LTP accepts any of them.
 - Best-five levels are ordered as on the wire: bids first (best first), then asks (best first).
+- A decoded SNAP_QUOTE's ``bids``/``asks`` are ``BookSide`` views over the packet's bytes: no
+  ``DepthLevel`` exists (nor are the book's 40 numbers unpacked) until a level is read, then
+  all five are built once and kept. A view is a read-only ``Sequence[DepthLevel]`` equal to
+  the tuple of its levels.
 """
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
+from typing import overload
 
 
 class Mode(IntEnum):
@@ -56,6 +63,62 @@ class DepthLevel:
     quantity: int
     price_raw: int
     orders: int
+
+
+#: one side of a SNAP_QUOTE's best five on the wire: 5 × (flag i16, quantity i64, price i64,
+#: orders i16), little-endian — ``feed.layout`` asserts it matches its SNAP_QUOTE layout
+BEST_FIVE_SIDE = struct.Struct("<" + "hqqh" * 5)
+
+
+class BookSide(Sequence[DepthLevel]):
+    """Five best-five levels kept as the packet bytes; ``DepthLevel``s are built on access.
+
+    ``BookSide(data, offset)``: the side starts at ``data[offset]`` (``BEST_FIVE_SIDE``). The
+    decoder has validated the bytes already (flags, non-negative quantities and order counts).
+    """
+
+    __slots__ = ("_data", "_levels", "_offset")
+    COUNT = 5
+
+    def __init__(self, data: bytes, offset: int) -> None:
+        self._data = data
+        self._offset = offset
+        self._levels: tuple[DepthLevel, ...] | None = None
+
+    def levels(self) -> tuple[DepthLevel, ...]:
+        """The five levels as a tuple (built on the first call, then kept)."""
+        levels = self._levels
+        if levels is None:
+            v = BEST_FIVE_SIDE.unpack_from(self._data, self._offset)
+            levels = self._levels = tuple(
+                DepthLevel(v[i + 1], v[i + 2], v[i + 3]) for i in range(0, 20, 4)
+            )
+        return levels
+
+    def __len__(self) -> int:
+        return self.COUNT
+
+    @overload
+    def __getitem__(self, index: int) -> DepthLevel: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[DepthLevel, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> DepthLevel | tuple[DepthLevel, ...]:
+        return self.levels()[index]
+
+    def __iter__(self) -> Iterator[DepthLevel]:
+        return iter(self.levels())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BookSide):
+            other = other.levels()
+        return isinstance(other, tuple) and self.levels() == other
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a tuple, so not hashable
+
+    def __repr__(self) -> str:
+        return repr(self.levels())
 
 
 @dataclass(slots=True)
@@ -120,8 +183,8 @@ class SnapQuoteTick(QuoteTick):
     last_traded_time_s: int  # epoch seconds
     open_interest: int
     oi_change_pct: float
-    bids: tuple[DepthLevel, ...]
-    asks: tuple[DepthLevel, ...]
+    bids: Sequence[DepthLevel]  # a tuple, or a lazy ``BookSide`` when decoded
+    asks: Sequence[DepthLevel]
     upper_circuit_raw: int
     lower_circuit_raw: int
     high_52w_raw: int
