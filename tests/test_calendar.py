@@ -1,6 +1,7 @@
 """The market calendar: sessions, holidays, AMO windows and the order-window decision, the same
-under any TZ (scenario E3); the holiday data file, its user override and `calendar update` from
-NSE's real holiday master; the `calendar` commands, which make no network call (E5).
+under any TZ (docs/scenarios.md#e3--timezone-independence); the holiday data file, its user override
+and `calendar update` from NSE's real holiday master; the `calendar` commands, which make no network
+call (docs/scenarios.md#e5--starting-with-no-network).
 """
 
 from __future__ import annotations

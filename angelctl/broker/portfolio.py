@@ -1,5 +1,5 @@
-"""The portfolio views (reference §3.3 routes #10, #15, #17, #18; row shapes §3.4): the day's
-trades, positions and holdings as typed values.
+"""The portfolio views (docs/protocol.md#route-table routes #10, #15, #17, #18; row shapes
+docs/protocol.md#row-shapes): the day's trades, positions and holdings as typed values.
 
 Entry points: ``fetch_trades``, ``fetch_positions``, ``fetch_holdings`` (each one call), and the
 pure parsers ``parse_trades``, ``parse_positions``, ``parse_holdings`` for captured replies.

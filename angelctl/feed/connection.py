@@ -79,7 +79,8 @@ STABLE_AFTER_S = 60.0  # a connection that lived this long resets the delay to t
 MAX_CONSECUTIVE_REFUSALS = 5  # 429 or certificate failures in a row before giving up
 DELAY_HISTORY = 256
 
-# Heartbeat and watchdog (reference §7.3: text ping every 30 s, protocol pings every 10 s).
+# Heartbeat and watchdog (docs/protocol.md#feed-heartbeat: text ping every 30 s, protocol pings
+# every 10 s).
 TEXT_PING_EVERY_S = 30.0
 PROTOCOL_PING_EVERY_S = 10.0
 STALE_AFTER_S = 15.0
@@ -135,7 +136,8 @@ class WsCredentials:
     feed_token: Secret
 
     def headers(self) -> list[str]:
-        """The four handshake headers (§7.1); the only place these secrets are revealed."""
+        """The four handshake headers (docs/protocol.md#feed-handshake); the only place these
+        secrets are revealed."""
         jwt = self.jwt.reveal().removeprefix("Bearer ").strip()
         return [
             f"Authorization: Bearer {jwt}",

@@ -13,7 +13,8 @@ Life of an order (codes: ``orders``)::
 - With ``oms_latency_seconds`` > 0 an order stays ``open pending`` (and a modification
   ``modify pending``, a cancellation ``cancel pending``) until the clock has moved that far; at 0
   the whole path runs inside the placeOrder call — ``status:true`` and an order id come back even
-  when the order is already ``rejected`` in the book (reference §3.4, §10.5 #7).
+  when the order is already ``rejected`` in the book (docs/protocol.md#row-shapes,
+  docs/protocol.md#known-quirks #7).
 - OMS checks, in order: market/IOC policy (``market_orders``), IOC on MCX, lot multiple, freeze
   quantity, tick multiple, circuit band, stop-loss trigger vs limit, funds.
 - Matching (one pass per *price step*: an order is matched again only when its instrument's
@@ -86,7 +87,7 @@ from angelctl.sandbox.trading_hours import session_open
 from angelctl.sandbox.universe import Universe
 
 # ----------------------------------------------------------------------- rejection texts
-# Seen live (reference §3.4, §10.1, realdata 2026-05-11):
+# Seen live (docs/protocol.md#row-shapes, docs/protocol.md#market-hours, realdata 2026-05-11):
 INSUFFICIENT_FUNDS = (
     "Your order has been rejected due to Insufficient Funds. Available funds - Rs. {available} . "
     "You require Rs. {required} funds to execute this order."

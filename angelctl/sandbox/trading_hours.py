@@ -1,4 +1,4 @@
-"""When each exchange segment trades (reference §10.1), for ``enforce_market_hours``.
+"""When each exchange segment trades (docs/protocol.md#market-hours), for ``enforce_market_hours``.
 
 Normal market, IST: NSE/BSE cash and NFO/BFO 09:15-15:30; CDS 09:00-17:00; MCX 09:00-23:30, or
 to 23:55 while the US is off daylight saving (second Sunday of March to first Sunday of November
