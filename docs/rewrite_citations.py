@@ -253,7 +253,7 @@ def rewrite_text(text: str) -> str:
             return f"{match.group('word')}{match.group('gap')}{ids}"
         before = match.string[: match.start()].rstrip()
         if before.endswith("("):
-            return ids  # "(scenario E5)" → "(docs/scenarios.md#e5-…)"
+            return ids  # "(scenario E5)" → "(docs/scenarios.md#e5--starting-with-no-network)"
         return f"{match.group('word')} {ids}"
 
     def bare(match: re.Match[str]) -> str:
@@ -279,6 +279,7 @@ def old_citations(text: str) -> list[str]:
             found.append(match.group(0))
     found += [m.group(0) for m in DOC_NAME.finditer(text)]
     found += [m.group(0) for m in SCENARIO_CITE.finditer(text)]
+    found += [m.group(0) for m in BARE_IDS.finditer(text)]
     found += [m.group(0) for m in re.finditer(r"(?:\.\./|/work/)shared\b", text)]
     return found
 
