@@ -315,16 +315,23 @@ def _resolves(dotted: str, here: Path = PACKAGE) -> bool:
     return any(_resolve_in(folder, parts) for folder in dict.fromkeys([here, PACKAGE]))
 
 
-def _docstrings_and_comments(path: Path) -> Iterator[str]:
+def _docstrings_and_comments(path: Path) -> Iterator[tuple[str, set[str]]]:
+    """Each docstring with the parameter names of its function (`status.at` in a function
+    taking `status` is about the argument, not the module), and each comment."""
     source = path.read_text(encoding="utf-8")
     for node in ast.walk(_module_tree(path)):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             docstring = ast.get_docstring(node, clean=False)
+            params: set[str] = set()
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                arguments = node.args
+                every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+                params = {a.arg for a in every}
             if docstring:
-                yield docstring
+                yield docstring, params
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         if token.type == tokenize.COMMENT:
-            yield token.string
+            yield token.string, set()
 
 
 def test_dotted_module_paths_in_docstrings_resolve() -> None:
@@ -332,13 +339,15 @@ def test_dotted_module_paths_in_docstrings_resolve() -> None:
     for path in _files():
         if path.suffix != ".py":
             continue
-        for text in _docstrings_and_comments(path):
+        for text, params in _docstrings_and_comments(path):
             for dotted in DOTTED.findall(text):
                 first = dotted.removeprefix("angelctl.").split(".")[0]
                 if dotted.rsplit(".", 1)[-1] in FILE_SUFFIXES:
                     continue  # a file name such as ``config.json``
                 if first not in TOP_LEVEL and not dotted.startswith("angelctl."):
                     continue
+                if first in params and not dotted.startswith("angelctl."):
+                    continue  # an argument's attribute
                 here = path.parent if path.is_relative_to(PACKAGE) else PACKAGE
                 if not _resolves(dotted, here) and first not in sys.stdlib_module_names:
                     unresolved.append(f"{_name(path)}: ``{dotted}``")
