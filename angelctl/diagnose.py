@@ -1,7 +1,8 @@
 """Diagnostics behind ``angelctl doctor``: each check is a small function returning a Check.
 
-``offline=True`` makes no network connection at all (scenario E5): the checks that need the
-broker are reported as skipped.
+``offline=True`` makes no network connection at all
+(docs/scenarios.md#e5--starting-with-no-network): the checks that need the broker are reported as
+skipped.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Figures for the kill switch (scenarios B1, B2, B3) against the sandbox, as real processes.
+"""Figures for the kill switch (docs/scenarios.md#b1--full-kill-under-load,
+docs/scenarios.md#b2--the-latch-blocks-new-exposure,
+docs/scenarios.md#b3--the-kill-run-twice-or-crashed-halfway) against the sandbox, as real processes.
 
 B1: 50 working orders across NSE and NFO, 10 positions (long and short, both segments) and
 3 GTT rules; the sandbox enforces the documented limits (9 order-route calls/s cumulative,

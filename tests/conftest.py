@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-# Real broker data, copied verbatim from ../shared/realdata (attribution in its SOURCES.md) so a
-# clean clone tests against it with nothing beside it; test_realdata_copy.py keeps them equal.
+# Real broker data, copied verbatim from the project's real-data folder (attribution in its
+# SOURCES.md) so a clean clone tests against it with nothing beside it; test_realdata_copy.py keeps
+# them equal.
 REALDATA = REPO / "tests" / "realdata"
 
 

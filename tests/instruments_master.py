@@ -1,6 +1,6 @@
 """A small instrument master in the real wire format, dated around TODAY, for resolver tests.
 
-Rows follow the formats of the real rows in ../shared/realdata/scripmaster (all strings, strike
+Rows follow the formats of the real rows in tests/realdata/scripmaster (all strings, strike
 ×100 and CDS ×1e7, tick size in paise, 2026 extra fields freeze_qty and a boolean
 is_cas_enabled). Tokens of indices and large stocks are the real ones.
 """

@@ -1,6 +1,6 @@
 """The `calendar` commands: status and holidays in text and JSON, `calendar update` from NSE's
 real holiday master into the user's holiday file, the profile's market-hours config, and no
-network call (scenario E5).
+network call (docs/scenarios.md#e5--starting-with-no-network).
 """
 
 from __future__ import annotations

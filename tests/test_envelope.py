@@ -1,4 +1,4 @@
-"""Envelope parsing against real broker bodies (../shared/realdata) and both error dialects."""
+"""Envelope parsing against real broker bodies (tests/realdata) and both error dialects."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The exchange calendar (``angelctl.exchange``): sessions, holidays, AMO windows and the
-order-window decision, the same under any TZ (scenario E3); a user holiday file's special
-session; the US daylight-saving rule.
+order-window decision, the same under any TZ (docs/scenarios.md#e3--timezone-independence); a user
+holiday file's special session; the US daylight-saving rule.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """The market-feed and order-update clients against the sandbox's real WebSocket endpoints.
 
-Scenarios C1 (malformed frames), C3 (silent stall, data stall), C4 (reconnect storm, fast form)
-and C5 (subscriptions survive everything, Hypothesis stateful) of the reliability plan, plus an
-expired token on the upgrade and the order-update flow. Synchronisation is by waiting on the
-clients' conditions, or on the sandbox's admin view with a deadline — never a bare sleep.
+Scenarios docs/scenarios.md#c1--malformed-frames (malformed frames),
+docs/scenarios.md#c3--silent-stall (silent stall, data stall), docs/scenarios.md#c4--reconnect-storm
+(reconnect storm, fast form) and docs/scenarios.md#c5--subscriptions-survive-everything
+(subscriptions survive everything, Hypothesis stateful) of the reliability plan, plus an expired
+token on the upgrade and the order-update flow. Synchronisation is by waiting on the clients'
+conditions, or on the sandbox's admin view with a deadline — never a bare sleep.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The WebSocket 2.0 tick codec: valid ticks round-trip, any other bytes give one DecodeError.
 
 Property tests run a CI-sized number of examples; ``ANGELCTL_FUZZ_EXAMPLES=100000`` (read at
-import) runs the long form for scenario C2. Real values come from
-``/work/shared/realdata/ticks/`` (cited per test).
+import) runs the long form for scenario docs/scenarios.md#c2--decoder-properties-and-fuzzing. Real
+values come from ``tests/realdata/ticks/`` (cited per test).
 """
 
 from __future__ import annotations

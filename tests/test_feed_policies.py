@@ -1,5 +1,6 @@
 """Feed client rules that need no sandbox: the subscription set, the request JSON, the backoff,
-TLS verification (C6), refused upgrades (401, 429), secrets, and order-update frames.
+TLS verification (docs/scenarios.md#c6--bad-certificate), refused upgrades (401, 429), secrets, and
+order-update frames.
 
 The TLS and refusal tests run real wss/ws servers on loopback (``tests/feed_servers.py``).
 """
@@ -100,7 +101,7 @@ def test_backoff_is_jittered_capped_and_starts_over_after_a_stable_connection() 
     assert all(0.5 <= d <= 1.5 for d in fresh)  # a stable connection resets to the base range
 
 
-# ------------------------------------------------------------------------------ TLS (C6)
+# ------------------------------------------------------ TLS (docs/scenarios.md#c6--bad-certificate)
 
 
 def _tls_client(server: ThreadedApp, events: list[LinkEvent], **extra: object) -> FeedClient:

@@ -86,7 +86,7 @@ def test_malformed_rows_raise_row_error(bad: dict[str, Any]) -> None:
 
 
 def test_every_real_master_row_in_realdata_parses() -> None:
-    """Real rows from 2022-2026 files (../shared/realdata/scripmaster, see SOURCES.md)."""
+    """Real rows from 2022-2026 files (tests/realdata/scripmaster, see SOURCES.md)."""
     checked = 0
     for path in sorted((REALDATA / "scripmaster").glob("*.json")):
         try:

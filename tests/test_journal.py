@@ -1,4 +1,5 @@
-"""The order journal: durable intents, the transition table, stable tags, crash safety (E2)."""
+"""The order journal: durable intents, the transition table, stable tags, crash safety
+(docs/scenarios.md#e2--journal-durability)."""
 
 from __future__ import annotations
 

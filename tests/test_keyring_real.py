@@ -1,4 +1,5 @@
-"""The real keyring: a Secret Service (gnome-keyring) under dbus-run-session (scenario D3).
+"""The real keyring: a Secret Service (gnome-keyring) under dbus-run-session
+(docs/scenarios.md#d3--no-keyring-backend).
 
 CI sets ANGELCTL_REQUIRE_KEYRING_TEST=1 so that a missing dbus/gnome-keyring fails the run
 instead of skipping this test.

@@ -1,6 +1,9 @@
 """The kill switch against the sandbox's paper broker: the latch (B2, across processes, reset),
-cancel + flatten + verify (B1 fast form), re-runs and crashes (B3), token expiry mid-kill (B5),
-nothing verifiable (B6), the dry run, and every order-entry path honouring the latch."""
+cancel + flatten + verify (B1 fast form), re-runs and crashes
+(docs/scenarios.md#b3--the-kill-run-twice-or-crashed-halfway), token expiry mid-kill
+(docs/scenarios.md#b5--the-session-expires-mid-kill), nothing verifiable
+(docs/scenarios.md#b6--nothing-can-be-verified), the dry run, and every order-entry path honouring
+the latch."""
 
 from __future__ import annotations
 

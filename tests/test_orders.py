@@ -1,6 +1,10 @@
-"""Orders end to end against the sandbox's paper broker: lifecycle, pre-trade checks (A6),
-outcome classes (A1, A3), crashes at every step (A4), one intent from ten processes (A5) and a
-rate budget shared by processes (E1)."""
+"""Orders end to end against the sandbox's paper broker: lifecycle, pre-trade checks
+(docs/scenarios.md#a6--pre-trade-checks-before-any-network-call), outcome classes
+(docs/scenarios.md#a1--placeorder-answer-lost-after-the-broker-accepted-it,
+docs/scenarios.md#a3--a-definite-refusal-is-not-resent-blindly), crashes at every step
+(docs/scenarios.md#a4--crash-at-every-step-of-placement), one intent from ten processes
+(docs/scenarios.md#a5--ten-runs-with-one-intent-id-at-once) and a rate budget shared by processes
+(docs/scenarios.md#e1--one-rate-budget-across-processes)."""
 
 from __future__ import annotations
 

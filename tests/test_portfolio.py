@@ -2,7 +2,7 @@
 and ``angelctl trades|positions|holdings`` against fills made in the sandbox.
 
 The truncated getHolding row is Angel's own forum example (forum_and_issue_captures_smartapi.json,
-smartapi.angelbroking.com topic 4006; attribution in /work/shared/realdata/SOURCES.md).
+smartapi.angelbroking.com topic 4006; attribution in tests/realdata/SOURCES.md).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from angelctl.errors import UnparseableResponse
 from angelctl.render.portfolio import holdings_table, positions_table, trades_table
 from tests.conftest import REALDATA, admin
 
-# The documented position row (reference §3.4): every value a string, netvalue "- 2235.80".
+# The documented position row (docs/protocol.md#row-shapes): every value a string, netvalue
+# "- 2235.80".
 DOCS_POSITION = {
     "exchange": "NSE",
     "symboltoken": "2885",

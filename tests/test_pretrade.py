@@ -1,4 +1,5 @@
-"""Pre-trade checks (scenario A6) and slicing, on contracts from the test master."""
+"""Pre-trade checks (docs/scenarios.md#a6--pre-trade-checks-before-any-network-call) and slicing, on
+contracts from the test master."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Quotes: the parser against real captures, batching and ordering, the views, the refresh
 schedule of ``--watch``, and ``angelctl quote`` end to end against the sandbox.
 
-Real captures (attribution in /work/shared/realdata/SOURCES.md):
+Real captures (attribution in tests/realdata/SOURCES.md):
 - ``market_quote_FULL_ZOMATO_2024-12-20_Vectra.txt`` — github
   yajneshkulalmanjeshwar-source/Vectra_AI_Automated_Trade_System, example/test.js @ 01dc4430;
   its envelope head is missing in the original paste and is restored here.

@@ -671,7 +671,7 @@ def test_stream_status_is_built_from_the_clients_link_stats() -> None:
     assert coloured(styled(screen(m.snapshot())), "33", "backoff")
 
 
-# --- real captures (/work/shared/realdata/ticks/smartapi_python_ws2_decoded_SNAP_QUOTE_ticks_
+# --- real captures (tests/realdata/ticks/smartapi_python_ws2_decoded_SNAP_QUOTE_ticks_
 # and_order_updates_2023-2025_index.txt, public GitHub Python files, values verbatim) -----------
 
 REAL_AB05 = (

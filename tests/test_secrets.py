@@ -1,4 +1,5 @@
-"""Secrets: masking value type, file modes (D4), session cache rules, TOTP discipline (D5)."""
+"""Secrets: masking value type, file modes (docs/scenarios.md#d4--file-permissions), session cache
+rules, TOTP discipline (docs/scenarios.md#d5--login-and-totp-discipline)."""
 
 from __future__ import annotations
 
@@ -162,7 +163,8 @@ def test_no_keyring_backend_fails_closed() -> None:
 
 
 def test_keyrings_alt_plaintext_backend_is_refused(tmp_path: Path) -> None:
-    """With keyrings.alt's file backend selected, angelctl still fails closed (D3)."""
+    """With keyrings.alt's file backend selected, angelctl still fails closed
+    (docs/scenarios.md#d3--no-keyring-backend)."""
     code = (
         "import keyring\n"
         "from keyring.backends import fail\n"

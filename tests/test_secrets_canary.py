@@ -1,4 +1,6 @@
-"""Scenarios D1 and D2: canary secrets never reach any output, file, URL, argv or environment.
+"""Scenarios docs/scenarios.md#d1--no-secrets-in-any-output and
+docs/scenarios.md#d2--no-secrets-in-argv-or-environment: canary secrets never reach any output,
+file, URL, argv or environment.
 
 Every command runs as a real process with --debug and a log file while the sandbox injects
 timeouts, 4xx, 5xx, non-JSON bodies and token expiry (so tracebacks and refresh paths run too).

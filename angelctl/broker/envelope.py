@@ -1,5 +1,6 @@
 """Turn one HTTP response into ``data`` or a typed error: both JSON dialects and the non-JSON
-bodies the broker really sends (reference §3.1, §4).
+bodies the broker really sends (docs/protocol.md#envelopes-and-value-types,
+docs/protocol.md#error-answers).
 
 - status dialect  ``{"status": false, "errorcode": "AB1050", "message": …, "data": null}``
 - success dialect ``{"success": false, "errorCode": "AG8001", "message": …, "data": ""}``

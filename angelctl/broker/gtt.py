@@ -1,5 +1,5 @@
-"""GTT rules (reference §3.3 #19-#23): typed rules parsed once from the wire, and one function per
-route, each a single ``session.call``.
+"""GTT rules (docs/protocol.md#route-table #19-#23): typed rules parsed once from the wire, and one
+function per route, each a single ``session.call``.
 
 Entry points: ``create_rule(session, GttRequest) -> rule id``, ``modify_rule``, ``cancel_rule``
 (takes the ``GttRule``: the route needs its token and exchange), ``rule_details``,

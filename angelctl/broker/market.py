@@ -1,5 +1,5 @@
-"""Market quotes (reference §3.5, routes ``quote`` and ``getLtpData``): typed quotes parsed once
-from the camelCase ``fetched`` rows, and the refresh schedule of a watched quote.
+"""Market quotes (docs/protocol.md#market-quotes, routes ``quote`` and ``getLtpData``): typed quotes
+parsed once from the camelCase ``fetched`` rows, and the refresh schedule of a watched quote.
 
 Entry points:
 - ``fetch_quotes(session, instruments, mode) -> (quotes, unfetched)``;

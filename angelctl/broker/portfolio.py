@@ -1,5 +1,6 @@
-"""The portfolio views (reference §3.3 routes #15, #17, #18; row shapes §3.4): positions and
-holdings as typed values (the day's trades are ``broker.orders``, with the order book).
+"""The portfolio views (docs/protocol.md#route-table routes #15, #17, #18; row shapes
+docs/protocol.md#row-shapes): positions and holdings as typed values (the day's trades are
+``broker.orders``, with the order book).
 
 Entry points: ``fetch_positions``, ``fetch_holdings`` (each one call), and the pure parsers
 ``parse_positions``, ``parse_holdings`` for captured replies.

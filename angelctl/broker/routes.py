@@ -1,4 +1,5 @@
-"""The route table (protocol reference §3.3) and the documented rate limits (§5).
+"""The route table (docs/protocol.md#route-table) and the documented rate limits
+(docs/protocol.md#rate-limits).
 
 ``read_only`` routes may be retried after an ambiguous failure; the others may not.
 ``buckets`` name the rate-limit budgets a call spends: its own and, for the order routes, the
@@ -114,7 +115,8 @@ ROUTES: dict[str, Route] = {
     )
 }
 
-# Documented limits per client code (reference §5, 2026 docs), overridable per profile.
+# Documented limits per client code (docs/protocol.md#rate-limits, 2026 docs), overridable per
+# profile.
 DEFAULT_LIMITS: dict[str, tuple[tuple[int, float], ...]] = {
     "loginByPassword": ((1, 1.0),),
     "generateTokens": ((1, 1.0), (1000, 3600.0)),

@@ -44,7 +44,8 @@ log = logging.getLogger("angelctl.session")
 
 LOGIN_ATTEMPTS = 2
 MAX_WRITE_RESENDS = 2
-RATE_WINDOW_SECONDS = 1.0  # the broker's limits are rolling one-second windows (§5)
+# the broker's limits are rolling one-second windows (docs/protocol.md#rate-limits)
+RATE_WINDOW_SECONDS = 1.0
 
 SendHook = Callable[[int, str], None]
 

@@ -36,7 +36,8 @@ class WsCredentials:
     feed_token: Secret
 
     def headers(self) -> list[str]:
-        """The four handshake headers (§7.1); the only place these secrets are revealed."""
+        """The four handshake headers (docs/protocol.md#feed-handshake); the only place these
+        secrets are revealed."""
         jwt = self.jwt.reveal().removeprefix("Bearer ").strip()
         return [
             f"Authorization: Bearer {jwt}",

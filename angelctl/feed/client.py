@@ -1,4 +1,5 @@
-"""``FeedClient``: the WebSocket 2.0 market feed (``/smart-stream``, reference §7).
+"""``FeedClient``: the WebSocket 2.0 market feed (``/smart-stream``,
+docs/protocol.md#websocket-20-market-feed).
 
 Usage::
 

@@ -1,4 +1,4 @@
-"""Bytes → tick for WebSocket 2.0 binary frames (reference §7.5). No I/O.
+"""Bytes → tick for WebSocket 2.0 binary frames (docs/protocol.md#binary-tick-layout). No I/O.
 
 Entry point: ``decode(data) -> Tick`` (``LtpTick``, ``QuoteTick``, ``SnapQuoteTick`` or
 ``DepthTick``), and ``DecodeError``, the one exception it raises.

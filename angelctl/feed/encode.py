@@ -1,4 +1,4 @@
-"""Tick → bytes for WebSocket 2.0 binary frames (reference §7.5). No I/O.
+"""Tick → bytes for WebSocket 2.0 binary frames (docs/protocol.md#binary-tick-layout). No I/O.
 
 Entry point: ``encode(tick) -> bytes``, and ``EncodeError``, raised when the tick cannot be put
 on the wire as a packet ``feed.decode.decode`` would accept: an unknown tick type, a ``mode``

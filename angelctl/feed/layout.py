@@ -1,4 +1,5 @@
-"""The byte layout of WebSocket 2.0 ticks (reference §7.5), shared by ``decode`` and ``encode``.
+"""The byte layout of WebSocket 2.0 ticks (docs/protocol.md#binary-tick-layout), shared by
+``decode`` and ``encode``.
 
 One precompiled little-endian ``struct.Struct`` per packet mode covers the whole packet, so a
 decoder makes a single ``unpack_from`` call and an encoder a single ``pack`` call:
@@ -59,7 +60,7 @@ STRUCTS = {
 }
 PACKET_SIZE = {1: 51, 2: 123, 3: 379, 4: 443}
 
-#: the exchange-type byte values the feed uses (reference §7.4)
+#: the exchange-type byte values the feed uses (docs/protocol.md#subscribe-requests)
 EXCHANGE_TYPES = frozenset(int(e) for e in ExchangeType)
 
 INT16_MAX = 2**15 - 1

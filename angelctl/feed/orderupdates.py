@@ -1,4 +1,5 @@
-"""``OrderUpdateClient``: the order-update WebSocket (``/smart-order-update``, reference §8).
+"""``OrderUpdateClient``: the order-update WebSocket (``/smart-order-update``,
+docs/protocol.md#order-update-socket).
 
 Usage::
 
@@ -20,7 +21,8 @@ Invariants:
   dropped; it never ends the connection.
 - The 1-byte ``\\x00`` frame the live server sends every ~10 s is a heartbeat
   (``stats.heartbeats``), text or binary.
-- Connection resilience is ``feed.connection``'s, with a 10 s heartbeat (§8) by default.
+- Connection resilience is ``feed.connection``'s, with a 10 s heartbeat
+  (docs/protocol.md#order-update-socket) by default.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from angelctl.records import record
 
 __all__ = ["ORDER_STATUS_CODES", "OrderUpdate", "OrderUpdateClient", "parse_order_update"]
 
-#: the documented ``order-status`` codes (§8)
+#: the documented ``order-status`` codes (docs/protocol.md#order-update-socket)
 ORDER_STATUS_CODES = {
     "AB00": "connected",
     "AB01": "open",

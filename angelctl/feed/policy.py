@@ -34,7 +34,8 @@ BACKOFF_CAP_S = 30.0
 STABLE_AFTER_S = 60.0  # a connection that lived this long resets the delay to the base
 MAX_CONSECUTIVE_REFUSALS = 5  # 429 or certificate failures in a row before giving up
 
-# Heartbeat and watchdog (reference §7.3: text ping every 30 s, protocol pings every 10 s).
+# Heartbeat and watchdog (docs/protocol.md#feed-heartbeat: text ping every 30 s, protocol pings
+# every 10 s).
 TEXT_PING_EVERY_S = 30.0
 PROTOCOL_PING_EVERY_S = 10.0
 STALE_AFTER_S = 15.0

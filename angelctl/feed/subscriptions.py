@@ -4,15 +4,16 @@ Entry points:
 - ``SubscriptionSet``: what the caller wants, keyed by ``(mode, exchange_type, token)``;
   ``add``/``remove``/``set_mode`` change it, ``plan(sent)`` says which requests move a
   connection that has ``sent`` to the desired set.
-- ``request_frames(action, keys, correlation_id)``: the §7.4 JSON text frames for a set of keys,
-  one frame per mode, tokens grouped per exchange type.
+- ``request_frames(action, keys, correlation_id)``: the docs/protocol.md#subscribe-requests JSON
+  text frames for a set of keys, one frame per mode, tokens grouped per exchange type.
 
 Invariants:
 - At most ``MAX_SUBSCRIPTIONS`` (1000, counted per token×mode as the broker counts them) are
   desired at any time; a change that would exceed it is refused whole (``SubscriptionLimit``)
   and leaves the set as it was.
-- One token is desired in one mode at a time (the broker's recommendation, §7.2): subscribing
-  a token in another mode moves it, so a mode change is "unsubscribe old + subscribe new".
+- One token is desired in one mode at a time (the broker's recommendation,
+  docs/protocol.md#feed-limits): subscribing a token in another mode moves it, so a mode change is
+  "unsubscribe old + subscribe new".
 - ``plan`` never asks to subscribe a key already sent, nor to unsubscribe one never sent: a
   connection that follows its plan receives no duplicate subscribe message.
 """
@@ -109,7 +110,8 @@ class SubscriptionSet:
 def request_frames(
     action: int, keys: Iterable[SubscriptionKey], correlation_id: str = ""
 ) -> list[str]:
-    """One §7.4 request per mode, in mode order, tokens sorted within each exchange type."""
+    """One docs/protocol.md#subscribe-requests request per mode, in mode order, tokens sorted within
+    each exchange type."""
     by_mode: dict[int, dict[int, list[str]]] = {}
     for mode, exchange_type, token in keys:
         by_mode.setdefault(mode, {}).setdefault(exchange_type, []).append(token)

@@ -1,4 +1,5 @@
-"""Typed ticks of the WebSocket 2.0 market feed (reference §7.5), shared by decoder and encoder.
+"""Typed ticks of the WebSocket 2.0 market feed (docs/protocol.md#binary-tick-layout), shared by
+decoder and encoder.
 
 Prices travel as integers in the feed's unit: paise for every segment except cde_fo
 (exchange type 13), whose prices are scaled by 1e7. A tick keeps those raw integers (``*_raw``
@@ -31,7 +32,7 @@ class Mode(IntEnum):
     LTP = 1
     QUOTE = 2
     SNAP_QUOTE = 3
-    DEPTH = 4  # 20-level book, deprecated by Angel in April 2025 (reference §7.2)
+    DEPTH = 4  # 20-level book, deprecated by Angel in April 2025 (docs/protocol.md#feed-limits)
 
 
 class ExchangeType(IntEnum):
@@ -44,7 +45,8 @@ class ExchangeType(IntEnum):
     CDE_FO = 13
 
 
-#: exchange types whose prices are scaled by 1e7 instead of 100 (reference §7.5 "Units")
+#: exchange types whose prices are scaled by 1e7 instead of 100 (docs/protocol.md#binary-tick-layout
+#: "Units")
 CURRENCY_EXCHANGE_TYPES = frozenset({ExchangeType.CDE_FO})
 PAISE = 100
 CURRENCY_SCALE = 10_000_000

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from angelctl.records import record
 
-# WebSocket 2.0 exchangeType (reference §7.4) and the getProfile segment codes.
+# WebSocket 2.0 exchangeType (docs/protocol.md#subscribe-requests) and the getProfile segment codes.
 EXCHANGE_TYPES = {"NSE": 1, "NFO": 2, "BSE": 3, "BFO": 4, "MCX": 5, "NCDEX": 7, "CDS": 13}
 SEGMENT_CODES = {
     "NSE": "nse_cm",
@@ -19,7 +19,7 @@ SEGMENT_CODES = {
     "CDS": "cde_fo",
 }
 EXCHANGES = tuple(EXCHANGE_TYPES)
-# Strike scale per segment: the master stores strike × this (reference §9).
+# Strike scale per segment: the master stores strike × this (docs/protocol.md#instrument-master).
 STRIKE_SCALE = {"CDS": Decimal(10_000_000)}
 DEFAULT_STRIKE_SCALE = Decimal(100)
 
@@ -50,7 +50,8 @@ KINDS = ("EQ", "INDEX", "FUT", "OPT")
 
 # Exchange freeze quantities (units per order) for index derivatives, used when the master
 # row has none. An order must be strictly below it (the master's own values are max + 1).
-# Sources: reference §10.2 (NSE circulars as reported, 2025-2026). Override in config.
+# Sources: docs/protocol.md#lot-sizes-and-freeze-quantities (NSE circulars as reported, 2025-2026).
+# Override in config.
 DEFAULT_FREEZE_QTY = {
     "NIFTY": 1800,
     "BANKNIFTY": 600,

@@ -1,7 +1,7 @@
-"""Pre-trade checks (scenario A6): everything that can be refused locally is refused before
-any order-route call. Each rule is a small function returning a ``Violation`` or None; the
-price collar needs a reference price (LTP and circuit band) that the caller fetches with one
-read-only quote call, after the static rules have passed.
+"""Pre-trade checks (docs/scenarios.md#a6--pre-trade-checks-before-any-network-call): everything
+that can be refused locally is refused before any order-route call. Each rule is a small function
+returning a ``Violation`` or None; the price collar needs a reference price (LTP and circuit band)
+that the caller fetches with one read-only quote call, after the static rules have passed.
 
 ``OrderControls.gate`` is what every order-entry request passes: the kill-switch latch (an
 injected ``OrderGate``), checked immediately before the request leaves, so nothing starts once

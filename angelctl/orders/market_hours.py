@@ -13,7 +13,7 @@ exit 2) whose one-line message names the phase and the next open, and suggests `
 an after-market order would be accepted; nothing here touches the network or the clock directly.
 
 This module imports ``angelctl.orders.checks`` (for ``PreTradeRejected``), so ``checks`` must not
-import it at module level: it is injected into ``OrderGuard.hours`` by ``orders.desk``.
+import it at module level: it is injected into ``OrderControls.hours`` by ``risk.controls``.
 """
 
 from __future__ import annotations

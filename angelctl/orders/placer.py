@@ -2,7 +2,8 @@
 
 The sequence for one intent, each step durable before the next:
 1. take the intent's lock file (``flock`` on its first ordertag; the kernel releases it if this
-   process dies) — a second process with the same intent id waits here (scenario A5);
+   process dies) — a second process with the same intent id waits here
+   (docs/scenarios.md#a5--ten-runs-with-one-intent-id-at-once);
 2. an intent id seen before is compared by its fingerprint (side, token, quantity, price,
    trigger, type, product, variety, validity): other parameters are refused (exit 17); the
    same parameters return the earlier outcome, never a second order;
@@ -75,9 +76,10 @@ _crash_counts: dict[str, int] = {}
 
 
 def crash_point(name: str) -> None:
-    """Crash drills (scenarios A4, B3): ``ANGELCTL_CRASH_AT=NAME`` kills this process with
-    SIGKILL at that step, exactly as a power cut or ``kill -9`` would; ``NAME#N`` does so the
-    N-th time the step is reached. Unset, it does nothing."""
+    """Crash drills (docs/scenarios.md#a4--crash-at-every-step-of-placement,
+    docs/scenarios.md#b3--the-kill-run-twice-or-crashed-halfway): ``ANGELCTL_CRASH_AT=NAME`` kills
+    this process with SIGKILL at that step, exactly as a power cut or ``kill -9`` would; ``NAME#N``
+    does so the N-th time the step is reached. Unset, it does nothing."""
     wanted = os.environ.get(CRASH_ENV)
     if not wanted:
         return

@@ -98,8 +98,9 @@ class SandboxConfig:
     market_protection_percent: float = 2.0  # [GAP] MPP of convert_to_limit
     oms_latency_seconds: float = 0.0  # how long a new order stays "open pending"
     fill_lots_per_step: int | None = None  # partial fills: at most N lots per price step
-    # Partial fills (scenario B4): one matching pass fills at most this fraction of what is
-    # unfilled, rounded down to lots, at least one lot. None: fill everything marketable.
+    # Partial fills (docs/scenarios.md#b4--partial-fills-and-refused-exits): one matching pass fills
+    # at most this fraction of what is unfilled, rounded down to lots, at least one lot. None: fill
+    # everything marketable.
     partial_fill_fraction: float | None = None
     # [GAP] Angel's text for modifying/cancelling an order that is already final is unknown; the
     # chosen form follows the live "Cancel Order Response : Bad Input". {action}: Cancel|Modify,
@@ -110,7 +111,8 @@ class SandboxConfig:
     # [GAP] Angel's AMO windows are undocumented: off by default so the sandbox trades any time.
     enforce_market_hours: bool = False
     after_hours_orders: AfterHoursOrders = "amo"
-    # Static IP (reference §10.3): order writes from other IPs get AG7002. Empty: no check.
+    # Static IP (docs/protocol.md#static-ip-and-the-2026-algo-rules): order writes from other IPs
+    # get AG7002. Empty: no check.
     registered_ips: tuple[str, ...] = ()
     # The two live AG7002 texts: Apr-2026 "Access denied: Unregistered IP address. ..." and
     # Jun-2026 "<ip> is not a registered IP, please check your registered IP."
@@ -118,11 +120,16 @@ class SandboxConfig:
     # SEBI's 10 orders/second per exchange segment; None meters without refusing.
     segment_ops_limit: int | None = 10
 
-    # ---- the WebSocket feeds (``ws.feed``, ``ws.orders``; reference §7, §8)
+    # --- the WebSocket feeds (``ws.feed``, ``ws.orders``;
+    # docs/protocol.md#websocket-20-market-feed, docs/protocol.md#order-update-socket)
     feed_ticks_per_second: float = 2.0  # per subscribed token×mode, on every connection
-    feed_subscription_limit: int = 1000  # per connection, counted per token×mode (§7.2)
-    feed_depth20: bool = False  # accept mode 4, the 20-level book Angel deprecated (§7.2)
-    ws_max_connections: int = 3  # per client code, on each socket (§7.2, §8)
+    # per connection, counted per token×mode (docs/protocol.md#feed-limits)
+    feed_subscription_limit: int = 1000
+    # accept mode 4, the 20-level book Angel deprecated (docs/protocol.md#feed-limits)
+    feed_depth20: bool = False
+    # per client code, on each socket (docs/protocol.md#feed-limits,
+    # docs/protocol.md#order-update-socket)
+    ws_max_connections: int = 3
     order_feed_heartbeat_seconds: float | None = 10.0  # the 1-byte b"\x00" frame; None: off
 
     def __post_init__(self) -> None:

@@ -23,7 +23,7 @@ _FAST_DATA = [(10, _SECOND), (500, _MINUTE), (5000, _HOUR)]
 
 
 def default_rate_limits() -> RateLimitTable:
-    """The current published table (reference §5, docs 2026): per client code."""
+    """The current published table (docs/protocol.md#rate-limits, docs 2026): per client code."""
     return {
         "loginByPassword": [(1, _SECOND)],
         "generateTokens": [(1, _SECOND), (1000, _HOUR)],

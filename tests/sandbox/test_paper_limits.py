@@ -1,6 +1,6 @@
 """What stands between an order and the book: the static-IP check (AG7002), the order-route rate
 limits, the per-segment orders-per-second meter, and faults that lose the answer after the
-order was recorded (scenario A1)."""
+order was recorded (docs/scenarios.md#a1--placeorder-answer-lost-after-the-broker-accepted-it)."""
 
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ def test_the_rate_limit_reply_form_applies_to_the_segment_meter(broker: Broker, 
     }
 
 
-# --------------------------------------------------------------------- faults, scenario A1
+# ------- faults, scenario docs/scenarios.md#a1--placeorder-answer-lost-after-the-broker-accepted-it
 
 
 def test_a_held_answer_times_the_client_out_but_the_order_exists_once(

@@ -1,6 +1,8 @@
-"""What the kill-switch scenarios (B1, B4) need from the paper broker: the 10 orders/second
-ceiling per exchange segment, positions in NSE, NFO, BFO and MCX, seeding a book in one admin
-call, partial fills, a cancel that loses the race with a fill, and the order-flow figures."""
+"""What the kill-switch scenarios (docs/scenarios.md#b1--full-kill-under-load,
+docs/scenarios.md#b4--partial-fills-and-refused-exits) need from the paper broker: the 10
+orders/second ceiling per exchange segment, positions in NSE, NFO, BFO and MCX, seeding a book in
+one admin call, partial fills, a cancel that loses the race with a fill, and the order-flow
+figures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The universe against real data (../shared/realdata, attributed in its SOURCES.md).
+"""The universe against real data (tests/realdata, attributed in its SOURCES.md).
 
 - Angel master rows 2022-2026 (scripmaster/*): our formatters spell the same contracts the same
   way, and rows we list with a real token equal the real row field for field;

@@ -5,7 +5,7 @@ and rebuilt on every reset. Later work adds funds movement, positions and holdin
 
 Invariants:
 - The MPIN is the only accepted ``password``; anything that is not four digits is a web
-  password, which the real broker refuses with AB7001 (reference §6).
+  password, which the real broker refuses with AB7001 (docs/protocol.md#login-sessions-and-totp).
 - TOTP is RFC 6238 (SHA-1, 6 digits, 30 s) with ``window`` steps accepted either side of the
   engine clock. With reuse rejection on, a step is usable once: a code whose step is not after
   the last accepted step is refused (RFC 6238 §5.2), which also refuses the very same code.

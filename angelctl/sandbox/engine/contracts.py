@@ -1,10 +1,10 @@
 """What the sandbox lists: reference data for its instruments, and how Angel One spells them.
 
-Field formats (reference §9, and the real rows in ``../shared/realdata/scripmaster``): every value
-is a string except ``is_cas_enabled`` (a JSON bool, 2026 files); ``strike`` is rupees ×100 with six
-decimals (CDS options ×1e7), ``"-1.000000"`` for non-options and ``"0.000000"`` on index rows;
-``tick_size`` is paise with six decimals (``"0.000000"`` on index rows); ``expiry`` is ``DDMMMYYYY``
-upper case or ``""``.
+Field formats (docs/protocol.md#instrument-master, and the real rows in
+``tests/realdata/scripmaster``): every value is a string except ``is_cas_enabled`` (a JSON bool,
+2026 files); ``strike`` is rupees ×100 with six decimals (CDS options ×1e7), ``"-1.000000"`` for
+non-options and ``"0.000000"`` on index rows; ``tick_size`` is paise with six decimals
+(``"0.000000"`` on index rows); ``expiry`` is ``DDMMMYYYY`` upper case or ``""``.
 
 Symbols (``symbol`` is the REST ``tradingsymbol``):
 
@@ -13,19 +13,24 @@ segment / kind     form                                   evidence
 =================  =====================================  ======================================
 NSE cash           ``SBIN-EQ`` (``-BE``, ``-SM``, …)      real rows
 NSE/BSE index      ``Nifty 50`` / ``SENSEX``              real rows (AMXIDX)
-BSE cash           ``RELIANCE``                           reference §9
+BSE cash           ``RELIANCE``                           docs/protocol.md#instrument-master
 NFO future         ``NIFTY28MAR24FUT`` (DDMMMYY)          real rows (FUTSTK file)
 NFO option         ``NIFTY28MAR2422000CE`` (DDMMMYY)      real rows; decimals kept (``117.5``)
-BFO monthly opt.   ``SENSEX24MAR75000PE`` (YYMMM)         one real row quoted in reference §9
+BFO monthly opt.   ``SENSEX24MAR75000PE`` (YYMMM)         one real row quoted in
+                                                          docs/protocol.md#instrument-master
 BFO weekly opt.    ``SENSEX2690380000CE`` (YY M DD)       [UNVERIFIED] for Angel; chosen: BSE's
                                                           own weekly code (M = 1-9, O, N, D) as
                                                           the Kite dump lists it (YYMMM would
                                                           collide within a month)
-BFO future         ``SENSEX25OCTFUT`` (YYMMM)             fixture (reference §9)
+BFO future         ``SENSEX25OCTFUT`` (YYMMM)             fixture
+                                                          (docs/protocol.md#instrument-master)
 MCX future         ``GOLD05JUN26FUT`` (DDMMMYY)           real quote capture (token 459277)
-MCX option         ``CRUDEOIL25NOV5000CE`` (YYMMM)        fixture (reference §9)
+MCX option         ``CRUDEOIL25NOV5000CE`` (YYMMM)        fixture
+                                                          (docs/protocol.md#instrument-master)
 CDS future         ``USDINR29DEC26FUT`` (DDMMMYY)         [UNVERIFIED] chosen like NFO/MCX
-CDS option         ``USDINR25OCT8325CE`` (YYMMM, strike   fixture (reference §9) [UNVERIFIED]
+CDS option         ``USDINR25OCT8325CE`` (YYMMM, strike   fixture
+                                                          (docs/protocol.md#instrument-master)
+                                                          [UNVERIFIED]
                    ×100 without a point: 83.25 → 8325)
 =================  =====================================  ======================================
 
@@ -37,9 +42,10 @@ Lot sizes and freeze quantities: NSE/BSE index lots as of 2026 (NIFTY 65, BANKNI
 60, MIDCPNIFTY 120, NIFTYNXT50 25, SENSEX 20, BANKEX 30 — Kite dump of 2026-08-18). Angel's
 ``freeze_qty`` is one more than the largest whole-lot quantity under the exchange freeze limit
 (real rows: BANKNIFTY and NIFTYNXT50 ``"601"``, ICICIBANK options ``"21001"`` = 30 lots + 1);
-limits per reference §10.2. MCX/CDS lot sizes and freeze quantities are [UNVERIFIED]: MCX lots
-are the contract multiplier in quotation units (CRUDEOIL 100 barrels, GOLD 100 × 10 g), USDINR
-is ``"1"`` (one contract), and ``freeze_qty`` is ``"0"`` (no limit known), as on index rows.
+limits per docs/protocol.md#lot-sizes-and-freeze-quantities. MCX/CDS lot sizes and freeze quantities
+are [UNVERIFIED]: MCX lots are the contract multiplier in quotation units (CRUDEOIL 100 barrels,
+GOLD 100 × 10 g), USDINR is ``"1"`` (one contract), and ``freeze_qty`` is ``"0"`` (no limit known),
+as on index rows.
 """
 
 from __future__ import annotations
@@ -202,7 +208,8 @@ D = Decimal
 
 NSE_INDICES: tuple[IndexSpec, ...] = (
     # Real tokens and symbols (LaxmanHJ 2026 maps, APPLICATION-V13 rows). India VIX is 99926017
-    # in the real master; 99926004 is Nifty 500 (reference §7.7 says otherwise — the data wins).
+    # in the real master; 99926004 is Nifty 500 (docs/protocol.md#index-tokens-on-the-feed says
+    # otherwise — the data wins).
     IndexSpec("NSE", "99926000", "Nifty 50", "NIFTY", D("24600")),
     IndexSpec("NSE", "99926009", "Nifty Bank", "BANKNIFTY", D("56000")),
     IndexSpec("NSE", "99926037", "Nifty Fin Service", "FINNIFTY", D("26000")),

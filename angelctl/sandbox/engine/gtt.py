@@ -5,7 +5,7 @@ A rule is one single-leg trigger (``gttType`` ``GENERIC``): when the instrument'
 is done. Which way the LTP must move is fixed when the rule is created or modified: a trigger
 above the LTP fires when the LTP rises to it, one below when it falls to it.
 
-Statuses (reference §3.2, the ``ruleList`` filter values):
+Statuses (docs/protocol.md#enumerations, the ``ruleList`` filter values):
 
 ==============  ===========================================================================
 NEW             created or modified, waiting for its trigger (the docs' example status)
@@ -15,8 +15,8 @@ CANCELLED       cancelled by the client
 ACTIVE          a filter value only: the sandbox never sets it [GAP: when Angel shows it]
 ==============  ===========================================================================
 
-Rows follow the live ``ruleList`` capture (reference §3.3 #23): the documented keys plus
-``stoplossprice``, ``stoplosstriggerprice``, ``gttType`` and ``id``; ``id`` is a number, prices
+Rows follow the live ``ruleList`` capture (docs/protocol.md#route-table #23): the documented keys
+plus ``stoplossprice``, ``stoplosstriggerprice``, ``gttType`` and ``id``; ``id`` is a number, prices
 are JSON numbers, quantities JSON integers, dates ISO-8601 with milliseconds and ``+05:30``.
 
 Invariants: rule ids are never reused; a rule that is not NEW never changes again (modify and

@@ -1,12 +1,13 @@
 """Orders as the paper broker keeps them, and the exact rows SmartAPI shows for them.
 
 ``Order`` holds typed values (``Decimal`` rupees, ``int`` units, aware datetimes); ``book_row``
-renders the order-book / order-details / order-update row of reference §3.4 with the live types:
-quantities as strings (``"1600"``), prices as JSON numbers (``432.05``, ``-1.0``), ``status`` and
-``orderstatus`` the same lower-case text, times as ``"26-Dec-2024 13:48:37"`` (IST), ``""`` where
-the exchange has not said anything yet.
+renders the order-book / order-details / order-update row of docs/protocol.md#row-shapes with the
+live types: quantities as strings (``"1600"``), prices as JSON numbers (``432.05``, ``-1.0``),
+``status`` and ``orderstatus`` the same lower-case text, times as ``"26-Dec-2024 13:48:37"`` (IST),
+``""`` where the exchange has not said anything yet.
 
-Statuses and the order-update codes a transition is reported with (reference §8):
+Statuses and the order-update codes a transition is reported with
+(docs/protocol.md#order-update-socket):
 
 =====================================  ======  ============================================
 status                                 code    when
@@ -52,7 +53,7 @@ COMPLETE = "complete"
 
 TERMINAL = frozenset({CANCELLED, REJECTED, COMPLETE})
 
-# Order-update codes (reference §8).
+# Order-update codes (docs/protocol.md#order-update-socket).
 AB_OPEN = "AB01"
 AB_CANCELLED = "AB02"
 AB_REJECTED = "AB03"

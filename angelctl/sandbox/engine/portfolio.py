@@ -1,6 +1,6 @@
 """Positions, fills, holdings and margin: the paper broker's books, and their wire rows.
 
-Rows (reference §3.3 #10, #15, #17 and §3.4):
+Rows (docs/protocol.md#route-table #10, #15, #17 and docs/protocol.md#row-shapes):
 - position rows are **all strings** (``"netqty":"6"``, ``"pnl":"-13.75"``), day quantities in
   ``buyqty``/``sellqty``, carry-forward ones in ``cf…`` (always 0: the sandbox keeps one day);
 - trade rows are strings, as the documented example (``"fillsize":"1"``,

@@ -32,8 +32,11 @@ error_after    same as error_reply                         process the request (
 fill_before_   —  (acts on cancelOrder / modifyOrder only)  the named working order fills at its
 cancel                                                     price just before the request is
                                                            processed, so the answer is "Order is
-                                                           already filled" (scenario B4)
+                                                           already filled" (a cancel that
+                                                           loses the race with a fill)
 =============  ==========================================  =====================================
+
+``fill_before_cancel`` serves docs/scenarios.md#b4--partial-fills-and-refused-exits.
 
 Socket faults (``ws_*``) shape the two WebSocket endpoints instead; their ``route`` is ``"*"``
 (both), ``"smartStream"`` (market feed) or ``"orderUpdates"`` (order updates), and ``count``

@@ -2,7 +2,7 @@
 
 Order (as a front gateway would apply them): rate limit (in the engine) → headers → token.
 
-Header rules (reference §2, §4):
+Header rules (docs/protocol.md#request-headers, docs/protocol.md#error-answers):
 - ``X-PrivateKey`` missing or not a known API key → success dialect, HTTP 200,
   ``{"success":false,"message":"Invalid API Key","errorCode":"AG8004","data":""}``. AG8004 is
   the code the JAVA SDK names "Invalid or missing api key", and public adapters quote the live
@@ -17,11 +17,12 @@ Header rules (reference §2, §4):
 Token rules: no ``Authorization`` → AG8003 "Token missing"; anything but ``Bearer <live jwt>``
 → AG8001 "Invalid Token" (an expired jwt answers ``expired_token_code``, AG8001 by default).
 
-Static IP (reference §10.3, realdata AG7002 log): when the caller's account has registered IPs
-(its own ``registered_ips``, else the config-wide list), place/modify/cancel and GTT writes from
-any other source IP get the success dialect ``AG7002``, in one of the two live wordings
-(``unregistered_ip_message``). The source IP is ``X-ClientPublicIP`` (what the client declares,
-as the loopback sandbox cannot see a public address), else the socket's remote address.
+Static IP (docs/protocol.md#static-ip-and-the-2026-algo-rules, realdata AG7002 log): when the
+caller's account has registered IPs (its own ``registered_ips``, else the config-wide list),
+place/modify/cancel and GTT writes from any other source IP get the success dialect ``AG7002``, in
+one of the two live wordings (``unregistered_ip_message``). The source IP is ``X-ClientPublicIP``
+(what the client declares, as the loopback sandbox cannot see a public address), else the socket's
+remote address.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Handlers for the GTT routes (reference §3.3 #19-#23): validation with the documented AB9xxx
-codes, then the rule book (``gtt``) of the paper broker.
+"""Handlers for the GTT routes (docs/protocol.md#route-table #19-#23): validation with the
+documented AB9xxx codes, then the rule book (``gtt``) of the paper broker.
 
 ==========  ======================================  ==========================================
 code        message                                 when
@@ -26,8 +26,8 @@ AB9018      Invalid Count Value                     count not in 1..``MAX_COUNT`
 Answers: create/modify/cancel ``{"id": <number>}``; ruleDetails the rule row; ruleList an array
 of rows, newest first, ``null`` when nothing matches (like the books). ``modifyRule`` accepts the
 quantity as ``qty`` or ``quantity`` (the SDK test sends the latter) and keeps any field it is
-not sent. Rate limits (per route, reference §5) and the static-IP check apply before these
-handlers, in the engine; GTT writes do not count against the segment orders/second meter (the
+not sent. Rate limits (per route, docs/protocol.md#rate-limits) and the static-IP check apply before
+these handlers, in the engine; GTT writes do not count against the segment orders/second meter (the
 order a rule creates is the broker's, not an API call).
 """
 

@@ -1,5 +1,6 @@
-"""Handlers for market data over REST (reference §3.3 #12-#13, §3.5): ``market/v1/quote`` and
-``getLtpData``, read from the paper market (``market``).
+"""Handlers for market data over REST (docs/protocol.md#route-table #12-#13,
+docs/protocol.md#market-quotes): ``market/v1/quote`` and ``getLtpData``, read from the paper market
+(``market``).
 
 Quote rows use the camelCase keys and key order of the live FULL capture (ZOMATO, 2024-12-20):
 prices in rupees as JSON numbers (``290.0``, ``288.5``), quantities as integers, times as

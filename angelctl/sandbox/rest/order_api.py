@@ -1,5 +1,6 @@
-"""Handlers for the order and portfolio routes (reference §3.3 #6-#11, #15-#18, and getRMS's
-funds): request validation with SmartAPI's codes, then the paper broker (``paper``) does the rest.
+"""Handlers for the order and portfolio routes (docs/protocol.md#route-table #6-#11, #15-#18, and
+getRMS's funds): request validation with SmartAPI's codes, then the paper broker (``paper``) does
+the rest.
 
 Two kinds of refusal, as on the live API:
 - the API refuses the request itself: ``status:false`` in the status dialect, no order exists

@@ -8,7 +8,7 @@ Invariants:
 - Windows are sliding, measured on the monotonic clock: a call at ``t`` counts in a window of
   ``w`` seconds while ``now - t < w``.
 - The caller key is the client code when one can be resolved, else the API key, else the remote
-  address — limits are per client code on the live API (reference §5).
+  address — limits are per client code on the live API (docs/protocol.md#rate-limits).
 - Throughput meters (``BucketMeter``) live in ``engine.meters``: the paper OMS uses them too.
 """
 

@@ -1,4 +1,4 @@
-"""The SmartAPI REST route table (protocol reference §3.3) and path normalisation.
+"""The SmartAPI REST route table (docs/protocol.md#route-table) and path normalisation.
 
 A route's *name* is how faults, rate-limit buckets, stats and the request log refer to it. Names
 are the last path segment (``getProfile``, ``placeOrder``) except where that would be vague:
@@ -96,12 +96,14 @@ MASTER_ROUTE = Route(
 # Every name a fault's ``route`` filter may use.
 FAULT_ROUTE_NAMES = frozenset({*ROUTES_BY_NAME, MASTER_ROUTE.name})
 
-# Order writes checked against the account's registered static IPs (reference §10.3).
+# Order writes checked against the account's registered static IPs
+# (docs/protocol.md#static-ip-and-the-2026-algo-rules).
 STATIC_IP_ROUTES = frozenset(
     {"placeOrder", "modifyOrder", "cancelOrder", "createRule", "modifyRule", "cancelRule"}
 )
 
-# Not public: users who tried these got the WAF "Request Rejected" page (reference §3.3).
+# Not public: users who tried these got the WAF "Request Rejected" page
+# (docs/protocol.md#route-table).
 WAF_PATHS = frozenset(
     {
         "/rest/auth/angelbroking/user/v1/loginByMpin",

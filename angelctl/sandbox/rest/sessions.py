@@ -2,7 +2,7 @@
 
 A ``Session`` is one successful login; each ``generateTokens`` call adds a ``TokenSet``
 (jwt + refresh + feed) to it. Logout ends the whole session, so every token set it ever issued
-dies at once ("The API session is destroyed", reference §6).
+dies at once ("The API session is destroyed", docs/protocol.md#login-sessions-and-totp).
 
 Invariants:
 - A token string is valid only while (a) its signature checks, (b) its ``exp`` has not passed on

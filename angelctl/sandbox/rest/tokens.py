@@ -1,7 +1,7 @@
 """HS512 JWTs shaped like Angel's: ``eyJhbGciOiJIUzUxMiJ9.<claims>.<signature>``.
 
-Claims follow the ones decoded from real tokens (reference §6): the jwt carries
-``{"username", "roles": 0, "usertype": "USER", "iat", "exp"}``, the feed and refresh tokens
+Claims follow the ones decoded from real tokens (docs/protocol.md#login-sessions-and-totp): the jwt
+carries ``{"username", "roles": 0, "usertype": "USER", "iat", "exp"}``, the feed and refresh tokens
 ``{"username", "iat", "exp"}``. Each token also carries a random ``jti`` so two tokens issued in
 the same second differ (real tokens differ by a nested opaque claim instead).
 

@@ -1,14 +1,14 @@
-"""Handlers for the User section (reference §3.3 #1-#4): login, token refresh, profile, logout.
-Funds (getRMS, #5) come from the paper broker and live in ``order_api``. Each handler is
-``(state, call) -> EngineResponse``; the engine has already applied rate limits, header checks
-and (for secure routes) token verification.
+"""Handlers for the User section (docs/protocol.md#route-table #1-#4): login, token refresh,
+profile, logout. Funds (getRMS, #5) come from the paper broker and live in ``order_api``. Each
+handler is ``(state, call) -> EngineResponse``; the engine has already applied rate limits, header
+checks and (for secure routes) token verification.
 
 Login checks, in order, and the codes chosen where the reference is unclear:
 1. unknown client code → AB1007 "Login Id or password is invalid": the docs' own AB1007 example
    carries that message, which covers a wrong login id as well as a wrong password; AB1032
    "User Not Found" sits in the docs table beside AB1031 (password change), not login.
 2. ``password`` not four digits (a web password) → AB7001 "LoginbyPassword is not allowed. Please
-   switch to Login by MPIN now." (seen live, reference §6).
+   switch to Login by MPIN now." (seen live, docs/protocol.md#login-sessions-and-totp).
 3. TOTP wrong, outside the window, or already used → AB1050 "Invalid totp". A TOTP that checks
    out is consumed before the MPIN is compared, so a client can never reuse a code.
 4. wrong 4-digit MPIN → AB1007 "Login Id or password is invalid" (the docs pair AB1007 with this

@@ -1,7 +1,8 @@
 """What goes in and out of the engine, and the exact bodies SmartAPI answers with.
 
 ``EngineRequest``/``EngineResponse`` are transport-free: the HTTP layer copies bytes in and
-out and does nothing else. The envelope builders reproduce the live wire (reference §3.1, §4):
+out and does nothing else. The envelope builders reproduce the live wire
+(docs/protocol.md#envelopes-and-value-types, docs/protocol.md#error-answers):
 
 - success: ``{"status":true,"message":"SUCCESS","errorcode":"","data":…}``
 - OMS error ("status dialect"), keys in live order: ``{"message","errorcode","status":false,
@@ -91,7 +92,8 @@ def success(data: Any) -> EngineResponse:
 
 
 def list_or_null(rows: list[Any]) -> list[Any] | None:
-    """Books and lists are ``null`` when empty on the live API, never ``[]`` (reference §10.5)."""
+    """Books and lists are ``null`` when empty on the live API, never ``[]``
+    (docs/protocol.md#known-quirks)."""
     return rows if rows else None
 
 
@@ -126,7 +128,8 @@ def rate_limited(form: str) -> EngineResponse:
 
 
 def waf_page(status: int = 403) -> EngineResponse:
-    """The F5-style "Request Rejected" page users got from a non-public route (reference §4.3)."""
+    """The F5-style "Request Rejected" page users got from a non-public route
+    (docs/protocol.md#bodies-that-are-not-json)."""
     support_id = str(secrets.randbelow(9 * 10**18) + 10**18)
     html = (
         "<html><head><title>Request Rejected</title></head><body>"

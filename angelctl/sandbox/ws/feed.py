@@ -1,4 +1,5 @@
-"""The WebSocket 2.0 market feed, ``/smart-stream`` (reference §7), over the paper market.
+"""The WebSocket 2.0 market feed, ``/smart-stream`` (docs/protocol.md#websocket-20-market-feed),
+over the paper market.
 
 Handshake: credentials in headers (``Authorization`` raw or ``Bearer …``, ``x-api-key``,
 ``x-client-code``, ``x-feed-token``) or query parameters (``clientCode``, ``feedToken``,
@@ -7,12 +8,13 @@ or API key, when sent, must be valid too. Failures: HTTP 401 with ``x-error-mess
 ``Invalid Header - Invalid Auth token | Invalid Client Code | Invalid API Key | Invalid Feed
 Token`` (checked in that order); more than ``ws_max_connections`` per client code: 429.
 
-Requests (text, §7.4): ``{"correlationID", "action": 1|0, "params": {"mode", "tokenList":
-[{"exchangeType", "tokens": ["3045"]}]}}``. Anything malformed — including mode 4 unless
-``feed_depth20`` — is refused whole with ``E1001``; a subscribe that would take the connection
-past ``feed_subscription_limit`` token×mode pairs with ``E1002`` (§7.6; the correlation id is
-echoed). Duplicates are free, unknown unsubscribes ignored, a refused request changes nothing.
-Tokens the day's universe does not list count against the quota but never tick.
+Requests (text, docs/protocol.md#subscribe-requests): ``{"correlationID", "action": 1|0, "params":
+{"mode", "tokenList": [{"exchangeType", "tokens": ["3045"]}]}}``. Anything malformed — including
+mode 4 unless ``feed_depth20`` — is refused whole with ``E1001``; a subscribe that would take the
+connection past ``feed_subscription_limit`` token×mode pairs with ``E1002``
+(docs/protocol.md#server-text-frames; the correlation id is echoed). Duplicates are free, unknown
+unsubscribes ignored, a refused request changes nothing. Tokens the day's universe does not list
+count against the quota but never tick.
 
 Ticks: every connection wakes ``feed_ticks_per_second`` times a second, on slot boundaries
 shared by all connections (a late wakeup sends the slots it missed, up to a second's worth, so

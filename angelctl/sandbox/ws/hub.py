@@ -16,8 +16,9 @@ handlers are here), and must run before the app's catch-all route:
   "close"|"reset", "code": 1001, "client_code": null}`` — force-close matching connections
   (reconnect storms); ``{"closed": N}``.
 
-Heartbeat (reference §7.3, §8): protocol pings are answered by hand (``autoping`` is off so a
-stall can withhold them), text ``ping`` gets text ``pong``; nobody is dropped for silence.
+Heartbeat (docs/protocol.md#feed-heartbeat, docs/protocol.md#order-update-socket): protocol pings
+are answered by hand (``autoping`` is off so a stall can withhold them), text ``ping`` gets text
+``pong``; nobody is dropped for silence.
 
 Invariants:
 - All hub state lives on the app's event loop; engine state is read only under ``engine.lock``.
@@ -244,7 +245,8 @@ class SocketHub:
     def refuse(
         self, route: str, status: int, message: str, content_type: str = "text/plain"
     ) -> web.Response:
-        """An upgrade answered with ``status``; 4xx carry ``x-error-message`` (reference §7.1)."""
+        """An upgrade answered with ``status``; 4xx carry ``x-error-message``
+        (docs/protocol.md#feed-handshake)."""
         self._follow_reset()
         self.refused[route][status] += 1
         headers = {"x-error-message": message} if status < 500 else {}

@@ -1,4 +1,5 @@
-"""The order-update socket, ``/smart-order-update`` (reference §8), over the paper broker.
+"""The order-update socket, ``/smart-order-update`` (docs/protocol.md#order-update-socket), over the
+paper broker.
 
 Handshake: ``Authorization: Bearer <jwt>`` (the market feed's other headers are accepted and
 ignored). No or unknown jwt → 401, expired → 403, more than ``ws_max_connections`` per client

@@ -7,7 +7,8 @@ read — so there are no threads and tests drive time with the engine's clock.
 - With ``oms_latency_seconds`` > 0 an order stays ``open pending`` (and a modification
   ``modify pending``, a cancellation ``cancel pending``) until the clock has moved that far; at 0
   the whole path runs inside the placeOrder call — ``status:true`` and an order id come back even
-  when the order is already ``rejected`` in the book (reference §3.4, §10.5 #7).
+  when the order is already ``rejected`` in the book (docs/protocol.md#row-shapes,
+  docs/protocol.md#known-quirks #7).
 - Matching runs one pass per *price step*: an order is matched again only when its instrument's
   ``Ticker.version`` moved, or on ``step()``; IOC leftovers are cancelled; a triggered stop works
   as a limit (SL-L) or market (SL-M) order (rules: ``matching``).

@@ -21,7 +21,7 @@ from angelctl.sandbox.engine.paper.funds import Funds
 from angelctl.sandbox.engine.portfolio import money
 
 # ----------------------------------------------------------------------- rejection texts
-# Seen live (reference §3.4, §10.1, realdata 2026-05-11):
+# Seen live (docs/protocol.md#row-shapes, docs/protocol.md#market-hours, realdata 2026-05-11):
 INSUFFICIENT_FUNDS = (
     "Your order has been rejected due to Insufficient Funds. Available funds - Rs. {available} . "
     "You require Rs. {required} funds to execute this order."
