@@ -38,7 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("instruments", "instruments", "app", "group"),
     Command("order", "orders", "app", "group"),
     Command("gtt", "gtt", "app", "group"),
-    Command("reconcile", "orders", "reconcile", "command"),
+    Command("reconcile", "reconcile", "reconcile", "command"),
     Command("journal", "orders", "journal_cmd", "command"),
     Command("quote", "quote", "quote", "command"),
     Command("stream", "stream", "stream", "command"),

@@ -36,7 +36,7 @@ def _remember(signum: int, _frame: Any) -> None:
 
 def _hold_signals() -> None:
     """From the latch on, a stop signal must not lose the kill's summary: remember it, and
-    let the command finish its current step (``cli.killswitch._stop_on_signals``)."""
+    let the command finish its current step (``cli.kill_run.stop_on_signals``)."""
     import signal
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
