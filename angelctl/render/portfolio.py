@@ -61,6 +61,33 @@ def trades_table(trades: Sequence[Trade], *, width: int | None = None) -> Any:
     return fit_table("Trades (today)", columns, rows, width=width, caption=caption)
 
 
+POSITION_COLUMNS = (
+    ColumnSpec("symbol", "left"),
+    ColumnSpec("product", "left", drop=6),
+    ColumnSpec("net qty"),
+    ColumnSpec("bought", drop=2),
+    ColumnSpec("sold", drop=3),
+    ColumnSpec("LTP", drop=1),
+    ColumnSpec("realised", drop=5),
+    ColumnSpec("unrealised", drop=4),
+    ColumnSpec("P&L"),
+)
+
+
+def _position_row(p: Position) -> list[Any]:
+    return [
+        f"{p.exchange}:{p.symbol}",
+        p.product,
+        _net(p.net_qty),
+        _qty_at(p.buy_qty, p.buy_avg),
+        _qty_at(p.sell_qty, p.sell_avg),
+        price(p.ltp),
+        signed(p.realised),
+        signed(p.unrealised),
+        signed(p.pnl),
+    ]
+
+
 def positions_table(
     positions: Sequence[Position],
     totals: PositionTotals,
@@ -74,31 +101,7 @@ def positions_table(
     if not positions:
         return Text("No positions.")
     shown = [p for p in positions if show_flat or p.is_open]
-    columns = [
-        ColumnSpec("symbol", "left"),
-        ColumnSpec("product", "left", drop=6),
-        ColumnSpec("net qty"),
-        ColumnSpec("bought", drop=2),
-        ColumnSpec("sold", drop=3),
-        ColumnSpec("LTP", drop=1),
-        ColumnSpec("realised", drop=5),
-        ColumnSpec("unrealised", drop=4),
-        ColumnSpec("P&L"),
-    ]
-    rows = [
-        [
-            f"{p.exchange}:{p.symbol}",
-            p.product,
-            _net(p.net_qty),
-            _qty_at(p.buy_qty, p.buy_avg),
-            _qty_at(p.sell_qty, p.sell_avg),
-            price(p.ltp),
-            signed(p.realised),
-            signed(p.unrealised),
-            signed(p.pnl),
-        ]
-        for p in shown
-    ]
+    rows = [_position_row(p) for p in shown]
     label = "total" if len(shown) == len(positions) else f"total (all {len(positions)})"
     total = [
         Text(label, style="bold"),
@@ -117,7 +120,7 @@ def positions_table(
         notes.append(f"{hidden} flat hidden (--all shows them)")
     return fit_table(
         "Positions",
-        columns,
+        POSITION_COLUMNS,
         rows,
         [total],
         width=width,
