@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from angelctl.cli.argv import split, values
 
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from angelctl.risk.latch import LatchState
+
 KILL_WORDS = ("killswitch", "kill")
 
-_taken: dict[str, Any] = {}
+_taken: dict[str, tuple[tuple[LatchState, bool], float | None]] = {}
 _pending: dict[str, str] = {}  # a stop signal that arrived before the command took over
 
 
@@ -28,7 +33,7 @@ def pending_signal() -> str | None:
     return _pending.get("name")
 
 
-def _remember(signum: int, _frame: Any) -> None:
+def _remember(signum: int, _frame: FrameType | None) -> None:
     import signal
 
     _pending.setdefault("name", signal.Signals(signum).name)
@@ -43,7 +48,7 @@ def _hold_signals() -> None:
         signal.signal(sig, _remember)
 
 
-def taken() -> tuple[Any, float | None] | None:
+def taken() -> tuple[tuple[LatchState, bool], float | None] | None:
     """((state, newly_engaged), milliseconds after process start) if the fast path latched."""
     return _taken.get("latched")
 

@@ -106,7 +106,7 @@ class _Firing:
     action: str
     run_id: str
 
-    def __call__(self, check: GuardCheck) -> Any:
+    def __call__(self, check: GuardCheck) -> dict[str, Any]:
         self.journal.risk_event(self.settings.name, self.run_id, "guard_breach", check.as_dict())
         reason = f"guard: {check.message}"
         if self.action == "latch":
@@ -114,7 +114,7 @@ class _Firing:
             return {"latched": state.as_dict()}
         return self._kill(check, reason)
 
-    def _kill(self, check: GuardCheck, reason: str) -> Any:
+    def _kill(self, check: GuardCheck, reason: str) -> dict[str, Any]:
         from angelctl.cli.kill_run import index_or_none
         from angelctl.config import state_dir
         from angelctl.risk.killswitch import KillOptions, KillSwitch

@@ -17,6 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from rich.live import Live
+
     from angelctl.render.output import Output
     from angelctl.risk.killswitch import KillReport
     from angelctl.risk.latch import LatchState
@@ -95,7 +97,7 @@ class KillView:
         self.out = out
         self.model = KillProgressModel()
         self._lock = threading.Lock()
-        self._live: Any = None
+        self._live: Live | None = None
         self._want_live = live and _stderr_is_tty()
 
     def progress(self, kind: str, detail: dict[str, Any]) -> None:

@@ -8,26 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.orders import Trade
 from angelctl.broker.portfolio import Holdings, Position, PositionTotals
 from angelctl.render.fit import ColumnSpec, fit_table
 from angelctl.render.quotes import price, quantity, signed
 
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
 
 def _qty_at(qty: int, avg: Decimal) -> str:
     return f"{qty:,} @ {price(avg)}" if qty else "-"
 
 
-def _net(qty: int) -> Any:
+def _net(qty: int) -> Text:
     from rich.text import Text
 
     style = "green" if qty > 0 else "red" if qty < 0 else "dim"
     return Text(f"{qty:+,}" if qty else "0", style=style)
 
 
-def trades_table(trades: Sequence[Trade], *, width: int | None = None) -> Any:
+def trades_table(trades: Sequence[Trade], *, width: int | None = None) -> Table | Text:
     from rich.text import Text
 
     if not trades:
@@ -94,7 +98,7 @@ def positions_table(
     *,
     show_flat: bool = False,
     width: int | None = None,
-) -> Any:
+) -> Table | Text:
     """Open positions (and flat ones with ``show_flat``); the totals row covers every row."""
     from rich.text import Text
 
@@ -129,7 +133,7 @@ def positions_table(
     )
 
 
-def holdings_table(holdings: Holdings, *, width: int | None = None) -> Any:
+def holdings_table(holdings: Holdings, *, width: int | None = None) -> Table | Text:
     from rich.text import Text
 
     if not holdings.rows:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.market import change_against
 from angelctl.clock import IST
@@ -64,6 +64,11 @@ from angelctl.render.stream_model import (
     StreamSummary,
     TokenKey,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Group, RenderableType
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = [
     "ORDER_UPDATES_KEPT",
@@ -151,7 +156,7 @@ def _stream_row(row: RowSnapshot, now_monotonic: float, spark_len: int) -> list[
     change, percent = change_vs_close(row)
     age = format_age(None if row.last_at is None else now_monotonic - row.last_at)
     if tick is None:
-        ltp: Any = ""
+        ltp: Text | str = ""
     else:
         move = row.direction or (
             0 if change is None else (1 if change > 0 else -1 if change else 0)
@@ -183,7 +188,7 @@ def _stream_row(row: RowSnapshot, now_monotonic: float, spark_len: int) -> list[
     ]
 
 
-def status_line(snapshot: StreamSnapshot) -> Any:
+def status_line(snapshot: StreamSnapshot) -> Text:
     """``connected · reconnects 0 · 1,234 ticks/s · 56,789 ticks · dropped 3 (bad frame 3)``."""
     from rich.text import Text
 
@@ -231,7 +236,7 @@ ORDER_COLUMNS = (
 )
 
 
-def orders_panel(orders: Sequence[OrderUpdateLike], *, width: int | None = None) -> Any:
+def orders_panel(orders: Sequence[OrderUpdateLike], *, width: int | None = None) -> Table:
     """The last order updates, newest first, fitted to ``width`` like the ticks table."""
     from rich.text import Text
 
@@ -261,7 +266,7 @@ def render_stream(
     show_orders: bool,
     width: int | None = None,
     max_rows: int | None = None,
-) -> Any:
+) -> Group:
     """The whole screen: the ticks table (fitted to ``width``), the status line, and the order
     updates when ``show_orders``. ``max_rows`` caps the table (say, the terminal's height) and
     says how many rows it left out."""
@@ -272,13 +277,13 @@ def render_stream(
     left_out = len(snapshot.rows) - len(rows)
     caption = f"… {left_out:,} more not shown" if left_out else ""
     table = fit_table("Live feed", STREAM_COLUMNS, cells, width=width, caption=caption)
-    parts: list[Any] = [table, status_line(snapshot)]
+    parts: list[RenderableType] = [table, status_line(snapshot)]
     if show_orders:
         parts.append(orders_panel(snapshot.orders, width=width))
     return Group(*parts)
 
 
-def render_summary(summary: StreamSummary) -> Any:
+def render_summary(summary: StreamSummary) -> Table:
     """The end-of-stream lines: duration, ticks, rate, reconnects, dropped frames by reason."""
     from angelctl.render.tables import key_value_table
 
