@@ -78,11 +78,11 @@ def try_fast_latch(args: list[str]) -> None:
         settings = resolve_profile(cfg, selected_profile_name(profile, cfg))
         _hold_signals()
         latch = latch_for(state_dir(), settings.client_code, settings.name)
-        from datetime import UTC, datetime
+        from angelctl.cli.environment import environment  # the process's: no run yet
 
         result = latch.engage(
             reason,
-            at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            at=environment().clock.now().isoformat(timespec="milliseconds"),
             all_profiles="--all-profiles" in rest,
         )
     except Exception:  # the command reports what went wrong, and latches then
