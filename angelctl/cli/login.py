@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from angelctl.cli.login_state import HeldSessions, StagedSecrets
     from angelctl.config import ConfigFile, ProfileSettings
     from angelctl.render.output import Output
-    from angelctl.secrets import Secret, SessionTokens
+    from angelctl.secrets import Secret
+    from angelctl.tokens import SessionTokens
 
 SECRET_PROMPTS = {
     "api_key": "SmartAPI API key",
