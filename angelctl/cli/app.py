@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,11 @@ from angelctl import __version__
 from angelctl.cli.argv import COMMAND_NAMES, COMMANDS, hoist, subcommand
 from angelctl.cli.environment import Environment, environment, running_in
 from angelctl.status import ExitStatus
+
+if TYPE_CHECKING:
+    import logging
+
+    from angelctl.config import ConfigFile, ProfileSettings
 
 app = typer.Typer(
     name="angelctl",
@@ -43,7 +48,9 @@ class AppContext:
     quiet: bool = False
     log_file: Path | None = None
     # (config file, profile settings) per require_existing, read once per invocation.
-    settings_cache: dict[bool, Any] = field(default_factory=dict, repr=False)
+    settings_cache: dict[bool, tuple[ConfigFile, ProfileSettings]] = field(
+        default_factory=dict, repr=False
+    )
 
 
 def _version(value: bool) -> None:
@@ -163,7 +170,7 @@ def run(argv: list[str] | None = None, env: Environment | None = None) -> int:
                     handler.close()
 
 
-def _logger() -> Any:
+def _logger() -> logging.Logger:
     import logging
 
     return logging.getLogger("angelctl")

@@ -29,7 +29,7 @@ class Command(NamedTuple):
 # Modules are imported only for the command being run; root help, completion and the docs test
 # register them all.
 COMMANDS: tuple[Command, ...] = (
-    Command("login", "auth", "login", "command"),
+    Command("login", "login", "login", "command"),
     Command("logout", "auth", "logout", "command"),
     Command("whoami", "auth", "whoami", "command"),
     Command("funds", "auth", "funds", "command"),
@@ -38,7 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("instruments", "instruments", "app", "group"),
     Command("order", "orders", "app", "group"),
     Command("gtt", "gtt", "app", "group"),
-    Command("reconcile", "orders", "reconcile", "command"),
+    Command("reconcile", "reconcile", "reconcile", "command"),
     Command("journal", "orders", "journal_cmd", "command"),
     Command("quote", "quote", "quote", "command"),
     Command("stream", "stream", "stream", "command"),

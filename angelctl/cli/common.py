@@ -14,13 +14,13 @@ from angelctl.cli.environment import environment
 MAX_UNITS = 100_000_000
 
 
-def whole(flag: str, low: int, high: int) -> Callable[[Any], int]:
+def whole(flag: str, low: int, high: int) -> Callable[[str | int], int]:
     """A Typer ``parser`` for a whole-number option: ASCII digits only, ``low``..``high``.
 
     Click's own ``int`` takes full-width digits, underscores and numbers too large for SQLite
     or C; this refuses them with a usage error (exit 2)."""
 
-    def parse(value: Any) -> int:
+    def parse(value: str | int) -> int:
         from angelctl.numbers import parse_whole
 
         return parse_whole(value, flag, low=low, high=high)
@@ -29,10 +29,10 @@ def whole(flag: str, low: int, high: int) -> Callable[[Any], int]:
     return parse
 
 
-def seconds(flag: str, low: float, high: float) -> Callable[[Any], float]:
+def seconds(flag: str, low: float, high: float) -> Callable[[str | float], float]:
     """A Typer ``parser`` for a duration option: a plain decimal, finite, ``low``..``high``."""
 
-    def parse(value: Any) -> float:
+    def parse(value: str | float) -> float:
         from angelctl.numbers import parse_seconds
 
         return parse_seconds(value, flag, low=low, high=high)

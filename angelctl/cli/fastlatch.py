@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from angelctl.cli.argv import split, values
 
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from angelctl.risk.latch import LatchState
+
 KILL_WORDS = ("killswitch", "kill")
 
-_taken: dict[str, Any] = {}
+_taken: dict[str, tuple[tuple[LatchState, bool], float | None]] = {}
 _pending: dict[str, str] = {}  # a stop signal that arrived before the command took over
 
 
@@ -28,7 +33,7 @@ def pending_signal() -> str | None:
     return _pending.get("name")
 
 
-def _remember(signum: int, _frame: Any) -> None:
+def _remember(signum: int, _frame: FrameType | None) -> None:
     import signal
 
     _pending.setdefault("name", signal.Signals(signum).name)
@@ -36,14 +41,14 @@ def _remember(signum: int, _frame: Any) -> None:
 
 def _hold_signals() -> None:
     """From the latch on, a stop signal must not lose the kill's summary: remember it, and
-    let the command finish its current step (``cli.killswitch._stop_on_signals``)."""
+    let the command finish its current step (``cli.kill_run.stop_on_signals``)."""
     import signal
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, _remember)
 
 
-def taken() -> tuple[Any, float | None] | None:
+def taken() -> tuple[tuple[LatchState, bool], float | None] | None:
     """((state, newly_engaged), milliseconds after process start) if the fast path latched."""
     return _taken.get("latched")
 
@@ -73,11 +78,11 @@ def try_fast_latch(args: list[str]) -> None:
         settings = resolve_profile(cfg, selected_profile_name(profile, cfg))
         _hold_signals()
         latch = latch_for(state_dir(), settings.client_code, settings.name)
-        from datetime import UTC, datetime
+        from angelctl.cli.environment import environment  # the process's: no run yet
 
         result = latch.engage(
             reason,
-            at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            at=environment().clock.now().isoformat(timespec="milliseconds"),
             all_profiles="--all-profiles" in rest,
         )
     except Exception:  # the command reports what went wrong, and latches then

@@ -4,7 +4,7 @@ passes the kill-switch gate and the orders' static checks (``orders.gtt``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,7 +25,15 @@ from angelctl.cli.common import (
 from angelctl.cli.instruments import complete_symbol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+    from decimal import Decimal
+
     from angelctl.broker.gtt import GttRule
+    from angelctl.broker.session import BrokerSession
+    from angelctl.config import ProfileSettings
+    from angelctl.instruments.model import Contract
+    from angelctl.orders.gtt import PreparedGtt
     from angelctl.render.output import Output
 
 app = typer.Typer(
@@ -41,14 +49,16 @@ def _confirm(out: Output, summary: str, yes: bool) -> None:
     confirm(out, summary, yes=yes, refusing="refusing to act on GTT rules without confirmation")
 
 
-def _session(ctx: typer.Context) -> tuple[Any, Any]:
+def _session(ctx: typer.Context) -> tuple[ProfileSettings, BrokerSession]:
     from angelctl.cli.common import open_session
 
     _, settings = profile_settings(ctx)
     return settings, open_session(settings)
 
 
-def _contract(ctx: typer.Context, out: Output, text: str, clock_now: Any) -> Any:
+def _contract(
+    ctx: typer.Context, out: Output, text: str, clock_now: Callable[[], datetime]
+) -> Contract:
     from angelctl.cli.instruments import open_instruments
     from angelctl.clock import IST
     from angelctl.instruments.resolve import Resolver
@@ -60,43 +70,51 @@ def _contract(ctx: typer.Context, out: Output, text: str, clock_now: Any) -> Any
         index.close()
 
 
-def _decimal(value: str | None, flag: str) -> Any:
+def _decimal(value: str | None, flag: str) -> Decimal | None:
     from angelctl.numbers import parse_price
 
     return None if value is None else parse_price(value, flag)
 
 
+# The options of `gtt create`, in the order its help lists them.
+SymbolArg = Annotated[
+    str,
+    typer.Argument(
+        help="Symbol (see `instruments show`).",
+        autocompletion=complete_symbol,
+        show_default=False,
+    ),
+]
+SideOpt = Annotated[str, typer.Option("--side", help="BUY or SELL.", show_default=False)]
+TriggerOpt = Annotated[
+    str, typer.Option("--trigger", help="Trigger price (rupees).", show_default=False)
+]
+PriceOpt = Annotated[
+    str, typer.Option("--price", help="Limit price of the order.", show_default=False)
+]
+DaysOpt = Annotated[
+    int,
+    typer.Option(
+        "--days",
+        help="Validity in days (1-365).",
+        metavar="INTEGER",
+        parser=whole("--days", 1, 365),
+    ),
+]
+
+
 @app.command("create")
 def create(
     ctx: typer.Context,
-    symbol: Annotated[
-        str,
-        typer.Argument(
-            help="Symbol (see `instruments show`).",
-            autocompletion=complete_symbol,
-            show_default=False,
-        ),
-    ],
-    side: Annotated[str, typer.Option("--side", help="BUY or SELL.", show_default=False)],
-    trigger: Annotated[
-        str, typer.Option("--trigger", help="Trigger price (rupees).", show_default=False)
-    ],
-    price: Annotated[
-        str, typer.Option("--price", help="Limit price of the order.", show_default=False)
-    ],
+    symbol: SymbolArg,
+    side: SideOpt,
+    trigger: TriggerOpt,
+    price: PriceOpt,
     qty: QtyOpt = None,
     lots: LotsOpt = None,
     product: ProductOpt = None,
     disclosed: DisclosedOpt = 0,
-    days: Annotated[
-        int,
-        typer.Option(
-            "--days",
-            help="Validity in days (1-365).",
-            metavar="INTEGER",
-            parser=whole("--days", 1, 365),
-        ),
-    ] = 365,
+    days: DaysOpt = 365,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
 ) -> None:
@@ -123,12 +141,7 @@ def create(
             days=days,
         )
         if dry_run:
-            if out.json_mode:
-                out.json({"ok": True, "dry_run": True, **prepared.describe()})
-            else:
-                out.line("Dry run — nothing sent. " + prepared.summary())
-                body = prepared.request.to_wire()
-                out.line("  createRule " + " ".join(f"{k}={v}" for k, v in body.items()))
+            _show_dry_run(out, prepared)
             return
         _confirm(out, prepared.summary(), yes)
         rule_id = gtt.create(session, prepared, guard)
@@ -138,6 +151,15 @@ def create(
         out.json({"ok": True, "id": rule_id, **prepared.describe()})
     else:
         out.line(f"GTT rule {rule_id} created. {prepared.summary()}")
+
+
+def _show_dry_run(out: Output, prepared: PreparedGtt) -> None:
+    if out.json_mode:
+        out.json({"ok": True, "dry_run": True, **prepared.describe()})
+        return
+    out.line("Dry run — nothing sent. " + prepared.summary())
+    body = prepared.request.to_wire()
+    out.line("  createRule " + " ".join(f"{k}={v}" for k, v in body.items()))
 
 
 def _statuses(values: list[str] | None) -> list[str]:
@@ -219,6 +241,39 @@ def show(
     _show(out, rule)
 
 
+# The options of `gtt modify` (each one a change; none given is a usage error).
+NewQtyOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--qty",
+        help="New quantity in units.",
+        show_default=False,
+        metavar="INTEGER",
+        parser=whole("--qty", 1, MAX_UNITS),
+    ),
+]
+NewDisclosedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--disclosed",
+        help="New disclosed quantity.",
+        show_default=False,
+        metavar="INTEGER",
+        parser=whole("--disclosed", 0, MAX_UNITS),
+    ),
+]
+NewDaysOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--days",
+        help="New validity in days.",
+        show_default=False,
+        metavar="INTEGER",
+        parser=whole("--days", 1, 365),
+    ),
+]
+
+
 @app.command("modify")
 def modify(
     ctx: typer.Context,
@@ -229,36 +284,9 @@ def modify(
     trigger: Annotated[
         str | None, typer.Option("--trigger", help="New trigger price.", show_default=False)
     ] = None,
-    qty: Annotated[
-        int | None,
-        typer.Option(
-            "--qty",
-            help="New quantity in units.",
-            show_default=False,
-            metavar="INTEGER",
-            parser=whole("--qty", 1, MAX_UNITS),
-        ),
-    ] = None,
-    disclosed: Annotated[
-        int | None,
-        typer.Option(
-            "--disclosed",
-            help="New disclosed quantity.",
-            show_default=False,
-            metavar="INTEGER",
-            parser=whole("--disclosed", 0, MAX_UNITS),
-        ),
-    ] = None,
-    days: Annotated[
-        int | None,
-        typer.Option(
-            "--days",
-            help="New validity in days.",
-            show_default=False,
-            metavar="INTEGER",
-            parser=whole("--days", 1, 365),
-        ),
-    ] = None,
+    qty: NewQtyOpt = None,
+    disclosed: NewDisclosedOpt = None,
+    days: NewDaysOpt = None,
     yes: YesOpt = False,
 ) -> None:
     """Modify a working GTT rule; only lowering the quantity skips the kill-switch gate."""

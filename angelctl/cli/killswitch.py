@@ -1,32 +1,24 @@
 """``angelctl killswitch`` (alias ``kill``): latch, cancel, flatten, verify; ``status``; ``reset``.
 
+The commands and their options; one kill run (signals, the latch, the live view, the report) is
+``cli.kill_run``.
+
 The latch is written before anything else — before the session is opened — so even a kill that
 cannot reach the broker stops every other angelctl process from adding exposure.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from angelctl.cli.common import (
-    YesOpt,
-    app_ctx,
-    clock,
-    confirm,
-    open_session,
-    output,
-    profile_settings,
-    seconds,
-    stdin_is_tty,
-)
+from angelctl.cli.common import YesOpt, app_ctx, clock, confirm, output, profile_settings, seconds
+from angelctl.cli.kill_run import KillArgs, exposure, latch_of, run_kill
 
 if TYPE_CHECKING:
-    from angelctl.config import ProfileSettings
-    from angelctl.risk.latch import Latch
+    from angelctl.render.output import Output
+    from angelctl.risk.latch import LatchState
 
 app = typer.Typer(
     help="Emergency stop: latch, cancel every working order and GTT rule, flatten, verify.",
@@ -35,49 +27,51 @@ app = typer.Typer(
 )
 
 
-def _latch(settings: ProfileSettings) -> Latch:
-    from angelctl.config import state_dir
-    from angelctl.risk.latch import latch_for
-
-    return latch_for(state_dir(), settings.client_code, settings.name)
+ReasonOpt = Annotated[
+    str, typer.Option("--reason", "-r", help="Why (kept in the latch and the journal).")
+]
+CancelOnlyOpt = Annotated[
+    bool, typer.Option("--cancel-only", help="Cancel orders and GTT rules; do not flatten.")
+]
+SegmentOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--segment",
+        help="Only this exchange (NSE, NFO, BSE, BFO, MCX, CDS).",
+        show_default=False,
+    ),
+]
+SymbolOpt = Annotated[
+    list[str] | None,
+    typer.Option("--symbol", help="Only this trading symbol (repeatable).", show_default=False),
+]
+KillDryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show exactly what would be sent; latch nothing.")
+]
+AllProfilesOpt = Annotated[
+    bool, typer.Option("--all-profiles", help="Latch every profile, not only this one.")
+]
+BudgetOpt = Annotated[
+    float,
+    typer.Option(
+        "--budget",
+        metavar="SECONDS",
+        parser=seconds("--budget", 1, 3600),
+        help="Seconds to reach verified flat before giving up (1-3600).",
+    ),
+]
 
 
 @app.callback(invoke_without_command=True)
 def killswitch(
     ctx: typer.Context,
-    reason: Annotated[
-        str, typer.Option("--reason", "-r", help="Why (kept in the latch and the journal).")
-    ] = "",
-    cancel_only: Annotated[
-        bool, typer.Option("--cancel-only", help="Cancel orders and GTT rules; do not flatten.")
-    ] = False,
-    segment: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--segment",
-            help="Only this exchange (NSE, NFO, BSE, BFO, MCX, CDS).",
-            show_default=False,
-        ),
-    ] = None,
-    symbol: Annotated[
-        list[str] | None,
-        typer.Option("--symbol", help="Only this trading symbol (repeatable).", show_default=False),
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show exactly what would be sent; latch nothing.")
-    ] = False,
-    all_profiles: Annotated[
-        bool, typer.Option("--all-profiles", help="Latch every profile, not only this one.")
-    ] = False,
-    budget: Annotated[
-        float,
-        typer.Option(
-            "--budget",
-            metavar="SECONDS",
-            parser=seconds("--budget", 1, 3600),
-            help="Seconds to reach verified flat before giving up (1-3600).",
-        ),
-    ] = 120.0,
+    reason: ReasonOpt = "",
+    cancel_only: CancelOnlyOpt = False,
+    segment: SegmentOpt = None,
+    symbol: SymbolOpt = None,
+    dry_run: KillDryRunOpt = False,
+    all_profiles: AllProfilesOpt = False,
+    budget: BudgetOpt = 120.0,
     yes: YesOpt = False,
 ) -> None:
     """Engage the kill switch: no new orders from any angelctl process, then cancel and flatten.
@@ -88,177 +82,12 @@ def killswitch(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from angelctl.cli import fastlatch
-    from angelctl.config import state_dir
-    from angelctl.orders.journal import open_journal_for_kill
-    from angelctl.orders.scope import Scope
-    from angelctl.orders.scope import segment as segment_name
-    from angelctl.render.killswitch import KillView, render_report
-    from angelctl.risk.killswitch import KillOptions, KillSwitch
-    from angelctl.status import ExitStatus
-
-    out = output(ctx)
-    _, settings = profile_settings(ctx)
-    latch = _latch(settings)
-    options = KillOptions(
-        reason=reason,
-        cancel_only=cancel_only,
-        scope=Scope(exchanges=frozenset(segment_name(s) for s in segment or ())),
-        dry_run=dry_run,
-        all_profiles=all_profiles,
-        budget_seconds=budget,
-    )
-    if not dry_run:
-        where = " in scope" if (segment or symbol) else ""
-        what = f"cancel every working order and GTT rule{where}" + (
-            "" if cancel_only else f", then flatten every position{where}"
-        )
-        if not yes and stdin_is_tty():  # a person decides: show what it will touch, fresh
-            what += f" — now {_exposure_counts(_exposure(settings))}"
-        confirm(
-            out,
-            f"Kill switch for profile {settings.name}{_scope_text(options, symbol or [])}: {what}.",
-            yes=yes,
-            question="Engage it now?",
-            refusing="refusing to engage the kill switch without confirmation",
-            script_hint="pass --yes in scripts (nothing was latched or sent)",
-            declined="declined: nothing was latched or sent",
-        )
-    with _stop_on_signals(out) as stop:  # before the latch: a signal never loses the summary
-        latched, latch_ms = None, None
-        if not dry_run:
-            # the latch first: before the session, the index or anything that may touch the
-            # network (the entry point has usually written it already: cli.fastlatch)
-            early = fastlatch.taken()
-            if early is not None:
-                latched, latch_ms = early
-            else:
-                latched = latch.engage(
-                    reason,
-                    at=clock().now().isoformat(timespec="milliseconds"),
-                    all_profiles=all_profiles,
-                )
-                latch_ms = fastlatch.process_age_ms()
-            state = latched[0]
-            if not out.json_mode:
-                out.notice(f"Latch engaged at {state.at} — no angelctl process will add exposure.")
-        journal = open_journal_for_kill(out.warn, clock())  # whatever state the file is in
-        session = open_session(settings)
-        index = index_or_none(ctx, out)
-        if symbol:
-            options = _with_symbols(options, symbol, index, session, latched is not None)
-        view = KillView(out, live=not out.json_mode and not out.quiet)
-        try:
-            kill = KillSwitch(
-                session,
-                journal,
-                latch,
-                contracts=(index.by_token if index is not None else None),
-                lock_folder=state_dir() / "locks",
-                on_progress=view.progress,
-                stop=stop,
-            )
-            with view:
-                report = kill.run(options, latched=latched)
-        finally:
-            if index is not None:
-                index.close()
-            journal.close()
-            session.rest.close()
-    status = ExitStatus.OK if (report.done or dry_run) else ExitStatus.NOT_FLAT
-    if out.json_mode:
-        out.json(
-            {
-                "ok": status == ExitStatus.OK,
-                "exit_status": int(status),
-                **report.as_dict(),
-                "latch_ms_after_process_start": None if dry_run else latch_ms,
-            }
-        )
-    else:
-        out.show(render_report(report, width=out.console.width))
-        if status != ExitStatus.OK:
-            out.warn(
-                f"flat NOT verified: {report.unverified_reason}. The latch stays engaged; "
-                "run `angelctl killswitch` again or act by hand."
-            )
-    if status != ExitStatus.OK:
-        raise typer.Exit(int(status))
-
-
-@contextlib.contextmanager
-def _stop_on_signals(out: Any) -> Iterator[Any]:
-    """SIGTERM, SIGHUP and the first Ctrl-C end the run after its current step, with the
-    summary; a second Ctrl-C interrupts at once. Installed before the latch is written."""
-    import signal
-
-    from angelctl.cli.fastlatch import pending_signal
-    from angelctl.risk.killswitch import StopFlag
-
-    flag = StopFlag()
-    flag.name = pending_signal()  # one that arrived while the command was loading
-    if flag.name:
-        out.warn(f"{flag.name}: finishing the current step, then the summary")
-
-    def stop(signum: int, _frame: Any) -> None:
-        name = signal.Signals(signum).name
-        if flag.name and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        flag.name = name
-        out.warn(f"{name}: finishing the current step, then the summary (Ctrl-C again to quit)")
-
-    signals = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
-    previous = {sig: signal.signal(sig, stop) for sig in signals}
-    try:
-        yield flag
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _with_symbols(options: Any, symbols: list[str], index: Any, session: Any, latched: bool) -> Any:
-    """``--symbol`` resolved like an order's symbol, before anything is sent (exit 2 when one
-    names no instrument: nothing was cancelled or sent; the latch, if written, stays)."""
-    from dataclasses import replace
-
-    from angelctl.clock import IST
-    from angelctl.errors import UsageError
-    from angelctl.orders.scope import resolve_scope
-
-    today = session.clock.now().astimezone(IST).date()
-    try:
-        scope = resolve_scope(sorted(options.scope.exchanges), symbols, index, today)
-    except UsageError as exc:
-        if latched:
-            exc.hint = (exc.hint + "; " if exc.hint else "") + (
-                "the latch is engaged; nothing was cancelled or sent"
-            )
-        raise
-    return replace(options, scope=scope)
-
-
-def _scope_text(options: Any, symbols: list[str]) -> str:
-    parts = []
-    if options.scope.exchanges:
-        parts.append("segments " + ",".join(sorted(options.scope.exchanges)))
-    if symbols:
-        parts.append("symbols " + ",".join(symbols))
-    return f" ({'; '.join(parts)})" if parts else ""
-
-
-def index_or_none(ctx: typer.Context, out: Any) -> Any:
-    """The instrument index for tick sizes and freeze limits; the kill goes on without it."""
-    from angelctl.errors import AngelctlError
-
-    try:
-        from angelctl.cli.instruments import open_instruments
-
-        return open_instruments(ctx, out)
-    except AngelctlError as exc:
-        out.warn(
-            f"instrument index unavailable ({exc.message}); using ₹0.05 ticks, no freeze split"
-        )
-        return None
+    args = KillArgs(
+        reason=reason, cancel_only=cancel_only, segments=tuple(segment or ()),
+        symbols=tuple(symbol or ()), dry_run=dry_run, all_profiles=all_profiles,
+        budget=budget, yes=yes,
+    )  # fmt: skip
+    run_kill(ctx, args)
 
 
 @app.command("status")
@@ -276,7 +105,7 @@ def status(
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
-    state = _latch(settings).read()
+    state = latch_of(settings).read()
     try:
         journal = open_journal(clock())
     except LocalStateError as exc:  # the latch and the broker still answer
@@ -287,7 +116,7 @@ def status(
             events = journal.risk_events(settings.name, limit=20)
         finally:
             journal.close()
-    exposure = None if offline else _exposure(settings)
+    seen = None if offline else exposure(settings)
     if out.json_mode:
         out.json(
             {
@@ -295,68 +124,12 @@ def status(
                 "profile": settings.name,
                 "engaged": state is not None,
                 "latch": state.as_dict() if state else None,
-                "exposure": exposure,
+                "exposure": seen,
                 "events": events,
             }
         )
         return
-    out.show(render_status(settings.name, state, events, exposure))
-
-
-def _exposure_counts(seen: dict[str, Any]) -> str:
-    if not seen.get("known"):
-        return f"the books could not be read ({seen.get('error')})"
-    return (
-        f"{len(seen['working_orders'])} working order(s), "
-        f"{len(seen['positions'])} open position(s), "
-        f"{len(seen['gtt_rules'])} GTT rule(s) on the account"
-    )
-
-
-def _exposure(settings: ProfileSettings) -> dict[str, Any]:
-    """Open positions, working orders and working GTT rules now; an error is reported, not raised
-    (the latch state is what this command must always show)."""
-    from angelctl.errors import AngelctlError
-
-    try:
-        from angelctl.broker import gtt
-        from angelctl.broker.orders import order_book
-        from angelctl.broker.portfolio import fetch_positions
-
-        session = open_session(settings)
-        try:
-            positions = [p for p in fetch_positions(session) if p.net_qty != 0]
-            working = [o for o in order_book(session) if o.is_working]
-            rules = gtt.list_rules(session)
-        finally:
-            session.rest.close()
-    except AngelctlError as exc:
-        return {"known": False, "error": exc.message}
-    return {
-        "known": True,
-        "positions": [
-            {
-                "exchange": p.exchange,
-                "symbol": p.symbol,
-                "product": p.product,
-                "net_qty": p.net_qty,
-                "pnl": format(p.pnl, "f"),
-            }
-            for p in positions
-        ],
-        "working_orders": [
-            {
-                "order_id": o.order_id,
-                "exchange": o.exchange,
-                "symbol": o.symbol,
-                "side": o.side,
-                "unfilled": o.unfilled or o.quantity,
-                "status": o.status,
-            }
-            for o in working
-        ],
-        "gtt_rules": [{"id": r.rule_id, "symbol": r.symbol, "status": r.status} for r in rules],
-    }
+    out.show(render_status(settings.name, state, events, seen))
 
 
 @app.command("reset")
@@ -372,14 +145,11 @@ def reset(
     yes: YesOpt = False,
 ) -> None:
     """Clear the latch so orders may be sent again (asks, or --yes with --reason)."""
-    import uuid
-
     from angelctl.errors import UsageError
-    from angelctl.orders.journal import open_journal
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
-    latch = _latch(settings)
+    latch = latch_of(settings)
     state = latch.read()
     if state is None:
         if out.json_mode:
@@ -395,34 +165,50 @@ def reset(
             hint="angelctl killswitch reset --yes --reason 'checked positions'",
         )
     if not yes:
-        confirm(
-            out,
-            f"The kill switch was engaged by {state.by} on {state.host} at {state.at}"
-            f" ({state.reason or 'no reason given'}).",
-            yes=False,
-            question="Allow orders again?",
-            refusing="refusing to reset the kill switch without confirmation",
-            script_hint="pass --yes --reason '...' in scripts",
-            declined="declined: the kill switch stays engaged",
-        )
-        if not reason:
-            reason = typer.prompt("Reason", err=True)
+        reason = _confirm_reset(out, state, reason)
     cleared = latch.reset(all_profiles=all_profiles)
+    _journal_reset(settings.name, reason, cleared, debug=app_ctx(ctx).debug)
+    _report_reset(out, settings.name, cleared, latch.read())
+
+
+def _confirm_reset(out: Output, state: LatchState, reason: str) -> str:
+    """Ask a person (never a script) and, if they gave none, the reason."""
+    confirm(
+        out,
+        f"The kill switch was engaged by {state.by} on {state.host} at {state.at}"
+        f" ({state.reason or 'no reason given'}).",
+        yes=False,
+        question="Allow orders again?",
+        refusing="refusing to reset the kill switch without confirmation",
+        script_hint="pass --yes --reason '...' in scripts",
+        declined="declined: the kill switch stays engaged",
+    )
+    if not reason:
+        reason = typer.prompt("Reason", err=True)
+    return reason
+
+
+def _journal_reset(profile: str, reason: str, cleared: list[LatchState], *, debug: bool) -> None:
+    import uuid
+
+    from angelctl.orders.journal import open_journal
+
     journal = open_journal(clock())
     try:
         journal.risk_event(
-            settings.name,
+            profile,
             uuid.uuid4().hex[:12],
             "reset",
-            {
-                "reason": reason,
-                "cleared": [c.as_dict() for c in cleared],
-                "debug": app_ctx(ctx).debug,
-            },
+            {"reason": reason, "cleared": [c.as_dict() for c in cleared], "debug": debug},
         )
     finally:
         journal.close()
-    remaining = latch.read()
+
+
+def _report_reset(
+    out: Output, profile: str, cleared: list[LatchState], remaining: LatchState | None
+) -> None:
+    """What was cleared; exit 14 (KILL_SWITCH) while the every-profile latch still holds."""
     if out.json_mode:
         out.json(
             {
@@ -432,10 +218,10 @@ def reset(
             }
         )
     elif remaining is None:
-        out.line(f"Kill switch reset for profile {settings.name}. Orders may be sent again.")
+        out.line(f"Kill switch reset for profile {profile}. Orders may be sent again.")
     else:
         out.warn(
-            f"profile {settings.name} is still latched by the every-profile latch "
+            f"profile {profile} is still latched by the every-profile latch "
             f"({remaining.reason}); add --all-profiles to clear it"
         )
     if remaining is not None:

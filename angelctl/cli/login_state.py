@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +80,7 @@ class HeldSessions(SessionStore):
 
 def commit(
     cfg_path: Path,
-    write_config: Any,
+    write_config: Callable[[], None],
     secrets: StagedSecrets | None,
     sessions: HeldSessions,
 ) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from angelctl.cli.common import output, whole
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from angelctl.config import ProfileSettings
+    from angelctl.render.output import Output
+    from angelctl.sandbox import SandboxConfig
 
 app = typer.Typer(
     help="Run the loopback SmartAPI sandbox (paper broker with fault switches).",
@@ -37,7 +44,7 @@ def _parse_fault(spec: str) -> dict[str, Any]:
     return fault
 
 
-def _typed(value: str) -> Any:
+def _typed(value: str) -> int | float | bool | str:
     for cast in (int, float):
         try:
             return cast(value)
@@ -84,10 +91,6 @@ def serve(
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C; prints its URLs, demo account and
     admin token (also left for this user in a 0600 file that `login --sandbox` reads)."""
-    import json as jsonlib
-    import sys
-    from pathlib import Path
-
     from angelctl.sandbox.server import serve_forever
 
     out = output(ctx)
@@ -104,23 +107,7 @@ def serve(
 
     def ready(info: dict[str, Any]) -> None:
         token_files.append(_leave_admin_token(info))
-        info = {**info, "admin_token_file": str(token_files[0])}
-        if out.json_mode:
-            sys.stdout.write(jsonlib.dumps(info) + "\n")
-            sys.stdout.flush()
-            return
-        demo = info["demo"]
-        out.line(f"angelctl sandbox listening on {info['rest_url']}")
-        out.line(f"  WebSocket feed   {info['ws_url']}")
-        out.line(f"  order updates    {info['order_ws_url']}")
-        out.line(f"  instruments      {info['instruments_url']}")
-        out.line(
-            f"  demo account     client {demo['client_code']}  api key {demo['api_key']}  "
-            f"MPIN {demo['mpin']}  TOTP seed {demo['totp_secret']}"
-        )
-        out.line(f"  admin token      {info['admin_token']}  (header X-Sandbox-Admin)")
-        out.line(f"Log in from another terminal: angelctl login --sandbox --url {info['rest_url']}")
-        out.line("Ctrl-C stops it.")
+        _show_ready(out, {**info, "admin_token_file": str(token_files[0])})
 
     try:
         serve_forever(config, ready)
@@ -129,7 +116,30 @@ def serve(
             path.unlink(missing_ok=True)
 
 
-def _leave_admin_token(info: dict[str, Any]) -> Any:
+def _show_ready(out: Output, info: dict[str, Any]) -> None:
+    """The ready line (``--json``: one JSON line, flushed at once) or the URLs and the account."""
+    import json as jsonlib
+    import sys
+
+    if out.json_mode:
+        sys.stdout.write(jsonlib.dumps(info) + "\n")
+        sys.stdout.flush()
+        return
+    demo = info["demo"]
+    out.line(f"angelctl sandbox listening on {info['rest_url']}")
+    out.line(f"  WebSocket feed   {info['ws_url']}")
+    out.line(f"  order updates    {info['order_ws_url']}")
+    out.line(f"  instruments      {info['instruments_url']}")
+    out.line(
+        f"  demo account     client {demo['client_code']}  api key {demo['api_key']}  "
+        f"MPIN {demo['mpin']}  TOTP seed {demo['totp_secret']}"
+    )
+    out.line(f"  admin token      {info['admin_token']}  (header X-Sandbox-Admin)")
+    out.line(f"Log in from another terminal: angelctl login --sandbox --url {info['rest_url']}")
+    out.line("Ctrl-C stops it.")
+
+
+def _leave_admin_token(info: dict[str, Any]) -> Path:
     """Write the admin token where `login --sandbox` looks for it (0600, this user only)."""
     from angelctl.broker.sandbox_admin import serve_token_path, url_port
     from angelctl.secrets import Secret, write_secret_file
@@ -141,7 +151,7 @@ def _leave_admin_token(info: dict[str, Any]) -> Any:
     return path
 
 
-def _sandbox_config(**options: Any) -> Any:
+def _sandbox_config(**options: Any) -> SandboxConfig:
     from angelctl.errors import UsageError
     from angelctl.sandbox import SandboxConfig
     from angelctl.sandbox.config import SandboxConfigError
@@ -225,7 +235,7 @@ def _admin(ctx: typer.Context, method: str, path: str, body: Any = None) -> Any:
     return admin_call(settings.api_url, token, method, path, body)
 
 
-def _sandbox_profile(ctx: typer.Context) -> Any:
+def _sandbox_profile(ctx: typer.Context) -> ProfileSettings:
     """The profile `login --sandbox` wrote: ``--profile``, else the one named ``sandbox``."""
     from angelctl.cli.common import app_ctx
     from angelctl.config import load_config_file, resolve_profile, selected_profile_name

@@ -8,9 +8,12 @@ until the table fits ``width``, and says which ones it hid in the caption. Cells
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from angelctl.records import record
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 # A SIMPLE_HEAD table spends 2 cells of padding per column, 1 separator between columns and
 # 1 edge on each side.
@@ -51,7 +54,7 @@ def fit_table(
     width: int | None = None,
     caption: str = "",
     row_styles: Sequence[Sequence[str | None]] = (),
-) -> Any:
+) -> Table:
     """A rich table of ``sections`` (lists of rows, drawn with a rule between them)."""
     from rich import box
     from rich.table import Table

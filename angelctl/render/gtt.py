@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from angelctl.broker.gtt import GttRule
 from angelctl.render.tables import key_value_table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 STATUS_STYLE = {
     "NEW": "yellow",
@@ -21,7 +24,7 @@ def _status(status: str) -> str:
     return f"[{style}]{status}[/]" if style else status
 
 
-def rule_view(rule: GttRule) -> Any:
+def rule_view(rule: GttRule) -> Table:
     return key_value_table(
         f"GTT rule {rule.rule_id}",
         [
@@ -37,7 +40,7 @@ def rule_view(rule: GttRule) -> Any:
     )
 
 
-def rules_table(rules: Iterable[GttRule]) -> Any:
+def rules_table(rules: Iterable[GttRule]) -> Table:
     from rich.table import Table
 
     table = Table(title="GTT rules", title_justify="left")

@@ -17,6 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from rich.live import Live
+
     from angelctl.render.output import Output
     from angelctl.risk.killswitch import KillReport
     from angelctl.risk.latch import LatchState
@@ -95,7 +97,7 @@ class KillView:
         self.out = out
         self.model = KillProgressModel()
         self._lock = threading.Lock()
-        self._live: Any = None
+        self._live: Live | None = None
         self._want_live = live and _stderr_is_tty()
 
     def progress(self, kind: str, detail: dict[str, Any]) -> None:
@@ -161,90 +163,105 @@ def verdict_text(report: KillReport) -> str:
 
 
 def render_report(report: KillReport, width: int | None = None) -> RenderableType:
-    parts: list[RenderableType] = []
-    head = Text()
     if report.dry_run:
-        head.append("Dry run — nothing was latched or sent.\n", style="bold")
-        plan = Table("route", "what", title="Would send", title_justify="left")
-        for p in report.planned:
-            what = " ".join(f"{k}={v}" for k, v in p.items() if k != "route")
-            plan.add_row(p["route"], what)
-        parts.extend([head, plan])
-        return Group(*parts)
+        return _dry_run_plan(report)
+    head = Text()
     verdict = verdict_text(report)
     head.append(verdict, style="bold green" if report.done else "bold red")
     head.append(
         f"  in {report.elapsed:.1f}s — {len(report.cancelled)} orders and "
         f"{len(report.gtt_cancelled)} GTT rules cancelled, {len(report.exits)} positions exited"
     )
-    parts.append(head)
+    parts: list[RenderableType] = [head]
     if report.exits:
-        from angelctl.render.fit import ColumnSpec, fit_table
-
-        columns = [
-            ColumnSpec("symbol", "left"),
-            ColumnSpec("product", "left", drop=3),
-            ColumnSpec("start qty"),
-            ColumnSpec("filled"),
-            ColumnSpec("exit avg ₹"),
-            ColumnSpec("realised ₹", drop=4),
-            ColumnSpec("slices", drop=1),
-            ColumnSpec("re-prices", drop=2),
-        ]
-        rows = [
-            [
-                f"{e.exchange}:{e.symbol}",
-                e.product,
-                str(e.start_qty),
-                f"{e.filled}/{abs(e.start_qty)}",
-                "-" if e.exit_price is None else f"{e.exit_price:.2f}",
-                "-" if e.realised is None else f"{e.realised:.2f}",
-                str(e.slices),
-                str(e.reprices),
-            ]
-            for e in report.exits.values()
-        ]
-        exits = fit_table("Exits", columns, rows, width=width)
-        parts.append(exits)
+        parts.append(_exits_table(report, width))
     if report.residual_positions or report.residual_orders:
-        residual = Table("kind", "symbol", "quantity", "detail", title="Residual exposure")
-        for p in report.residual_positions:
-            residual.add_row(
-                "position", f"{p['exchange']}:{p['symbol']}", str(p["net_qty"]), p["product"]
-            )
-        for o in report.residual_orders:
-            residual.add_row(
-                "order",
-                f"{o['exchange']}:{o['symbol']}",
-                str(o["quantity"]),
-                f"{o['order_id']} {o['status']}",
-            )
-        parts.append(residual)
+        parts.append(_residual_table(report))
     left = [("left open", p) for p in report.positions_left_open] + [
         ("outside scope", p) for p in report.outside_scope
     ]
     if left:
-        from angelctl.render.fit import ColumnSpec, fit_table
-
-        spec = [
-            ColumnSpec("", "left"),
-            ColumnSpec("symbol", "left"),
-            ColumnSpec("quantity"),
-            ColumnSpec("detail", "left", drop=1),
-        ]
-        rows_left = [
-            [
-                why,
-                f"{row['exchange']}:{row['symbol']}",
-                str(row.get("net_qty", row.get("quantity"))),
-                str(row.get("product") if "net_qty" in row else row.get("status")),
-            ]
-            for why, row in left
-        ]
-        parts.append(fit_table("Left as it is", spec, rows_left, width=width))
+        parts.append(_left_table(left, width))
     calls = ", ".join(f"{route} {n}" for route, n in sorted(report.calls.items()))
     parts.append(Text(f"API calls: {calls}", style="dim"))
     return Group(*parts)
+
+
+def _dry_run_plan(report: KillReport) -> RenderableType:
+    head = Text()
+    head.append("Dry run — nothing was latched or sent.\n", style="bold")
+    plan = Table("route", "what", title="Would send", title_justify="left")
+    for p in report.planned:
+        what = " ".join(f"{k}={v}" for k, v in p.items() if k != "route")
+        plan.add_row(p["route"], what)
+    return Group(head, plan)
+
+
+def _exits_table(report: KillReport, width: int | None) -> RenderableType:
+    from angelctl.render.fit import ColumnSpec, fit_table
+
+    columns = [
+        ColumnSpec("symbol", "left"),
+        ColumnSpec("product", "left", drop=3),
+        ColumnSpec("start qty"),
+        ColumnSpec("filled"),
+        ColumnSpec("exit avg ₹"),
+        ColumnSpec("realised ₹", drop=4),
+        ColumnSpec("slices", drop=1),
+        ColumnSpec("re-prices", drop=2),
+    ]
+    rows = [
+        [
+            f"{e.exchange}:{e.symbol}",
+            e.product,
+            str(e.start_qty),
+            f"{e.filled}/{abs(e.start_qty)}",
+            "-" if e.exit_price is None else f"{e.exit_price:.2f}",
+            "-" if e.realised is None else f"{e.realised:.2f}",
+            str(e.slices),
+            str(e.reprices),
+        ]
+        for e in report.exits.values()
+    ]
+    return fit_table("Exits", columns, rows, width=width)
+
+
+def _residual_table(report: KillReport) -> RenderableType:
+    residual = Table("kind", "symbol", "quantity", "detail", title="Residual exposure")
+    for p in report.residual_positions:
+        residual.add_row(
+            "position", f"{p['exchange']}:{p['symbol']}", str(p["net_qty"]), p["product"]
+        )
+    for o in report.residual_orders:
+        residual.add_row(
+            "order",
+            f"{o['exchange']}:{o['symbol']}",
+            str(o["quantity"]),
+            f"{o['order_id']} {o['status']}",
+        )
+    return residual
+
+
+def _left_table(left: list[tuple[str, dict[str, Any]]], width: int | None) -> RenderableType:
+    """Positions the kill left as they are: by choice (cancel-only) or outside its scope."""
+    from angelctl.render.fit import ColumnSpec, fit_table
+
+    spec = [
+        ColumnSpec("", "left"),
+        ColumnSpec("symbol", "left"),
+        ColumnSpec("quantity"),
+        ColumnSpec("detail", "left", drop=1),
+    ]
+    rows_left = [
+        [
+            why,
+            f"{row['exchange']}:{row['symbol']}",
+            str(row.get("net_qty", row.get("quantity"))),
+            str(row.get("product") if "net_qty" in row else row.get("status")),
+        ]
+        for why, row in left
+    ]
+    return fit_table("Left as it is", spec, rows_left, width=width)
 
 
 def render_exposure(exposure: dict[str, Any]) -> RenderableType:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
 from angelctl.broker.orders import BrokerOrder
 from angelctl.orders.journal import Intent
 from angelctl.render.tables import key_value_table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 STATUS_STYLE = {
     "complete": "green",
@@ -20,7 +23,7 @@ STATUS_STYLE = {
 }
 
 
-def order_view(order: BrokerOrder) -> Any:
+def order_view(order: BrokerOrder) -> Table:
     return key_value_table(
         f"Order {order.order_id}",
         [
@@ -38,7 +41,7 @@ def order_view(order: BrokerOrder) -> Any:
     )
 
 
-def orders_table(orders: Iterable[BrokerOrder]) -> Any:
+def orders_table(orders: Iterable[BrokerOrder]) -> Table:
     from rich.table import Table
 
     table = Table(title="Orders", title_justify="left")
@@ -61,7 +64,7 @@ def orders_table(orders: Iterable[BrokerOrder]) -> Any:
     return table
 
 
-def journal_table(intents: Iterable[Intent]) -> Any:
+def journal_table(intents: Iterable[Intent]) -> Table:
     from rich.table import Table
 
     table = Table(title="Order journal (newest first)", title_justify="left")
@@ -81,7 +84,7 @@ def journal_table(intents: Iterable[Intent]) -> Any:
     return table
 
 
-def events_table(intent: Intent, events: list[dict[str, Any]]) -> Any:
+def events_table(intent: Intent, events: list[dict[str, Any]]) -> Table:
     from rich.table import Table
 
     title = escape(f"Intent {intent.intent_id} (tag {intent.tag})")

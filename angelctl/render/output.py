@@ -9,7 +9,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 
 def to_jsonable(value: Any) -> Any:
@@ -31,20 +34,21 @@ class Output:
     quiet: bool = False
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
-    _console: Any = None
-    _err_console: Any = None
+    _console: Console | None = None
+    _err_console: Console | None = None
 
     @property
-    def console(self) -> Any:
+    def console(self) -> Console:
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(file=self.stdout, no_color=_no_color(), highlight=False)
-            self._console.on_broken_pipe = _reraise_broken_pipe  # rich would exit 1
+            # rich would exit 1 on a closed pipe; a method replaced on this one console
+            self._console.on_broken_pipe = _reraise_broken_pipe  # type: ignore[method-assign]
         return self._console
 
     @property
-    def err_console(self) -> Any:
+    def err_console(self) -> Console:
         if self._err_console is None:
             from rich.console import Console
 
@@ -56,7 +60,7 @@ class Output:
             self.stdout.write(json.dumps(to_jsonable(document), indent=None) + "\n")
             self.stdout.flush()
 
-    def show(self, renderable: Any) -> None:
+    def show(self, renderable: RenderableType) -> None:
         with _closed_pipe_is_not_an_error():
             self.console.print(renderable)
 

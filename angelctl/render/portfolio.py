@@ -8,26 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.orders import Trade
 from angelctl.broker.portfolio import Holdings, Position, PositionTotals
 from angelctl.render.fit import ColumnSpec, fit_table
 from angelctl.render.quotes import price, quantity, signed
 
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
 
 def _qty_at(qty: int, avg: Decimal) -> str:
     return f"{qty:,} @ {price(avg)}" if qty else "-"
 
 
-def _net(qty: int) -> Any:
+def _net(qty: int) -> Text:
     from rich.text import Text
 
     style = "green" if qty > 0 else "red" if qty < 0 else "dim"
     return Text(f"{qty:+,}" if qty else "0", style=style)
 
 
-def trades_table(trades: Sequence[Trade], *, width: int | None = None) -> Any:
+def trades_table(trades: Sequence[Trade], *, width: int | None = None) -> Table | Text:
     from rich.text import Text
 
     if not trades:
@@ -61,44 +65,47 @@ def trades_table(trades: Sequence[Trade], *, width: int | None = None) -> Any:
     return fit_table("Trades (today)", columns, rows, width=width, caption=caption)
 
 
+POSITION_COLUMNS = (
+    ColumnSpec("symbol", "left"),
+    ColumnSpec("product", "left", drop=6),
+    ColumnSpec("net qty"),
+    ColumnSpec("bought", drop=2),
+    ColumnSpec("sold", drop=3),
+    ColumnSpec("LTP", drop=1),
+    ColumnSpec("realised", drop=5),
+    ColumnSpec("unrealised", drop=4),
+    ColumnSpec("P&L"),
+)
+
+
+def _position_row(p: Position) -> list[Any]:
+    return [
+        f"{p.exchange}:{p.symbol}",
+        p.product,
+        _net(p.net_qty),
+        _qty_at(p.buy_qty, p.buy_avg),
+        _qty_at(p.sell_qty, p.sell_avg),
+        price(p.ltp),
+        signed(p.realised),
+        signed(p.unrealised),
+        signed(p.pnl),
+    ]
+
+
 def positions_table(
     positions: Sequence[Position],
     totals: PositionTotals,
     *,
     show_flat: bool = False,
     width: int | None = None,
-) -> Any:
+) -> Table | Text:
     """Open positions (and flat ones with ``show_flat``); the totals row covers every row."""
     from rich.text import Text
 
     if not positions:
         return Text("No positions.")
     shown = [p for p in positions if show_flat or p.is_open]
-    columns = [
-        ColumnSpec("symbol", "left"),
-        ColumnSpec("product", "left", drop=6),
-        ColumnSpec("net qty"),
-        ColumnSpec("bought", drop=2),
-        ColumnSpec("sold", drop=3),
-        ColumnSpec("LTP", drop=1),
-        ColumnSpec("realised", drop=5),
-        ColumnSpec("unrealised", drop=4),
-        ColumnSpec("P&L"),
-    ]
-    rows = [
-        [
-            f"{p.exchange}:{p.symbol}",
-            p.product,
-            _net(p.net_qty),
-            _qty_at(p.buy_qty, p.buy_avg),
-            _qty_at(p.sell_qty, p.sell_avg),
-            price(p.ltp),
-            signed(p.realised),
-            signed(p.unrealised),
-            signed(p.pnl),
-        ]
-        for p in shown
-    ]
+    rows = [_position_row(p) for p in shown]
     label = "total" if len(shown) == len(positions) else f"total (all {len(positions)})"
     total = [
         Text(label, style="bold"),
@@ -117,7 +124,7 @@ def positions_table(
         notes.append(f"{hidden} flat hidden (--all shows them)")
     return fit_table(
         "Positions",
-        columns,
+        POSITION_COLUMNS,
         rows,
         [total],
         width=width,
@@ -126,7 +133,7 @@ def positions_table(
     )
 
 
-def holdings_table(holdings: Holdings, *, width: int | None = None) -> Any:
+def holdings_table(holdings: Holdings, *, width: int | None = None) -> Table | Text:
     from rich.text import Text
 
     if not holdings.rows:

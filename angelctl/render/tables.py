@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.models import Funds, Profile
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 FUNDS_LABELS = {
     "net": "Net",
@@ -30,7 +33,7 @@ def rupees(value: Decimal) -> str:
     return f"₹{value:,.2f}"
 
 
-def key_value_table(title: str, rows: Iterable[tuple[str, str]]) -> Any:
+def key_value_table(title: str, rows: Iterable[tuple[str, str]]) -> Table:
     from rich.table import Table
 
     table = Table(title=title, show_header=False, title_justify="left")
@@ -41,7 +44,7 @@ def key_value_table(title: str, rows: Iterable[tuple[str, str]]) -> Any:
     return table
 
 
-def profile_view(profile: Profile, profile_name: str) -> Any:
+def profile_view(profile: Profile, profile_name: str) -> Table:
     return key_value_table(
         f"Profile {profile_name}",
         [
@@ -56,7 +59,7 @@ def profile_view(profile: Profile, profile_name: str) -> Any:
     )
 
 
-def funds_view(funds: Funds) -> Any:
+def funds_view(funds: Funds) -> Table:
     from rich.table import Table
 
     table = Table(title="Funds (getRMS)", title_justify="left")
@@ -68,7 +71,7 @@ def funds_view(funds: Funds) -> Any:
     return table
 
 
-def checks_view(checks: list[dict[str, Any]]) -> Any:
+def checks_view(checks: list[dict[str, Any]]) -> Table:
     from rich.table import Table
 
     marks = {

@@ -1,0 +1,142 @@
+"""What the order commands print: the confirmation summary, dry runs, placements, modifications,
+and the order-book watch (late landings, duplicates, foreign tags).
+
+Invariant: nothing here calls the broker or the journal; each function turns a core result into
+lines on ``Output`` (or one JSON document) and, where the command's exit status depends on what
+it shows, raises ``typer.Exit`` / ``RequestRejected`` after showing it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from angelctl.broker.orders import BrokerOrder
+    from angelctl.orders.entry import PreparedOrder
+    from angelctl.orders.modify import PreparedModify
+    from angelctl.orders.outcome import Placement
+    from angelctl.orders.reconcile import BookWatch
+    from angelctl.render.output import Output
+
+
+def summary(prepared: PreparedOrder) -> str:
+    """The one line a person confirms (and a dry run shows)."""
+    r = prepared.request
+    c = r.contract
+    notional = f"₹{r.notional:,.2f}" if r.notional is not None else "market"
+    slices = f" in {len(prepared.children)} slices" if len(prepared.children) > 1 else ""
+    price = f" @ {r.price}" if r.price is not None else ""
+    trig = f" trigger {r.trigger}" if r.trigger is not None else ""
+    return (
+        f"{r.side} {r.quantity} ({r.lots.normalize()} lots of {c.lot_size}) "
+        f"{c.exchange}:{c.symbol} {r.order_type}{price}{trig} {r.product} {r.duration}"
+        f"{slices} — notional {notional}"
+    )
+
+
+def show_dry_run(out: Output, prepared: PreparedOrder) -> None:
+    bodies = [child.to_wire("(tag at send)") for child in prepared.children]
+    if out.json_mode:
+        out.json({"ok": True, "dry_run": True, **prepared.describe(), "requests": bodies})
+        return
+    out.line("Dry run — nothing sent. " + summary(prepared))
+    for note in prepared.notes:
+        out.line(f"  note: {note}")
+    for body in bodies:
+        out.line("  placeOrder " + " ".join(f"{k}={v}" for k, v in body.items()))
+
+
+def _placement_doc(p: Placement, final: BrokerOrder | None) -> dict[str, Any]:
+    return {
+        "intent_id": p.intent.intent_id,
+        "tag": p.intent.tag,
+        "order_id": p.order_id,
+        "recovered": p.recovered,
+        "reused": p.reused,
+        "late_landing": p.late,
+        "status": final.status if final else None,
+        "text": final.text if final else None,
+    }
+
+
+def _placement_line(d: dict[str, Any]) -> str:
+    how = " (recovered by reconciling: its answer was lost)" if d["recovered"] else ""
+    how += " (already placed earlier with this intent id)" if d["reused"] else ""
+    how += (
+        " — LATE LANDING: it had been settled as not placed; check the position"
+        if d["late_landing"]
+        else ""
+    )
+    state = f" — {d['status']}" if d["status"] else ""
+    return f"Order {d['order_id']} placed, tag {d['tag']}{how}{state}"
+
+
+def report_placements(
+    out: Output, placements: list[Placement], followed: dict[str, BrokerOrder]
+) -> None:
+    """Each placement, then exit: rejected (a followed order) > the worst placement's status."""
+    from angelctl.errors import RequestRejected
+    from angelctl.status import ExitStatus
+
+    docs = [_placement_doc(p, followed.get(p.order_id)) for p in placements]
+    status = max([ExitStatus.OK, *(p.exit_status for p in placements)])
+    rejected = [d for d in docs if d["status"] == "rejected"]
+    if out.json_mode:
+        out.json({"ok": not rejected, "orders": docs})
+    else:
+        for d in docs:
+            out.line(_placement_line(d))
+    if rejected:
+        raise RequestRejected(
+            f"order {rejected[0]['order_id']} was rejected: "
+            f"{rejected[0]['text'] or 'no reason given'}",
+            route="placeOrder",
+        )
+    if status != ExitStatus.OK:
+        raise typer.Exit(int(status))
+
+
+def report_modify(out: Output, prepared: PreparedModify, dry_run: bool) -> None:
+    body = prepared.change().to_wire()
+    if out.json_mode:
+        out.json({"ok": True, "dry_run": dry_run, **prepared.describe(), "request": body})
+        return
+    if not dry_run:
+        out.line(f"Modify sent for order {prepared.order.order_id}: {prepared.change_text()}.")
+        return
+    out.line("Dry run — nothing sent. " + prepared.summary())
+    for note in prepared.notes:
+        out.line(f"  note: {note}")
+    out.line("  modifyOrder " + " ".join(f"{k}={v}" for k, v in body.items()))
+
+
+def watch_doc(watch: BookWatch) -> dict[str, Any]:
+    """The watch's findings as JSON fields (merged into a command's document)."""
+    return {
+        "late_landings": [
+            {"intent_id": i.intent_id, "order_id": o.order_id, "tag": o.tag, "status": o.status}
+            for i, o in watch.adopted
+        ],
+        "duplicates": [
+            {"intent_id": i.intent_id, "order_id": o.order_id, "placed_as": i.order_id}
+            for i, o in watch.duplicates
+        ],
+        "foreign_tags": [{"order_id": o.order_id, "tag": o.tag} for o in watch.foreign],
+    }
+
+
+def warn_watch(out: Output, watch: BookWatch) -> None:
+    from angelctl.orders.reconcile import describe_watch
+
+    for line in describe_watch(watch):
+        out.warn(line)
+
+
+def exit_if_alarming(watch: BookWatch) -> None:
+    """A late landing or a duplicate found on the way: exit 16 after the command's output."""
+    if watch.alarming:
+        from angelctl.status import ExitStatus
+
+        raise typer.Exit(int(ExitStatus.LATE_LANDING))
