@@ -29,14 +29,11 @@ HEADER_LINES = 30
 KNOWN = {
     "angelctl/broker/market.py",
     "angelctl/cli/instruments.py:search",
-    "angelctl/cli/stream.py:_stream",
     "angelctl/config.py",
     "angelctl/instruments/index.py:build_index",
     "angelctl/instruments/sync.py:_download",
     "angelctl/instruments/sync.py:sync_master",
     "angelctl/orders/journal.py",
-    "angelctl/sandbox/config.py",
-    "angelctl/sandbox/config.py:SandboxConfig.__post_init__",
 }
 
 

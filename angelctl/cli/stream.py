@@ -13,7 +13,7 @@ loads none of them.
 
 from __future__ import annotations
 
-from collections import deque
+import threading
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,11 +21,10 @@ import typer
 
 from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
 from angelctl.cli.instruments import complete_symbol
+from angelctl.cli.stream_feed import TickSink, build_clients
 from angelctl.records import record
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from angelctl.broker.session import BrokerSession
     from angelctl.feed.client import FeedClient
     from angelctl.feed.orderupdates import OrderUpdateClient
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from angelctl.render.stream import StreamModel
 
 REPAINT_HZ = 4
-NDJSON_BACKLOG = 200_000  # records waiting for stdout; beyond it ticks are dropped and counted
 STOP_TIMEOUT_S = 3.0
 
 
@@ -113,73 +111,18 @@ def stream(
         session.rest.close()
 
 
-DATA_STALE_S = 30.0  # pongs but no tick for this long while a subscribed market is open: reconnect
-
-
-def _market_open(session: BrokerSession, contracts: list[Contract]) -> Callable[[], bool]:
-    """True while any subscribed segment is in its normal session (the calendar, in IST). The
-    sandbox's paper market ticks around the clock, so a sandbox profile counts as always open."""
-    if session.settings.is_sandbox:
-        return lambda: True
-    from angelctl.config import holiday_file
-    from angelctl.exchange.calendar import MarketCalendar
-    from angelctl.exchange.sessions import Phase
-
-    calendar = MarketCalendar.load(holiday_file())
-    segments = sorted({c.exchange for c in contracts})
-    clock = session.clock
-
-    def is_open() -> bool:
-        now = clock.now()
-        return any(calendar.phase(segment, now) == Phase.OPEN for segment in segments)
-
-    return is_open
-
-
 def _stream(
     out: Output, session: BrokerSession, contracts: list[Contract], opts: StreamOptions
 ) -> None:
-    import threading
-
-    from angelctl.feed.client import FeedClient
-    from angelctl.feed.connection import FeedState, FeedStatus, Heartbeat, SessionAuth
-    from angelctl.feed.orderupdates import OrderUpdateClient
     from angelctl.render.stream import StreamModel
 
     names = _display_names(contracts)
     model = StreamModel(names, clock=session.clock)
     session.ensure()  # no session and none can be made: exit 4 now, before any thread
-    settings, clock = session.settings, session.clock
-    auth = SessionAuth(lambda: open_session(settings, clock=clock))  # one per socket thread
     ended = threading.Event()
-
-    def on_status(status: FeedStatus) -> None:
-        if status.state == FeedState.FAILED:
-            ended.set()
-
     live = not out.json_mode and _is_terminal(out)
-    sink = _TickSink(model, names, opts.count, ended, keep_records=not live)
-    feed = FeedClient(
-        session.settings.ws_url,
-        auth,
-        clock=session.clock,
-        on_tick=sink.on_tick,
-        on_status=on_status,
-        on_error=lambda event: out.warn(f"feed: {event.code} {event.message}".rstrip()),
-        heartbeat=Heartbeat(data_stale_after=DATA_STALE_S),
-        market_open=_market_open(session, contracts),
-    )
-    for exchange_type, tokens in _tokens_by_exchange(contracts).items():
-        feed.subscribe(opts.mode, exchange_type, tokens)
-    order_client = None
-    if opts.orders:
-        order_client = OrderUpdateClient(
-            session.settings.order_ws_url,
-            auth,
-            clock=session.clock,
-            on_update=sink.on_order_update,
-            on_status=on_status,
-        )
+    sink = TickSink(model, names, opts.count, ended, keep_records=not live)
+    feed, order_client = build_clients(out, session, contracts, opts, sink, ended)
     clients: list[ReconnectingSocket] = [feed] if order_client is None else [feed, order_client]
     if not live and not out.json_mode:
         out.notice("stdout is not a terminal: NDJSON ticks (pass --json to say so)")
@@ -200,46 +143,6 @@ def _stream(
             raise client.failure
     model.on_status(_status(feed, order_client, sink))
     _summary(out, model)
-
-
-class _TickSink:
-    """What the feed threads call: the model always, a bounded record queue for NDJSON."""
-
-    def __init__(
-        self,
-        model: StreamModel,
-        names: dict[tuple[int, str], str],
-        count: int | None,
-        ended: Any,
-        *,
-        keep_records: bool,
-    ) -> None:
-        self.model = model
-        self.names = names
-        self.count = count
-        self.ended = ended
-        self.keep_records = keep_records
-        self.records: deque[Any] = deque()
-        self.ticks = 0
-        self.overflow = 0
-
-    def on_tick(self, tick: Any) -> None:
-        if self.count is not None and self.ticks >= self.count:
-            return
-        self.ticks += 1
-        self.model.on_tick(tick)
-        if self.keep_records:
-            if len(self.records) < NDJSON_BACKLOG:
-                self.records.append(tick)
-            else:
-                self.overflow += 1
-        if self.count is not None and self.ticks >= self.count:
-            self.ended.set()
-
-    def on_order_update(self, update: Any) -> None:
-        self.model.on_order_update(update)
-        if self.keep_records:
-            self.records.append(update)
 
 
 def _run_live(
@@ -276,7 +179,7 @@ def _run_live(
 def _run_ndjson(
     out: Output,
     session: BrokerSession,
-    sink: _TickSink,
+    sink: TickSink,
     feed: FeedClient,
     order_client: OrderUpdateClient | None,
     opts: StreamOptions,
@@ -319,9 +222,7 @@ def _next_wait(now: float, deadline: float | None, period: float) -> float:
     return period if deadline is None else max(0.0, min(period, deadline - now))
 
 
-def _status(
-    feed: FeedClient, order_client: OrderUpdateClient | None, sink: _TickSink | None
-) -> Any:
+def _status(feed: FeedClient, order_client: OrderUpdateClient | None, sink: TickSink | None) -> Any:
     from angelctl.render.stream import StreamStatus
 
     stats = feed.stats
@@ -365,15 +266,6 @@ def _display_names(contracts: list[Contract]) -> dict[tuple[int, str], str]:
             raise UsageError(f"{contract.exchange}:{contract.symbol} is not on the market feed")
         names[(contract.exchange_type, contract.token)] = contract.symbol
     return names
-
-
-def _tokens_by_exchange(contracts: list[Contract]) -> dict[int, list[str]]:
-    grouped: dict[int, list[str]] = {}
-    for contract in contracts:
-        tokens = grouped.setdefault(contract.exchange_type, [])
-        if contract.token not in tokens:
-            tokens.append(contract.token)
-    return grouped
 
 
 def _is_terminal(out: Output) -> bool:

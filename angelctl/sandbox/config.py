@@ -15,6 +15,8 @@ The defaults (the published rate-limit table, the demo account and its holdings)
 records are in ``config_defaults`` (``SandboxAccount`` is re-exported here).
 """
 
+# long module: a documented field per sandbox setting and its check; split, they would scatter
+
 from __future__ import annotations
 
 import dataclasses
@@ -133,7 +135,7 @@ class SandboxConfig:
     order_feed_heartbeat_seconds: float | None = 10.0  # the 1-byte b"\x00" frame; None: off
 
     def __post_init__(self) -> None:
-        # Long by design: one flat list of independent field checks, each a single condition.
+        # long: one flat list of independent field checks, each a single condition
         _check(0 < self.feed_ticks_per_second <= 1000, "feed_ticks_per_second must be (0, 1000]")
         _check(self.feed_subscription_limit > 0, "feed_subscription_limit must be > 0")
         _check(self.ws_max_connections > 0, "ws_max_connections must be > 0")
