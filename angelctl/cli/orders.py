@@ -1,4 +1,4 @@
-"""order place | modify | cancel | status | list, and reconcile, journal."""
+"""order place | modify | cancel | status | list, and reconcile (journal: ``journal_cmd``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from angelctl.cli.common import (
     output,
     profile_settings,
     seconds,
-    whole,
 )
 from angelctl.cli.instruments import complete_symbol
 
@@ -38,6 +37,13 @@ def _session_and_journal(ctx: typer.Context) -> tuple[Any, Any, Any]:
 
     _, settings = profile_settings(ctx)
     return settings, open_session(settings), open_journal(clock())
+
+
+def _retention(journal: Any, settings: Any) -> None:
+    """The profile's journal retention, once a day, after the command's own work."""
+    from angelctl.orders.retention import retention_quietly
+
+    retention_quietly(journal, settings.name, settings.journal_retention_days)
 
 
 def _confirm(out: Output, summary: str, yes: bool) -> None:
@@ -143,6 +149,7 @@ def place(
         if wait:
             for p in placements:
                 followed[p.order_id] = follow(session, p, timeout=30.0)
+        _retention(journal, settings)
     finally:
         index.close()
         journal.close()
@@ -511,6 +518,7 @@ def reconcile(
                         "settle_after": when.isoformat() if when else None,
                     }
                 )
+        _retention(journal, settings)
     finally:
         journal.close()
         session.rest.close()
@@ -568,50 +576,3 @@ def _report_reconcile(out: Output, results: list[dict[str, Any]], watch: Any) ->
             at = datetime.fromisoformat(r["settle_after"]).astimezone(IST)
             line += f" — may still land; settles after {at:%H:%M:%S} IST"
         out.line(line)
-
-
-def journal_cmd(
-    ctx: typer.Context,
-    intent: Annotated[
-        str | None, typer.Option("--intent", help="Show one intent's events.", show_default=False)
-    ] = None,
-    limit: Annotated[
-        int,
-        typer.Option(
-            "--limit",
-            "-n",
-            help="Newest N intents (1-100000).",
-            metavar="INTEGER",
-            parser=whole("-n/--limit", 1, 100_000),
-        ),
-    ] = 30,
-) -> None:
-    """The order journal: every intent, its tag, state and outcome."""
-    from angelctl.errors import UsageError
-    from angelctl.orders.journal import open_journal
-
-    out = output(ctx)
-    _, settings = profile_settings(ctx)
-    journal = open_journal(clock())
-    try:
-        if intent:
-            found = journal.get(intent)
-            if found is None:
-                raise UsageError(f"no intent {intent!r} in the journal")
-            events = journal.events(intent)
-            if out.json_mode:
-                out.json({"intent": found.__dict__, "events": events})
-            else:
-                from angelctl.render.orders import events_table
-
-                out.show(events_table(found, events))
-            return
-        intents = journal.recent(limit, settings.name)
-    finally:
-        journal.close()
-    if out.json_mode:
-        out.json({"intents": [i.__dict__ for i in intents]})
-        return
-    from angelctl.render.orders import journal_table
-
-    out.show(journal_table(intents))
