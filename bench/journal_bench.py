@@ -5,7 +5,8 @@
    intents (the rows `journal` lists: an empty journal would compare drawing an empty table)
    and with one of 100 k, interleaved run by run (two state folders, one sandbox): medians and
    the ratio of each (target <= 1.05).
-2. `journal prune` on a copy of the 100 k journal, deleting the older half, while another
+2. The journal's reads in process at 100 k, with migration 4's indexes and with migration 3's.
+3. `journal prune` on a copy of the 100 k journal, deleting the older half, while another
    connection writes one journal row every 20 ms as `order place` does (BEGIN IMMEDIATE …
    COMMIT): the prune's wall time, the file before and after, and the longest a writer waited
    (target: far under the 30 s busy timeout).
@@ -32,6 +33,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _util import angelctl_cmd, describe, sandbox_admin
@@ -93,6 +95,47 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-500:]}")
     return elapsed
+
+
+def reads_by_index(path: Path, folder: Path) -> None:
+    """The journal's reads in process at 100 k, with migration 4's indexes and with only
+    migration 3's (the same file, its new indexes swapped for the old ones), interleaved."""
+    from angelctl.orders.journal import Journal
+
+    old = folder / "m3.sqlite3"
+    shutil.copy(path, old)
+    db = sqlite3.connect(old, isolation_level=None)
+    for index in (
+        "intents_profile_created_state",
+        "intents_state_profile_created",
+        "intents_created",
+        "tags_intent",
+        "risk_events_profile_at",
+    ):
+        db.execute(f"DROP INDEX {index}")
+    db.execute("CREATE INDEX intents_state ON intents (state)")
+    db.execute("CREATE INDEX intents_profile_created ON intents (profile, created_at)")
+    db.close()
+    journals = {"migration 4": Journal(path), "migration 3": Journal(old)}
+    calls: dict[str, Any] = {
+        "recent(30, profile)": lambda j: j.recent(30, "sandbox"),
+        "recent(30)": lambda j: j.recent(30),
+        "count_since(profile, 60 s)": lambda j: j.count_since("sandbox", seconds=60),
+        "open_intents(profile)": lambda j: j.open_intents("sandbox"),
+        "tags_of(intent)": lambda j: j.tags_of("bench-0050000"),
+    }
+    print("in-process reads at 100k intents, median of 40 calls (ms):")
+    for label, call in calls.items():
+        times: dict[str, list[float]] = {name: [] for name in journals}
+        for _ in range(40):
+            for name, journal in journals.items():
+                started = time.perf_counter()
+                call(journal)
+                times[name].append((time.perf_counter() - started) * 1000)
+        new, was = (statistics.median(times[n]) for n in journals)
+        print(f"  {label:<28} migration 4 {new:8.3f}   migration 3 {was:8.3f}")
+    for journal in journals.values():
+        journal.close()
 
 
 def prune_under_writes(path: Path, before: str, cmd: list[str], env: dict[str, str]) -> None:
@@ -219,6 +262,8 @@ def main() -> int:
         Path(env["XDG_STATE_HOME"], "angelctl").mkdir(parents=True)
         shutil.move(copy, Path(env["XDG_STATE_HOME"], "angelctl", "journal.sqlite3"))
         middle = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
+        print()
+        reads_by_index(journal_path, Path(tmp))
         print()
         prune_under_writes(
             Path(env["XDG_STATE_HOME"], "angelctl", "journal.sqlite3"), middle, cmd, env
