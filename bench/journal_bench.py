@@ -15,7 +15,7 @@ The 100 k intents (with their tags and four events each, as a placed order leave
 written straight into the journal file with `executemany` in one transaction (a few seconds),
 spread over the last 80 days, so the profile's default retention (90 days) keeps them all.
 
-Usage: python bench/journal_bench.py [--runs 30] [--intents 100000]
+Usage: python bench/journal_bench.py [--runs 50] [--intents 100000]
 """
 
 from __future__ import annotations
@@ -121,7 +121,15 @@ def reads_by_index(path: Path, folder: Path) -> None:
         "recent(30, profile)": lambda j: j.recent(30, "sandbox"),
         "recent(30)": lambda j: j.recent(30),
         "count_since(profile, 60 s)": lambda j: j.count_since("sandbox", seconds=60),
-        "open_intents(profile)": lambda j: j.open_intents("sandbox"),
+        # migration 3 had no index to name: its own statement, as it was
+        "open_intents(profile)": lambda j: (
+            j.open_intents("sandbox")
+            if j.path != old
+            else j.db.execute(
+                "SELECT * FROM intents WHERE state IN ('journalled','sending','unknown')"
+                " AND profile = 'sandbox' ORDER BY created_at"
+            ).fetchall()
+        ),
         "tags_of(intent)": lambda j: j.tags_of("bench-0050000"),
     }
     print("in-process reads at 100k intents, median of 40 calls (ms):")
@@ -187,7 +195,7 @@ def prune_under_writes(path: Path, before: str, cmd: list[str], env: dict[str, s
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--intents", type=int, default=100_000)
     args = parser.parse_args()
 
@@ -254,7 +262,11 @@ def main() -> int:
                 times[(label, "0")]
             )
             worst = max(worst, ratio)
-            print(f"  ratio of medians {args.intents // 1000}k / 30: {ratio:.3f} (target <= 1.05)")
+            low = min(times[(label, "100k")]) / min(times[(label, "0")])
+            print(
+                f"  ratio {args.intents // 1000}k / 30: medians {ratio:.3f} (target <= 1.05), "
+                f"minimums {low:.3f}"
+            )
         copy = Path(f"{tmp}/prune/journal.sqlite3")
         copy.parent.mkdir()
         shutil.copy(journal_path, copy)
