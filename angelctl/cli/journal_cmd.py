@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from angelctl.cli.common import output, profile_settings, stdin_is_tty, whole
+from angelctl.cli.common import clock, output, profile_settings, stdin_is_tty, whole
 
 app = typer.Typer(
     help="The order journal: every intent, its tag, state and outcome.",
@@ -47,7 +47,7 @@ def journal_cmd(
 
     out = output(ctx)
     _, settings = profile_settings(ctx)
-    journal = open_journal()
+    journal = open_journal(clock())
     try:
         if intent:
             found = journal.get(intent)
@@ -92,7 +92,7 @@ def prune_cmd(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete this profile's settled intents older than a date, then reclaim the space."""
-    from datetime import UTC, date, datetime
+    from datetime import date
 
     from angelctl.cli.common import confirm
     from angelctl.clock import IST
@@ -108,13 +108,13 @@ def prune_cmd(
         day = None
     if day is None:
         raise UsageError(f"--before expects a date like 2026-09-30, got {before!r}")
-    now = datetime.now(UTC)
+    now = clock().now()
     today = now.astimezone(IST).date()
     if day > today:
         raise UsageError(f"--before {day} is after today ({today} IST): today is never pruned")
     if not dry_run and not yes and not stdin_is_tty():
         raise UsageError("refusing to prune the journal without --yes (stdin is not a terminal)")
-    journal = open_journal()
+    journal = open_journal(clock())
     try:
         args: dict[str, Any] = {"now": now}
         if not dry_run:

@@ -126,10 +126,11 @@ def apply_retention(
 
 
 def retention_quietly(journal: Journal, profile: str, days: int) -> None:
-    """The retention run as commands call it when they are done: a journal that refuses
-    (locked for longer than the busy timeout, a full disk) is left for the next command."""
+    """The retention run as commands call it when they are done, on the journal's clock: a
+    journal that refuses (locked for longer than the busy timeout, a full disk) is left for the
+    next command."""
     with contextlib.suppress(sqlite3.Error):
-        apply_retention(journal, profile, days, now=datetime.now(UTC))
+        apply_retention(journal, profile, days, now=journal.clock.now())
 
 
 def _count_going(db: sqlite3.Connection, report: PruneReport, args: tuple[str, ...]) -> None:
