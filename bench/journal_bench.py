@@ -15,7 +15,7 @@ The 100 k intents (with their tags and four events each, as a placed order leave
 written straight into the journal file with `executemany` in one transaction (a few seconds),
 spread over the last 80 days, so the profile's default retention (90 days) keeps them all.
 
-Usage: python bench/journal_bench.py [--runs 50] [--intents 100000]
+Usage: python bench/journal_bench.py [--runs 50] [--intents 100000] [--small 30]
 """
 
 from __future__ import annotations
@@ -197,6 +197,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--intents", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=30, help="intents in the small journal")
     args = parser.parse_args()
 
     from angelctl.sandbox import SandboxConfig, SandboxServer
@@ -226,7 +227,7 @@ def main() -> int:
         shutil.copytree(f"{tmp}/0", f"{tmp}/100k", symlinks=True)
         # The small journal holds the 30 rows `journal` lists, so both listings render the same
         # 30 rows: an empty one would measure drawing an empty table against a full one.
-        fill(Path(f"{tmp}/0/s/angelctl/journal.sqlite3"), "sandbox", 30)
+        fill(Path(f"{tmp}/0/s/angelctl/journal.sqlite3"), "sandbox", args.small)
         journal_path = Path(f"{tmp}/100k/s/angelctl/journal.sqlite3")
         took = fill(journal_path, "sandbox", args.intents)
         size = journal_path.stat().st_size
@@ -256,7 +257,7 @@ def main() -> int:
         print(f"\n{args.runs} interleaved runs each (0 and 100k alternate run by run):")
         worst = 0.0
         for label in commands:
-            print(describe(f"{label} @ 30", times[(label, "0")]))
+            print(describe(f"{label} @ {args.small}", times[(label, "0")]))
             print(describe(f"{label} @ {args.intents // 1000}k", times[(label, "100k")]))
             ratio = statistics.median(times[(label, "100k")]) / statistics.median(
                 times[(label, "0")]
@@ -264,8 +265,8 @@ def main() -> int:
             worst = max(worst, ratio)
             low = min(times[(label, "100k")]) / min(times[(label, "0")])
             print(
-                f"  ratio {args.intents // 1000}k / 30: medians {ratio:.3f} (target <= 1.05), "
-                f"minimums {low:.3f}"
+                f"  ratio {args.intents // 1000}k / {args.small}: medians {ratio:.3f} "
+                f"(target <= 1.05), minimums {low:.3f}"
             )
         copy = Path(f"{tmp}/prune/journal.sqlite3")
         copy.parent.mkdir()
