@@ -250,3 +250,10 @@ def test_the_retention_key_is_validated_shown_and_applied(filled: None) -> None:
     assert shown["journal_retention_days"] == 30
     assert run_cli("journal").code == 0  # the listing ends with the day's retention run
     assert remaining() == {"open", "recent"}
+
+
+def test_reconcile_ends_with_the_retention_run_and_keeps_what_it_settles(filled: None) -> None:
+    assert run_cli("config", "set", "journal_retention_days", "30").code == 0
+    result = run_cli("reconcile", "--json")
+    assert result.code in (0, 10), result.both
+    assert remaining() == {"open", "recent"}  # "open" was settled today, or is still open
