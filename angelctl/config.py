@@ -116,6 +116,8 @@ class ProfileSettings:
     # the broker's gateway timeout (30 s assumed, docs/protocol.md "Gateway timeout").
     settle_after: float = 60.0
     follow_unknown: float = 10.0  # how long a placer watches the book after an unknown answer
+    # Settled intents older than this many days are pruned once a day (0: kept forever).
+    journal_retention_days: int = 90
     credential_store: str = "keyring"
     session_rule: str = "earliest"
     rate_limits: Mapping[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
@@ -188,6 +190,12 @@ def _seconds(value: Any) -> float:
     return float(value)
 
 
+def _days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36_500:
+        raise ValueError(f"expected a whole number of days between 0 and 36500, got {value!r}")
+    return value
+
+
 def _client_code(value: Any) -> str:
     text = _str(value).strip()
     if text and not re.fullmatch(r"[A-Za-z0-9]{3,20}", text):
@@ -221,6 +229,7 @@ PROFILE_KEYS: dict[str, Any] = {
     "read_timeout": _seconds,
     "settle_after": _seconds,
     "follow_unknown": _seconds,
+    "journal_retention_days": _days,
     "credential_store": _choice(CREDENTIAL_STORES),
     "session_rule": _choice(SESSION_RULES),
 }
@@ -484,6 +493,13 @@ def set_config_key(path: Path, dotted_key: str, raw_value: str) -> None:
                 value = float(raw_value)
             except ValueError:
                 raise _problem(path, dotted_key, f"expected a number, got {raw_value!r}") from None
+        if parts[2] == "journal_retention_days":
+            try:
+                value = int(raw_value)
+            except ValueError:
+                raise _problem(
+                    path, dotted_key, f"expected a whole number, got {raw_value!r}"
+                ) from None
         _edit_config(path, lambda doc: _set_profile(doc, parts[1], {parts[2]: value}))
         return
     if (

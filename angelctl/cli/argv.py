@@ -39,7 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("order", "orders", "app", "group"),
     Command("gtt", "gtt", "app", "group"),
     Command("reconcile", "reconcile", "reconcile", "command"),
-    Command("journal", "orders", "journal_cmd", "command"),
+    Command("journal", "journal_cmd", "app", "group"),
     Command("quote", "quote", "quote", "command"),
     Command("stream", "stream", "stream", "command"),
     Command("trades", "portfolio", "trades", "command"),

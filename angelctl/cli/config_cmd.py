@@ -48,6 +48,9 @@ def show(ctx: typer.Context) -> None:
         "mac_address": settings.mac_address,
         "connect_timeout": settings.connect_timeout,
         "read_timeout": settings.read_timeout,
+        "settle_after": settings.settle_after,
+        "follow_unknown": settings.follow_unknown,
+        "journal_retention_days": settings.journal_retention_days,
         "credential_store": settings.credential_store,
         "session_rule": settings.session_rule,
     }

@@ -149,6 +149,7 @@ def _place(ctx: typer.Context, options: PlaceOptions) -> None:
     from angelctl.instruments.resolve import Resolver
     from angelctl.orders.entry import follow, order_placer, place_prepared, prepare
     from angelctl.orders.journal import open_journal
+    from angelctl.orders.retention import retention_quietly
     from angelctl.risk.controls import order_controls
 
     out = output(ctx)
@@ -173,6 +174,7 @@ def _place(ctx: typer.Context, options: PlaceOptions) -> None:
         if options.wait:
             for p in placements:
                 followed[p.order_id] = follow(session, p, timeout=30.0)
+        retention_quietly(journal, settings.name, settings.journal_retention_days)
     finally:
         index.close()
         journal.close()

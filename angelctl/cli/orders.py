@@ -1,4 +1,5 @@
-"""The ``order`` group (place | modify | cancel | status | list) and ``journal``. ``order place``
+"""The ``order`` group (place | modify | cancel | status | list; ``journal`` is
+``cli.journal_cmd``). ``order place``
 lives in ``cli.order_place``, ``reconcile`` in ``cli.reconcile``; what these commands print is
 in ``cli.order_report``.
 
@@ -23,7 +24,6 @@ from angelctl.cli.common import (
     confirm,
     output,
     profile_settings,
-    whole,
 )
 from angelctl.cli.order_place import place
 from angelctl.cli.order_report import (
@@ -272,50 +272,3 @@ def modify_cmd(
         index.close()
         session.rest.close()
     report_modify(out, prepared, dry_run)
-
-
-def journal_cmd(
-    ctx: typer.Context,
-    intent: Annotated[
-        str | None, typer.Option("--intent", help="Show one intent's events.", show_default=False)
-    ] = None,
-    limit: Annotated[
-        int,
-        typer.Option(
-            "--limit",
-            "-n",
-            help="Newest N intents (1-100000).",
-            metavar="INTEGER",
-            parser=whole("-n/--limit", 1, 100_000),
-        ),
-    ] = 30,
-) -> None:
-    """The order journal: every intent, its tag, state and outcome."""
-    from angelctl.errors import UsageError
-    from angelctl.orders.journal import open_journal
-
-    out = output(ctx)
-    _, settings = profile_settings(ctx)
-    journal = open_journal(clock())
-    try:
-        if intent:
-            found = journal.get(intent)
-            if found is None:
-                raise UsageError(f"no intent {intent!r} in the journal")
-            events = journal.events(intent)
-            if out.json_mode:
-                out.json({"intent": found.__dict__, "events": events})
-            else:
-                from angelctl.render.orders import events_table
-
-                out.show(events_table(found, events))
-            return
-        intents = journal.recent(limit, settings.name)
-    finally:
-        journal.close()
-    if out.json_mode:
-        out.json({"intents": [i.__dict__ for i in intents]})
-        return
-    from angelctl.render.orders import journal_table
-
-    out.show(journal_table(intents))

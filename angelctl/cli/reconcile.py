@@ -44,6 +44,7 @@ def reconcile(
     from angelctl.broker.orders import read_book
     from angelctl.orders.journal import open_journal
     from angelctl.orders.reconcile import watch_book
+    from angelctl.orders.retention import retention_quietly
     from angelctl.status import ExitStatus
 
     out = output(ctx)
@@ -55,6 +56,7 @@ def reconcile(
         book = read_book(session)
         watch = watch_book(journal, settings.name, book.orders, book.read_at)
         results = [_settle(session, journal, intent, book, after) for intent in pending]
+        retention_quietly(journal, settings.name, settings.journal_retention_days)
     finally:
         journal.close()
         session.rest.close()
