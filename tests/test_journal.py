@@ -48,7 +48,7 @@ def test_a_version_1_journal_gains_the_risk_events_table_and_keeps_its_intents(
 ) -> None:
     import sqlite3
 
-    from angelctl.orders.journal import _migration_1
+    from angelctl.orders.journal_schema import _migration_1
 
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path, isolation_level=None)

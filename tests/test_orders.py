@@ -400,7 +400,7 @@ def test_a_second_placer_never_settles_a_live_writers_fresh_intent(
     from angelctl.orders import outcome as outcomes
     from angelctl.orders import placer
     from angelctl.orders.entry import order_placer
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal_files import open_journal
     from angelctl.orders.model import OrderRequest
 
     journalled, release = threading.Event(), threading.Event()

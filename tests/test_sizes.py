@@ -33,7 +33,6 @@ KNOWN = {
     "angelctl/instruments/index.py:build_index",
     "angelctl/instruments/sync.py:_download",
     "angelctl/instruments/sync.py:sync_master",
-    "angelctl/orders/journal.py",
 }
 
 

@@ -68,7 +68,7 @@ def _run_guard(ctx: typer.Context, out: Output, options: GuardOptions) -> None:
     from angelctl.cli.kill_run import latch_of
     from angelctl.errors import UsageError
     from angelctl.orders.checks import limits_from_config
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal_files import open_journal
     from angelctl.risk.watch import LimitWatch
 
     _, settings = profile_settings(ctx)

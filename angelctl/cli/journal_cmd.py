@@ -42,7 +42,7 @@ def journal_cmd(
     if ctx.invoked_subcommand is not None:
         return
     from angelctl.errors import UsageError
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal_files import open_journal
     from angelctl.orders.retention import retention_quietly
 
     out = output(ctx)
@@ -97,7 +97,7 @@ def prune_cmd(
     from angelctl.cli.common import confirm
     from angelctl.clock import IST
     from angelctl.errors import UsageError
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal_files import open_journal
     from angelctl.orders.retention import day_start, prune
 
     out = output(ctx)

@@ -130,7 +130,7 @@ def _procedure(
 ) -> KillReport:
     """The kill procedure with its live view, on a fresh journal, session and index."""
     from angelctl.config import state_dir
-    from angelctl.orders.journal import open_journal_for_kill
+    from angelctl.orders.journal_files import open_journal_for_kill
     from angelctl.render.killswitch import KillView
     from angelctl.risk.killswitch import KillSwitch
 

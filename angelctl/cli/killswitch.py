@@ -100,7 +100,7 @@ def status(
     """Latch state (who, when, why), open exposure (positions, working orders, GTT rules) and the
     recent kill-switch steps of this profile."""
     from angelctl.errors import LocalStateError
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal_files import open_journal
     from angelctl.render.killswitch import render_status
 
     out = output(ctx)
@@ -191,7 +191,7 @@ def _confirm_reset(out: Output, state: LatchState, reason: str) -> str:
 def _journal_reset(profile: str, reason: str, cleared: list[LatchState], *, debug: bool) -> None:
     import uuid
 
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal_files import open_journal
 
     journal = open_journal(clock())
     try:

@@ -148,7 +148,7 @@ def _place(ctx: typer.Context, options: PlaceOptions) -> None:
     from angelctl.clock import IST
     from angelctl.instruments.resolve import Resolver
     from angelctl.orders.entry import follow, order_placer, place_prepared, prepare
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal_files import open_journal
     from angelctl.orders.retention import retention_quietly
     from angelctl.risk.controls import order_controls
 

@@ -54,7 +54,7 @@ def _session_and_journal(
     ctx: typer.Context,
 ) -> tuple[ProfileSettings, BrokerSession, Journal]:
     from angelctl.cli.common import open_session
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal_files import open_journal
 
     _, settings = profile_settings(ctx)
     return settings, open_session(settings), open_journal(clock())

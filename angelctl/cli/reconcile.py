@@ -42,7 +42,7 @@ def reconcile(
     """Settle every open intent against the broker's order book, and watch today's settled
     intents for late landings (exit 16) and foreign angelctl-shaped tags."""
     from angelctl.broker.orders import read_book
-    from angelctl.orders.journal import open_journal
+    from angelctl.orders.journal_files import open_journal
     from angelctl.orders.reconcile import watch_book
     from angelctl.orders.retention import retention_quietly
     from angelctl.status import ExitStatus

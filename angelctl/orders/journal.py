@@ -1,7 +1,9 @@
 """The order journal: every intent is written durably *before* anything is sent.
 
 SQLite in the state folder, WAL with ``synchronous=FULL`` (a committed intent survives a crash
-or power loss), schema changes as numbered migrations recorded in ``migrations``.
+or power loss), schema changes as numbered migrations recorded in ``migrations``
+(``orders.journal_schema``). Opening the machine's journal, and moving a damaged one aside for
+the kill switch, is ``orders.journal_files``.
 
 Intent states (the transition table is the ``TRANSITIONS`` literal; anything else raises
 ``InvalidTransition``)::
@@ -30,15 +32,16 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 from angelctl.clock import Clock, SystemClock, boot_id
 from angelctl.dbutil import connect_wal
 from angelctl.fsutil import ensure_private_dir
+from angelctl.orders.journal_schema import MIGRATIONS
 from angelctl.records import record
 
 TAG_PREFIX = "AC"
@@ -110,116 +113,6 @@ class Intent:
         return self.state in OPEN_STATES
 
 
-def _run(db: sqlite3.Connection, script: str) -> None:
-    """Statements one by one: ``executescript`` would commit the migration's transaction."""
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _migration_1(db: sqlite3.Connection) -> None:
-    _run(
-        db,
-        """
-        CREATE TABLE intents (
-            intent_id TEXT PRIMARY KEY,
-            tag TEXT NOT NULL UNIQUE,
-            profile TEXT NOT NULL,
-            client_code TEXT NOT NULL,
-            state TEXT NOT NULL,
-            request TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            order_id TEXT NOT NULL DEFAULT '',
-            unique_order_id TEXT NOT NULL DEFAULT '',
-            outcome TEXT NOT NULL DEFAULT '',
-            error_code TEXT NOT NULL DEFAULT '',
-            error_text TEXT NOT NULL DEFAULT '',
-            recovered INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE INDEX intents_state ON intents (state);
-        CREATE TABLE events (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            intent_id TEXT NOT NULL,
-            at TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            detail TEXT NOT NULL
-        );
-        CREATE INDEX events_intent ON events (intent_id);
-    """,
-    )
-
-
-def _migration_2(db: sqlite3.Connection) -> None:
-    """Kill-switch and guard steps: one row per step, never updated."""
-    _run(
-        db,
-        """
-        CREATE TABLE risk_events (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            at TEXT NOT NULL,
-            profile TEXT NOT NULL,
-            run_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            detail TEXT NOT NULL
-        );
-        CREATE INDEX risk_events_profile ON risk_events (profile, seq);
-    """,
-    )
-
-
-def _migration_3(db: sqlite3.Connection) -> None:
-    """Intent fingerprints, attempts and their send times, and every tag ever issued."""
-    _run(
-        db,
-        """
-        ALTER TABLE intents ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '{}';
-        ALTER TABLE intents ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
-        ALTER TABLE intents ADD COLUMN sent_at TEXT NOT NULL DEFAULT '';
-        ALTER TABLE intents ADD COLUMN sent_mono REAL NOT NULL DEFAULT 0;
-        ALTER TABLE intents ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
-        ALTER TABLE intents ADD COLUMN cause TEXT NOT NULL DEFAULT '';
-        ALTER TABLE intents ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
-        CREATE INDEX intents_profile_created ON intents (profile, created_at);
-        CREATE TABLE tags (
-            tag TEXT PRIMARY KEY,
-            intent_id TEXT NOT NULL,
-            attempt INTEGER NOT NULL,
-            profile TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX tags_profile_created ON tags (profile, created_at);
-        INSERT INTO tags (tag, intent_id, attempt, profile, created_at)
-            SELECT tag, intent_id, 1, profile, created_at FROM intents
-    """,
-    )
-
-
-def _migration_4(db: sqlite3.Connection) -> None:
-    """Indexes that serve every query (no statement scans intents, tags or events as they
-    grow; ``tests/test_journal_indexes.py`` checks each plan), and the ``maintenance`` table
-    where the retention run notes the day it last ran (``orders/retention.py``)."""
-    _run(
-        db,
-        """
-        DROP INDEX intents_state;
-        DROP INDEX intents_profile_created;
-        CREATE INDEX intents_profile_created_state ON intents (profile, created_at, state);
-        CREATE INDEX intents_state_profile_created ON intents (state, profile, created_at);
-        CREATE INDEX intents_created ON intents (created_at);
-        CREATE INDEX tags_intent ON tags (intent_id, attempt);
-        CREATE INDEX risk_events_profile_at ON risk_events (profile, at);
-        CREATE TABLE maintenance (key TEXT PRIMARY KEY, value TEXT NOT NULL)
-    """,
-    )
-
-
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migration_1,
-    _migration_2,
-    _migration_3,
-    _migration_4,
-]
 _COLUMNS = (
     "intent_id, tag, profile, client_code, state, request, created_at, updated_at, "
     "order_id, unique_order_id, outcome, error_code, error_text, recovered, "
@@ -475,77 +368,3 @@ def _intent(row: tuple[Any, ...]) -> Intent:
     values[14] = json.loads(values[14])
     values[20] = bool(values[20])
     return Intent(*values)
-
-
-def open_journal(clock: Clock | None = None) -> Journal:
-    """The machine's order journal in the platform state folder; a journal that cannot be used
-    is named (exit 19), never worked around silently."""
-    from angelctl.config import state_dir
-    from angelctl.errors import LocalStateError
-
-    path = state_dir() / "journal.sqlite3"
-    try:
-        return _checked(Journal(path, clock))
-    except (sqlite3.Error, OSError) as exc:
-        raise LocalStateError(
-            f"the order journal {path} cannot be used ({exc}): nothing was sent",
-            hint="`angelctl killswitch` still works (it moves the file aside); to trade again, "
-            f"move {path.name} aside (keep it for inspection) and run the command again",
-        ) from None
-
-
-def open_journal_for_kill(warn: Callable[[str], None], clock: Clock | None = None) -> Journal:
-    """The kill switch's journal: it must work whatever state the file is in. A missing,
-    corrupt or unwritable journal is moved aside (kept for inspection) and a fresh one is
-    used; when the disk itself refuses, an in-memory journal. Warns once."""
-    from angelctl.config import state_dir
-
-    path = state_dir() / "journal.sqlite3"
-    try:
-        return _checked(Journal(path, clock), thorough=True)
-    except (sqlite3.Error, OSError) as exc:
-        problem = str(exc)
-    aside = _move_aside(path)
-    try:
-        journal = Journal(path, clock)
-        where = f"moved aside to {aside.name}" if aside else "could not be moved aside"
-        warn(f"the order journal {path} was unusable ({problem}); {where}; using a fresh one")
-        return journal
-    except (sqlite3.Error, OSError) as exc:
-        warn(
-            f"the order journal {path} is unusable ({problem}) and no new one can be written "
-            f"({exc}); this run's journal is kept in memory only"
-        )
-        return Journal(None, clock)
-
-
-def _checked(journal: Journal, *, thorough: bool = False) -> Journal:
-    """One read of every table the order path uses, so a damaged file fails here, not mid-run;
-    ``thorough`` (the kill switch) also runs SQLite's quick integrity check over the file."""
-    try:
-        for table in ("intents", "tags", "events", "risk_events"):
-            journal.db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()
-        if thorough:
-            row = journal.db.execute("PRAGMA quick_check(1)").fetchone()
-            if row is None or row[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check: {row[0] if row else 'no answer'}")
-    except BaseException:
-        journal.close()
-        raise
-    return journal
-
-
-def _move_aside(path: Path) -> Path | None:
-    """Rename the journal (and its WAL and shared-memory files) out of the way."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
-    moved = None
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(str(path) + suffix)
-        if source.exists() or source.is_symlink():
-            try:
-                source.rename(Path(str(target) + suffix))
-                moved = target
-            except OSError:
-                return None
-    return moved
