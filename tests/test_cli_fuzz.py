@@ -136,7 +136,8 @@ def market(
     """A logged-in sandbox profile with a still market (SBIN ₹800) and no rate limits to wait
     for, run from an empty folder (nothing an example does lands in the repository)."""
     from angelctl.broker.routes import DEFAULT_LIMITS
-    from angelctl.config import config_path, write_profile_values
+    from angelctl.config import config_path
+    from angelctl.config_edit import write_profile_values
 
     def admin(path: str, **body: Any) -> None:
         sandbox_admin(sandbox, "POST", path, body)

@@ -12,11 +12,11 @@ from angelctl.config import (
     LIVE_URLS,
     config_path,
     load_config_file,
-    parse_rate_spec,
     resolve_profile,
     selected_profile_name,
-    set_config_key,
 )
+from angelctl.config_edit import set_config_key
+from angelctl.config_keys import parse_rate_spec
 from angelctl.errors import ConfigError
 from angelctl.status import ExitStatus
 

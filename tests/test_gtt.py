@@ -168,7 +168,8 @@ def test_no_prompt_without_a_terminal_and_no_yes(cli: Any, market: Any) -> None:
 def test_static_checks_refuse_before_any_gtt_call(
     cli: Any, market: Any, args: list[str], expected: str
 ) -> None:
-    from angelctl.config import config_path, write_profile_values
+    from angelctl.config import config_path
+    from angelctl.config_edit import write_profile_values
 
     if expected == "max_quantity":
         write_profile_values(config_path(), "sandbox", {"risk": {"max_quantity": 10}})

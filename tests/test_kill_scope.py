@@ -216,7 +216,8 @@ def test_the_summary_counts_every_call_place_order_included(
 
 
 def _short_timeouts(sandbox: Any, *, gateway: float, settle_after: float) -> None:
-    from angelctl.config import config_path, write_profile_values
+    from angelctl.config import config_path
+    from angelctl.config_edit import write_profile_values
     from tests.conftest import admin
 
     admin(sandbox, "POST", "config", gateway_timeout_seconds=gateway)

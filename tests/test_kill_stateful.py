@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
-from angelctl.config import config_path, write_profile_values
+from angelctl.config import config_path
+from angelctl.config_edit import write_profile_values
 from angelctl.status import ExitStatus
 from tests.conftest import admin, arm, requests_seen, run_cli, run_cli_process
 from tests.test_orders import market

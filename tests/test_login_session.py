@@ -267,7 +267,8 @@ def _previous_state(sandbox: Any) -> dict[str, bytes | None]:
     """Profile p as an earlier login left it: config, stored secrets and a cached session."""
     from datetime import UTC, datetime, timedelta
 
-    from angelctl.config import config_path, set_config_key, write_profile_values
+    from angelctl.config import config_path
+    from angelctl.config_edit import set_config_key, write_profile_values
     from angelctl.tokens import SessionStore, SessionTokens
 
     account = demo(sandbox)

@@ -207,7 +207,8 @@ def test_lot_multiple_and_freeze_limit(cli: Any, market: Any) -> None:
 
 
 def _set_risk(values: dict[str, Any]) -> None:
-    from angelctl.config import config_path, write_profile_values
+    from angelctl.config import config_path
+    from angelctl.config_edit import write_profile_values
 
     write_profile_values(config_path(), "sandbox", {"risk": values})
 

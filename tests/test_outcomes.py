@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from angelctl.config import config_path, state_dir, write_profile_values
+from angelctl.config import config_path, state_dir
+from angelctl.config_edit import write_profile_values
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.status import ExitStatus
 from tests.conftest import REPO, admin, arm, requests_seen, run_cli_process, sandbox_orders

@@ -34,7 +34,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from angelctl.config import config_path, state_dir, write_profile_values
+from angelctl.config import config_path, state_dir
+from angelctl.config_edit import write_profile_values
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.status import ExitStatus
 from tests.conftest import admin, arm, run_cli, run_cli_process, sandbox_orders

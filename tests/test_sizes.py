@@ -29,7 +29,6 @@ HEADER_LINES = 30
 KNOWN = {
     "angelctl/broker/market.py",
     "angelctl/cli/instruments.py:search",
-    "angelctl/config.py",
     "angelctl/instruments/index.py:build_index",
     "angelctl/instruments/sync.py:_download",
     "angelctl/instruments/sync.py:sync_master",

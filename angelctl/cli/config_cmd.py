@@ -91,12 +91,9 @@ def set_cmd(
     value: Annotated[str, typer.Argument(help="The new value (not a secret: use login).")],
 ) -> None:
     """Set one configuration value, validated before the file is replaced."""
-    from angelctl.config import (
-        PROFILE_KEYS,
-        load_config_file,
-        selected_profile_name,
-        set_config_key,
-    )
+    from angelctl.config import load_config_file, selected_profile_name
+    from angelctl.config_edit import set_config_key
+    from angelctl.config_keys import PROFILE_KEYS
     from angelctl.errors import UsageError
 
     out = output(ctx)

@@ -259,7 +259,7 @@ def _log_in(
 
 
 def _write_profile(cfg: ConfigFile, name: str, changed: dict[str, Any]) -> None:
-    from angelctl.config import set_config_key, write_profile_values
+    from angelctl.config_edit import set_config_key, write_profile_values
 
     if changed or name not in cfg.profiles:
         write_profile_values(cfg.path, name, changed)

@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from angelctl.config import ConfigFile, validate_config
+from angelctl.config import ConfigFile
+from angelctl.config_keys import validate_config
 from angelctl.secrets import Secret
 from angelctl.tokens import SessionStore, SessionTokens
 
