@@ -18,6 +18,7 @@ independent of the code under test:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -100,6 +101,21 @@ SEEN: dict[str, tuple[str, str, str]] = {}
 VIOLATIONS: list[dict[str, Any]] = []
 
 
+def _journalled(intent_id: str) -> bool:
+    """Whether the journal file holds the intent, read with plain SQL (the precondition of the
+    mismatch rule: an id a crashed placer never wrote down is still free)."""
+    import sqlite3
+
+    from angelctl.config import state_dir
+
+    path = state_dir() / "journal.sqlite3"
+    if not path.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        row = db.execute("SELECT 1 FROM intents WHERE intent_id = ?", (intent_id,)).fetchone()
+    return row is not None
+
+
 class OrderPath(RuleBasedStateMachine):
     sandbox: Any = None
 
@@ -175,8 +191,8 @@ class OrderPath(RuleBasedStateMachine):
     def place_again_with_other_parameters(
         self, intent_id: str, params: tuple[str, str, str]
     ) -> None:
-        if params == self.params[intent_id]:
-            return
+        if params == self.params[intent_id] or not _journalled(intent_id):
+            return  # never journalled (a crash before the write, a refusal before it): no claim
         before = len(self._book(intent_id))
         result = self._place(intent_id, params)
         self.check(result.code == ExitStatus.INTENT_MISMATCH, result.both)
