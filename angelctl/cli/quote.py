@@ -1,27 +1,24 @@
 """quote SYMBOL... [--mode ltp|ohlc|full] [--watch SECONDS].
 
-This module is imported only when ``quote`` runs (the root CLI registers commands lazily), so
-the quote path's parsing imports sit at module level; only rich's live view and the tables stay
-lazy, as ``--json`` never draws them. The JSON document is encoded in one pass by the C encoder,
-which calls ``_plain`` for just the decimals and times, instead of a Python walk of every field.
+Root help imports every command module, so this one imports the quote path (``broker.market``,
+``render.quotes``: decimals, parsing, JSON) inside the functions that run ``quote``, once per
+process; those modules import what they need at module level. The JSON document is encoded by
+``render.quotes.quotes_json`` in one pass of the C encoder, not a Python walk of every field.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.broker.market import Quote, Unfetched, fetch_quotes, refresh_schedule
 from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
 from angelctl.cli.instruments import complete_symbol, resolve_symbols
 from angelctl.records import record
 
 if TYPE_CHECKING:
+    from angelctl.broker.market import Quote, Unfetched
     from angelctl.broker.session import BrokerSession
     from angelctl.instruments.model import Contract
     from angelctl.render.output import Output
@@ -108,17 +105,10 @@ def _document(
     }
 
 
-def _plain(value: Any) -> str:
-    """What ``render.output.to_jsonable`` makes of a value the JSON encoder cannot write."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _write_json(out: Output, document: dict[str, Any]) -> None:
-    out.line(json.dumps(document, default=_plain))
+    from angelctl.render.quotes import quotes_json
+
+    out.line(quotes_json(document))
 
 
 def _warn_unfetched(out: Output, unfetched: list[Unfetched]) -> None:
@@ -131,6 +121,8 @@ def _warn_unfetched(out: Output, unfetched: list[Unfetched]) -> None:
 def _once(
     out: Output, session: BrokerSession, contracts: list[Contract], opts: QuoteOptions
 ) -> None:
+    from angelctl.broker.market import fetch_quotes
+
     quotes, unfetched = fetch_quotes(session, contracts, opts.mode)
     if out.json_mode:
         _write_json(out, _document(session, opts.mode, quotes, unfetched))
@@ -193,6 +185,8 @@ def _transient_errors() -> tuple[type[Exception], ...]:
 def _watch_ndjson(
     out: Output, session: BrokerSession, contracts: list[Contract], opts: QuoteOptions
 ) -> None:
+    from angelctl.broker.market import fetch_quotes, refresh_schedule
+
     assert opts.watch is not None
     transient = _transient_errors()
     reported: set[str] = set()
@@ -213,6 +207,7 @@ def _watch_live(
 ) -> None:
     from rich.live import Live
 
+    from angelctl.broker.market import fetch_quotes, refresh_schedule
     from angelctl.render.quotes import LtpHistory, watch_view
 
     assert opts.watch is not None
