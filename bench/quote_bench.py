@@ -8,7 +8,8 @@ The minimal script is what a user would write with no tool at all: it reads the 
 symbol through the instrument index, makes the same 5 requests, parses every field into typed
 values and prints its JSON document. Both run as fresh processes against one sandbox on
 loopback, alternating, spaced 0.6 s apart so no rate limit (quote: 10/s) holds a call back.
-About two minutes.
+It also times the quote path's own work in-process on the same 250 rows (parsing and encoding
+against plain json.loads/dumps). About two minutes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -60,6 +63,34 @@ def _pick(rows: list[dict[str, str]], n: int) -> list[dict[str, str]]:
     return rng.sample(usable, n)
 
 
+def _best_ms(work: Any, runs: int = 30) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times) * 1000
+
+
+def in_process(text: str) -> None:
+    """The quote path's own work on the same rows, without processes or the network."""
+    from angelctl.broker.market import Quote
+    from angelctl.render.quotes import quotes_json
+
+    rows = json.loads(text)
+    quotes = [Quote.from_wire(row, "FULL") for row in rows]
+    document = {"mode": "FULL", "quotes": [q.as_dict() for q in quotes], "unfetched": []}
+    loads = _best_ms(lambda: json.loads(text))
+    dumps = _best_ms(lambda: json.dumps(rows))
+    parse = _best_ms(lambda: [Quote.from_wire(row, "FULL") for row in rows])
+    encode = _best_ms(lambda: quotes_json({**document, "quotes": [q.as_dict() for q in quotes]}))
+    print(
+        f"in-process, {len(rows)} FULL rows (best of 30): json.loads {loads:.2f} ms, "
+        f"json.dumps {dumps:.2f} ms; Quote.from_wire {parse:.2f} ms, as_dict + quotes_json "
+        f"{encode:.2f} ms"
+    )
+
+
 def main() -> int:
     from angelctl.sandbox import SandboxConfig, SandboxServer
 
@@ -94,6 +125,8 @@ def main() -> int:
             check = subprocess.run(minimal, capture_output=True, text=True, env=full_env)
             quoted = json.loads(subprocess.run(ours_cmd, capture_output=True, env=full_env).stdout)
             assert len(json.loads(check.stdout)) == len(quoted["quotes"]) == size, check.stderr
+            if size == SIZES[-1]:
+                in_process(check.stdout)
             time_command(ours_cmd, 1, env, pause=0.6)
             time_command(minimal, 1, env, pause=0.6)
             ours: list[float] = []
