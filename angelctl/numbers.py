@@ -10,12 +10,9 @@ SQLite or C code, so each number an operator types is parsed here instead.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from decimal import Decimal
 
 from angelctl.errors import UsageError
-
-if TYPE_CHECKING:
-    from decimal import Decimal
 
 PRICE_DIGITS = 9  # rupees before the point: far above any listed price
 PRICE_DECIMALS = 4  # currency ticks are 0.0025
@@ -34,8 +31,6 @@ def shown(value: object) -> str:
 def parse_price(value: str | Decimal, flag: str) -> Decimal:
     """A price in rupees: ``101.5``, ``0.05``, ``25000``; above 0, at most 9 digits before the
     point and 4 after it."""
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return _checked_price(value, format(value, "f"), flag)
     text = value.strip(" \t")

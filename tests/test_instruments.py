@@ -132,44 +132,45 @@ def test_build_reports_rejects_unknown_types_and_duplicates(tmp_path: Path) -> N
 # ------------------------------------------------------------------------------ resolving
 
 
-@pytest.mark.parametrize(
-    ("text", "exchange", "symbol"),
-    [
-        ("NIFTY01DEC2625000CE", "NFO", "NIFTY01DEC2625000CE"),
-        ("nifty01dec2625000ce", "NFO", "NIFTY01DEC2625000CE"),
-        ("SBIN-EQ", "NSE", "SBIN-EQ"),
-        ("SENSEX26DEC85000PE", "BFO", "SENSEX26DEC85000PE"),
-        ("CRUDEOIL16DEC26FUT", "MCX", "CRUDEOIL16DEC26FUT"),
-        ("USDINR26DEC8325CE", "CDS", "USDINR26DEC8325CE"),
-        ("NSE:2885", "NSE", "RELIANCE-EQ"),
-        ("BSE:500325", "BSE", "RELIANCE"),
-        ("BSE:RELIANCE", "BSE", "RELIANCE"),
-        ("RELIANCE", "NSE", "RELIANCE-EQ"),
-        ("M&M", "NSE", "M&M-EQ"),
-        ("SMALLCO", "NSE", "SMALLCO-BE"),
-        ("RELIANCE BSE", "BSE", "RELIANCE"),
-        ("NIFTY", "NSE", "Nifty 50"),
-        ("BANKNIFTY", "NSE", "Nifty Bank"),
-        ("SENSEX", "BSE", "SENSEX"),
-        ("Nifty 50", "NSE", "Nifty 50"),
-        ("NIFTY INDEX", "NSE", "Nifty 50"),
-        ("NIFTY 25000 CE 01DEC26", "NFO", "NIFTY01DEC2625000CE"),
-        ("NIFTY 25000 CE 1DEC2026", "NFO", "NIFTY01DEC2625000CE"),
-        ("NIFTY 25000 CE 2026-12-08", "NFO", "NIFTY08DEC2625000CE"),
-        ("NIFTY 25000CE", "NFO", "NIFTY01DEC2625000CE"),  # nearest live expiry, not 24-Nov
-        ("nifty 25050 call", "NFO", "NIFTY01DEC2625050CE"),
-        ("NIFTY 25000 PUT", "NFO", "NIFTY01DEC2625000PE"),
-        ("NIFTY 25000 CE DEC", "NFO", "NIFTY29DEC2625000CE"),  # a month means its monthly
-        ("NIFTY FUT", "NFO", "NIFTY29DEC26FUT"),
-        ("NIFTY FUT JAN27", "NFO", "NIFTY26JAN27FUT"),
-        ("BANKNIFTY FUT", "NFO", "BANKNIFTY29DEC26FUT"),
-        ("RELIANCE FUT", "NFO", "RELIANCE29DEC26FUT"),
-        ("SENSEX FUT", "BFO", "SENSEX26DECFUT"),
-        ("SENSEX 85000 PE", "BFO", "SENSEX26DEC85000PE"),
-        ("USDINR 83.25 CE", "CDS", "USDINR26DEC8325CE"),
-        ("CRUDEOIL FUT", "MCX", "CRUDEOIL16DEC26FUT"),
-    ],
-)
+# Every form the resolver accepts, with what it must pick (test_instruments_index reads the plans).
+RESOLVER_FORMS = [
+    ("NIFTY01DEC2625000CE", "NFO", "NIFTY01DEC2625000CE"),
+    ("nifty01dec2625000ce", "NFO", "NIFTY01DEC2625000CE"),
+    ("SBIN-EQ", "NSE", "SBIN-EQ"),
+    ("SENSEX26DEC85000PE", "BFO", "SENSEX26DEC85000PE"),
+    ("CRUDEOIL16DEC26FUT", "MCX", "CRUDEOIL16DEC26FUT"),
+    ("USDINR26DEC8325CE", "CDS", "USDINR26DEC8325CE"),
+    ("NSE:2885", "NSE", "RELIANCE-EQ"),
+    ("BSE:500325", "BSE", "RELIANCE"),
+    ("BSE:RELIANCE", "BSE", "RELIANCE"),
+    ("RELIANCE", "NSE", "RELIANCE-EQ"),
+    ("M&M", "NSE", "M&M-EQ"),
+    ("SMALLCO", "NSE", "SMALLCO-BE"),
+    ("RELIANCE BSE", "BSE", "RELIANCE"),
+    ("NIFTY", "NSE", "Nifty 50"),
+    ("BANKNIFTY", "NSE", "Nifty Bank"),
+    ("SENSEX", "BSE", "SENSEX"),
+    ("Nifty 50", "NSE", "Nifty 50"),
+    ("NIFTY INDEX", "NSE", "Nifty 50"),
+    ("NIFTY 25000 CE 01DEC26", "NFO", "NIFTY01DEC2625000CE"),
+    ("NIFTY 25000 CE 1DEC2026", "NFO", "NIFTY01DEC2625000CE"),
+    ("NIFTY 25000 CE 2026-12-08", "NFO", "NIFTY08DEC2625000CE"),
+    ("NIFTY 25000CE", "NFO", "NIFTY01DEC2625000CE"),  # nearest live expiry, not 24-Nov
+    ("nifty 25050 call", "NFO", "NIFTY01DEC2625050CE"),
+    ("NIFTY 25000 PUT", "NFO", "NIFTY01DEC2625000PE"),
+    ("NIFTY 25000 CE DEC", "NFO", "NIFTY29DEC2625000CE"),  # a month means its monthly
+    ("NIFTY FUT", "NFO", "NIFTY29DEC26FUT"),
+    ("NIFTY FUT JAN27", "NFO", "NIFTY26JAN27FUT"),
+    ("BANKNIFTY FUT", "NFO", "BANKNIFTY29DEC26FUT"),
+    ("RELIANCE FUT", "NFO", "RELIANCE29DEC26FUT"),
+    ("SENSEX FUT", "BFO", "SENSEX26DECFUT"),
+    ("SENSEX 85000 PE", "BFO", "SENSEX26DEC85000PE"),
+    ("USDINR 83.25 CE", "CDS", "USDINR26DEC8325CE"),
+    ("CRUDEOIL FUT", "MCX", "CRUDEOIL16DEC26FUT"),
+]
+
+
+@pytest.mark.parametrize(("text", "exchange", "symbol"), RESOLVER_FORMS)
 def test_resolves_every_form(resolver: Resolver, text: str, exchange: str, symbol: str) -> None:
     contract = resolver.resolve(text)
     assert (contract.exchange, contract.symbol) == (exchange, symbol)
@@ -261,5 +262,6 @@ def test_cli_sync_file_show_search_info(cli: Any, tmp_path: Path) -> None:
     }
     info = cli("instruments", "info", "--json").json()
     assert info["rows"] == len(master_rows()) + 1 and info["stale"] is False
+    assert info["search"] == "fts5-trigram"
     missing = cli("instruments", "show", "RELIANC")
     assert missing.code == 2 and "did you mean" in missing.err

@@ -89,6 +89,43 @@ def test_full_capture_parses_to_typed_decimal_quote() -> None:
     assert all(isinstance(level.price, Decimal) for level in q.depth.buy + q.depth.sell)
 
 
+def test_the_json_document_is_what_output_json_writes() -> None:
+    """``quotes_json`` encodes in one C pass; its text equals the generic walk's, byte for byte."""
+    from angelctl.render.output import to_jsonable
+    from angelctl.render.quotes import quotes_json
+
+    quotes = [Quote.from_wire(zomato_full()["fetched"][0], "FULL")]
+    quotes += [Quote.from_wire(comment_capture("OHLC")["fetched"][0], "OHLC")]
+    document = {
+        "at": datetime(2026, 12, 7, 9, 15, tzinfo=IST),
+        "mode": "FULL",
+        "quotes": [q.as_dict() for q in quotes],
+        "unfetched": [],
+    }
+    text = quotes_json(document)
+    assert text == json.dumps(to_jsonable(document), indent=None)
+    assert '"ltp": "290"' in text and '"feed_time": "2024-12-20T09:12:54+05:30"' in text
+    with pytest.raises(TypeError):
+        quotes_json({"odd": object()})
+
+
+def test_root_help_loads_no_quote_parsing() -> None:
+    """Root help imports every command module; the quote path stays out until `quote` runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom angelctl.__main__ import main\nsys.argv = ['angelctl', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in sys.modules if m in ('decimal', 'sqlite3') or "
+        "m.startswith(('angelctl.broker.market', 'angelctl.broker.fields', "
+        "'angelctl.instruments.index', 'angelctl.render.quotes'))))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "LOADED []" in proc.stdout, proc.stdout[-300:]
+
+
 def test_ohlc_capture_computes_change_against_previous_close() -> None:
     data = comment_capture("OHLC")
     trent, granules = (Quote.from_wire(row, "OHLC") for row in data["fetched"])

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from angelctl.clock import Clock
 
 MODES = ("LTP", "OHLC", "FULL")
+_CENT = Decimal("0.01")
 QUOTE_BATCH = 50  # tokens per market/v1/quote request (the broker's documented maximum)
 FEED_TIME_FORMAT = "%d-%b-%Y %H:%M:%S"  # "20-Dec-2024 09:12:54", IST
 
@@ -243,7 +244,7 @@ def change_against(ltp: Decimal, close: Decimal) -> tuple[Decimal | None, Decima
     change = ltp - close
     if not close:
         return change, None
-    return change, (change * 100 / close).quantize(Decimal("0.01"))
+    return change, (change * 100 / close).quantize(_CENT)
 
 
 _MONTHS = {

@@ -238,6 +238,7 @@ def info(ctx: typer.Context) -> None:
         meta = index.meta
         stale = is_stale(index, SystemClock().now())
         count = index.count()
+        search_method = index.search_method
     finally:
         index.close()
     import json
@@ -249,6 +250,7 @@ def info(ctx: typer.Context) -> None:
         "downloaded_at": meta.get("downloaded_at"),
         "rows": count,
         "stale": stale,
+        "search": search_method,
         "report": json.loads(meta.get("report", "{}")),
     }
     if out.json_mode:
@@ -271,6 +273,12 @@ def info(ctx: typer.Context) -> None:
                 ("Downloaded", downloaded),
                 ("Contracts", str(count)),
                 ("Fresh", "no — run `angelctl instruments sync`" if stale else "yes"),
+                (
+                    "Search",
+                    "trigram index"
+                    if search_method == "fts5-trigram"
+                    else "table scan (this SQLite has no FTS5 trigram)",
+                ),
             ],
         )
     )

@@ -1,4 +1,10 @@
-"""quote SYMBOL... [--mode ltp|ohlc|full] [--watch SECONDS]."""
+"""quote SYMBOL... [--mode ltp|ohlc|full] [--watch SECONDS].
+
+Root help imports every command module, so this one imports the quote path (``broker.market``,
+``render.quotes``: decimals, parsing, JSON) inside the functions that run ``quote``, once per
+process; those modules import what they need at module level. The JSON document is encoded by
+``render.quotes.quotes_json`` in one pass of the C encoder, not a Python walk of every field.
+"""
 
 from __future__ import annotations
 
@@ -99,6 +105,12 @@ def _document(
     }
 
 
+def _write_json(out: Output, document: dict[str, Any]) -> None:
+    from angelctl.render.quotes import quotes_json
+
+    out.line(quotes_json(document))
+
+
 def _warn_unfetched(out: Output, unfetched: list[Unfetched]) -> None:
     from angelctl.render.quotes import unfetched_lines
 
@@ -113,7 +125,7 @@ def _once(
 
     quotes, unfetched = fetch_quotes(session, contracts, opts.mode)
     if out.json_mode:
-        out.json(_document(session, opts.mode, quotes, unfetched))
+        _write_json(out, _document(session, opts.mode, quotes, unfetched))
     else:
         from angelctl.render.quotes import quotes_view
 
@@ -184,7 +196,7 @@ def _watch_ndjson(
         except transient as exc:
             out.warn(f"refresh failed, retrying at the next tick: {exc}")
             continue
-        out.json(_document(session, opts.mode, quotes, unfetched))
+        _write_json(out, _document(session, opts.mode, quotes, unfetched))
         fresh = [u for u in unfetched if u.key not in reported]
         _warn_unfetched(out, fresh)
         reported.update(u.key for u in fresh)

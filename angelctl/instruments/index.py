@@ -3,8 +3,15 @@
 Invariants: the index is built in a temporary file beside the live one and replaced with
 ``os.replace`` only after it is complete and fsync'd, so readers see the old index or the new
 one, never a mix; a file that is not a complete index of this schema version is reported as
-``IndexUnusable`` (callers treat it like a missing index). Symbols are matched
-case-insensitively through the upper-cased ``usym`` column.
+``IndexUnusable`` (callers treat it like a missing index, so an index of an older schema is
+rebuilt by the next sync, or the operator is told to run ``angelctl instruments sync``).
+Symbols are matched case-insensitively through the upper-cased ``usym`` column.
+
+Costs stay flat as the master grows: a friendly lookup (``NIFTY 25000 CE``, ``BANKNIFTY FUT``)
+first reads only the keys of the matching rows from the covering index ``contracts_friendly``
+(name, kind, strike, option type, expiry, then the primary key), picks the expiry there, and
+fetches whole rows by primary key for the chosen contracts alone. Word search goes through the
+FTS5 trigram table ``contracts_fts`` (``search``); no lookup scans the table.
 """
 
 from __future__ import annotations
@@ -20,12 +27,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from angelctl.instruments.model import DEFAULT_FREEZE_QTY, Contract
+from angelctl.instruments.model import DEFAULT_FREEZE_QTY, EXCHANGES, Contract
+from angelctl.instruments.search import build_search, has_search, search_sql
 
 if TYPE_CHECKING:
     from angelctl.instruments.master import NormalRow
 
-SCHEMA_VERSION = 1
+# 2: the covering index for friendly lookups and the trigram search table. An index of an
+# older version is IndexUnusable: open_index re-syncs it, or says to run `instruments sync`.
+SCHEMA_VERSION = 2
 _COLUMNS = (
     "exchange, token, symbol, usym, name, itype, kind, expiry, strike, strike_num, "
     "option_type, lot_size, tick_size, freeze_qty, cas"
@@ -42,8 +52,11 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _INDEXES = """
 CREATE INDEX contracts_usym ON contracts (usym);
-CREATE INDEX contracts_name ON contracts (name, kind, expiry, strike_num);
+CREATE INDEX contracts_friendly ON contracts (name, kind, strike_num, option_type, expiry);
 """
+# Keys of friendly lookups in index order; with the primary key (exchange, token) that every
+# index of a WITHOUT ROWID table carries, these columns make ``contracts_friendly`` covering.
+_KEY_COLUMNS = "exchange, token, expiry"
 
 
 class IndexUnusable(Exception):
@@ -137,6 +150,7 @@ def build_index(
         )
         db.execute("COMMIT")
         db.executescript(_INDEXES)
+        build_search(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         db.close()
@@ -245,7 +259,58 @@ class InstrumentIndex:
         return self._contracts("usym = ?", (symbol.upper(),))
 
     def tokens(self, token: str) -> list[Contract]:
-        return self._contracts("token = ?", (token,))
+        """Every exchange's contract with this token: one primary-key seek per exchange."""
+        marks = ", ".join("?" * len(EXCHANGES))
+        return self._contracts(f"exchange IN ({marks}) AND token = ?", (*EXCHANGES, token))
+
+    def friendly_keys(
+        self,
+        name: str,
+        *,
+        kind: str | None = None,
+        exchange: str | None = None,
+        expiry: date | None = None,
+        strike: Decimal | None = None,
+        option_type: str | None = None,
+        expiry_from: date | None = None,
+    ) -> list[tuple[str, str, str]]:
+        """``(exchange, token, expiry)`` of the matching contracts, read from the covering index
+        ``contracts_friendly`` alone: no table row is touched, so the cost follows the matches,
+        not the master's size. ``expiry_from`` keeps contracts without an expiry."""
+        where: list[str] = ["name = ?"]
+        args: list[Any] = [name.upper()]
+        for column, value in (("kind", kind), ("exchange", exchange), ("option_type", option_type)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if strike is not None:
+            where.append("strike_num = ?")
+            args.append(float(strike))
+        if expiry is not None:
+            where.append("expiry = ?")
+            args.append(expiry.isoformat())
+        if expiry_from is not None:
+            where.append("(expiry = '' OR expiry >= ?)")
+            args.append(expiry_from.isoformat())
+        sql = f"SELECT {_KEY_COLUMNS} FROM contracts WHERE {' AND '.join(where)}"
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexUnusable(f"the instrument index {self.path} is damaged ({exc})") from None
+
+    def by_keys(self, keys: Iterable[tuple[str, str, str]], limit: int = 2000) -> list[Contract]:
+        """The contracts of these ``friendly_keys`` rows, fetched by primary key, in the order
+        exchange, expiry, strike, symbol (SQLite's: a missing strike first), at most ``limit``."""
+        pairs = dict.fromkeys((exchange, token) for exchange, token, _ in keys)
+        sql = f"SELECT {_COLUMNS} FROM contracts WHERE exchange = ? AND token = ?"
+        rows: list[tuple[Any, ...]] = []
+        try:
+            for pair in pairs:  # one primary-key seek each (a VALUES join plans a scan)
+                rows += self.db.execute(sql, pair).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexUnusable(f"the instrument index {self.path} is damaged ({exc})") from None
+        rows.sort(key=lambda r: (r[0], r[7], r[9] is not None, r[9] or 0.0, r[2]))
+        return [self._contract(row) for row in rows[: max(int(limit), 0)]]
 
     def underlying(
         self,
@@ -259,22 +324,21 @@ class InstrumentIndex:
         expiry_from: date | None = None,
         limit: int = 2000,
     ) -> list[Contract]:
-        where: list[str] = ["name = ?"]
-        args: list[Any] = [name.upper()]
-        for column, value in (("kind", kind), ("exchange", exchange), ("option_type", option_type)):
-            if value:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if expiry is not None:
-            where.append("expiry = ?")
-            args.append(expiry.isoformat())
-        if expiry_from is not None:
-            where.append("(expiry = '' OR expiry >= ?)")
-            args.append(expiry_from.isoformat())
-        if strike is not None:
-            where.append("strike_num = ?")
-            args.append(float(strike))
-        return self._contracts(" AND ".join(where), args, limit)
+        keys = self.friendly_keys(
+            name,
+            kind=kind,
+            exchange=exchange,
+            expiry=expiry,
+            strike=strike,
+            option_type=option_type,
+            expiry_from=expiry_from,
+        )
+        return self.by_keys(keys, limit)
+
+    @property
+    def search_method(self) -> str:
+        """``fts5-trigram`` for an indexed search, ``scan`` when the SQLite lacked it at build."""
+        return "fts5-trigram" if has_search(self._meta) else "scan"
 
     def search(
         self,
@@ -286,35 +350,16 @@ class InstrumentIndex:
         expiry: date | None = None,
         limit: int = 50,
     ) -> list[Contract]:
-        where: list[str] = []
-        args: list[Any] = []
-        for word in words:
-            where.append("(usym LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')")
-            pattern = (
-                "%"
-                + word.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                + "%"
-            )
-            args += [pattern, pattern]
-        for column, value in (("exchange", exchange), ("kind", kind), ("name", name)):
-            if value:
-                where.append(f"{column} = ?")
-                args.append(value.upper())
-        if expiry is not None:
-            where.append("expiry = ?")
-            args.append(expiry.isoformat())
-        first = words[0].upper() if words else ""
-        order = (
-            "CASE WHEN usym = ? THEN 0 WHEN usym LIKE ? THEN 1 WHEN name = ? THEN 2 "
-            "ELSE 3 END, CASE kind WHEN 'INDEX' THEN 0 WHEN 'EQ' THEN 1 WHEN 'FUT' THEN 2 "
-            "ELSE 3 END, expiry, strike_num, symbol"
+        """Contracts whose symbol or underlying contains every word (``search`` module)."""
+        sql, params = search_sql(
+            words,
+            fts=has_search(self._meta),
+            exchange=exchange,
+            kind=kind,
+            name=name,
+            expiry=expiry,
+            limit=limit,
         )
-        sql_where = " AND ".join(where) or "1"
-        sql = (
-            f"SELECT {_COLUMNS} FROM contracts WHERE {sql_where} ORDER BY {order} "
-            f"LIMIT {int(limit)}"
-        )
-        params = (*args, first, first + "%", first)
         try:
             return [self._contract(row) for row in self.db.execute(sql, params)]
         except sqlite3.DatabaseError as exc:

@@ -207,7 +207,7 @@ class Resolver:
         if kind == "INDEX":
             return self.index.underlying(query.name, kind="INDEX", exchange=exchange)
         kind = kind or ("OPT" if query.strike is not None else "FUT")
-        rows = self.index.underlying(
+        keys = self.index.friendly_keys(
             query.name,
             kind=kind,
             exchange=exchange,
@@ -216,15 +216,16 @@ class Resolver:
             expiry=query.expiry,
             expiry_from=None if query.expiry else self.today,
         )
+        # The expiry is chosen on the index's keys; only the chosen contracts' rows are read.
         if query.month is not None:
-            year, mon = query.month
-            rows = [c for c in rows if c.expiry and (c.expiry.year, c.expiry.month) == (year, mon)]
-            last = max((c.expiry for c in rows if c.expiry), default=None)
-            rows = [c for c in rows if c.expiry == last]
+            prefix = f"{query.month[0]:04d}-{query.month[1]:02d}-"
+            keys = [k for k in keys if k[2].startswith(prefix)]
+            last = max((k[2] for k in keys), default=None)
+            keys = [k for k in keys if k[2] == last]
         elif query.expiry is None:
-            nearest = min((c.expiry for c in rows if c.expiry), default=None)
-            rows = [c for c in rows if c.expiry == nearest]
-        return rows
+            nearest = min((k[2] for k in keys if k[2]), default="")
+            keys = [k for k in keys if k[2] == nearest]
+        return self.index.by_keys(keys)
 
     def _cash(self, name: str, exchange: str | None) -> list[Contract]:
         if exchange in (None, "NSE"):

@@ -4,7 +4,8 @@ The index is refreshed at most once per trading day: it is stale when it was dow
 before the most recent weekday's ``REFRESH_AFTER`` (IST). Angel publishes the master daily at
 an undocumented time [GAP]; the default is 08:00 IST. Offline, a stale index keeps working and
 the caller is warned with the index's date. Downloading and ingesting live in ``sync`` and are
-imported only when a refresh is due, so commands that merely resolve symbols stay light.
+imported only when a refresh is due, so commands that merely resolve symbols stay light. The
+arrow runs one way: ``store`` → ``sync``; both take the file's place from ``location``.
 
 Clock steps: ``downloaded_at`` is wall time stored by the process that synced. One later than
 now by more than ``FUTURE_MARGIN`` is impossible (that process's clock was ahead, or ours
@@ -18,26 +19,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 
 from angelctl.clock import IST, Clock
-from angelctl.config import ProfileSettings, cache_dir
+from angelctl.config import ProfileSettings
 from angelctl.errors import AngelctlError, BrokerError, ConfigError
 from angelctl.instruments.index import IndexUnusable, InstrumentIndex
+from angelctl.instruments.location import INDEX_FILE, Progress, index_path
 from angelctl.status import ExitStatus
 
-INDEX_FILE = "instruments.sqlite3"
+__all__ = ["INDEX_FILE", "InstrumentsUnavailable", "Progress", "index_path", "open_index"]
 REFRESH_AFTER = dtime(8, 0)
 FUTURE_MARGIN = timedelta(minutes=5)
-Progress = Callable[[int, int | None], None]
 
 
 class InstrumentsUnavailable(AngelctlError):
     exit_status = ExitStatus.CONFIG
-
-
-def index_path() -> Path:
-    return cache_dir() / INDEX_FILE
 
 
 def refresh_boundary(now: datetime) -> datetime:

@@ -3,7 +3,8 @@
 A download is written to a temporary file and checked (complete JSON array, byte count equal
 to the advertised length, at least ``MIN_FRACTION`` of the previous index's rows) before the
 new index replaces the old one; any failure leaves the previous index untouched. When a
-refresh is due and how the index is opened: ``store``.
+refresh is due and how the index is opened: ``store`` (which imports this module, never the
+reverse; the index's place comes from ``location``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from angelctl.errors import (
     UsageError,
 )
 from angelctl.instruments.index import BuildReport, IndexUnusable, InstrumentIndex, build_index
+from angelctl.instruments.location import Progress, index_path
 from angelctl.instruments.master import (
     MasterFormatError,
     NormalRow,
@@ -32,7 +34,6 @@ from angelctl.instruments.master import (
     iter_master,
     normalise,
 )
-from angelctl.instruments.store import Progress, index_path
 from angelctl.status import ExitStatus
 
 MIN_FRACTION = 0.5

@@ -3,13 +3,15 @@
 Pure functions from typed quotes to rich renderables. Up is green and down is red, and the
 sign is always written (``+1.50``) so the direction survives ``NO_COLOR`` and pipes.
 ``LtpHistory`` is the watch screen's only state: the last LTPs per instrument for the sparkline.
+``quotes_json`` is the ``--json`` document as one line, encoded in one pass.
 """
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -19,6 +21,22 @@ from angelctl.render.fit import ColumnSpec, fit_table
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 HISTORY_LENGTH = 30
+
+
+def _plain(value: Any) -> str:
+    """What ``render.output.to_jsonable`` makes of a value the JSON encoder cannot write."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def quotes_json(document: dict[str, Any]) -> str:
+    """``document`` (built from ``Quote.as_dict``) as the same JSON ``Output.json`` writes, with
+    the C encoder calling ``_plain`` for just the decimals and times: no Python walk of every
+    field (a quarter of a 250-symbol quote's own work)."""
+    return json.dumps(document, default=_plain)
 
 
 def price(value: Decimal | None) -> str:
