@@ -51,7 +51,7 @@ def _real_rows() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstrumentIndex]:
-    """The test master plus every real row in ../shared/realdata, in one index."""
+    """The test master plus every real row in tests/realdata, in one index."""
     normal = []
     for raw in [*master_rows(), *_real_rows()]:
         try:
