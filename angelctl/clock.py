@@ -17,8 +17,11 @@ kill-switch loops) and a cadence the user chose (``--watch``, ``--interval``) ar
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
 
@@ -96,3 +99,42 @@ def announce_wait(what: str, seconds: float, *, at_most: bool = False) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):  # a closed or broken stderr must not stop the wait
         pass
+
+
+# -- a steady cadence ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One refresh of a watched quote: its number and how many ticks were skipped before it."""
+
+    number: int
+    skipped: int
+
+
+def refresh_schedule(
+    clock: Clock, interval: float, iterations: int | None = None
+) -> Iterator[Tick]:
+    """Ticks at ``start + k × interval``; the caller refreshes between ``next()`` calls.
+
+    When a refresh overruns, the ticks it missed are skipped (counted in ``Tick.skipped``), so
+    a slow broker never builds a queue of stale refreshes.
+    """
+    if interval <= 0:
+        from angelctl.errors import UsageError
+
+        raise UsageError("the refresh interval must be positive")
+    start = clock.monotonic()
+    slot = 0
+    number = 0
+    skipped = 0
+    while iterations is None or number < iterations:
+        yield Tick(number, skipped)
+        number += 1
+        if iterations is not None and number >= iterations:
+            return
+        now = clock.monotonic()
+        due = math.floor((now - start) / interval) + 1
+        skipped = max(due - slot - 1, 0)
+        slot = max(due, slot + 1)
+        clock.sleep(start + slot * interval - now)

@@ -30,9 +30,8 @@ from angelctl.broker.market import (
     fetch_quotes,
     ltp,
     quote_batches,
-    refresh_schedule,
 )
-from angelctl.clock import IST
+from angelctl.clock import IST, refresh_schedule
 from angelctl.errors import UnparseableResponse
 from angelctl.render.quotes import LtpHistory, depth_table, quotes_table, sparkline, watch_view
 from angelctl.status import ExitStatus

@@ -19,8 +19,7 @@ Invariants:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,7 +37,6 @@ from angelctl.records import record
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
-    from angelctl.clock import Clock
 
 MODES = ("LTP", "OHLC", "FULL")
 _CENT = Decimal("0.01")
@@ -393,37 +391,3 @@ def ltp(session: BrokerSession, instrument: Quotable) -> Quote:
         },
     )
     return Quote.from_ltp_data(data, symbol=instrument.symbol)
-
-
-@record
-class Tick:
-    """One refresh of a watched quote: its number and how many ticks were skipped before it."""
-
-    number: int
-    skipped: int
-
-
-def refresh_schedule(
-    clock: Clock, interval: float, iterations: int | None = None
-) -> Iterator[Tick]:
-    """Ticks at ``start + k × interval``; the caller refreshes between ``next()`` calls.
-
-    When a refresh overruns, the ticks it missed are skipped (counted in ``Tick.skipped``), so
-    a slow broker never builds a queue of stale refreshes.
-    """
-    if interval <= 0:
-        raise UsageError("the refresh interval must be positive")
-    start = clock.monotonic()
-    slot = 0
-    number = 0
-    skipped = 0
-    while iterations is None or number < iterations:
-        yield Tick(number, skipped)
-        number += 1
-        if iterations is not None and number >= iterations:
-            return
-        now = clock.monotonic()
-        due = math.floor((now - start) / interval) + 1
-        skipped = max(due - slot - 1, 0)
-        slot = max(due, slot + 1)
-        clock.sleep(start + slot * interval - now)

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import output, profile_settings, whole
+from angelctl.cli.common import clock, output, profile_settings, whole
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from angelctl.instruments.index import InstrumentIndex
     from angelctl.instruments.model import Contract
     from angelctl.render.output import Output
@@ -50,14 +52,13 @@ ExchangeOpt = Annotated[
 
 def open_instruments(ctx: typer.Context, out: Output) -> InstrumentIndex:
     """The index every command uses: refreshed once per trading day, offline-tolerant."""
-    from angelctl.clock import SystemClock
     from angelctl.instruments.store import open_index
 
     cfg, settings = profile_settings(ctx, require_existing=False)
     with _progress(out, "Refreshing the instrument master") as progress:
         return open_index(
             settings,
-            SystemClock(),
+            clock(),
             warn=out.warn,
             progress=progress,
             freeze_overrides=cfg.freeze_qty,
@@ -87,13 +88,12 @@ def sync(
     ] = False,
 ) -> None:
     """Download the instrument master, validate it and rebuild the local index atomically."""
-    from angelctl.clock import SystemClock
     from angelctl.instruments.sync import sync_master
 
     out = output(ctx)
     _, settings = profile_settings(ctx, require_existing=False)
     with _progress(out, "Downloading the instrument master") as progress:
-        result = sync_master(settings, SystemClock(), file=file, progress=progress, force=force)
+        result = sync_master(settings, clock(), file=file, progress=progress, force=force)
     if out.json_mode:
         out.json({"ok": True, **result.as_dict()})
         return
@@ -117,13 +117,13 @@ def sync(
 @app.command("show")
 def show(ctx: typer.Context, symbol: SymbolArg, exchange: ExchangeOpt = None) -> None:
     """Everything known about one contract: token, lot, tick, freeze limit, expiry, feed type."""
-    from angelctl.clock import IST, SystemClock
+    from angelctl.clock import IST
     from angelctl.instruments.resolve import Resolver
 
     out = output(ctx)
     index = open_instruments(ctx, out)
     try:
-        contract = Resolver(index, SystemClock().now().astimezone(IST).date()).resolve(
+        contract = Resolver(index, clock().now().astimezone(IST).date()).resolve(
             symbol, exchange=exchange
         )
     finally:
@@ -136,60 +136,60 @@ def show(ctx: typer.Context, symbol: SymbolArg, exchange: ExchangeOpt = None) ->
     out.show(contract_view(contract))
 
 
+SearchWords = Annotated[
+    list[str],
+    typer.Argument(
+        help="Words that must all appear in the symbol or underlying.",
+        show_default=False,
+        autocompletion=complete_symbol,
+    ),
+]
+KindOpt = Annotated[
+    str | None, typer.Option("--type", "-t", help="EQ, INDEX, FUT or OPT.", show_default=False)
+]
+UnderlyingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--underlying", "-u", help="Only contracts on this underlying.", show_default=False
+    ),
+]
+ExpiryOpt = Annotated[
+    str | None,
+    typer.Option("--expiry", help="Only this expiry (2025-11-27 or 27NOV25).", show_default=False),
+]
+LimitOpt = Annotated[
+    int,
+    typer.Option(
+        "--limit",
+        "-n",
+        metavar="INTEGER",
+        parser=whole("-n/--limit", 1, 1000),
+        help="At most this many rows (1-1000).",
+    ),
+]
+
+
 @app.command("search")
 def search(
     ctx: typer.Context,
-    words: Annotated[
-        list[str],
-        typer.Argument(
-            help="Words that must all appear in the symbol or underlying.",
-            show_default=False,
-            autocompletion=complete_symbol,
-        ),
-    ],
+    words: SearchWords,
     exchange: ExchangeOpt = None,
-    kind: Annotated[
-        str | None, typer.Option("--type", "-t", help="EQ, INDEX, FUT or OPT.", show_default=False)
-    ] = None,
-    underlying: Annotated[
-        str | None,
-        typer.Option(
-            "--underlying", "-u", help="Only contracts on this underlying.", show_default=False
-        ),
-    ] = None,
-    expiry: Annotated[
-        str | None,
-        typer.Option(
-            "--expiry", help="Only this expiry (2025-11-27 or 27NOV25).", show_default=False
-        ),
-    ] = None,
-    limit: Annotated[
-        int,
-        typer.Option(
-            "--limit",
-            "-n",
-            metavar="INTEGER",
-            parser=whole("-n/--limit", 1, 1000),
-            help="At most this many rows (1-1000).",
-        ),
-    ] = 20,
+    kind: KindOpt = None,
+    underlying: UnderlyingOpt = None,
+    expiry: ExpiryOpt = None,
+    limit: LimitOpt = 20,
 ) -> None:
     """Fuzzy search of the index with filters."""
-    from angelctl.clock import IST, SystemClock
+    from angelctl.clock import IST
     from angelctl.errors import UsageError
     from angelctl.instruments.model import KINDS
-    from angelctl.instruments.resolve import Resolver, parse_words
+    from angelctl.instruments.resolve import Resolver
 
     out = output(ctx)
     if kind and kind.upper() not in KINDS:
         raise UsageError(f"--type must be one of {', '.join(KINDS)}, not {kind!r}")
-    today = SystemClock().now().astimezone(IST).date()
-    expiry_date = None
-    if expiry:
-        query = parse_words(f"X {expiry}", today)
-        expiry_date = query.expiry
-        if expiry_date is None:
-            raise UsageError(f"--expiry {expiry!r} is not a date (2025-11-27 or 27NOV25)")
+    today = clock().now().astimezone(IST).date()
+    expiry_date = _expiry_date(expiry, today) if expiry else None
     index = open_instruments(ctx, out)
     try:
         rows = index.search(
@@ -217,12 +217,19 @@ def search(
     out.show(contracts_table(rows))
 
 
+def _expiry_date(expiry: str, today: date) -> date:
+    from angelctl.errors import UsageError
+    from angelctl.instruments.resolve import parse_words
+
+    found = parse_words(f"X {expiry}", today).expiry
+    if found is None:
+        raise UsageError(f"--expiry {expiry!r} is not a date (2025-11-27 or 27NOV25)")
+    return found
+
+
 @app.command("info")
 def info(ctx: typer.Context) -> None:
     """The index's date, row count, source and freshness."""
-    from datetime import datetime
-
-    from angelctl.clock import SystemClock
     from angelctl.instruments.index import IndexUnusable, InstrumentIndex
     from angelctl.instruments.store import index_path, is_stale
 
@@ -236,7 +243,7 @@ def info(ctx: typer.Context) -> None:
         raise InstrumentsUnavailable(str(exc), hint="run `angelctl instruments sync`") from None
     try:
         meta = index.meta
-        stale = is_stale(index, SystemClock().now())
+        stale = is_stale(index, clock().now())
         count = index.count()
         search_method = index.search_method
     finally:
@@ -256,37 +263,14 @@ def info(ctx: typer.Context) -> None:
     if out.json_mode:
         out.json(document)
         return
-    from angelctl.render.tables import key_value_table
+    from angelctl.render.instruments import index_info_view
 
-    downloaded = (
-        datetime.fromisoformat(meta["downloaded_at"]).strftime("%Y-%m-%d %H:%M UTC")
-        if meta.get("downloaded_at")
-        else "-"
-    )
-    out.show(
-        key_value_table(
-            "Instrument index",
-            [
-                ("File", str(path)),
-                ("Source", str(meta.get("source"))),
-                ("Trading day", str(meta.get("trading_day"))),
-                ("Downloaded", downloaded),
-                ("Contracts", str(count)),
-                ("Fresh", "no — run `angelctl instruments sync`" if stale else "yes"),
-                (
-                    "Search",
-                    "trigram index"
-                    if search_method == "fts5-trigram"
-                    else "table scan (this SQLite has no FTS5 trigram)",
-                ),
-            ],
-        )
-    )
+    out.show(index_info_view(document))
 
 
 def resolve_symbols(ctx: typer.Context, out: Output, symbols: tuple[str, ...]) -> list[Contract]:
     """Every symbol through the one resolver; all failures reported before any network call."""
-    from angelctl.clock import IST, SystemClock
+    from angelctl.clock import IST
     from angelctl.errors import UsageError
     from angelctl.instruments.resolve import Resolver
 
@@ -294,7 +278,7 @@ def resolve_symbols(ctx: typer.Context, out: Output, symbols: tuple[str, ...]) -
     contracts: list[Contract] = []
     failures: list[UsageError] = []
     try:
-        resolver = Resolver(index, SystemClock().now().astimezone(IST).date())
+        resolver = Resolver(index, clock().now().astimezone(IST).date())
         for text in symbols:
             try:
                 contracts.append(resolver.resolve(text))

@@ -185,7 +185,8 @@ def _transient_errors() -> tuple[type[Exception], ...]:
 def _watch_ndjson(
     out: Output, session: BrokerSession, contracts: list[Contract], opts: QuoteOptions
 ) -> None:
-    from angelctl.broker.market import fetch_quotes, refresh_schedule
+    from angelctl.broker.market import fetch_quotes
+    from angelctl.clock import refresh_schedule
 
     assert opts.watch is not None
     transient = _transient_errors()
@@ -207,7 +208,8 @@ def _watch_live(
 ) -> None:
     from rich.live import Live
 
-    from angelctl.broker.market import fetch_quotes, refresh_schedule
+    from angelctl.broker.market import fetch_quotes
+    from angelctl.clock import refresh_schedule
     from angelctl.render.quotes import LtpHistory, watch_view
 
     assert opts.watch is not None

@@ -90,7 +90,7 @@ def build_index(
     accept: Callable[[BuildReport], None] | None = None,
 ) -> None:
     """Write a complete index to ``dest``, replacing it atomically once ``accept`` passes."""
-    from angelctl.fsutil import ensure_private_dir, fsync_dir
+    from angelctl.fsutil import ensure_private_dir
 
     ensure_private_dir(dest.parent)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.building")
@@ -102,41 +102,7 @@ def build_index(
         db.execute("PRAGMA synchronous=OFF")
         db.executescript(_SCHEMA)
         db.execute("BEGIN")
-        insert = (
-            f"INSERT OR IGNORE INTO contracts ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-        )
-        before = db.total_changes
-        offered = 0
-
-        def tuples() -> Iterator[tuple[Any, ...]]:
-            nonlocal offered
-            for r in rows:
-                offered += 1
-                if not r.known_type:
-                    report.unknown_types[r.instrument_type] = (
-                        report.unknown_types.get(r.instrument_type, 0) + 1
-                    )
-                yield (
-                    r.exchange,
-                    r.token,
-                    r.symbol,
-                    r.symbol.upper(),
-                    r.name,
-                    r.instrument_type,
-                    r.kind,
-                    r.expiry,
-                    r.strike,
-                    r.strike_num,
-                    r.option_type,
-                    r.lot_size,
-                    r.tick_size,
-                    r.freeze_qty,
-                    r.cas,
-                )
-
-        db.executemany(insert, tuples())
-        report.rows = db.total_changes - before
-        report.duplicates = offered - report.rows
+        _insert_rows(db, rows, report)
         if accept is not None:
             accept(report)
         summary = {
@@ -158,6 +124,38 @@ def build_index(
             tmp.unlink()
         raise
     db.close()
+    _publish(tmp, dest)
+
+
+def _insert_rows(db: sqlite3.Connection, rows: Iterable[NormalRow], report: BuildReport) -> None:
+    """Every row in one statement; duplicates (same exchange and token) counted, not stored."""
+    insert = f"INSERT OR IGNORE INTO contracts ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    before = db.total_changes
+    offered = 0
+
+    def tuples() -> Iterator[tuple[Any, ...]]:
+        nonlocal offered
+        for r in rows:
+            offered += 1
+            if not r.known_type:
+                report.unknown_types[r.instrument_type] = (
+                    report.unknown_types.get(r.instrument_type, 0) + 1
+                )
+            yield (
+                r.exchange, r.token, r.symbol, r.symbol.upper(), r.name, r.instrument_type,
+                r.kind, r.expiry, r.strike, r.strike_num, r.option_type, r.lot_size,
+                r.tick_size, r.freeze_qty, r.cas,
+            )  # fmt: skip
+
+    db.executemany(insert, tuples())
+    report.rows = db.total_changes - before
+    report.duplicates = offered - report.rows
+
+
+def _publish(tmp: Path, dest: Path) -> None:
+    """The finished file, durable and private, atomically in place of the old one."""
+    from angelctl.fsutil import fsync_dir
+
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)

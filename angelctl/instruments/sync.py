@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -116,22 +116,7 @@ def _download(settings: ProfileSettings, target: Path, progress: Progress | None
         encoded = bool(reply.headers.get("Content-Encoding"))
         length = reply.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
-        received = 0
-        try:
-            with open(target, "wb") as handle:
-                for chunk in reply.raw.stream(CHUNK, decode_content=False):
-                    handle.write(chunk)
-                    received += len(chunk)
-                    if progress:
-                        progress(received, total)
-        except (requests.RequestException, OSError, Exception) as exc:
-            if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
-                raise
-            raise MasterRejected(
-                f"the instrument master download broke off after {received} bytes",
-                route="instrumentMaster",
-                hint="the previous index is kept; retry later",
-            ) from None
+        received = _write_body(reply, target, total, progress)
         if total is not None and received != total:
             raise MasterRejected(
                 f"the instrument master download is incomplete ({received} of {total} bytes)",
@@ -140,6 +125,30 @@ def _download(settings: ProfileSettings, target: Path, progress: Progress | None
             )
         if encoded:
             _decode_in_place(target, reply.headers["Content-Encoding"])
+    return received
+
+
+def _write_body(reply: Any, target: Path, total: int | None, progress: Progress | None) -> int:
+    """The body, as sent (decoded later), to ``target``; a broken stream is a refusal, a disk
+    that refuses is the disk's error."""
+    import requests
+
+    received = 0
+    try:
+        with open(target, "wb") as handle:
+            for chunk in reply.raw.stream(CHUNK, decode_content=False):
+                handle.write(chunk)
+                received += len(chunk)
+                if progress:
+                    progress(received, total)
+    except (requests.RequestException, OSError, Exception) as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
+            raise
+        raise MasterRejected(
+            f"the instrument master download broke off after {received} bytes",
+            route="instrumentMaster",
+            hint="the previous index is kept; retry later",
+        ) from None
     return received
 
 
@@ -197,20 +206,9 @@ def sync_master(
             "trading_day": now.astimezone(IST).date().isoformat(),
         }
 
-        def accept(built: BuildReport) -> None:
-            if built.rows == 0:
-                raise MasterRejected(
-                    "the instrument master has no usable rows; the previous index is kept"
-                )
-            if previous and not force and built.rows < previous * MIN_FRACTION:
-                raise MasterRejected(
-                    f"the new master has {built.rows} rows, under {MIN_FRACTION:.0%} of the "
-                    f"previous index's {previous}: refusing it as partial",
-                    hint="use --force if the exchange really delisted that much",
-                )
-
         try:
             with open(path, "rb") as stream:
+                accept = _acceptance(previous, force)
                 build_index(_normalised(stream, report), dest, meta, report, accept)
         except MasterFormatError as exc:
             raise UnparseableResponse(
@@ -227,6 +225,25 @@ def sync_master(
         downloaded_at=now,
         report=report,
     )
+
+
+def _acceptance(previous: int, force: bool) -> Callable[[BuildReport], None]:
+    """The check a new master must pass before it replaces the index: some rows, and (unless
+    ``force``) not a sudden fall under ``MIN_FRACTION`` of the previous index's rows."""
+
+    def accept(built: BuildReport) -> None:
+        if built.rows == 0:
+            raise MasterRejected(
+                "the instrument master has no usable rows; the previous index is kept"
+            )
+        if previous and not force and built.rows < previous * MIN_FRACTION:
+            raise MasterRejected(
+                f"the new master has {built.rows} rows, under {MIN_FRACTION:.0%} of the "
+                f"previous index's {previous}: refusing it as partial",
+                hint="use --force if the exchange really delisted that much",
+            )
+
+    return accept
 
 
 def _previous_rows(dest: Path) -> int:

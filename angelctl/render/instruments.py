@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from angelctl.instruments.model import Contract
 from angelctl.render.tables import key_value_table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def _strike(contract: Contract) -> str:
@@ -76,3 +79,32 @@ def contracts_table(contracts: Iterable[Contract]) -> Any:
             _tick(c),
         )
     return table
+
+
+def index_info_view(document: dict[str, Any]) -> Table:
+    """``instruments info`` on a terminal: the index file, its day, size, freshness, search."""
+    from datetime import datetime
+
+    downloaded_at = document.get("downloaded_at")
+    downloaded = (
+        datetime.fromisoformat(downloaded_at).strftime("%Y-%m-%d %H:%M UTC")
+        if downloaded_at
+        else "-"
+    )
+    search = (
+        "trigram index"
+        if document["search"] == "fts5-trigram"
+        else "table scan (this SQLite has no FTS5 trigram)"
+    )
+    return key_value_table(
+        "Instrument index",
+        [
+            ("File", str(document["index"])),
+            ("Source", str(document["source"])),
+            ("Trading day", str(document["trading_day"])),
+            ("Downloaded", downloaded),
+            ("Contracts", str(document["rows"])),
+            ("Fresh", "no — run `angelctl instruments sync`" if document["stale"] else "yes"),
+            ("Search", search),
+        ],
+    )
