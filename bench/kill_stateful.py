@@ -1,4 +1,4 @@
-"""The kill-switch state machine (tests/test_kill_stateful.py) run long, as a bench.
+"""The kill-switch state machine (tests/risk/test_kill_stateful.py) run long, as a bench.
 
 A second client trades the same account (positions, working orders with any tag, GTT rules),
 faults bend the kill's requests, kills run with random scopes and some are killed -9 and run
@@ -26,7 +26,7 @@ def main() -> int:
     args = parser.parse_args()
     extra: dict[str, str] = {}
     seed, result, elapsed, tail = run_machine(
-        "tests/test_kill_stateful.py",
+        "tests/risk/test_kill_stateful.py",
         "KILL_MACHINE",
         examples=args.examples,
         steps=args.steps,

@@ -1,4 +1,4 @@
-"""The order-path state machine (tests/test_outcomes_stateful.py) run long, as a bench.
+"""The order-path state machine (tests/orders/test_outcomes_stateful.py) run long, as a bench.
 
 Runs the Hypothesis state machine against a fresh sandbox for EXAMPLES x STEPS rules (every
 rule counts: places, kill -9 placers, faults armed, time passing, reconciles) and prints the
@@ -29,7 +29,7 @@ def main() -> int:
     args = parser.parse_args()
     extra = {"ORDER_MACHINE_GATEWAY": "3"} if args.broken else {}
     seed, result, elapsed, tail = run_machine(
-        "tests/test_outcomes_stateful.py",
+        "tests/orders/test_outcomes_stateful.py",
         "ORDER_MACHINE",
         examples=args.examples,
         steps=args.steps,

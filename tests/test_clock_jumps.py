@@ -8,8 +8,8 @@ from typing import Any
 
 from angelctl.broker.api import SmartApi, build_session
 from angelctl.broker.ratelimit import RateLimiter
+from tests.broker.test_login_session import settings_for
 from tests.conftest import ShiftedClock, arm, routes_seen
-from tests.test_login_session import settings_for
 
 
 class JumpingClock(ShiftedClock):

@@ -27,7 +27,7 @@ import pytest
 from angelctl.clock import IST
 from angelctl.status import ExitStatus
 from tests.conftest import Result, admin, run_cli_process
-from tests.test_orders import SBIN, set_price
+from tests.orders.test_orders import SBIN, set_price
 
 LIBFAKETIME = next(
     iter(

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.broker.test_login_session import demo
 from tests.conftest import REPO
-from tests.test_login_session import demo
 
 HAVE_SECRET_SERVICE = bool(
     shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")

@@ -1,6 +1,6 @@
 """The order journal's schema: numbered migrations, applied in order and recorded in the
 ``migrations`` table (``Journal._migrate``). A migration is never edited once released; a change
-is a new one. Migration 4 gives every journal query an index (``tests/test_journal_indexes.py``
+is a new one. Migration 4 gives every journal query an index (``tests/orders/test_journal_indexes.py``
 checks each plan at 100 000 intents).
 """
 
@@ -97,7 +97,7 @@ def _migration_3(db: sqlite3.Connection) -> None:
 
 def _migration_4(db: sqlite3.Connection) -> None:
     """Indexes that serve every query (no statement scans intents, tags or events as they
-    grow; ``tests/test_journal_indexes.py`` checks each plan), and the ``maintenance`` table
+    grow; ``tests/orders/test_journal_indexes.py`` checks each plan), and the ``maintenance`` table
     where the retention run notes the day it last ran (``orders/retention.py``)."""
     _run(
         db,

@@ -10,7 +10,7 @@ from typing import Any
 
 from angelctl.status import ExitStatus
 from tests.conftest import REPO, Terminal
-from tests.test_feed_client import admin, arm
+from tests.feed.test_feed_client import admin, arm
 
 
 def ndjson(text: str) -> list[dict[str, Any]]:

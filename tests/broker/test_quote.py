@@ -35,8 +35,8 @@ from angelctl.clock import IST, refresh_schedule
 from angelctl.errors import UnparseableResponse
 from angelctl.render.quotes import LtpHistory, depth_table, quotes_table, sparkline, watch_view
 from angelctl.status import ExitStatus
+from tests.broker.test_login_session import settings_for
 from tests.conftest import REALDATA, ShiftedClock, requests_seen, sandbox_admin
-from tests.test_login_session import settings_for
 
 RESPONSES = REALDATA / "responses"
 ENVELOPE_HEAD = '{"status":true,"message":"SUCCESS","errorcode":"","data":{"fetched":[{'
@@ -581,8 +581,8 @@ def test_ctrl_c_in_ndjson_watch_exits_0(
 
 
 def test_quote_completes_symbols_and_modes(cli: Any, tmp_path: Any) -> None:
+    from tests.cli.test_completion import _complete
     from tests.instruments_master import write_master
-    from tests.test_completion import _complete
 
     assert cli("instruments", "sync", "--file", str(write_master(tmp_path / "m.json"))).code == 0
     symbols = _complete(

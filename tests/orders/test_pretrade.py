@@ -20,7 +20,7 @@ from angelctl.orders.checks import (
     static_checks,
 )
 from angelctl.orders.model import OrderRequest
-from tests.test_instruments import index, resolver  # noqa: F401  (fixtures)
+from tests.instruments.test_instruments import index, resolver  # noqa: F401  (fixtures)
 
 
 def order(resolver: Resolver, symbol: str, **kw: object) -> OrderRequest:  # noqa: F811

@@ -16,7 +16,7 @@ from angelctl.config_edit import write_profile_values
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.status import ExitStatus
 from tests.conftest import REPO, admin, arm, requests_seen, run_cli_process, sandbox_orders
-from tests.test_orders import market, place
+from tests.orders.test_orders import market, place
 
 __all__ = ["market"]  # the fixture, shared with test_orders
 

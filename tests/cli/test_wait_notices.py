@@ -15,8 +15,8 @@ from angelctl.broker.ratelimit import RateLimiter
 from angelctl.clock import announce_waits, pause
 from angelctl.secrets import Secret
 from angelctl.tokens import TOTP_STEP_SECONDS, TotpLedger
+from tests.broker.test_login_session import settings_for
 from tests.conftest import ShiftedClock, arm
-from tests.test_login_session import settings_for
 
 SEED = Secret("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
 

@@ -31,7 +31,7 @@ from angelctl.config import config_path
 from angelctl.config_edit import write_profile_values
 from angelctl.status import ExitStatus
 from tests.conftest import admin, arm, requests_seen, run_cli, run_cli_process
-from tests.test_orders import market
+from tests.orders.test_orders import market
 
 __all__ = ["market"]
 

@@ -16,8 +16,8 @@ from angelctl.errors import (
     ServerError,
 )
 from angelctl.status import ExitStatus
+from tests.broker.test_login_session import settings_for
 from tests.conftest import ShiftedClock, arm, routes_seen
-from tests.test_login_session import settings_for
 
 
 def logged_in(sandbox: Any, clock: ShiftedClock, **overrides: Any) -> SmartApi:

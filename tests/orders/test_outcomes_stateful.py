@@ -40,7 +40,7 @@ from angelctl.config_edit import write_profile_values
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.status import ExitStatus
 from tests.conftest import admin, arm, run_cli, run_cli_process, sandbox_orders
-from tests.test_orders import market
+from tests.orders.test_orders import market
 
 __all__ = ["market"]
 

@@ -21,8 +21,8 @@ from angelctl.instruments.master import RowError, normalise
 from angelctl.instruments.resolve import Resolver
 from angelctl.instruments.search import search_sql
 from tests.conftest import REALDATA
+from tests.instruments.test_instruments import RESOLVER_FORMS
 from tests.instruments_master import TODAY, master_rows
-from tests.test_instruments import RESOLVER_FORMS
 
 FORMS = [text for text, _, _ in RESOLVER_FORMS]
 FRIENDLY = [
@@ -193,7 +193,7 @@ def test_an_index_of_the_previous_schema_is_refused(tmp_path: Path) -> None:
 
 def test_the_instruments_package_imports_one_way() -> None:
     """No cycle among the package's modules, counting imports inside functions too."""
-    package = Path(__file__).parent.parent / "angelctl" / "instruments"
+    package = Path(__file__).parents[2] / "angelctl" / "instruments"
     graph: dict[str, set[str]] = {}
     for path in package.glob("*.py"):
         edges: set[str] = set()

@@ -34,10 +34,10 @@ from angelctl.broker.orders import BrokerOrder, parse_order_book, parse_trades
 from angelctl.broker.portfolio import parse_holdings, parse_positions
 from angelctl.errors import UnparseableResponse
 from angelctl.feed.orderupdates import MalformedOrderUpdate, parse_order_update
+from tests.broker.test_portfolio import DOCS_POSITION
+from tests.broker.test_quote import zomato_full
 from tests.conftest import REALDATA
-from tests.test_portfolio import DOCS_POSITION
-from tests.test_quote import zomato_full
-from tests.test_render_stream import REAL_AB05
+from tests.render.test_render_stream import REAL_AB05
 
 TICKS = REALDATA / "ticks"
 RESPONSES = REALDATA / "responses"

@@ -35,9 +35,9 @@ from angelctl.feed.connection import Backoff, FeedState, Heartbeat, LinkStats, S
 from angelctl.feed.orderupdates import OrderUpdate, OrderUpdateClient
 from angelctl.feed.subscriptions import SubscriptionKey
 from angelctl.feed.ticks import Mode, Tick
+from tests.broker.test_login_session import settings_for
 from tests.conftest import ShiftedClock, sandbox_admin
 from tests.feed_servers import FAST_BACKOFF, client_options
-from tests.test_login_session import settings_for
 
 NSE = 1
 WAIT = 15.0

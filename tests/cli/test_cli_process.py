@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from angelctl.status import ExitStatus
+from tests.broker.test_login_session import demo
 from tests.conftest import REPO, Terminal, run_cli_process
-from tests.test_login_session import demo
 
 
 def test_first_login_prompts_on_a_terminal_with_hidden_input(sandbox: Any) -> None:
@@ -421,7 +421,7 @@ def test_a_non_utf8_stdout_never_changes_the_exit_code(
     """Under LC_ALL=C without UTF-8 mode Python's stdout is ASCII: the rupee sign and the dash
     of a successful dry run are replaced, never an internal error."""
     from tests.conftest import admin
-    from tests.test_orders import SBIN, set_price
+    from tests.orders.test_orders import SBIN, set_price
 
     admin(sandbox, "POST", "market/freeze", frozen=True)
     set_price(sandbox, SBIN, "800")

@@ -448,4 +448,4 @@ def test_the_fuzzed_cli_runs_against_the_sandbox_not_a_real_broker(market: Any) 
     result = run_cli("config", "show", "--json")
     assert result.code == 0, result.both
     assert "127.0.0.1" in result.out
-    assert os.getcwd() != str(Path(__file__).resolve().parent.parent)
+    assert os.getcwd() != str(Path(__file__).resolve().parents[2])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from angelctl.feed.decode import decode
 from angelctl.feed.encode import encode
 from angelctl.feed.ticks import BookSide, DepthLevel, SnapQuoteTick
-from tests.test_feed_codec import snap
+from tests.feed.test_feed_codec import snap
 
 
 def decoded_snap() -> SnapQuoteTick:

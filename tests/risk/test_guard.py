@@ -11,7 +11,7 @@ from angelctl.config import config_path, state_dir
 from angelctl.risk.latch import Latch, latch_for
 from angelctl.status import ExitStatus
 from tests.conftest import REPO, admin, requests_seen
-from tests.test_killswitch import SBIN, broker, cli, exposure, place  # noqa: F401
+from tests.risk.test_killswitch import SBIN, broker, cli, exposure, place  # noqa: F401
 
 
 def set_risk(text: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from angelctl.status import ExitStatus
 from tests.conftest import requests_seen
-from tests.test_killswitch import broker, cli, exposure, setup_exposure
+from tests.risk.test_killswitch import broker, cli, exposure, setup_exposure
 
 __all__ = ["broker", "cli"]
 
@@ -181,7 +181,7 @@ def test_sigterm_ends_the_kill_with_its_summary(sandbox: Any, broker: Any) -> No
     import time
 
     from tests.conftest import REPO, arm
-    from tests.test_latch_first import latch_file
+    from tests.risk.test_latch_first import latch_file
 
     setup_exposure(broker)
     arm(sandbox, name="http_5xx", status=503)  # keeps the kill busy retrying

@@ -14,7 +14,7 @@ from angelctl.config import state_dir
 from angelctl.risk.latch import Latch, latch_folder
 from angelctl.status import ExitStatus
 from tests.conftest import Result, admin, arm, requests_seen, sandbox_orders
-from tests.test_orders import _set_risk, market, place  # noqa: F401
+from tests.orders.test_orders import _set_risk, market, place  # noqa: F401
 
 LATCHED_AT = "2026-11-25T10:00:00+00:00"
 

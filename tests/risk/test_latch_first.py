@@ -13,7 +13,7 @@ from angelctl.config import config_path, load_config_file, resolve_profile, stat
 from angelctl.risk.latch import latch_folder, latch_for
 from angelctl.status import ExitStatus
 from tests.conftest import REPO, arm, requests_seen, run_cli_process, sandbox_orders
-from tests.test_orders import market
+from tests.orders.test_orders import market
 
 __all__ = ["market"]
 
@@ -116,7 +116,7 @@ def test_an_order_tagged_like_a_kill_exit_is_cancelled_like_any_other(
     """Another app's working BUY tagged ``KSCALPER`` on a long position: the kill knows its own
     exits by its journal, so it cancels that BUY, sells the position once, and ends flat."""
     from tests.conftest import admin as ks_admin
-    from tests.test_killswitch import exposure
+    from tests.risk.test_killswitch import exposure
 
     ks_admin(sandbox, "POST", "market/freeze", frozen=True)
     ks_admin(sandbox, "POST", "market/price", exch_seg="NSE", token="3045", ltp="800")
