@@ -26,7 +26,6 @@ HEADER_LINES = 30
 # Units outside the CLI and rendering that still exceed the limits: being split on other
 # branches. Each is an expected failure until it is split (or given a written reason); empty this
 # set as they land.
-KNOWN: set[str] = set()
 
 
 def _functions(
@@ -91,19 +90,8 @@ def _all_oversized() -> list[str]:
 
 
 def test_no_module_or_function_is_over_the_limits_without_a_reason() -> None:
-    new = [unit for unit in _all_oversized() if unit not in KNOWN]
+    new = _all_oversized()
     assert not new, f"over {MODULE_LINES} lines per module / {FUNCTION_LINES} per function: {new}"
-
-
-@pytest.mark.parametrize(
-    "unit",
-    [
-        pytest.param(u, marks=pytest.mark.xfail(raises=AssertionError, strict=False))
-        for u in sorted(KNOWN)
-    ],
-)
-def test_a_known_large_unit_has_been_split(unit: str) -> None:
-    assert unit not in _all_oversized()
 
 
 def _function_source(lines: int, *, doc: bool, reason: str | None) -> str:
