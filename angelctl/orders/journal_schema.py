@@ -1,7 +1,7 @@
 """The order journal's schema: numbered migrations, applied in order and recorded in the
 ``migrations`` table (``Journal._migrate``). A migration is never edited once released; a change
-is a new one. Migration 4 gives every journal query an index (``tests/orders/test_journal_indexes.py``
-checks each plan at 100 000 intents).
+is a new one. Migration 4 gives every journal query an index
+(``tests/orders/test_journal_indexes.py`` checks each plan at 100 000 intents).
 """
 
 from __future__ import annotations
