@@ -286,7 +286,7 @@ def main() -> int:
 
 def _limit_orders(env: dict[str, str]) -> None:
     """The profile sets max_orders_per_minute (high enough never to refuse the bench)."""
-    from angelctl.config import write_profile_values
+    from angelctl.config_edit import write_profile_values
 
     old = dict(os.environ)
     os.environ.update(env)
