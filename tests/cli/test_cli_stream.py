@@ -9,8 +9,7 @@ import sys
 from typing import Any
 
 from angelctl.status import ExitStatus
-from tests.conftest import REPO, Terminal
-from tests.feed.test_feed_client import admin, arm
+from tests.conftest import REPO, Terminal, admin, arm
 
 
 def ndjson(text: str) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ from angelctl.feed.orderupdates import OrderUpdate, OrderUpdateClient
 from angelctl.feed.subscriptions import SubscriptionKey
 from angelctl.feed.ticks import Mode, Tick
 from tests.broker.test_login_session import settings_for
-from tests.conftest import ShiftedClock, sandbox_admin
+from tests.conftest import ShiftedClock, admin, arm
 from tests.feed_servers import FAST_BACKOFF, client_options
 
 NSE = 1
@@ -44,14 +44,6 @@ WAIT = 15.0
 
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def admin(sandbox: Any, method: str, path: str, **payload: Any) -> Any:
-    return sandbox_admin(sandbox, method, path, payload or None)
-
-
-def arm(sandbox: Any, **fault: Any) -> None:
-    admin(sandbox, "POST", "faults", **fault)
 
 
 def feed_connections(sandbox: Any) -> list[dict[str, Any]]:
