@@ -16,12 +16,14 @@ GLOBAL_VALUED = frozenset({"--profile", "-p", "--log-file"})
 
 
 class Command(NamedTuple):
-    """One entry of the command table."""
+    """One entry of the command table. ``broker``: the command always calls the broker, so the
+    app loads its HTTP stack early (``cli.app._run`` says why and what it saves)."""
 
     name: str
     module: str  # in angelctl.cli
     attr: str
     kind: str  # "command" or "group"
+    broker: bool = False
     hidden: bool = False
     help: str | None = None
 
@@ -29,29 +31,30 @@ class Command(NamedTuple):
 # Modules are imported only for the command being run; root help, completion and the docs test
 # register them all.
 COMMANDS: tuple[Command, ...] = (
-    Command("login", "login", "login", "command"),
-    Command("logout", "auth", "logout", "command"),
-    Command("whoami", "auth", "whoami", "command"),
-    Command("funds", "auth", "funds", "command"),
+    Command("login", "login", "login", "command", broker=True),
+    Command("logout", "auth", "logout", "command", broker=True),
+    Command("whoami", "auth", "whoami", "command", broker=True),
+    Command("funds", "auth", "funds", "command", broker=True),
     Command("doctor", "doctor", "doctor", "command"),
     Command("config", "config_cmd", "app", "group"),
     Command("instruments", "instruments", "app", "group"),
-    Command("order", "orders", "app", "group"),
-    Command("gtt", "gtt", "app", "group"),
-    Command("reconcile", "reconcile", "reconcile", "command"),
+    Command("order", "orders", "app", "group", broker=True),
+    Command("gtt", "gtt", "app", "group", broker=True),
+    Command("reconcile", "reconcile", "reconcile", "command", broker=True),
     Command("journal", "journal_cmd", "app", "group"),
-    Command("quote", "quote", "quote", "command"),
-    Command("stream", "stream", "stream", "command"),
-    Command("trades", "portfolio", "trades", "command"),
-    Command("positions", "portfolio", "positions", "command"),
-    Command("holdings", "portfolio", "holdings", "command"),
+    Command("quote", "quote", "quote", "command", broker=True),
+    Command("stream", "stream", "stream", "command", broker=True),
+    Command("trades", "portfolio", "trades", "command", broker=True),
+    Command("positions", "portfolio", "positions", "command", broker=True),
+    Command("holdings", "portfolio", "holdings", "command", broker=True),
     Command("sandbox", "sandbox_cmd", "app", "group"),
     Command("calendar", "calendar_cmd", "app", "group"),
-    Command("killswitch", "killswitch", "app", "group"),
-    Command("kill", "killswitch", "app", "group", hidden=True, help="Alias of `killswitch`."),
-    Command("guard", "guard", "guard", "command"),
+    Command("killswitch", "killswitch", "app", "group", broker=True),
+    Command("kill", "killswitch", "app", "group", True, True, "Alias of `killswitch`."),
+    Command("guard", "guard", "guard", "command", broker=True),
 )
 COMMAND_NAMES = frozenset(c.name for c in COMMANDS)
+BROKER_COMMANDS = frozenset(c.name for c in COMMANDS if c.broker)
 
 
 def hoist(argv: list[str]) -> list[str]:
