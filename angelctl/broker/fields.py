@@ -84,3 +84,19 @@ def _malformed(key: str, value: Any) -> UnparseableResponse:
     if len(shown) > 60:
         shown = shown[:59] + "…"
     return UnparseableResponse(f"the broker sent {key}={shown}, not a number")
+
+
+def wire_rows(data: Any, route: str) -> list[dict[str, Any]]:
+    """A list reply's rows (``data: null`` or ``""`` is an empty list; non-object rows are
+    skipped); anything but a list is an ``UnparseableResponse``."""
+    if data is None or data == "":
+        return []
+    if not isinstance(data, list):
+        raise UnparseableResponse(f"the broker's {route} reply is not a list", route=route)
+    return [row for row in data if isinstance(row, dict)]
+
+
+def text(row: dict[str, Any], key: str) -> str:
+    """A text field, stripped; absent or null is ``""``."""
+    value = row.get(key)
+    return "" if value is None else str(value).strip()

@@ -23,8 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from angelctl.broker.fields import decimal_field, int_field, optional_decimal
-from angelctl.broker.portfolio import text, wire_rows
+from angelctl.broker.fields import decimal_field, int_field, optional_decimal, text, wire_rows
 from angelctl.errors import UnparseableResponse, UsageError
 from angelctl.records import record
 

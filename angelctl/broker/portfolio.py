@@ -20,25 +20,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from angelctl.broker.fields import decimal_field, int_field, optional_decimal
-from angelctl.errors import UnparseableResponse
+from angelctl.broker.fields import decimal_field, int_field, optional_decimal, text, wire_rows
 from angelctl.records import record
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
-
-
-def wire_rows(data: Any, route: str) -> list[dict[str, Any]]:
-    if data is None or data == "":
-        return []
-    if not isinstance(data, list):
-        raise UnparseableResponse(f"the broker's {route} reply is not a list", route=route)
-    return [row for row in data if isinstance(row, dict)]
-
-
-def text(row: dict[str, Any], key: str) -> str:
-    value = row.get(key)
-    return "" if value is None else str(value).strip()
 
 
 # ---------------------------------------------------------------------------- positions
