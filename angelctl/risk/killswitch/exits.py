@@ -183,10 +183,27 @@ class Exits:
         quotes, _ = fetch_quotes(self.session, unique, "FULL")
         return {(q.exchange, q.token): q for q in quotes}
 
-    def exit_request(self, position: Position, needed: int, price: Decimal | None) -> OrderRequest:
+    def exit_order(
+        self, position: Position, needed: int, band_percent: Decimal, quote: Any | None
+    ) -> OrderRequest:
+        """The exit for ``needed`` units (signed: + buys) of ``position``: a LIMIT order priced
+        ``band_percent`` through the quote's LTP inside its circuit band, on the contract's
+        tick; without a quote it has no price (the dry run shows it so)."""
+        contract = self.contract(position.exchange, position.token, position.symbol)
+        side = "BUY" if needed > 0 else "SELL"
+        price = None
+        if quote is not None:
+            price = exit_price(
+                side,
+                quote.ltp,
+                band_percent,
+                contract.tick_size,
+                quote.lower_circuit,
+                quote.upper_circuit,
+            )
         return OrderRequest(
-            contract=self.contract(position.exchange, position.token, position.symbol),
-            side="BUY" if needed > 0 else "SELL",
+            contract=contract,
+            side=side,
             quantity=abs(needed),
             order_type="LIMIT",
             price=price,
@@ -204,11 +221,7 @@ class Exits:
         if quote is None:
             self._event("no_quote", {"symbol": position.symbol})  # retried next round
             return
-        side = "BUY" if needed > 0 else "SELL"
-        tick = self.contract(position.exchange, position.token, position.symbol).tick_size
-        price = exit_price(
-            side, quote.ltp, options.band_percent, tick, quote.lower_circuit, quote.upper_circuit
-        )
+        request = self.exit_order(position, needed, options.band_percent, quote)
         record = self.report.exits.setdefault(
             exit_key(position.exchange, position.token, position.product),
             ExitRecord(
@@ -220,7 +233,7 @@ class Exits:
             ),
         )
         self._round += 1
-        for index, child in enumerate(slice_order(self.exit_request(position, needed, price))):
+        for index, child in enumerate(slice_order(request)):
             intent_id = (
                 f"{EXIT_INTENT_PREFIX}{self.report.run_id}-{position.exchange}-{position.token}"
                 f"-{self._round}-{index}"
@@ -239,9 +252,9 @@ class Exits:
                 "exit_sent",
                 {
                     "symbol": position.symbol,
-                    "side": side,
+                    "side": child.side,
                     "quantity": child.quantity,
-                    "price": format(price, "f"),
+                    "price": format(child.price, "f"),
                     "order_id": placement.order_id,
                 },
             )

@@ -17,7 +17,6 @@ from typing import Any
 
 from angelctl.broker import gtt
 from angelctl.broker import orders as broker_orders
-from angelctl.broker.market import fetch_quotes
 from angelctl.broker.orders import BrokerOrder, OrderBook
 from angelctl.broker.portfolio import Position, parse_positions
 from angelctl.broker.session import BrokerSession
@@ -36,7 +35,6 @@ from angelctl.risk.killswitch.report import (
     KillReport,
     Progress,
     StopFlag,
-    exit_price,
 )
 from angelctl.risk.killswitch.verdict import judge
 from angelctl.risk.latch import Latch, LatchState
@@ -289,22 +287,14 @@ class KillSwitch:
                 )
         if options.cancel_only:
             return
-        for p in self._positions():
-            if p.net_qty == 0 or not options.in_scope(p.exchange, p.token):
-                continue
-            contract = self.exits.contract(p.exchange, p.token, p.symbol)
-            side = "SELL" if p.net_qty > 0 else "BUY"
-            quotes, _ = fetch_quotes(self.session, [contract], "FULL")
-            price = None
-            if quotes:
-                q = quotes[0]
-                price = exit_price(
-                    side,
-                    q.ltp,
-                    options.band_percent,
-                    contract.tick_size,
-                    q.lower_circuit,
-                    q.upper_circuit,
-                )
-            for child in slice_order(self.exits.exit_request(p, -p.net_qty, price)):
+        open_positions = [
+            p for p in self._positions() if p.net_qty != 0 and options.in_scope(p.exchange, p.token)
+        ]
+        quotes = self.exits.quotes(
+            [self.exits.contract(p.exchange, p.token, p.symbol) for p in open_positions]
+        )
+        for p in open_positions:
+            quote = quotes.get((p.exchange, p.token))
+            request = self.exits.exit_order(p, -p.net_qty, options.band_percent, quote)
+            for child in slice_order(request):
                 planned.append({"route": "placeOrder", **child.to_wire("KS…")})
