@@ -279,11 +279,11 @@ def resolve_symbols(ctx: typer.Context, out: Output, symbols: tuple[str, ...]) -
     failures: list[UsageError] = []
     try:
         resolver = Resolver(index, clock().now().astimezone(IST).date())
-        for text in symbols:
-            try:
-                contracts.append(resolver.resolve(text))
-            except UsageError as exc:
-                failures.append(exc)
+        for result in resolver.resolve_all(symbols):
+            if isinstance(result, UsageError):
+                failures.append(result)
+            else:
+                contracts.append(result)
     finally:
         index.close()
     if len(failures) == 1:

@@ -20,7 +20,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -255,6 +255,24 @@ class InstrumentIndex:
         if exchange:
             return self._contracts("usym = ? AND exchange = ?", (symbol.upper(), exchange))
         return self._contracts("usym = ?", (symbol.upper(),))
+
+    def by_symbols(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Contract]]:
+        """Exact ``(symbol, exchange)`` lookups in one query per 400 pairs (a watchlist of
+        qualified symbols costs one seek each, not one statement each); keyed by the upper-case
+        symbol and the exchange as given, each list in ``by_symbol``'s order."""
+        found: dict[tuple[str, str], list[Contract]] = {}
+        wanted = list(dict.fromkeys((symbol.upper(), exchange) for symbol, exchange in pairs))
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            values = ", ".join("(?, ?)" for _ in chunk)
+            rows = self._contracts(
+                f"(usym, exchange) IN (VALUES {values})",
+                [part for pair in chunk for part in pair],
+                limit=len(chunk) * 500,
+            )
+            for contract in rows:
+                found.setdefault((contract.symbol.upper(), contract.exchange), []).append(contract)
+        return found
 
     def tokens(self, token: str) -> list[Contract]:
         """Every exchange's contract with this token: one primary-key seek per exchange."""

@@ -16,6 +16,7 @@ More than one match is an ``AmbiguousSymbol`` listing the candidates; none is a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -49,6 +50,8 @@ _QUALIFIED = re.compile(r"^([A-Za-z]+):(.+)$")
 
 
 class SymbolNotFound(UsageError):
+    error_code = "symbol_not_found"
+
     def __init__(self, text: str, suggestions: list[str]) -> None:
         hint = (
             f"did you mean: {', '.join(suggestions)}?"
@@ -60,6 +63,8 @@ class SymbolNotFound(UsageError):
 
 
 class AmbiguousSymbol(UsageError):
+    error_code = "ambiguous_symbol"
+
     def __init__(self, text: str, candidates: list[Contract]) -> None:
         shown = ", ".join(f"{c.exchange}:{c.symbol}" for c in candidates[:6])
         more = f" and {len(candidates) - 6} more" if len(candidates) > 6 else ""
@@ -152,6 +157,31 @@ class Resolver:
         if not found:
             raise SymbolNotFound(text, self.suggest(text))
         raise AmbiguousSymbol(text, found)
+
+    def resolve_all(self, texts: Sequence[str]) -> list[Contract | UsageError]:
+        """``resolve`` of each text, in order, a failure as its ``UsageError``. ``EXCH:SYMBOL``
+        forms are looked up together first (one query, not one per symbol); a text that does
+        not find exactly one contract that way takes ``resolve``'s whole path, so the result is
+        the same as resolving each alone."""
+        pairs: dict[int, tuple[str, str]] = {}
+        for position, text in enumerate(texts):
+            qualified = _QUALIFIED.match(text.strip())
+            if qualified and qualified.group(1).upper() in EXCHANGES:
+                rest = qualified.group(2).strip()
+                if rest and not rest.isdigit():
+                    pairs[position] = (rest.upper(), qualified.group(1).upper())
+        exact = self.index.by_symbols(list(pairs.values())) if pairs else {}
+        results: list[Contract | UsageError] = []
+        for position, text in enumerate(texts):
+            hits = exact.get(pairs[position], []) if position in pairs else []
+            if len(hits) == 1:
+                results.append(hits[0])
+                continue
+            try:
+                results.append(self.resolve(text))
+            except UsageError as exc:
+                results.append(exc)
+        return results
 
     def candidates(self, text: str, *, exchange: str | None = None) -> list[Contract]:
         text = text.strip()

@@ -210,6 +210,37 @@ def test_unreadable_input_is_a_usage_error(resolver: Resolver, text: str) -> Non
         resolver.resolve(text)
 
 
+def _outcome(result: object) -> tuple[str, ...]:
+    from angelctl.errors import UsageError
+
+    if isinstance(result, UsageError):
+        return (type(result).__name__, result.message)
+    assert not isinstance(result, BaseException)
+    return (result.exchange, result.token)  # type: ignore[attr-defined]
+
+
+def test_resolving_a_watchlist_together_is_resolving_each_alone(
+    resolver: Resolver, index: InstrumentIndex
+) -> None:
+    """``resolve_all`` looks EXCH:SYMBOL forms up in one query; every text — qualified, bare,
+    friendly, lower-case, a duplicate, a miss, an ambiguous one, junk — comes out exactly as
+    ``resolve`` alone says, in order."""
+    rows = index.db.execute("SELECT exchange, symbol FROM contracts ORDER BY token").fetchall()
+    texts = [f"{ex}:{sym}" for ex, sym in rows]
+    texts += [f"{ex.lower()}:{sym.lower()}" for ex, sym in rows[:20]]
+    texts += [text for text, _, _ in RESOLVER_FORMS] + [texts[0], "NSE:NOSUCH", "NSE:2885"]
+    texts += ["NIFTY 25000", "BSE:", "XYZ:SBIN", "NSE: SBIN-EQ ", "RELIANC", "NFO:NIFTY FUT"]
+    together = [_outcome(r) for r in resolver.resolve_all(texts)]
+    alone = []
+    for text in texts:
+        try:
+            alone.append(_outcome(resolver.resolve(text)))
+        except Exception as exc:  # the outcome, error or not, is what is compared
+            alone.append(_outcome(exc))
+    assert len(texts) > 60
+    assert together == alone
+
+
 # ------------------------------------------------------------------------------ contract rules
 
 
