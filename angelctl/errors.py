@@ -33,12 +33,56 @@ from __future__ import annotations
 
 from angelctl.status import ExitStatus
 
+# The stable codes of JSON error documents (``error.code``): a script branches on these, never on
+# a class name or a message. Each error class names its own (``error_code``); a subclass without
+# one shares its parent's. Never rename one; docs/json.md lists them and a test keeps both equal.
+ERROR_CODES = {
+    "internal": "a bug: run again with --debug and report it",
+    "interrupted": "Ctrl-C",
+    "error": "an error of no more specific kind",
+    "usage": "bad arguments or input, refused before any network call",
+    "symbol_not_found": "no instrument matches the symbol",
+    "ambiguous_symbol": "more than one instrument matches the symbol",
+    "pre_trade_rejected": "a local pre-trade check refused the order: nothing was sent",
+    "subscription_limit": "more tokens than one feed connection may subscribe",
+    "declined": "the operator answered no at a confirmation: nothing was sent",
+    "config": "the config file is unreadable or invalid, or the profile is unknown",
+    "credentials": "a secret is missing from the credential store",
+    "no_secure_keyring": "no secure keyring backend is available",
+    "local_state": "a local state file (journal, latch, ledger) could not be read or written",
+    "ordering_halted": "an order-entry gate refused: nothing was sent",
+    "kill_switch_engaged": "the kill-switch latch is engaged: nothing was sent",
+    "not_logged_in": "no session and none can be made",
+    "instruments_unavailable": "no usable instrument index",
+    "intent_in_progress": "another process is placing the same intent right now",
+    "intent_mismatch": "an intent id reused with other parameters: nothing was sent",
+    "outcome_unknown": "a write was sent and its outcome is not known: run `angelctl reconcile`",
+    "not_placed": "the order was settled as not placed",
+    "broker_error": "the broker failed",
+    "transport": "no usable HTTP response",
+    "connect_failed": "the request never reached the broker: safe to retry",
+    "response_lost": "the request was sent and no answer came back: outcome unknown",
+    "api_error": "the broker answered with an error",
+    "auth": "the broker refused the session or login",
+    "session_expired": "the session expired and could not be renewed",
+    "refresh_rejected": "the broker refused the refresh token",
+    "login_rejected": "the broker refused the login (MPIN, TOTP or password)",
+    "rate_limited": "the broker refused the call for exceeding its rate limit",
+    "ip_not_registered": "the broker refused the source IP (static-IP rule)",
+    "request_rejected": "the broker refused the request as invalid",
+    "server_error": "the broker failed (5xx, a generic failure, a WAF page)",
+    "unparseable_response": "the broker's answer could not be read",
+    "master_rejected": "the instrument master download was refused or unreadable",
+}
+
 
 class AngelctlError(Exception):
-    """``code`` is the broker's error code when one is known (also on errors that are not a
+    """``error_code`` is the stable code of the JSON error document (one of ``ERROR_CODES``);
+    ``code`` is the broker's error code when one is known (also on errors that are not a
     ``BrokerError``, such as an order settled after the broker's ambiguous answer); ``details``
     are structured facts for the JSON error document (no secrets)."""
 
+    error_code = "error"
     exit_status: ExitStatus = ExitStatus.ERROR
     code: str = ""
     details: dict[str, object] | None = None
@@ -50,30 +94,35 @@ class AngelctlError(Exception):
 
 
 class UsageError(AngelctlError):
+    error_code = "usage"
     exit_status = ExitStatus.USAGE
 
 
 class Declined(AngelctlError):
     """The operator declined a confirmation: nothing was sent (or latched, or cleared)."""
 
+    error_code = "declined"
     exit_status = ExitStatus.DECLINED
 
 
 class ConfigError(AngelctlError):
+    error_code = "config"
     exit_status = ExitStatus.CONFIG
 
 
 class CredentialError(AngelctlError):
+    error_code = "credentials"
     exit_status = ExitStatus.CREDENTIALS
 
 
 class NoSecureKeyring(CredentialError):
-    pass
+    error_code = "no_secure_keyring"
 
 
 class LocalStateError(AngelctlError):
     """A local state file (journal, latch, ledger) could not be read or written (19)."""
 
+    error_code = "local_state"
     exit_status = ExitStatus.LOCAL_STATE
 
 
@@ -81,10 +130,12 @@ class OrderingHalted(AngelctlError):
     """An order-entry gate (the kill-switch latch, ``risk.latch.KillSwitchEngaged``) refused a
     request before it left: nothing was sent. The order layer knows only this class."""
 
+    error_code = "ordering_halted"
     exit_status = ExitStatus.KILL_SWITCH
 
 
 class NotLoggedIn(AngelctlError):
+    error_code = "not_logged_in"
     exit_status = ExitStatus.AUTH
 
 
@@ -97,6 +148,7 @@ class BrokerError(AngelctlError):
     broker answered with a SmartAPI JSON envelope; ``family`` names the message family.
     """
 
+    error_code = "broker_error"
     exit_status = ExitStatus.BROKER_ERROR
     default_definite = False
 
@@ -127,58 +179,67 @@ class BrokerError(AngelctlError):
 
 
 class TransportError(BrokerError):
+    error_code = "transport"
     exit_status = ExitStatus.NETWORK
 
 
 class ConnectFailed(TransportError):
     """The request never reached the server: nothing can have been acted on."""
 
+    error_code = "connect_failed"
     default_definite = True
 
 
 class ResponseLost(TransportError):
     """The request was (or may have been) sent but no complete answer came back."""
 
+    error_code = "response_lost"
+
 
 class ApiError(BrokerError):
-    pass
+    error_code = "api_error"
 
 
 class AuthError(ApiError):
+    error_code = "auth"
     exit_status = ExitStatus.AUTH
     default_definite = True
 
 
 class SessionExpired(AuthError):
-    pass
+    error_code = "session_expired"
 
 
 class RefreshRejected(AuthError):
-    pass
+    error_code = "refresh_rejected"
 
 
 class LoginRejected(AuthError):
-    pass
+    error_code = "login_rejected"
 
 
 class RateLimited(ApiError):
+    error_code = "rate_limited"
     exit_status = ExitStatus.RATE_LIMITED
     default_definite = True
 
 
 class IpNotRegistered(ApiError):
+    error_code = "ip_not_registered"
     exit_status = ExitStatus.IP_NOT_REGISTERED
     default_definite = True
 
 
 class RequestRejected(ApiError):
+    error_code = "request_rejected"
     exit_status = ExitStatus.REJECTED
     default_definite = True
 
 
 class ServerError(ApiError):
+    error_code = "server_error"
     exit_status = ExitStatus.BROKER_ERROR
 
 
 class UnparseableResponse(ServerError):
-    pass
+    error_code = "unparseable_response"

@@ -47,22 +47,24 @@ class Profile:
         )
 
 
-FUNDS_FIELDS = (
-    "net",
-    "availablecash",
-    "availableintradaypayin",
-    "availablelimitmargin",
-    "collateral",
-    "m2munrealized",
-    "m2mrealized",
-    "utiliseddebits",
-    "utilisedspan",
-    "utilisedoptionpremium",
-    "utilisedholdingsales",
-    "utilisedexposure",
-    "utilisedturnover",
-    "utilisedpayout",
-)
+# getRMS keys and the project's names for them in JSON (docs/json.md: never the broker's keys).
+FUNDS_KEYS = {
+    "net": "net",
+    "availablecash": "available_cash",
+    "availableintradaypayin": "available_intraday_payin",
+    "availablelimitmargin": "available_limit_margin",
+    "collateral": "collateral",
+    "m2munrealized": "m2m_unrealised",
+    "m2mrealized": "m2m_realised",
+    "utiliseddebits": "utilised_debits",
+    "utilisedspan": "utilised_span",
+    "utilisedoptionpremium": "utilised_option_premium",
+    "utilisedholdingsales": "utilised_holding_sales",
+    "utilisedexposure": "utilised_exposure",
+    "utilisedturnover": "utilised_turnover",
+    "utilisedpayout": "utilised_payout",
+}
+FUNDS_FIELDS = tuple(FUNDS_KEYS)
 
 
 @record
@@ -74,6 +76,10 @@ class Funds:
         if not isinstance(data, dict):
             raise UnparseableResponse("the broker's getRMS reply has no funds")
         return cls({key: decimal_field(data, key) for key in FUNDS_FIELDS if key in data})
+
+    def as_dict(self) -> dict[str, Decimal]:
+        """The fields the broker sent, under the project's snake_case names."""
+        return {FUNDS_KEYS[key]: value for key, value in self.values.items()}
 
     @property
     def net(self) -> Decimal:

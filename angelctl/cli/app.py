@@ -214,7 +214,7 @@ def _run(argv: list[str] | None) -> int:
     if undecodable is not None:
         return _emit(
             ExitStatus.USAGE,
-            "UsageError",
+            "usage",
             f"the argument {undecodable!r} holds bytes that are not text in the locale's encoding",
             "type symbols, ids and values as plain (UTF-8) text",
             json_mode=json_mode,
@@ -264,7 +264,7 @@ def _usage_error(exc: Exception, *, json_mode: bool) -> int:
         environment().stderr.write(str(exc) + "\n")
         path = ctx.command_path if ctx else "angelctl"
         message = f"missing command: `{path} COMMAND`, one of those listed above"
-        return _emit(ExitStatus.USAGE, "UsageError", message, None, json_mode=json_mode)
+        return _emit(ExitStatus.USAGE, "usage", message, None, json_mode=json_mode)
     possible = sorted(getattr(exc, "possibilities", None) or ())
     format_message = getattr(exc, "message" if possible else "format_message", None)
     text = str(format_message() if callable(format_message) else format_message or exc)
@@ -276,7 +276,7 @@ def _usage_error(exc: Exception, *, json_mode: bool) -> int:
     if ctx is not None:
         usage = " ".join(ctx.get_usage().split()).removeprefix("Usage: ")
         hint = _one_line(f"usage: {usage} (see `{ctx.command_path} -h`)")
-    return _emit(ExitStatus.USAGE, "UsageError", message, hint, json_mode=json_mode)
+    return _emit(ExitStatus.USAGE, "usage", message, hint, json_mode=json_mode)
 
 
 def _one_line(text: str) -> str:
@@ -292,32 +292,41 @@ def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
     if isinstance(exc, AngelctlError):
         status = exc.exit_status
         message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
-        code = exc.code
+        broker_code = exc.code
         details = exc.details
-        kind = type(exc).__name__
+        code = exc.error_code
     else:
         status = ExitStatus.ERROR
         message = redact(f"internal error: {type(exc).__name__}: {exc}")
         hint = None if debug else "run again with --debug for the traceback, and report it"
-        code, kind = "", "InternalError"
+        code, broker_code = "internal", ""
     if debug:
         import traceback
 
         environment().stderr.write(redact("".join(traceback.format_exception(exc))))
-    return _emit(status, kind, message, hint, code=code, details=details, json_mode=json_mode)
+    return _emit(
+        status,
+        code,
+        message,
+        hint,
+        broker_code=broker_code,
+        details=details,
+        json_mode=json_mode,
+    )
 
 
 def _emit(
     status: ExitStatus,
-    kind: str,
+    code: str,
     message: str,
     hint: str | None,
     *,
-    code: str = "",
+    broker_code: str = "",
     details: dict[str, object] | None = None,
     json_mode: bool,
 ) -> int:
-    """The one error output: ``error:`` and ``hint:`` on stderr, the JSON document on stdout."""
+    """The one error output: ``error:`` and ``hint:`` on stderr, and under --json the error
+    document (``render.contract``) on stdout, its ``code`` one of ``errors.ERROR_CODES``."""
     err = environment().stderr
     err.write(f"error: {message}\n")
     if hint:
@@ -325,15 +334,18 @@ def _emit(
     if json_mode:
         import json
 
+        from angelctl.render.contract import ERROR_SCHEMA
+
         document = {
             "ok": False,
+            "schema": ERROR_SCHEMA,
             "error": {
-                "type": kind,
-                "message": message,
                 "code": code,
+                "message": message,
                 "hint": hint,
                 "exit_status": int(status),
-                **({"details": details} if details else {}),
+                "broker_code": broker_code or None,
+                "details": details or {},
             },
         }
         try:

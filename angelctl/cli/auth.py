@@ -103,7 +103,7 @@ def funds(ctx: typer.Context) -> None:
     finally:
         session.rest.close()
     if out.json_mode:
-        out.json({"profile": settings.name, "funds": result.values})
+        out.json({"profile": settings.name, "funds": result.as_dict()})
         return
     from angelctl.render.tables import funds_view
 

@@ -101,12 +101,19 @@ def app_ctx(ctx: typer.Context) -> AppContext:
 
 def output(ctx: typer.Context) -> Output:
     from angelctl.clock import announce_waits
+    from angelctl.render.contract import schema_id, schema_name
     from angelctl.render.output import Output
 
     actx = app_ctx(ctx)
     announce_waits(not actx.quiet)  # the "waiting 3.2 s for …" notices are diagnostics too
     env = actx.env
-    return Output(json_mode=actx.json, quiet=actx.quiet, stdout=env.stdout, stderr=env.stderr)
+    return Output(
+        json_mode=actx.json,
+        quiet=actx.quiet,
+        schema=schema_id(schema_name(ctx.command_path)),
+        stdout=env.stdout,
+        stderr=env.stderr,
+    )
 
 
 def profile_settings(

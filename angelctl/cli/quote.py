@@ -106,9 +106,10 @@ def _document(
 
 
 def _write_json(out: Output, document: dict[str, Any]) -> None:
+    from angelctl.render.contract import envelope
     from angelctl.render.quotes import quotes_json
 
-    out.line(quotes_json(document))
+    out.line(quotes_json(envelope(out.schema, document)))
 
 
 def _warn_unfetched(out: Output, unfetched: list[Unfetched]) -> None:

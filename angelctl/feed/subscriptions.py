@@ -40,6 +40,8 @@ SubscriptionKey = tuple[int, int, str]  # (mode, exchange_type, token)
 class SubscriptionLimit(UsageError):
     """More than 1000 token×mode subscriptions were asked of one connection."""
 
+    error_code = "subscription_limit"
+
 
 @record
 class SubscriptionPlan:

@@ -33,6 +33,7 @@ FUTURE_MARGIN = timedelta(minutes=5)
 
 
 class InstrumentsUnavailable(AngelctlError):
+    error_code = "instruments_unavailable"
     exit_status = ExitStatus.CONFIG
 
 

@@ -43,6 +43,7 @@ CHUNK = 1 << 18
 class MasterRejected(BrokerError):
     """The downloaded master failed validation; the previous index is kept."""
 
+    error_code = "master_rejected"
     exit_status = ExitStatus.BROKER_ERROR
 
 

@@ -54,6 +54,7 @@ class Reference:
 
 
 class PreTradeRejected(UsageError):
+    error_code = "pre_trade_rejected"
     exit_status = ExitStatus.USAGE
 
     def __init__(self, violations: list[Violation]) -> None:

@@ -21,20 +21,25 @@ SETTLE_AFTER_SECONDS = 60.0  # > the broker's gateway timeout (30 s): docs/proto
 
 
 class IntentInProgress(AngelctlError):
+    error_code = "intent_in_progress"
     exit_status = ExitStatus.IN_PROGRESS
 
 
 class OutcomeUnknown(AngelctlError):
+    error_code = "outcome_unknown"
     exit_status = ExitStatus.OUTCOME_UNKNOWN
 
 
 class IntentMismatch(AngelctlError):
+    error_code = "intent_mismatch"
     exit_status = ExitStatus.INTENT_MISMATCH
 
 
 class NotPlaced(AngelctlError):
     """Proven not placed: the broker's refusal or a settled absence. ``exit_status`` depends
     on why (the README's table): 6 no answer, 7 rate limit, 4 session, 9 broker error."""
+
+    error_code = "not_placed"
 
     def __init__(self, message: str, *, exit_status: ExitStatus, hint: str | None) -> None:
         super().__init__(message, hint=hint)

@@ -30,8 +30,12 @@ def to_jsonable(value: Any) -> Any:
 
 @dataclass
 class Output:
+    """``schema`` names the command's JSON documents (``render.contract``); ``json`` wraps each
+    in the envelope."""
+
     json_mode: bool = False
     quiet: bool = False
+    schema: str = "angelctl/1"
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     _console: Console | None = None
@@ -56,8 +60,11 @@ class Output:
         return self._err_console
 
     def json(self, document: Any) -> None:
+        from angelctl.render.contract import envelope
+
         with _closed_pipe_is_not_an_error():
-            self.stdout.write(json.dumps(to_jsonable(document), indent=None) + "\n")
+            wrapped = envelope(self.schema, to_jsonable(document))
+            self.stdout.write(json.dumps(wrapped, indent=None) + "\n")
             self.stdout.flush()
 
     def show(self, renderable: RenderableType) -> None:

@@ -48,6 +48,8 @@ _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 
 
 class KillSwitchEngaged(OrderingHalted):
+    error_code = "kill_switch_engaged"
+
     def __init__(self, state: LatchState) -> None:
         scope = describe_key(state.profile)
         super().__init__(

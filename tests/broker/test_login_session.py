@@ -63,7 +63,7 @@ def test_sandbox_login_then_whoami_and_funds(cli: Any, sandbox_login: Any, sandb
     assert who.json()["client_code"] == demo(sandbox)["client_code"]
     funds = cli("funds", "--json")
     assert funds.code == 0, funds.both
-    assert float(funds.json()["funds"]["availablecash"]) > 0
+    assert float(funds.json()["funds"]["available_cash"]) > 0
     session_file = state_dir() / "sessions" / "sandbox.json"
     assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(session_file.parent.stat().st_mode) == 0o700

@@ -356,7 +356,8 @@ def test_holdings_with_totals(cli: Any, sandbox: Any, broker: Any) -> None:
     result = cli("holdings", "--json")
     assert result.code == 0, result.both
     doc = result.json()
-    assert set(doc) == {"profile", "holdings", "totals"}
+    assert set(doc) == {"ok", "schema", "profile", "holdings", "totals"}
+    assert doc["schema"] == "holdings/1"
     assert set(doc["totals"]) == {"value", "invested", "pnl", "pnl_percent"}
     for h in doc["holdings"]:
         assert h["quantity"] >= 0 and Decimal(h["average_price"]) >= 0

@@ -41,7 +41,7 @@ def test_json_mode_error_document_on_stdout(cli: Any) -> None:
     result = cli("whoami", "--json", "--profile", "ghost")
     assert result.code == 3
     error = result.json()["error"]
-    assert error["type"] == "ConfigError"
+    assert error["code"] == "config"
     assert error["exit_status"] == 3
     assert "ghost" in error["message"]
 

@@ -327,7 +327,7 @@ def test_click_usage_errors_print_one_json_error_document_under_json(
     document = json.loads(result.out)  # exactly one document on stdout
     assert document["ok"] is False
     error = document["error"]
-    assert error["type"] == "UsageError" and error["exit_status"] == 2
+    assert error["code"] == "usage" and error["exit_status"] == 2
     assert message in error["message"] and error["hint"].startswith("usage: angelctl")
     assert result.err.splitlines() == [f"error: {error['message']}", f"hint: {error['hint']}"]
 

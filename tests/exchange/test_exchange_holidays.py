@@ -70,7 +70,7 @@ def test_a_bad_user_file_is_a_config_error_naming_file_and_problem(
     result = cli("calendar", "status", "--json")
     assert result.code == ExitStatus.CONFIG == 3
     assert str(path) in result.err and problem in result.err
-    assert result.json()["error"]["type"] == "ConfigError"
+    assert result.json()["error"]["code"] == "config"
 
 
 def test_parse_errors_name_the_location() -> None:

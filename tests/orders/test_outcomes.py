@@ -203,7 +203,8 @@ def test_something_went_wrong_on_place_keeps_the_brokers_code_and_message(
     assert "AB2001" in placed.err and "dormant" in placed.err
     assert "nothing was placed" in placed.err and "never answered" not in placed.err
     error = placed.json()["error"]
-    assert error["code"] == "AB2001" and error["details"]["placed"] is False
+    assert error["code"] == "not_placed" and error["broker_code"] == "AB2001"
+    assert error["details"]["placed"] is False
     assert "dormant" in error["details"]["broker_message"]
     intent = journal().get("dormant")
     assert intent is not None and intent.state == "not_placed"

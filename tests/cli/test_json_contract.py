@@ -1,0 +1,71 @@
+"""The JSON contract (docs/json.md): one envelope for every document, stable error codes."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import angelctl
+from angelctl.errors import ERROR_CODES, AngelctlError
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "json.md"
+
+
+def _all_error_classes() -> set[type[AngelctlError]]:
+    for module in pkgutil.walk_packages(angelctl.__path__, "angelctl."):
+        importlib.import_module(module.name)
+    found: set[type[AngelctlError]] = set()
+    todo: list[type[AngelctlError]] = [AngelctlError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_error_class_has_a_documented_stable_code() -> None:
+    classes = _all_error_classes()
+    assert len(classes) > 30  # the walk found the tree, not only the root
+    undocumented = {c.__name__: c.error_code for c in classes if c.error_code not in ERROR_CODES}
+    assert undocumented == {}
+    documented = re.findall(r"^\| `([a-z_]+)` \|", DOC.read_text(encoding="utf-8"), re.M)
+    assert documented == list(ERROR_CODES)
+
+
+def test_error_codes_are_stable_snake_case_words() -> None:
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", code) for code in ERROR_CODES)
+
+
+@pytest.mark.parametrize(
+    ("args", "schema"),
+    [
+        (["calendar", "status"], "calendar.status/1"),
+        (["calendar", "holidays"], "calendar.holidays/1"),
+        (["calendar"], "calendar.status/1"),  # the group alone runs `calendar status`
+    ],
+)
+def test_success_documents_open_with_ok_and_their_schema(
+    cli: Any, args: list[str], schema: str
+) -> None:
+    result = cli(*args, "--json")
+    assert result.code == 0, result.both
+    document = result.json()
+    assert list(document)[:2] == ["ok", "schema"]
+    assert document["ok"] is True and document["schema"] == schema
+
+
+def test_an_error_document_names_its_schema_and_a_stable_code(cli: Any) -> None:
+    result = cli("calendar", "status", "--at", "yesterday", "--json")
+    assert result.code == 2, result.both
+    document = result.json()
+    assert list(document) == ["ok", "schema", "error"]
+    assert document["schema"] == "error/1"
+    error = document["error"]
+    assert error["code"] == "usage" and error["exit_status"] == 2
+    assert error["broker_code"] is None and error["details"] == {}
+    assert "yesterday" in error["message"]
