@@ -50,6 +50,7 @@ class LiveScreen:
         self._live: Live | None = None
         self._previous: Any = None
         self._size: tuple[int, int] | None = None
+        self._fallback = console.size  # COLUMNS/LINES or rich's default, before we set it
 
     def __enter__(self) -> LiveScreen:
         from rich.live import Live
@@ -97,7 +98,9 @@ class LiveScreen:
         try:
             columns, lines = os.get_terminal_size(self.console.file.fileno())
         except (AttributeError, ValueError, OSError):
-            columns, lines = self.console.size
+            columns, lines = 0, 0
+        if columns <= 0 or lines <= 0:  # a terminal that reports no size (0 × 0)
+            columns, lines = self._fallback
         size = (max(columns, MIN_WIDTH), max(lines, MIN_HEIGHT))
         if size != self._size:
             self.console.size = size

@@ -86,13 +86,13 @@ __all__ = [
     "change_vs_close",
     "exact_price",
     "format_age",
+    "order_status_words",
     "order_update_json",
     "orders_panel",
-    "order_status_words",
     "render_stream",
-    "stream_body",
     "render_summary",
     "status_line",
+    "stream_body",
     "tick_json",
 ]
 

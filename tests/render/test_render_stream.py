@@ -373,8 +373,21 @@ def test_wide_terminal_shows_every_column() -> None:
         # are hidden together
         (
             120,
-            ["symbol", "LTP", "change", "%", "bid", "qty", "bid", "ask", "ask", "qty"]
-            + ["volume", "OI", "age"],
+            [
+                "symbol",
+                "LTP",
+                "change",
+                "%",
+                "bid",
+                "qty",
+                "bid",
+                "ask",
+                "ask",
+                "qty",
+                "volume",
+                "OI",
+                "age",
+            ],
         ),
         (100, ["symbol", "LTP", "change", "%", "bid", "ask", "volume", "OI"]),
         (80, ["symbol", "LTP", "change", "%", "bid", "ask", "OI"]),
