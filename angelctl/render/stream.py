@@ -339,7 +339,8 @@ def stream_body(
     mode: int | None = None,
 ) -> Group:
     """The ticks table (only the columns ``mode``'s packets carry, fitted to ``width``, at most
-    ``max_rows`` rows and "+N more") and, with ``show_orders``, the order updates."""
+    ``max_rows`` rows and "+N more") and, with ``show_orders``, the order updates (one line
+    when the table is cut short: the ticks have the screen first)."""
     from rich.console import Group
 
     rows = snapshot.rows if max_rows is None else snapshot.rows[:max_rows]
@@ -353,7 +354,15 @@ def stream_body(
     caption = f"+{left_out:,} more (a taller terminal shows them)" if left_out else ""
     table = fit_table("Live feed", columns, cells, width=width, caption=caption, pairs=True)
     parts: list[RenderableType] = [table]
-    if show_orders:
+    if show_orders and left_out:  # the ticks come first on a short terminal: one line here
+        from rich.text import Text
+
+        latest = snapshot.orders[0] if snapshot.orders else None
+        note = f"order updates: {snapshot.order_updates:,}"
+        if latest is not None:
+            note += f", latest {latest.order_id} {order_status_words(latest.status_code)}"
+        parts.append(Text(note))
+    elif show_orders:
         parts.append(orders_panel(snapshot.orders, width=width))
     return Group(*parts)
 
