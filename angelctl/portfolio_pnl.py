@@ -28,6 +28,7 @@ from angelctl.records import record
 #: segments where P&L is quantity × price move, so a live LTP can re-mark the broker's figure
 MARKABLE_SEGMENTS = frozenset({"NSE", "NFO", "BSE", "BFO"})
 ZERO = Decimal(0)
+PAISE = Decimal("0.01")
 
 PositionKey = tuple[str, str]  # (exchange, token)
 
@@ -87,7 +88,8 @@ def marked(position: Position, ltp: Decimal | None) -> Position:
     None, the position is flat, or its segment cannot be re-marked)."""
     if ltp is None or not position.is_open or position.exchange not in MARKABLE_SEGMENTS:
         return position
-    unrealised = position.unrealised + position.net_qty * (ltp - position.ltp)
+    ltp = ltp.quantize(PAISE)  # the feed's Decimal(raw) / 100 drops trailing zeros
+    unrealised = (position.unrealised + position.net_qty * (ltp - position.ltp)).quantize(PAISE)
     return replace(position, ltp=ltp, unrealised=unrealised, pnl=position.realised + unrealised)
 
 

@@ -165,7 +165,7 @@ def _run_snapshots(
     iterations: int | None,
 ) -> None:
     """NDJSON (or, piped without --json, one table): one snapshot per read."""
-    from angelctl.clock import refresh_schedule
+    from angelctl.clock import IST, refresh_schedule
     from angelctl.portfolio_pnl import day_pnl, mark_all
 
     last: Reading | None = None
@@ -187,12 +187,18 @@ def _run_snapshots(
             {
                 "type": "positions",
                 "profile": profile,
-                "at": reading.at,
-                "last_tick_at": book.last_tick_at(),
+                "at": reading.at.astimezone(IST) if reading.at else None,
+                "last_tick_at": _ist(book.last_tick_at()),
                 "positions": [p.as_dict() for p in shown],
                 "day_pnl": day_pnl(reading.positions, ltps).as_dict(),
             }
         )
+
+
+def _ist(moment: datetime | None) -> datetime | None:
+    from angelctl.clock import IST
+
+    return moment.astimezone(IST) if moment else None
 
 
 def _print_once(out: Output, rows: list[Position], show_flat: bool) -> None:
