@@ -242,7 +242,7 @@ def _run_live(
                 reading, book.prices(reading.positions), interval, feed.stats.state.value,
                 book.last_tick_at(), error, show_flat,
             )  # fmt: skip
-            screen.show(functools.partial(view.build, out.console))
+            screen.show(functools.partial(view.build, out.console, screen.memo))
             if iterations is not None and number >= iterations:
                 return
             screen.wake.wait(min(1.0 / REPAINT_HZ, max(due - clock.monotonic(), 0.0)))
@@ -258,7 +258,7 @@ class _LiveFrame:
     error: str
     show_flat: bool
 
-    def build(self, console: Any, width: int, height: int) -> Any:
+    def build(self, console: Any, memo: dict[str, int], width: int, height: int) -> Any:
         from angelctl.broker.portfolio import position_totals
         from angelctl.portfolio_pnl import day_pnl, mark_all
         from angelctl.render.live import frame
@@ -283,6 +283,7 @@ class _LiveFrame:
                 error=self.error,
                 width=width,
             ),
+            memo,
         )
 
 

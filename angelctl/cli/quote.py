@@ -243,7 +243,7 @@ def _watch_live(
                 due = start + slot * interval
 
             view = _WatchFrame(quotes, unfetched, opts.mode, history, at, interval, skipped, error)
-            screen.show(functools.partial(view.build, out.console))
+            screen.show(functools.partial(view.build, out.console, screen.memo))
             if opts.iterations is not None and number >= opts.iterations:
                 return
             _pause(clock, screen.wake, max(due - clock.monotonic(), 0.0))
@@ -262,7 +262,7 @@ class _WatchFrame:
     skipped: int
     error: str
 
-    def build(self, console: Any, width: int, height: int) -> Any:
+    def build(self, console: Any, memo: dict[str, int], width: int, height: int) -> Any:
         from angelctl.render.live import frame
         from angelctl.render.quotes import watch_body, watch_status
 
@@ -277,6 +277,7 @@ class _WatchFrame:
             watch_status(
                 self.at, self.interval, skipped=self.skipped, error=self.error, width=width
             ),
+            memo,
         )
 
 

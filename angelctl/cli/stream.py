@@ -172,7 +172,7 @@ def _run_live(
             snapshot = model.snapshot()
             now = clock.monotonic()
 
-            screen.show(functools.partial(_frame, console, snapshot, now, opts))
+            screen.show(functools.partial(_frame, console, screen.memo, snapshot, now, opts))
             if ended.is_set() or (deadline is not None and clock.monotonic() >= deadline):
                 return
             # a resize sets screen.wake and is redrawn at once; ``ended`` is seen within a period
@@ -180,7 +180,13 @@ def _run_live(
 
 
 def _frame(
-    console: Any, snapshot: Any, now: float, opts: StreamOptions, width: int, height: int
+    console: Any,
+    memo: dict[str, int],
+    snapshot: Any,
+    now: float,
+    opts: StreamOptions,
+    width: int,
+    height: int,
 ) -> Any:
     """One live frame: as many rows as fit above the status line, which is always whole."""
     from angelctl.render.live import frame
@@ -200,6 +206,7 @@ def _frame(
         ),
         len(snapshot.rows),
         status_line(snapshot, width),
+        memo,
     )
 
 

@@ -51,6 +51,7 @@ class LiveScreen:
         self._previous: Any = None
         self._size: tuple[int, int] | None = None
         self._fallback = console.size  # COLUMNS/LINES or rich's default, before we set it
+        self.memo: dict[str, int] = {}  # ``frame``'s rows from one frame to the next
 
     def __enter__(self) -> LiveScreen:
         from rich.live import Live
@@ -137,12 +138,15 @@ def frame(
     body: Callable[[int | None], RenderableType],
     rows: int,
     footer: RenderableType,
+    memo: dict[str, int] | None = None,
 ) -> Frame:
     """The screen for ``width`` × ``height``: ``body(n)`` with the most rows ``n ≤ rows`` that
     fit above ``footer`` (``body(None)`` would show every row), the footer always whole.
 
-    The body's height grows with its rows, so the first guess (every row, or as many as there
-    are lines) usually fits and costs one render; otherwise a bisection finds the largest."""
+    The body's height grows with its rows. The first guess is the rows the last frame showed
+    (``memo``, kept by the caller across frames), or every row, or as many as there are lines:
+    in steady state it fits exactly and costs one render. Spare lines grow it, lines too many
+    drop one row each (rows are usually one line), and taller rows fall back to a bisection."""
     options = console.options.update(width=width, height=None)
     footer_lines = console.render_lines(footer, options, pad=False)
     budget = max(height - len(footer_lines), 0)
@@ -150,16 +154,40 @@ def frame(
     def lines_for(n: int) -> list[list[Segment]]:
         return console.render_lines(body(None if n >= rows else n), options, pad=False)
 
-    guess = min(rows, budget)
+    guess = min(rows, budget, memo.get("rows", budget) if memo is not None else budget)
     best = lines_for(guess)
     if len(best) > budget and guess > 0:
-        low, high = 0, guess - 1  # the answer is in [low, high]; low may not fit either
-        best = lines_for(0)
-        while low < high:
-            middle = (low + high + 1) // 2
-            candidate = lines_for(middle)
-            if len(candidate) <= budget:
-                low, best = middle, candidate
-            else:
-                high = middle - 1
+        # rows are usually one line each: drop as many rows as there are lines too many
+        guess = max(guess - (len(best) - budget), 0)
+        best = lines_for(guess)
+    if len(best) > budget and guess > 0:  # taller rows: the most in [0, guess - 1]
+        guess, best = _most_that_fit(lines_for, budget, 0, guess - 1, lines_for(0))
+    elif len(best) < budget and guess < rows:  # lines to spare: one more row per spare line
+        grown = min(rows, guess + budget - len(best))
+        candidate = lines_for(grown)
+        if len(candidate) <= budget:
+            guess, best = grown, candidate
+        elif grown - 1 > guess:
+            guess, best = _most_that_fit(lines_for, budget, guess, grown - 1, best)
+    if memo is not None:
+        memo["rows"] = guess
     return Frame(best[:budget] + footer_lines)
+
+
+def _most_that_fit(
+    lines_for: Callable[[int], list[list[Segment]]],
+    budget: int,
+    low: int,
+    high: int,
+    best: list[list[Segment]],
+) -> tuple[int, list[list[Segment]]]:
+    """Bisection: the largest n in [low, high] whose lines fit ``budget`` (``low`` if none
+    does; ``best`` is ``lines_for(low)``)."""
+    while low < high:
+        middle = (low + high + 1) // 2
+        candidate = lines_for(middle)
+        if len(candidate) <= budget:
+            low, best = middle, candidate
+        else:
+            high = middle - 1
+    return low, best
