@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import statistics
@@ -40,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _feed import REPO, admin, process_cpu_seconds, sandbox_process
 
 WARM_UP_S = 5.0
+RATES: list[int] = []  # the ticks/s each stream run's status line showed last
 COLUMNS, LINES = 120, 40
 
 
@@ -54,16 +56,6 @@ def _login(info: dict[str, Any], env: dict[str, str]) -> None:
         check=True,
         capture_output=True,
     )
-
-
-def _drain(fd: int, seconds: float) -> bool:
-    ready, _, _ = select.select([fd], [], [], seconds)
-    if not ready:
-        return True
-    try:
-        return bool(os.read(fd, 1 << 16))
-    except OSError:
-        return False
 
 
 def _baseline(ref: str, into: str) -> Path:
@@ -125,10 +117,13 @@ def main() -> None:
     print(f"  baseline ({ref[:10]}) CPU % of one core: {_list(figures['baseline'])}")
     print(f"  this tree CPU % of one core:             {_list(figures['this tree'])}")
     print(f"  median {mine:.1f} % vs {base:.1f} %: ratio {mine / base if base else 0:.2f}")
+    print(f"  ticks/s on the status line at the end of each run: {RATES[: 2 * args.rounds]}")
     print(f"positions --watch 5, one open position, {args.seconds:g} s: {idle:.1f} % of one core")
 
 
 def _measure_drained(tree: Path, args: list[str], env: dict[str, str], seconds: float) -> float:
+    """% of one core the view used over ``seconds`` after the warm-up; the last ticks/s its
+    status line showed goes to ``RATES``."""
     pid, fd = pty.fork()
     if pid == 0:
         try:
@@ -140,7 +135,9 @@ def _measure_drained(tree: Path, args: list[str], env: dict[str, str], seconds: 
     try:
         _pump(fd, WARM_UP_S)
         cpu0, start = process_cpu_seconds(pid), time.monotonic()
-        _pump(fd, seconds)
+        tail = _pump(fd, seconds)
+        rates = re.findall(rb"([\d,]+) ticks/s", tail)
+        RATES.append(int(rates[-1].replace(b",", b"")) if rates else 0)
         return 100 * (process_cpu_seconds(pid) - cpu0) / (time.monotonic() - start)
     finally:
         os.kill(pid, signal.SIGINT)
@@ -152,12 +149,23 @@ def _measure_drained(tree: Path, args: list[str], env: dict[str, str], seconds: 
         os.close(fd)
 
 
-def _pump(fd: int, seconds: float) -> None:
-    """Drain the pty for ``seconds`` as a terminal would (a blocked writer would idle)."""
+def _pump(fd: int, seconds: float) -> bytes:
+    """Drain the pty for ``seconds`` as a terminal would (a blocked writer would idle); the
+    last 64 KiB it wrote."""
     end = time.monotonic() + seconds
+    tail = b""
     while (left := end - time.monotonic()) > 0:
-        if not _drain(fd, min(left, 0.1)):
-            return
+        ready, _, _ = select.select([fd], [], [], min(left, 0.1))
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        tail = (tail + chunk)[-(1 << 16) :]
+    return tail
 
 
 def _list(values: list[float]) -> str:
