@@ -1,4 +1,4 @@
-"""trades, positions [--all], holdings."""
+"""trades, positions [--all] [--watch SECONDS], holdings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from angelctl.cli.common import open_session, output, profile_settings
+from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
@@ -43,11 +43,41 @@ def positions(
     show_all: Annotated[
         bool, typer.Option("--all", "-a", help="Include flat (closed) positions.")
     ] = False,
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch",
+            "-w",
+            metavar="SECONDS",
+            parser=seconds("--watch", 1.0, 86_400),
+            help=(
+                "Keep the positions and the day's P&L on screen: re-read them every SECONDS "
+                "(at least 1, the broker's getPosition limit) and mark open positions to live "
+                "prices from the market feed in between (NDJSON snapshots with --json)."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            "--iterations",
+            hidden=True,
+            metavar="N",
+            parser=whole("--iterations", 1, 1_000_000),
+            help="Stop after N reads.",
+        ),
+    ] = None,
 ) -> None:
-    """Net and day positions with realised, unrealised and total P&L (getPosition)."""
+    """Net and day positions with realised, unrealised and total P&L (getPosition), and the
+    day's P&L by segment under them."""
     from angelctl.broker.portfolio import fetch_positions, position_totals
+    from angelctl.portfolio_pnl import day_pnl
 
     out = output(ctx)
+    if watch is not None:
+        _watch_positions(ctx, watch, show_all, iterations)
+        return
     profile, rows = _fetch(ctx, fetch_positions)
     totals = position_totals(rows)
     if out.json_mode:
@@ -57,12 +87,32 @@ def positions(
                 "profile": profile,
                 "positions": [p.as_dict() for p in shown],
                 "totals": totals.as_dict(),
+                "day_pnl": day_pnl(rows).as_dict(),
             }
         )
         return
+    from angelctl.render.pnl import pnl_line
     from angelctl.render.portfolio import positions_table
 
     out.show(positions_table(rows, totals, show_flat=show_all, width=out.console.width))
+    if rows:
+        out.show(pnl_line(day_pnl(rows)))
+
+
+def _watch_positions(
+    ctx: typer.Context, interval: float, show_all: bool, iterations: int | None
+) -> None:
+    from angelctl.cli.positions_watch import watch_positions
+
+    out = output(ctx)
+    _, settings = profile_settings(ctx)
+    session = open_session(settings)
+    try:
+        watch_positions(
+            out, session, settings.name, interval, show_flat=show_all, iterations=iterations
+        )
+    finally:
+        session.rest.close()
 
 
 def holdings(ctx: typer.Context) -> None:

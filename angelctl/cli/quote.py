@@ -207,34 +207,87 @@ def _watch_ndjson(
 def _watch_live(
     out: Output, session: BrokerSession, contracts: list[Contract], opts: QuoteOptions
 ) -> None:
-    from rich.live import Live
+    """The alternate screen, refreshed every ``opts.watch`` seconds on the schedule of
+    ``clock.refresh_schedule`` (missed slots are skipped and counted); a resize redraws the
+    last quotes at once for the new size, without a request."""
+    import functools
+    import math
 
     from angelctl.broker.market import fetch_quotes
-    from angelctl.clock import refresh_schedule
-    from angelctl.render.quotes import LtpHistory, watch_view
+    from angelctl.render.live import LiveScreen
+    from angelctl.render.quotes import LtpHistory
 
     assert opts.watch is not None
+    interval, clock = opts.watch, session.clock
     transient = _transient_errors()
     history = LtpHistory()
     quotes: list[Quote] = []
     unfetched: list[Unfetched] = []
-    with Live(console=out.console, auto_refresh=False, transient=False) as live:
-        for tick in refresh_schedule(session.clock, opts.watch, opts.iterations):
-            error = ""
-            try:
-                quotes, unfetched = fetch_quotes(session, contracts, opts.mode)
-                history.record(quotes)
-            except transient as exc:
-                error = str(exc)
-            view = watch_view(
-                quotes,
-                unfetched,
-                opts.mode,
-                history,
-                at=session.clock.now(),
-                interval=opts.watch,
-                skipped=tick.skipped,
-                error=error,
-                width=out.console.width,
-            )
-            live.update(view, refresh=True)
+    error, skipped, number, slot = "", 0, 0, 0
+    start = clock.monotonic()
+    due, at = start, clock.now()
+    with LiveScreen(out.console) as screen:
+        while True:
+            if clock.monotonic() >= due:
+                error = ""
+                try:
+                    quotes, unfetched = fetch_quotes(session, contracts, opts.mode)
+                    history.record(quotes)
+                    at = clock.now()
+                except transient as exc:
+                    error = str(exc)
+                number += 1
+                now = clock.monotonic()
+                next_slot = math.floor((now - start) / interval) + 1
+                skipped = max(next_slot - slot - 1, 0)
+                slot = max(next_slot, slot + 1)
+                due = start + slot * interval
+
+            view = _WatchFrame(quotes, unfetched, opts.mode, history, at, interval, skipped, error)
+            screen.show(functools.partial(view.build, out.console, screen.memo))
+            if opts.iterations is not None and number >= opts.iterations:
+                return
+            _pause(clock, screen.wake, max(due - clock.monotonic(), 0.0))
+
+
+@record
+class _WatchFrame:
+    """What one ``quote --watch`` frame shows; ``build`` lays it out for a terminal size."""
+
+    quotes: list[Quote]
+    unfetched: list[Unfetched]
+    mode: str
+    history: Any
+    at: Any
+    interval: float
+    skipped: int
+    error: str
+
+    def build(self, console: Any, memo: dict[str, int], width: int, height: int) -> Any:
+        from angelctl.render.live import frame
+        from angelctl.render.quotes import watch_body, watch_status
+
+        return frame(
+            console,
+            width,
+            height,
+            lambda n: watch_body(
+                self.quotes, self.unfetched, self.mode, self.history, width=width, max_rows=n
+            ),
+            len(self.quotes) + 1,  # one more than the rows: every row and the depth grid
+            watch_status(
+                self.at, self.interval, skipped=self.skipped, error=self.error, width=width
+            ),
+            memo,
+        )
+
+
+def _pause(clock: Any, wake: Any, seconds: float) -> None:
+    """Until the next refresh, or a resize (``wake``) on the real clock; an injected clock
+    (tests) is slept on, so it decides how time passes."""
+    from angelctl.clock import SystemClock
+
+    if isinstance(clock, SystemClock):
+        wake.wait(seconds)
+    else:
+        clock.sleep(seconds)

@@ -1,8 +1,10 @@
 """stream SYMBOL... [--mode ltp|quote|snap] [--orders] [--duration S] [--count N].
 
 Live ticks over the WebSocket 2.0 feed (and, with ``--orders``, the order-update socket).
-On a terminal: one table repainted at ``REPAINT_HZ`` from ``render.stream.StreamModel`` — never
-once per tick. With ``--json`` or when stdout is not a terminal: NDJSON, one record per tick
+On a terminal: the alternate screen (left again on exit, Ctrl-C or an error), one table
+repainted at ``REPAINT_HZ`` from ``render.stream.StreamModel`` (never once per tick) and at
+once after a resize, with the status line always whole (``render.live``). With ``--json`` or
+when stdout is not a terminal: NDJSON, one record per tick
 (``render.stream.tick_json``) or order update, flushed per batch; a closed pipe ends it with
 exit 0. Ctrl-C, ``--duration`` and ``--count`` end it with exit 0 and a summary on stderr; a
 refused session ends it with exit 4 and a hint, like every other command.
@@ -68,7 +70,10 @@ def stream(
             "--mode",
             "-m",
             case_sensitive=False,
-            help="ltp: last price; quote: + OHLC, volume; snap: + OI, best five, circuits.",
+            help=(
+                "ltp: last price; quote: + change, volume; snap: + bid/ask and OI. The table "
+                "shows only the columns the mode's packets carry."
+            ),
         ),
     ] = StreamMode.quote,
     orders: Annotated[
@@ -154,26 +159,55 @@ def _run_live(
     opts: StreamOptions,
     ended: Any,
 ) -> None:
-    from rich.live import Live
+    import functools
 
-    from angelctl.render.stream import render_stream
+    from angelctl.render.live import LiveScreen
 
     clock = session.clock
     deadline = None if opts.duration is None else clock.monotonic() + opts.duration
-    with Live(console=out.console, auto_refresh=False, transient=False) as screen:
+    console = out.console
+    with LiveScreen(console) as screen:
         while True:
             model.on_status(_status(feed, order_client, None))
-            view = render_stream(
-                model.snapshot(),
-                now_monotonic=clock.monotonic(),
-                show_orders=opts.orders,
-                width=out.console.width,
-                max_rows=max(3, out.console.height - (16 if opts.orders else 6)),
-            )
-            screen.update(view, refresh=True)
+            snapshot = model.snapshot()
+            now = clock.monotonic()
+
+            screen.show(functools.partial(_frame, console, screen.memo, snapshot, now, opts))
             if ended.is_set() or (deadline is not None and clock.monotonic() >= deadline):
                 return
-            ended.wait(_next_wait(clock.monotonic(), deadline, 1.0 / REPAINT_HZ))
+            # a resize sets screen.wake and is redrawn at once; ``ended`` is seen within a period
+            screen.wake.wait(_next_wait(clock.monotonic(), deadline, 1.0 / REPAINT_HZ))
+
+
+def _frame(
+    console: Any,
+    memo: dict[str, int],
+    snapshot: Any,
+    now: float,
+    opts: StreamOptions,
+    width: int,
+    height: int,
+) -> Any:
+    """One live frame: as many rows as fit above the status line, which is always whole."""
+    from angelctl.render.live import frame
+    from angelctl.render.stream import status_line, stream_body
+
+    return frame(
+        console,
+        width,
+        height,
+        lambda n: stream_body(
+            snapshot,
+            now_monotonic=now,
+            show_orders=opts.orders,
+            width=width,
+            max_rows=n,
+            mode=opts.mode,
+        ),
+        len(snapshot.rows),
+        status_line(snapshot, width),
+        memo,
+    )
 
 
 def _run_ndjson(

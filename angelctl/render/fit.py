@@ -54,8 +54,10 @@ def fit_table(
     width: int | None = None,
     caption: str = "",
     row_styles: Sequence[Sequence[str | None]] = (),
+    pairs: bool = False,
 ) -> Table:
-    """A rich table of ``sections`` (lists of rows, drawn with a rule between them)."""
+    """A rich table of ``sections`` (lists of rows, drawn with a rule between them). With
+    ``pairs``, columns that share a ``drop`` number are hidden together (bid with ask)."""
     from rich import box
     from rich.table import Table
 
@@ -70,9 +72,13 @@ def fit_table(
             )
             > width
         ):
-            _, index = droppable.pop()
-            keep.remove(index)
-            hidden.append(index)
+            level, index = droppable.pop()
+            group = [index]
+            while pairs and droppable and droppable[-1][0] == level:
+                group.append(droppable.pop()[1])
+            for index in group:
+                keep.remove(index)
+                hidden.append(index)
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     for i in keep:
         table.add_column(columns[i].header, justify=columns[i].justify, no_wrap=True)

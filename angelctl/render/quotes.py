@@ -135,7 +135,7 @@ def quotes_table(
     if mode == "FULL":
         columns += [ColumnSpec("volume", drop=6), ColumnSpec("OI", drop=5)]
     if history is not None:
-        columns.append(ColumnSpec("trend", "left"))
+        columns.append(ColumnSpec("trend", "left", drop=10))  # the first to go
     rows: list[list[Any]] = []
     for q in quotes:
         row: list[Any] = [
@@ -248,6 +248,68 @@ def quotes_view(quotes: Sequence[Quote], mode: str, *, width: int | None = None)
     return Group(*parts)
 
 
+def watch_body(
+    quotes: Sequence[Quote],
+    unfetched: Sequence[Unfetched],
+    mode: str,
+    history: LtpHistory,
+    *,
+    width: int | None = None,
+    max_rows: int | None = None,
+) -> Any:
+    """The ``quote --watch`` screen above its status line: the table with a sparkline per row
+    and the depth grid. ``max_rows`` (for a short terminal) drops the depth grid first, then
+    rows beyond ``max_rows`` ("+N more"): ``max_rows == len(quotes)`` is every row, no depth."""
+    from rich.console import Group
+    from rich.text import Text
+
+    shown = quotes if max_rows is None else quotes[:max_rows]
+    table = quotes_table(shown, mode, history=history, width=width)
+    left_out = len(quotes) - len(shown)
+    if left_out:
+        table.caption = "\n".join(
+            [f"+{left_out:,} more (a taller terminal shows them)"]
+            + ([table.caption] if table.caption else [])
+        )
+        table.caption_justify = "left"
+    parts: list[Any] = [table]
+    if max_rows is None and mode == "FULL" and any(has_depth(q) for q in quotes):
+        parts.append(depth_grid(quotes))
+    for line in unfetched_lines(unfetched):
+        parts.append(Text(f"not quoted: {line}", style="yellow"))
+    return Group(*parts)
+
+
+def watch_status(
+    at: datetime,
+    interval: float,
+    *,
+    skipped: int = 0,
+    error: str = "",
+    width: int | None = None,
+) -> Any:
+    """The ``quote --watch`` status line (with the last refresh's failure above it, if any),
+    fitted to ``width`` by leaving out the hint first."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from angelctl.render.stream import fitted_line
+
+    parts = [
+        ("", f"updated {at.astimezone(IST):%H:%M:%S} IST", "dim", 0),
+        (" · ", f"every {interval:g} s", "dim", 1),
+        (" · ", "Ctrl-C to stop", "dim", 3),
+    ]
+    if skipped:
+        parts.append(
+            (" · ", f"{skipped} refresh(es) skipped: the broker answered slowly", "yellow", 2)
+        )
+    status = fitted_line(parts, width)
+    if error:
+        return Group(Text(f"last refresh failed: {error}", style="red"), status)
+    return status
+
+
 def watch_view(
     quotes: Sequence[Quote],
     unfetched: Sequence[Unfetched],
@@ -260,22 +322,11 @@ def watch_view(
     error: str = "",
     width: int | None = None,
 ) -> Any:
-    """The ``quote --watch`` screen: the table with a sparkline per row, depth, a status line."""
+    """The ``quote --watch`` screen in one renderable: ``watch_body`` over ``watch_status``.
+    The live view fits the two to the terminal with ``render.live.frame`` instead."""
     from rich.console import Group
-    from rich.text import Text
 
-    status = Text(
-        f"updated {at.astimezone(IST):%H:%M:%S} IST · every {interval:g} s · Ctrl-C to stop",
-        style="dim",
+    return Group(
+        watch_body(quotes, unfetched, mode, history, width=width),
+        watch_status(at, interval, skipped=skipped, error=error, width=width),
     )
-    if skipped:
-        status.append(f" · {skipped} refresh(es) skipped: the broker answered slowly", "yellow")
-    parts: list[Any] = [quotes_table(quotes, mode, history=history, width=width)]
-    if mode == "FULL" and any(has_depth(q) for q in quotes):
-        parts.append(depth_grid(quotes))
-    for line in unfetched_lines(unfetched):
-        parts.append(Text(f"not quoted: {line}", style="yellow"))
-    if error:
-        parts.append(Text(f"last refresh failed: {error}", style="red"))
-    parts.append(status)
-    return Group(*parts)

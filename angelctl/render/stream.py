@@ -38,6 +38,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,7 @@ from angelctl.render.stream_model import (
     StreamSummary,
     TokenKey,
 )
+from angelctl.render.stream_orders import ORDER_STATUS_WORDS, order_status_words, orders_panel
 
 if TYPE_CHECKING:
     from rich.console import Group, RenderableType
@@ -71,6 +73,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 __all__ = [
+    "ORDER_STATUS_WORDS",
     "ORDER_UPDATES_KEPT",
     "RATE_WINDOW_S",
     "SPARK_LENGTH",
@@ -85,29 +88,49 @@ __all__ = [
     "change_vs_close",
     "exact_price",
     "format_age",
+    "order_status_words",
     "order_update_json",
     "orders_panel",
     "render_stream",
     "render_summary",
     "status_line",
+    "stream_body",
     "tick_json",
 ]
 
 
+# (header, justify, drop): the highest drop is hidden first on a narrow terminal. The sparkline
+# is the least important, then the age, the book sizes, volume and %; change, bid/ask and OI
+# outrank all of them; the symbol and the LTP are never hidden.
 STREAM_COLUMNS = (
     ColumnSpec("symbol", "left"),
     ColumnSpec("LTP"),
-    ColumnSpec("change", drop=5),
-    ColumnSpec("%", drop=3),
-    ColumnSpec("bid qty", drop=10),
-    ColumnSpec("bid", drop=6),
-    ColumnSpec("ask", drop=6),
-    ColumnSpec("ask qty", drop=10),
+    ColumnSpec("change", drop=4),
+    ColumnSpec("%", drop=7),
+    ColumnSpec("bid qty", drop=9),
+    ColumnSpec("bid", drop=2),
+    ColumnSpec("ask", drop=2),
+    ColumnSpec("ask qty", drop=9),
     ColumnSpec("volume", drop=8),
-    ColumnSpec("OI", drop=9),
-    ColumnSpec("trend", "left", drop=4),
-    ColumnSpec("age", drop=1),
+    ColumnSpec("OI", drop=3),
+    ColumnSpec("trend", "left", drop=12),
+    ColumnSpec("age", drop=10),
 )
+
+#: the columns each feed mode carries (Mode: 1 LTP, 2 QUOTE, 3 SNAP_QUOTE). LTP packets have no
+#: close, so no change; QUOTE adds the close and volume but no book and no OI; SNAP_QUOTE has all.
+_MODE_COLUMNS = {
+    1: ("symbol", "LTP", "trend", "age"),
+    2: ("symbol", "LTP", "change", "%", "volume", "trend", "age"),
+    3: tuple(c.header for c in STREAM_COLUMNS),
+}
+
+
+def mode_columns(mode: int | None) -> list[int]:
+    """Indexes into ``STREAM_COLUMNS`` a mode's packets fill (every column for ``None``)."""
+    shown = _MODE_COLUMNS.get(mode or 3, _MODE_COLUMNS[3])
+    return [i for i, c in enumerate(STREAM_COLUMNS) if c.header in shown]
+
 
 # by the start of the state text, so "reconnecting" is not read as "connected"
 _STATE_STYLES = (
@@ -188,31 +211,56 @@ def _stream_row(row: RowSnapshot, now_monotonic: float, spark_len: int) -> list[
     ]
 
 
-def status_line(snapshot: StreamSnapshot) -> Text:
-    """``connected · reconnects 0 · 1,234 ticks/s · 56,789 ticks · dropped 3 (bad frame 3)``."""
-    from rich.text import Text
-
+def status_line(snapshot: StreamSnapshot, width: int | None = None) -> Text:
+    """``connected · reconnects 0 · 1,234 ticks/s · 56,789 ticks · dropped 3 (bad frame 3) ·
+    last tick 09:15:02 IST · Ctrl-C to stop``. Fitted to ``width`` by leaving out the least
+    useful parts (the hint, the tick count, the reasons, the reconnects), never the state, the
+    rate, the dropped count or the last tick's time."""
     status = snapshot.status
-    line = Text()
     state = status.state if status else "starting"
-    line.append(state, style=_state_style(state))
     rate = (
         status.ticks_per_second
         if status and status.ticks_per_second is not None
         else snapshot.ticks_per_second
     )
-    line.append(f" · reconnects {status.reconnects if status else 0}")
-    line.append(f" · {rate:,.0f} ticks/s · {snapshot.ticks:,} ticks")
     dropped = status.dropped if status else {}
     total = sum(dropped.values())
+    # (separator, text, style, priority): 0 always shown, higher numbers left out first
+    parts: list[tuple[str, str, str, int]] = [
+        ("", state, _state_style(state), 0),
+        (" · ", f"reconnects {status.reconnects if status else 0}", "", 2),
+        (" · ", f"{rate:,.0f} ticks/s", "", 0),
+        (" · ", f"{snapshot.ticks:,} ticks", "", 4),
+        (" · ", f"dropped {total:,}", "yellow" if total else "", 0),
+    ]
     if total:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(dropped.items()) if n)
-        line.append(f" · dropped {total:,} ({reasons})", style="yellow")
-    else:
-        line.append(" · dropped 0")
+        parts.append((" ", f"({reasons})", "yellow", 3))
     if status and status.detail:
-        line.append(f" · {status.detail}")
-    line.append(" · Ctrl-C to stop", style="dim")
+        parts.append((" · ", status.detail, "", 3))
+    if snapshot.last_tick_ms:
+        at = datetime.fromtimestamp(snapshot.last_tick_ms / 1000, IST)
+        parts.append((" · ", f"last tick {at:%H:%M:%S} IST", "", 0))
+    else:
+        parts.append((" · ", "no tick yet", "dim", 0))
+    parts.append((" · ", "Ctrl-C to stop", "dim", 5))
+    return fitted_line(parts, width)
+
+
+def fitted_line(parts: Sequence[tuple[str, str, str, int]], width: int | None) -> Text:
+    """One status line of (separator, text, style, priority) parts: while it is wider than
+    ``width``, the parts with the highest priority number are left out (0 is always kept)."""
+    from rich.text import Text
+
+    kept = list(parts)
+    for level in sorted({p[3] for p in parts if p[3]}, reverse=True):
+        if width is None or sum(len(sep) + len(text) for sep, text, _, _ in kept) <= width:
+            break
+        kept = [p for p in kept if p[3] != level]
+    line = Text()
+    for number, (sep, text, style, _) in enumerate(kept):
+        line.append(sep if number else "")
+        line.append(text, style=style)
     return line
 
 
@@ -224,39 +272,42 @@ def _state_style(state: str) -> str:
     return ""
 
 
-ORDER_COLUMNS = (
-    ColumnSpec("time", "left", drop=2),
-    ColumnSpec("order id", "left"),
-    ColumnSpec("status", "left"),
-    ColumnSpec("side", "left", drop=3),
-    ColumnSpec("symbol", "left"),
-    ColumnSpec("filled/qty"),
-    ColumnSpec("avg", drop=1),
-    ColumnSpec("reason", "left", drop=4),
-)
+def stream_body(
+    snapshot: StreamSnapshot,
+    *,
+    now_monotonic: float,
+    show_orders: bool,
+    width: int | None = None,
+    max_rows: int | None = None,
+    mode: int | None = None,
+) -> Group:
+    """The ticks table (only the columns ``mode``'s packets carry, fitted to ``width``, at most
+    ``max_rows`` rows and "+N more") and, with ``show_orders``, the order updates (one line
+    when the table is cut short: the ticks have the screen first)."""
+    from rich.console import Group
 
+    rows = snapshot.rows if max_rows is None else snapshot.rows[:max_rows]
+    keep = mode_columns(mode)
+    columns = [STREAM_COLUMNS[i] for i in keep]
+    cells = []
+    for row in rows:
+        full = _stream_row(row, now_monotonic, snapshot.spark_len)
+        cells.append([full[i] for i in keep])
+    left_out = len(snapshot.rows) - len(rows)
+    caption = f"+{left_out:,} more (a taller terminal shows them)" if left_out else ""
+    table = fit_table("Live feed", columns, cells, width=width, caption=caption, pairs=True)
+    parts: list[RenderableType] = [table]
+    if show_orders and left_out:  # the ticks come first on a short terminal: one line here
+        from rich.text import Text
 
-def orders_panel(orders: Sequence[OrderUpdateLike], *, width: int | None = None) -> Table:
-    """The last order updates, newest first, fitted to ``width`` like the ticks table."""
-    from rich.text import Text
-
-    from angelctl.render.orders import STATUS_STYLE
-
-    rows = [
-        [
-            f"{u.updated_at.astimezone(IST):%H:%M:%S}" if u.updated_at else "",
-            u.order_id,
-            Text(f"{u.status_code} {u.status}", style=STATUS_STYLE.get(u.status.lower(), "")),
-            u.side,
-            f"{u.exchange}:{u.symbol}" if u.exchange else u.symbol,
-            f"{u.filled:,}/{u.quantity:,}",
-            price(u.average_price) if u.average_price else "",
-            u.text,
-        ]
-        for u in orders
-    ]
-    caption = "" if orders else "no order updates yet"
-    return fit_table("Order updates", ORDER_COLUMNS, rows, width=width, caption=caption)
+        latest = snapshot.orders[0] if snapshot.orders else None
+        note = f"order updates: {snapshot.order_updates:,}"
+        if latest is not None:
+            note += f", latest {latest.order_id} {order_status_words(latest.status_code)}"
+        parts.append(Text(note))
+    elif show_orders:
+        parts.append(orders_panel(snapshot.orders, width=width))
+    return Group(*parts)
 
 
 def render_stream(
@@ -266,21 +317,21 @@ def render_stream(
     show_orders: bool,
     width: int | None = None,
     max_rows: int | None = None,
+    mode: int | None = None,
 ) -> Group:
-    """The whole screen: the ticks table (fitted to ``width``), the status line, and the order
-    updates when ``show_orders``. ``max_rows`` caps the table (say, the terminal's height) and
-    says how many rows it left out."""
+    """The whole screen in one renderable: ``stream_body`` and the status line under it. The
+    live view fits these two to the terminal with ``render.live.frame`` instead."""
     from rich.console import Group
 
-    rows = snapshot.rows if max_rows is None else snapshot.rows[:max_rows]
-    cells = [_stream_row(row, now_monotonic, snapshot.spark_len) for row in rows]
-    left_out = len(snapshot.rows) - len(rows)
-    caption = f"… {left_out:,} more not shown" if left_out else ""
-    table = fit_table("Live feed", STREAM_COLUMNS, cells, width=width, caption=caption)
-    parts: list[RenderableType] = [table, status_line(snapshot)]
-    if show_orders:
-        parts.append(orders_panel(snapshot.orders, width=width))
-    return Group(*parts)
+    body = stream_body(
+        snapshot,
+        now_monotonic=now_monotonic,
+        show_orders=show_orders,
+        width=width,
+        max_rows=max_rows,
+        mode=mode,
+    )
+    return Group(body, status_line(snapshot, width))
 
 
 def render_summary(summary: StreamSummary) -> Table:

@@ -141,6 +141,7 @@ class StreamSnapshot:
     started_at: float
     taken_at: float
     spark_len: int
+    last_tick_ms: int = 0  # the exchange timestamp of the latest tick (epoch ms), 0 before any
 
 
 @record
@@ -209,12 +210,14 @@ class StreamModel:
         self._started_at = self._monotonic()
         self._rate = 0.0
         self._rate_mark = (self._started_at, 0)
+        self._last_tick_ms = 0
 
     def on_tick(self, tick: Tick) -> None:
         now = self._monotonic()
         key = (tick.exchange_type, tick.token)
         with self._lock:
             self._ticks += 1
+            self._last_tick_ms = tick.exchange_time_ms
             row = self._rows.get(key)
             if row is None:
                 row = self._rows[key] = _Row(self._spark_len)
@@ -266,7 +269,7 @@ class StreamModel:
             if now - mark_at >= RATE_WINDOW_S:
                 self._rate = (ticks - mark_ticks) / (now - mark_at)
                 self._rate_mark = (now, ticks)
-            rate = self._rate
+            rate, last_tick_ms = self._rate, self._last_tick_ms
         rows = tuple(
             RowSnapshot(
                 key=key,
@@ -291,6 +294,7 @@ class StreamModel:
             started_at=self._started_at,
             taken_at=now,
             spark_len=self._spark_len,
+            last_tick_ms=last_tick_ms,
         )
 
     def summary(self) -> StreamSummary:

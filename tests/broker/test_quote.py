@@ -542,7 +542,9 @@ def test_live_watch_repaints_in_place_with_a_sparkline() -> None:
     text = screen.getvalue()
     assert len(broker.bodies) == 4
     assert text.count("Quotes (LTP)") >= 4  # one frame per refresh (+ the final one)
-    assert "\x1b[2K" in text or "\x1b[1A" in text  # cursor up / erase line: drawn over itself
+    # the alternate screen, entered once and left, each frame drawn from the top-left corner
+    assert text.startswith("\x1b[?1049h") and text.rstrip().endswith("\x1b[?1049l")
+    assert text.count("\x1b[H") >= 4
     assert "▁▃▆█" in text  # four rising prices
     assert broker.clock.slept == pytest.approx([1.0, 1.0, 1.0], abs=0.05)
 

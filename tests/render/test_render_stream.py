@@ -38,6 +38,7 @@ from angelctl.render.stream import (
     order_update_json,
     render_stream,
     render_summary,
+    status_line,
     tick_json,
 )
 
@@ -368,11 +369,30 @@ def test_wide_terminal_shows_every_column() -> None:
 @pytest.mark.parametrize(
     ("width", "kept"),
     [
-        (120, ["symbol", "LTP", "change", "%", "bid", "ask", "volume", "OI", "trend", "age"]),
-        (100, ["symbol", "LTP", "change", "%", "bid", "ask", "trend", "age"]),
-        (80, ["symbol", "LTP", "change", "%", "trend", "age"]),
-        (60, ["symbol", "LTP", "%", "age"]),
-        (40, ["symbol", "LTP", "age"]),
+        # the sparkline goes first; change, bid/ask and OI outrank it (issue 15); bid and ask
+        # are hidden together
+        (
+            120,
+            [
+                "symbol",
+                "LTP",
+                "change",
+                "%",
+                "bid",
+                "qty",
+                "bid",
+                "ask",
+                "ask",
+                "qty",
+                "volume",
+                "OI",
+                "age",
+            ],
+        ),
+        (100, ["symbol", "LTP", "change", "%", "bid", "ask", "volume", "OI"]),
+        (80, ["symbol", "LTP", "change", "%", "bid", "ask", "OI"]),
+        (60, ["symbol", "LTP", "bid", "ask", "OI"]),
+        (40, ["symbol", "LTP"]),
     ],
 )
 def test_narrow_terminal_hides_low_priority_columns_first(width: int, kept: list[str]) -> None:
@@ -390,7 +410,7 @@ def test_max_rows_caps_the_table_and_says_how_many_are_left_out() -> None:
     text = plain(screen(m.snapshot(), max_rows=10))
     assert "NSE:S9 " in text
     assert "NSE:S10 " not in text
-    assert "20 more not shown" in text
+    assert "+20 more" in text
 
 
 # --- age -----------------------------------------------------------------------------------------
@@ -480,8 +500,7 @@ def test_order_updates_panel_lists_the_newest_first_and_ignores_the_ab00_ack() -
     assert lines[0].split() == [
         "09:15:03",
         "250102000000123",
-        "AB05",
-        "complete",
+        "complete",  # in words: the socket's AB05 is not shown (issue 15)
         "BUY",
         "NSE:SBIN-EQ",
         "10/10",
@@ -771,8 +790,7 @@ def test_real_order_update_frame_fits_the_panel_and_the_json_record() -> None:
     assert line.split() == [
         "14:07:19",
         "241226000790638",
-        "AB05",
-        "complete",
+        "complete",  # in words (issue 15)
         "BUY",
         "NSE:NIFTYBEES-EQ",
         "1/1",
@@ -783,3 +801,55 @@ def test_real_order_update_frame_fits_the_panel_and_the_json_record() -> None:
     assert record["average_price"] == "265.62"
     assert record["updated_at"] == "2024-12-26T14:07:19+05:30"
     assert (record["status_code"], record["status"], record["filled"]) == ("AB05", "complete", 1)
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("AB09", "open pending"),
+        ("AB10", "trigger pending"),
+        ("AB03", "rejected"),
+        ("AB06", "after-market order received"),
+        ("AB77", "AB77 unknown"),
+    ],
+)
+def test_order_statuses_are_shown_in_words_and_unknown_codes_say_so(code: str, words: str) -> None:
+    m = model()
+    m.on_order_update(FakeOrderUpdate("250102000000123", code, "whatever the row said"))
+    line = next(
+        line
+        for line in plain(screen(m.snapshot(), show_orders=True), width=200).splitlines()
+        if "250102000000123" in line
+    )
+    assert words in line
+    assert "whatever" not in line
+    if not words.endswith("unknown"):
+        assert code not in line
+
+
+@pytest.mark.parametrize(
+    ("mode", "shown", "absent"),
+    [
+        (1, ["symbol", "LTP", "trend", "age"], ["change", "bid", "ask", "volume", "OI"]),
+        (2, ["symbol", "LTP", "change", "%", "volume", "trend"], ["bid", "ask", "OI"]),
+        (3, ["symbol", "LTP", "change", "bid", "ask", "OI"], []),
+    ],
+)
+def test_the_table_shows_only_the_columns_the_mode_carries(
+    mode: int, shown: list[str], absent: list[str]
+) -> None:
+    m = model()
+    m.on_tick(snap_tick(SBIN, 80125, 79500) if mode == 3 else quote_tick(SBIN, 80125, 79500))
+    found = headers(plain(screen(m.snapshot(), mode=mode), width=200))
+    assert [h for h in shown if h not in found] == []
+    assert [h for h in absent if h in found] == []
+
+
+def test_status_line_keeps_state_rate_dropped_and_last_tick_when_narrow() -> None:
+    m = model()
+    m.on_status(StreamStatus("connected", 3, 1234.4, {"bad frame: short": 2, "queue full": 5}))
+    m.on_tick(ltp_tick(SBIN, 80000))
+    line = status_line(m.snapshot(), 64).plain
+    assert len(line) <= 64
+    for part in ("connected", "1,234 ticks/s", "dropped 7", "last tick 09:15:00 IST"):
+        assert part in line
