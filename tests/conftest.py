@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests import json_contract
+
 REPO = Path(__file__).resolve().parent.parent
 # Real broker data, copied verbatim from the project's real-data folder (attribution in its
 # SOURCES.md) so a clean clone tests against it with nothing beside it; test_realdata_copy.py keeps
@@ -194,6 +196,8 @@ def run_cli(*args: str, input: str | None = None, clock: Any = None) -> Result:
             code = run(list(args), Environment.of_process(clock))
         finally:
             sys.stdin = old_stdin
+    if "--json" in args:
+        json_contract.check(out.getvalue())
     return Result(code, out.getvalue(), err.getvalue())
 
 
@@ -210,6 +214,8 @@ def run_cli_process(
         env={**os.environ, **(env or {})},
         cwd=REPO,
     )
+    if "--json" in args:
+        json_contract.check(proc.stdout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "angelctl" / "schemas"
+COLLECT = os.environ.get("ANGELCTL_COLLECT_JSON")  # read once: every test clears ANGELCTL_*
 
 
 @functools.cache
@@ -51,12 +52,12 @@ def documents(text: str) -> list[dict[str, Any]]:
 
 def check(text: str) -> None:
     """Assert every document of ``text`` keeps the contract (schemas present so far)."""
-    folder = os.environ.get("ANGELCTL_COLLECT_JSON")
     for document in documents(text):
         assert list(document)[:2] == ["ok", "schema"], f"no envelope: {str(document)[:300]}"
         name = str(document["schema"]).partition("/")[0]
-        if folder:
-            with open(Path(folder) / f"{name}.ndjson", "a", encoding="utf-8") as sink:
+        if COLLECT:
+            Path(COLLECT).mkdir(parents=True, exist_ok=True)
+            with open(Path(COLLECT) / f"{name}.ndjson", "a", encoding="utf-8") as sink:
                 sink.write(json.dumps(document) + "\n")
         validator = _validator(name)
         if validator is None:

@@ -17,7 +17,13 @@ from typing import Any
 # Versions above 1; every other document is at version 1.
 VERSIONS: dict[str, int] = {}
 # Old command names that print the same document as the new one.
-ALIASES = {"order.status": "order.show", "calendar": "calendar.status"}
+ALIASES = {
+    "order.status": "order.show",
+    "calendar": "calendar.status",
+    "kill": "killswitch",
+    "kill.status": "killswitch.status",
+    "kill.reset": "killswitch.reset",
+}
 ERROR_SCHEMA = "error/1"
 
 

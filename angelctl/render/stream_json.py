@@ -26,6 +26,8 @@ from angelctl.feed.ticks import (
 )
 from angelctl.render.stream_model import OrderUpdateLike
 
+SCHEMA = "stream/1"  # every record carries the envelope (docs/json.md): ok and schema first
+
 
 def exact_price(raw: int, divisor: int) -> Decimal:
     """Rupees with the segment's fixed places (``80000`` paise → ``800.00``), exactly."""
@@ -76,6 +78,8 @@ def tick_json(tick: Tick, symbol: str) -> dict[str, Any]:
     if isinstance(tick, SnapQuoteTick | DepthTick):
         depth = {"buy": _levels(tick.bids, divisor), "sell": _levels(tick.asks, divisor)}
     return {
+        "ok": True,
+        "schema": SCHEMA,
         "type": "tick",
         "mode": mode_name,
         "symbol": symbol,
@@ -109,6 +113,8 @@ def tick_json(tick: Tick, symbol: str) -> dict[str, Any]:
 def order_update_json(update: OrderUpdateLike) -> dict[str, Any]:
     """One NDJSON record per order update, prices as exact decimal strings."""
     return {
+        "ok": True,
+        "schema": SCHEMA,
         "type": "order_update",
         "order_id": update.order_id,
         "status_code": update.status_code,

@@ -610,6 +610,8 @@ def test_order_update_json_is_exact_and_serialisable() -> None:
     record = order_update_json(update)
     assert json.loads(json.dumps(record)) == record
     assert record == {
+        "ok": True,
+        "schema": "stream/1",
         "type": "order_update",
         "order_id": "250102000000123",
         "status_code": "AB05",
