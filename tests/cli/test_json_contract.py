@@ -69,3 +69,58 @@ def test_an_error_document_names_its_schema_and_a_stable_code(cli: Any) -> None:
     assert error["code"] == "usage" and error["exit_status"] == 2
     assert error["broker_code"] is None and error["details"] == {}
     assert "yesterday" in error["message"]
+
+
+def _leaf_commands() -> list[str]:
+    """Every command a user can run, as schema names (``order.place``), aliases resolved."""
+    import typer
+
+    from angelctl.cli.app import full_app
+    from angelctl.render.contract import schema_name
+
+    names: list[str] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        subs = getattr(command, "commands", None)
+        if not subs or getattr(command, "invoke_without_command", False):
+            names.append(schema_name(" ".join(["angelctl", *path])))
+        for word, sub in (subs or {}).items():
+            walk(sub, [*path, word])
+
+    walk(typer.main.get_command(full_app()), [])
+    return sorted(set(names))
+
+
+def test_every_command_has_a_schema_file_and_every_file_a_command() -> None:
+    from tests.json_contract import SCHEMAS
+
+    files = {p.stem for p in SCHEMAS.glob("*.json")}
+    commands = set(_leaf_commands())
+    assert len(commands) > 35
+    assert sorted(commands - files) == []  # a command whose --json has no contract
+    assert sorted(files - commands - {"error"}) == []  # a schema no command prints
+
+
+def test_every_schema_file_is_valid_and_names_its_version() -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from angelctl.render.contract import schema_id
+    from tests.json_contract import SCHEMAS
+
+    for path in sorted(SCHEMAS.glob("*.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        expected = "error/1" if path.stem == "error" else schema_id(path.stem)
+        assert schema["$id"] == expected, path.name
+        assert schema["properties"]["schema"] == {"const": expected}, path.name
+
+
+def test_the_error_schema_lists_every_error_code() -> None:
+    import json
+
+    from tests.json_contract import SCHEMAS
+
+    schema = json.loads((SCHEMAS / "error.json").read_text(encoding="utf-8"))
+    assert schema["properties"]["error"]["properties"]["code"]["enum"] == list(ERROR_CODES)
