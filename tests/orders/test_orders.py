@@ -154,7 +154,17 @@ def test_market_order_becomes_a_protected_limit_and_fills(cli: Any, market: Any)
 
 
 def test_accepted_then_rejected_is_reported_by_wait(cli: Any, market: Any) -> None:
-    placed = place(cli, "BUY", "SBIN", "--qty", "5000", "--price", "800", "--wait")
+    placed = place(
+        cli,
+        "BUY",
+        "SBIN",
+        "--qty",
+        "5000",
+        "--price",
+        "800",
+        "--wait",
+        "--allow-insufficient-funds",
+    )
     assert placed.code == ExitStatus.REJECTED, placed.both
     assert "Insufficient Funds" in placed.err
 

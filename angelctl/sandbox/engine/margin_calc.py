@@ -128,6 +128,4 @@ def _calendar(legs: list[Leg], margins: Margins) -> Decimal:
     for n, leg in enumerate(legs):
         if leg.instrument.is_future:
             sides[leg.instrument.name][leg.side] += margins.leg_span[n]
-    return sum(
-        (CALENDAR_BENEFIT * min(s["BUY"], s["SELL"]) for s in sides.values()), start=ZERO
-    )
+    return sum((CALENDAR_BENEFIT * min(s["BUY"], s["SELL"]) for s in sides.values()), start=ZERO)

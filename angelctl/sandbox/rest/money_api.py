@@ -149,8 +149,13 @@ def _breakup(c: Charges) -> list[dict[str, Any]]:
 def _summary(charges: list[Charges]) -> dict[str, Any]:
     total = sum((c.total for c in charges), start=Decimal(0))
     value = sum((c.trade_value for c in charges), start=Decimal(0))
+
+    def added(name: str) -> Decimal:
+        return sum((getattr(c, name) for c in charges), start=Decimal(0))
+
     merged = Charges(
-        value, *(sum((getattr(c, f) for c in charges), start=Decimal(0)) for f in _AMOUNTS),
+        trade_value=value, brokerage=added("brokerage"), stt=added("stt"),
+        exchange=added("exchange"), sebi=added("sebi"), stamp=added("stamp"), gst=added("gst"),
         tax_name=charges[0].tax_name,
     )  # fmt: skip
     return {
@@ -158,9 +163,6 @@ def _summary(charges: list[Charges]) -> dict[str, Any]:
         "trade_value": float(rupees(value)),
         "breakup": _breakup(merged),
     }
-
-
-_AMOUNTS = ("brokerage", "stt", "exchange", "sebi", "stamp", "gst")
 
 
 def estimate_charges(state: BrokerState, call: Call) -> EngineResponse:
