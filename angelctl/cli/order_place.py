@@ -235,7 +235,6 @@ def _confirm_money(
     """Fetch the money, show it with the question (or refuse a script's unfunded order)."""
     from angelctl.cli.common import stdin_is_tty
     from angelctl.orders.money import check_funds, fetch_money
-    from angelctl.render.confirm import confirmation
     from angelctl.render.units import inr
 
     ltp = prepared.reference.ltp if prepared.reference else None
@@ -243,6 +242,10 @@ def _confirm_money(
     prompting = not options.yes and stdin_is_tty()
     if not prompting and not options.allow_short:
         check_funds(money, inr)
+    if options.yes:
+        return money  # nothing to show: the JSON / report carries the money
+    from angelctl.render.confirm import confirmation
+
     text = confirmation(prepared.request, len(prepared.children), money, prepared.notes)
-    confirm(out, text, yes=options.yes)
+    confirm(out, text, yes=False)
     return money
