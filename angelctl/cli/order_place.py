@@ -2,10 +2,11 @@
 the kill-switch latch first, then resolve, check, journal, the money (LTP, margin, funds,
 charges), confirm, send once, follow, report.
 
-Following: ``--wait`` follows up to 30 s; without it, ``--yes`` or ``--json`` follow to the
-first definite state (open, trigger pending, complete, rejected, cancelled) within the profile's
-``order_follow_seconds`` (default 5); ``--no-wait`` sends and reports at once. A followed order
-the broker rejects exits 8 with the broker's reason.
+Following: ``--wait`` follows up to 30 s; without it, every placement (``--yes``, ``--json``
+or confirmed at the prompt) is followed to its first definite state (open, trigger pending,
+complete, rejected, cancelled) within the profile's ``order_follow_seconds`` (default 5);
+``--no-wait`` sends and reports at once. A followed order the broker rejects exits 8 with the
+broker's reason.
 
 Funds: when the margin required exceeds the available funds, the confirmation says so in red;
 without a prompt to answer (``--yes``, or no terminal) the order is refused (exit 2, nothing
@@ -94,8 +95,8 @@ WaitOpt = Annotated[
     typer.Option(
         "--wait/--no-wait",
         help="Follow the order until it is working, filled or rejected (up to 30 s); "
-        "--no-wait reports at once. Default: with --yes or --json, follow for the "
-        "profile's order_follow_seconds.",
+        "--no-wait reports at once. Default: follow for the profile's "
+        "order_follow_seconds.",
         show_default=False,
     ),
 ]
@@ -207,7 +208,7 @@ def _place(ctx: typer.Context, options: PlaceOptions) -> None:
             return
         money = _confirm_money(out, session, prepared, options)
         placements = place_prepared(order_placer(session, journal), prepared, guard)
-        budget = _follow_budget(options, out.json_mode, settings.order_follow_seconds)
+        budget = _follow_budget(options, settings.order_follow_seconds)
         followed = {}
         if budget is not None:
             for p in placements:
@@ -220,13 +221,13 @@ def _place(ctx: typer.Context, options: PlaceOptions) -> None:
     report_placements(out, placements, followed, money=money.describe())
 
 
-def _follow_budget(options: PlaceOptions, json_mode: bool, configured: float) -> float | None:
+def _follow_budget(options: PlaceOptions, configured: float) -> float | None:
     """Seconds to follow the new order(s), or None not to follow."""
     if options.wait is True:
         return 30.0
     if options.wait is False:
         return None
-    return configured if (options.yes or json_mode) else None
+    return configured
 
 
 def _confirm_money(

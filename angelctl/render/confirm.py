@@ -90,8 +90,7 @@ def confirmation(
     short = money.shortfall
     if short is not None:
         text.append(
-            f"\n  INSUFFICIENT FUNDS: the margin exceeds the available funds by {inr(short)}"
-            "; the broker will likely reject it",
+            f"\n  INSUFFICIENT FUNDS: {inr(short)} short; the broker will likely reject it",
             style="bold red",
         )
     return text

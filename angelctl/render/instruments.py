@@ -24,14 +24,14 @@ def _tick(contract: Contract) -> str:
 
 
 def units_text(units: int, lot_size: int) -> str:
-    """``1,800 units (24 lots)``, ``1 unit``, ``1,800 units (27.7 lots)``: singular/plural,
+    """``1,800 units (24 lots)``, ``1 unit``, ``1,800 units (27.69 lots)``: singular/plural,
     lots whenever the lot is over 1 unit."""
     from angelctl.render.units import group_indian
 
     text = f"{group_indian(units)} unit{'' if units == 1 else 's'}"
     if lot_size > 1:
         lots, rest = divmod(units, lot_size)
-        shown = group_indian(lots) if not rest else f"{units / lot_size:.1f}"
+        shown = group_indian(lots) if not rest else f"{units / lot_size:.2f}"
         text += f" ({shown} lot{'' if units == lot_size else 's'})"
     return text
 
@@ -40,7 +40,7 @@ def freeze_text(contract: Contract) -> str:
     if not contract.freeze_qty:
         return "-"
     lot = contract.lot_size
-    text = f"{units_text(contract.freeze_qty, lot)} ({contract.freeze_source})"
+    text = f"{units_text(contract.freeze_qty, lot)}, from the {contract.freeze_source}"
     if contract.max_order_qty is not None:
         text += f"; max {units_text(contract.max_order_qty, lot)} per order"
     return text

@@ -59,9 +59,9 @@ def test_freeze_limits_in_lots_and_never_1_units(resolver: Resolver) -> None:  #
     assert units_text(1, 1) == "1 unit"
     assert units_text(65, 65) == "65 units (1 lot)"
     assert units_text(1800, 75) == "1,800 units (24 lots)"
-    assert units_text(1800, 65) == "1,800 units (27.7 lots)"
+    assert units_text(1800, 65) == "1,800 units (27.69 lots)"
     assert freeze_text(nifty) == (
-        f"{units_text(nifty.freeze_qty or 0, nifty.lot_size)} ({nifty.freeze_source}); "
+        f"{units_text(nifty.freeze_qty or 0, nifty.lot_size)}, from the {nifty.freeze_source}; "
         f"max {units_text(nifty.max_order_qty or 0, nifty.lot_size)} per order"
     )
     assert "lots)" in freeze_text(nifty)

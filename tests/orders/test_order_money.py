@@ -176,7 +176,8 @@ def test_the_confirmation_warns_of_insufficient_funds_in_red(
         term.exit_code()
 
     (row,) = [n for n, line in enumerate(screen.display) if "INSUFFICIENT FUNDS" in line]
-    assert "by ₹1,50,000.00" in screen.display[row] + screen.display[row + 1]
+    assert "INSUFFICIENT FUNDS: ₹1,50,000.00 short" in screen.display[row]
+    assert len(screen.display[row].rstrip()) <= 80
     start = screen.display[row].index("INSUFFICIENT")
     assert screen.buffer[row][start].fg == "red" and screen.buffer[row][start].bold
     assert os.environ["COLUMNS"] == "80"
