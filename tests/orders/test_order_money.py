@@ -181,3 +181,19 @@ def test_the_confirmation_warns_of_insufficient_funds_in_red(
     start = screen.display[row].index("INSUFFICIENT")
     assert screen.buffer[row][start].fg == "red" and screen.buffer[row][start].bold
     assert os.environ["COLUMNS"] == "80"
+
+
+def test_modify_shows_old_to_new_for_every_changed_field(cli: Any, market: Any) -> None:
+    placed = place(cli, "BUY", "SBIN", "--qty", "2", "--price", "780")
+    order_id = placed.json()["orders"][0]["order_id"]
+
+    dry = cli(
+        "order", "modify", order_id, "--type", "SL", "--trigger", "779", "--qty", "1",
+        "--dry-run",
+    )  # fmt: skip
+
+    assert dry.code == 0, dry.both
+    assert f"Modify order {order_id} (NSE:SBIN-EQ BUY LIMIT): " in dry.out
+    for change in ("trigger none → 779.00", "quantity 2 → 1", "order type LIMIT → STOPLOSS_LIMIT"):
+        assert change in dry.out, dry.out
+    assert "price" not in dry.out.split(":", 1)[1].split("\n")[0]  # unchanged: not shown
