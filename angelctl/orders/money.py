@@ -8,6 +8,8 @@ Invariants:
 - The LTP comes from the quote ``prepare`` already read for the collar when there is one (no
   second quote call); otherwise one quote call joins the others.
 - The session is renewed (``ensure``) before the threads start, so they never race to log in.
+- A read still running when the budget ends is abandoned, not waited for: it finishes or times
+  out on its own pooled connection while the order goes ahead.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The published charge schedule as the sandbox approximates it (docs/margins.md#charges).
+"""The published charge schedule as the sandbox approximates it
+(docs/margins.md#charges-sandbox-approximation).
 
 One executed order in, its charges out: brokerage, STT/CTT, exchange transaction charges, SEBI
 fees, stamp duty and GST, each as a rate from ``SCHEDULE`` (one table, one source line per

@@ -1,5 +1,5 @@
 """The sandbox's margin calculator (``margin/v1/batch``): SPAN-like margins for a basket of new
-positions, as documented in docs/margins.md#margins.
+positions, as documented in docs/margins.md#margins-sandbox-approximation.
 
 Each leg is margined exactly as the paper OMS blocks funds for it (``portfolio.margin``: cash
 delivery the full value, cash intraday ``intraday_margin_percent``, futures and short options
