@@ -8,7 +8,10 @@ machine is shared, so only the side-by-side ratio means anything). angelctl is m
 follows the order to its first definite state: one more orderDetails call). Its calls: the
 collar's quote, then getRMS, marginBatch and estimateCharges concurrently, then placeOrder.
 
-Usage: python bench/confirm_bench.py [--runs 15]   (about 1 minute at 15 runs)
+Runs are 1.1 s apart: getRMS's 2/s limit is shared by every angelctl process, and runs back to
+back would measure the limiter's pacing instead of the command.
+
+Usage: python bench/confirm_bench.py [--runs 15]   (about 1.5 minutes at 15 runs)
 """
 
 from __future__ import annotations
@@ -99,6 +102,9 @@ def main() -> int:
             run(make(-1), env)
         for n in range(args.runs):
             for name, make in commands.items():
+                # getRMS is limited to 2/s per client code (shared by every angelctl process):
+                # back-to-back runs would measure the limiter's pacing, not the command
+                time.sleep(1.1)
                 started = time.perf_counter()
                 result = run(make(n), env)
                 times[name].append(time.perf_counter() - started)
