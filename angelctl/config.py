@@ -108,6 +108,8 @@ class ProfileSettings:
     # the broker's gateway timeout (30 s assumed, docs/protocol.md "Gateway timeout").
     settle_after: float = 60.0
     follow_unknown: float = 10.0  # how long a placer watches the book after an unknown answer
+    # How long `order place --yes/--json` follows a new order to its first definite state.
+    order_follow_seconds: float = 5.0
     # Settled intents older than this many days are pruned once a day (0: kept forever).
     journal_retention_days: int = 90
     credential_store: str = "keyring"

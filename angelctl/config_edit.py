@@ -40,6 +40,7 @@ def set_config_key(path: Path, dotted_key: str, raw_value: str) -> None:
             "read_timeout",
             "settle_after",
             "follow_unknown",
+            "order_follow_seconds",
         ):
             try:
                 value = float(raw_value)

@@ -17,9 +17,17 @@ from angelctl.fsutil import open_private
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def connect_wal(path: Path, *, synchronous: str) -> sqlite3.Connection:
+def connect_wal(
+    path: Path, *, synchronous: str, check_same_thread: bool = True
+) -> sqlite3.Connection:
+    """``check_same_thread=False`` only for a caller that serialises use with its own lock."""
     os.close(open_private(path))
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    db = sqlite3.connect(
+        path,
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
+        check_same_thread=check_same_thread,
+    )
     deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
     delay = 0.005
     while True:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,11 +84,14 @@ class RateLimiter:
         self.clock = clock
         self.discarded = 0  # impossible rows (made in this process's future) deleted
         self._db: sqlite3.Connection | None = None
+        # Threads of one process (the confirmation's concurrent reads) share the connection;
+        # the lock serialises reservations, never the wait for a slot.
+        self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
             ensure_private_dir(self.path.parent)
-            db = connect_wal(self.path, synchronous="NORMAL")
+            db = connect_wal(self.path, synchronous="NORMAL", check_same_thread=False)
             db.executescript(_SCHEMA)
             boot = boot_id()
             db.execute("BEGIN IMMEDIATE")
@@ -115,24 +119,26 @@ class RateLimiter:
         windows = self._windows(buckets)
         if not windows:
             return self.clock.monotonic(), None
-        db = self._connect()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            now = self.clock.monotonic()
-            self._discard_future(db, now)
-            slot, binding = _earliest(db, key, windows, now)
-            names = sorted({f"{key}:{w.bucket}" for w in windows})
-            db.executemany(
-                "INSERT INTO reservations VALUES (?, ?, ?)", [(n, slot, now) for n in names]
-            )
-            horizon = now - max(w.width for w in windows) - 1.0
-            db.executemany(
-                "DELETE FROM reservations WHERE bucket=? AND t < ?", [(n, horizon) for n in names]
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        with self._lock:
+            db = self._connect()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                now = self.clock.monotonic()
+                self._discard_future(db, now)
+                slot, binding = _earliest(db, key, windows, now)
+                names = sorted({f"{key}:{w.bucket}" for w in windows})
+                db.executemany(
+                    "INSERT INTO reservations VALUES (?, ?, ?)", [(n, slot, now) for n in names]
+                )
+                horizon = now - max(w.width for w in windows) - 1.0
+                db.executemany(
+                    "DELETE FROM reservations WHERE bucket=? AND t < ?",
+                    [(n, horizon) for n in names],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
         return slot, binding
 
     def _discard_future(self, db: sqlite3.Connection, now: float) -> None:

@@ -111,6 +111,7 @@ ROUTES: dict[str, Route] = {
         ),
         Route("getOIData", "POST", f"{SECURE}/historical/v1/getOIData", buckets=("historical",)),
         Route("marginBatch", "POST", f"{SECURE}/margin/v1/batch"),
+        Route("estimateCharges", "POST", f"{SECURE}/brokerage/v1/estimateCharges"),
         Route("optionGreek", "POST", f"{SECURE}/marketData/v1/optionGreek"),
     )
 }
@@ -137,6 +138,8 @@ DEFAULT_LIMITS: dict[str, tuple[tuple[int, float], ...]] = {
     "holdings": ((1, 1.0),),
     "quote": ((10, 1.0), (500, 60.0), (5000, 3600.0)),
     "marginBatch": ((10, 1.0), (500, 60.0), (5000, 3600.0)),
+    # no published limit: budgeted like the margin calculator beside it
+    "estimateCharges": ((10, 1.0), (500, 60.0), (5000, 3600.0)),
     "gttWrite": ((9, 1.0), (500, 60.0), (5000, 3600.0)),
     "gttRead": ((10, 1.0), (500, 60.0), (5000, 3600.0)),
     "historical": ((3, 1.0), (180, 60.0), (5000, 3600.0)),

@@ -84,6 +84,8 @@ DisclosedOpt = Annotated[
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show; send nothing.")]
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from angelctl.broker.session import BrokerSession
     from angelctl.cli.app import AppContext
     from angelctl.clock import Clock
@@ -151,7 +153,7 @@ def clock() -> Clock:
 
 def confirm(
     out: Output,
-    summary: str,
+    summary: str | Text,
     *,
     yes: bool,
     question: str = "Send it?",

@@ -50,6 +50,7 @@ def show(ctx: typer.Context) -> None:
         "read_timeout": settings.read_timeout,
         "settle_after": settings.settle_after,
         "follow_unknown": settings.follow_unknown,
+        "order_follow_seconds": settings.order_follow_seconds,
         "journal_retention_days": settings.journal_retention_days,
         "credential_store": settings.credential_store,
         "session_rule": settings.session_rule,

@@ -1,5 +1,16 @@
 """``order place``: its options, the frozen record they make, and the one path an order takes —
-the kill-switch latch first, then resolve, check, journal, confirm, send once, follow, report.
+the kill-switch latch first, then resolve, check, journal, the money (LTP, margin, funds,
+charges), confirm, send once, follow, report.
+
+Following: ``--wait`` follows up to 30 s; without it, every placement (``--yes``, ``--json``
+or confirmed at the prompt) is followed to its first definite state (open, trigger pending,
+complete, rejected, cancelled) within the profile's ``order_follow_seconds`` (default 5);
+``--no-wait`` sends and reports at once. A followed order the broker rejects exits 8 with the
+broker's reason.
+
+Funds: when the margin required exceeds the available funds, the confirmation says so in red;
+without a prompt to answer (``--yes``, or no terminal) the order is refused (exit 2, nothing
+sent) unless ``--allow-insufficient-funds``.
 
 Invariant: the latch is checked before the instrument index, the session or the journal is
 opened (nothing touches the network while the kill switch is engaged).
@@ -26,11 +37,15 @@ from angelctl.cli.common import (
     profile_settings,
 )
 from angelctl.cli.instruments import complete_symbol
-from angelctl.cli.order_report import report_placements, show_dry_run, summary
+from angelctl.cli.order_report import report_placements, show_dry_run
 
 if TYPE_CHECKING:
+    from angelctl.broker.session import BrokerSession
     from angelctl.instruments.model import Contract
+    from angelctl.orders.entry import PreparedOrder
     from angelctl.orders.model import OrderRequest
+    from angelctl.orders.money import OrderMoney
+    from angelctl.render.output import Output
 
 # The options of `order place`, in the order its help lists them.
 SideArg = Annotated[str, typer.Argument(help="BUY or SELL.", show_default=False)]
@@ -55,7 +70,11 @@ TriggerOpt = Annotated[
 VarietyOpt = Annotated[
     str | None, typer.Option("--variety", help="NORMAL, STOPLOSS or ROBO.", show_default=False)
 ]
-DurationOpt = Annotated[str, typer.Option("--duration", help="DAY or IOC.")]
+ValidityOpt = Annotated[str, typer.Option("--validity", help="DAY or IOC.")]
+DurationOpt = Annotated[
+    str | None,
+    typer.Option("--duration", hidden=True, help="Deprecated: use --validity.", show_default=False),
+]
 TagOpt = Annotated[str, typer.Option("--tag", help="Your label, kept in the journal.")]
 AmoOpt = Annotated[
     bool, typer.Option("--amo", help="Outside market hours, send it as an after-market order.")
@@ -72,7 +91,21 @@ SliceOpt = Annotated[
     bool, typer.Option("--slice", help="Split above the freeze limit into at most 10 orders.")
 ]
 WaitOpt = Annotated[
-    bool, typer.Option("--wait", help="Follow the order until it is working, filled or rejected.")
+    bool | None,
+    typer.Option(
+        "--wait/--no-wait",
+        help="Follow the order until it is working, filled or rejected (up to 30 s); "
+        "--no-wait reports at once. Default: follow for the profile's "
+        "order_follow_seconds.",
+        show_default=False,
+    ),
+]
+AllowShortOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-insufficient-funds",
+        help="Send even when the margin required exceeds the available funds.",
+    ),
 ]
 
 
@@ -96,8 +129,9 @@ class PlaceOptions:
     intent_id: str | None
     slice_: bool
     dry_run: bool
-    wait: bool
+    wait: bool | None
     yes: bool
+    allow_short: bool = False
 
     def request(self, contract: Contract) -> OrderRequest:
         from angelctl.orders.model import OrderRequest
@@ -122,22 +156,26 @@ def place(
     trigger: TriggerOpt = None,
     product: ProductOpt = None,
     variety: VarietyOpt = None,
-    duration: DurationOpt = "DAY",
+    validity: ValidityOpt = "DAY",
+    duration: DurationOpt = None,
     disclosed: DisclosedOpt = 0,
     tag: TagOpt = "",
     amo: AmoOpt = False,
     intent_id: IntentOpt = None,
     slice_: SliceOpt = False,
     dry_run: DryRunOpt = False,
-    wait: WaitOpt = False,
+    wait: WaitOpt = None,
     yes: YesOpt = False,
+    allow_short: AllowShortOpt = False,
 ) -> None:
     """Place an order: checked locally, journalled, sent once, settled by reconciling."""
+    if duration is not None:
+        output(ctx).warn("--duration is deprecated on `order place`: use --validity")
     options = PlaceOptions(
         side=side, symbol=symbol, qty=qty, lots=lots, order_type=order_type, price=price,
-        trigger=trigger, product=product, variety=variety, duration=duration,
+        trigger=trigger, product=product, variety=variety, duration=duration or validity,
         disclosed=disclosed, tag=tag, amo=amo, intent_id=intent_id, slice_=slice_,
-        dry_run=dry_run, wait=wait, yes=yes,
+        dry_run=dry_run, wait=wait, yes=yes, allow_short=allow_short,
     )  # fmt: skip
     _place(ctx, options)
 
@@ -168,15 +206,47 @@ def _place(ctx: typer.Context, options: PlaceOptions) -> None:
         if options.dry_run:
             show_dry_run(out, prepared)
             return
-        confirm(out, summary(prepared), yes=options.yes)
+        money = _confirm_money(out, session, prepared, options)
         placements = place_prepared(order_placer(session, journal), prepared, guard)
+        budget = _follow_budget(options, settings.order_follow_seconds)
         followed = {}
-        if options.wait:
+        if budget is not None:
             for p in placements:
-                followed[p.order_id] = follow(session, p, timeout=30.0)
+                followed[p.order_id] = follow(session, p, timeout=budget)
         retention_quietly(journal, settings.name, settings.journal_retention_days)
     finally:
         index.close()
         journal.close()
         session.rest.close()
-    report_placements(out, placements, followed)
+    report_placements(out, placements, followed, money=money.describe())
+
+
+def _follow_budget(options: PlaceOptions, configured: float) -> float | None:
+    """Seconds to follow the new order(s), or None not to follow."""
+    if options.wait is True:
+        return 30.0
+    if options.wait is False:
+        return None
+    return configured
+
+
+def _confirm_money(
+    out: Output, session: BrokerSession, prepared: PreparedOrder, options: PlaceOptions
+) -> OrderMoney:
+    """Fetch the money, show it with the question (or refuse a script's unfunded order)."""
+    from angelctl.cli.common import stdin_is_tty
+    from angelctl.orders.money import check_funds, fetch_money
+    from angelctl.render.units import inr
+
+    ltp = prepared.reference.ltp if prepared.reference else None
+    money = fetch_money(session, prepared.children, ltp)
+    prompting = not options.yes and stdin_is_tty()
+    if not prompting and not options.allow_short:
+        check_funds(money, inr)
+    if options.yes:
+        return money  # nothing to show: the JSON / report carries the money
+    from angelctl.render.confirm import confirmation
+
+    text = confirmation(prepared.request, len(prepared.children), money, prepared.notes)
+    confirm(out, text, yes=False)
+    return money

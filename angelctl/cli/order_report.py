@@ -29,8 +29,10 @@ def summary(prepared: PreparedOrder) -> str:
     slices = f" in {len(prepared.children)} slices" if len(prepared.children) > 1 else ""
     price = f" @ {r.price}" if r.price is not None else ""
     trig = f" trigger {r.trigger}" if r.trigger is not None else ""
+    from angelctl.render.confirm import lots_text
+
     return (
-        f"{r.side} {r.quantity} ({r.lots.normalize()} lots of {c.lot_size}) "
+        f"{r.side} {r.quantity} ({lots_text(r)}) "
         f"{c.exchange}:{c.symbol} {r.order_type}{price}{trig} {r.product} {r.duration}"
         f"{slices} — notional {notional}"
     )
@@ -58,6 +60,8 @@ def _placement_doc(p: Placement, final: BrokerOrder | None) -> dict[str, Any]:
         "late_landing": p.late,
         "status": final.status if final else None,
         "text": final.text if final else None,
+        "filled_quantity": final.filled if final else None,
+        "average_price": format(final.average_price, "f") if final else None,
     }
 
 
@@ -74,9 +78,14 @@ def _placement_line(d: dict[str, Any]) -> str:
 
 
 def report_placements(
-    out: Output, placements: list[Placement], followed: dict[str, BrokerOrder]
+    out: Output,
+    placements: list[Placement],
+    followed: dict[str, BrokerOrder],
+    *,
+    money: dict[str, Any] | None = None,
 ) -> None:
-    """Each placement, then exit: rejected (a followed order) > the worst placement's status."""
+    """Each placement, then exit: rejected (a followed order) > the worst placement's status.
+    ``money``: the confirmation's LTP, margin, funds and charges (JSON ``money``)."""
     from angelctl.errors import RequestRejected
     from angelctl.status import ExitStatus
 
@@ -84,7 +93,7 @@ def report_placements(
     status = max([ExitStatus.OK, *(p.exit_status for p in placements)])
     rejected = [d for d in docs if d["status"] == "rejected"]
     if out.json_mode:
-        out.json({"ok": not rejected, "orders": docs})
+        out.json({"ok": not rejected, "orders": docs, **({"money": money} if money else {})})
     else:
         for d in docs:
             out.line(_placement_line(d))

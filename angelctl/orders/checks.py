@@ -33,6 +33,7 @@ class RiskLimits:
     max_notional: Decimal | None = None
     max_orders_per_minute: int | None = None
     collar_percent: Decimal = Decimal(5)
+    collar_min_ticks: int = 5  # the collar is never narrower than this many ticks
     market_orders: str = "refuse"  # or "protect": convert to a LIMIT inside a protection band
     market_protection_percent: Decimal = Decimal(2)
     max_open_orders: int | None = None
@@ -57,12 +58,12 @@ class PreTradeRejected(UsageError):
     error_code = "pre_trade_rejected"
     exit_status = ExitStatus.USAGE
 
-    def __init__(self, violations: list[Violation]) -> None:
+    def __init__(self, violations: list[Violation], hint: str | None = None) -> None:
         first = violations[0]
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         super().__init__(
             f"order refused before sending: {first.message}{more}",
-            hint="nothing was sent; fix the order or the limits in the config",
+            hint=hint or "nothing was sent; fix the order or the limits in the config",
         )
         self.violations = violations
 
@@ -82,11 +83,23 @@ def check_lot(req: OrderRequest) -> Violation | None:
     return None
 
 
+def nearest_ticks(value: Decimal, tick: Decimal) -> tuple[Decimal, Decimal]:
+    """The valid prices just below and just above ``value`` (``value`` is off the grid)."""
+    below = (value // tick) * tick
+    return below, below + tick
+
+
 def check_tick(req: OrderRequest) -> Violation | None:
     tick = req.contract.tick_size
     for label, value in (("price", req.price), ("trigger", req.trigger)):
         if value is not None and value > 0 and not _multiple(value, tick):
-            return Violation("tick", f"{label} {value} is not on the tick size ₹{tick}")
+            below, above = nearest_ticks(value, tick)
+            nearest = f"{below} or {above}" if below > 0 else f"{above}"
+            return Violation(
+                "tick",
+                f"{label} {value} is not on the tick size ₹{tick}; the nearest valid "
+                f"{label}s are {nearest}",
+            )
     return None
 
 
@@ -178,11 +191,15 @@ def check_collar(req: OrderRequest, ref: Reference, limits: RiskLimits) -> Viola
             "collar", f"price {req.price} is below the lower circuit {ref.lower_circuit}"
         )
     if ref.ltp > 0:
-        band = ref.ltp * limits.collar_percent / 100
+        # a floor in ticks, so a cheap contract's band is never narrower than a few ticks
+        # (5 % of a ₹1.25 option is less than two ₹0.05 ticks)
+        floor = req.contract.tick_size * limits.collar_min_ticks
+        band = max(ref.ltp * limits.collar_percent / 100, floor)
         if abs(req.price - ref.ltp) > band:
             return Violation(
                 "collar",
-                f"price {req.price} is more than {limits.collar_percent}% from the LTP {ref.ltp}",
+                f"price {req.price} is more than {limits.collar_percent}% "
+                f"(and {limits.collar_min_ticks} ticks, ₹{floor}) from the LTP {ref.ltp}",
             )
     return None
 
@@ -312,6 +329,7 @@ def limits_from_config(table: dict[str, Any] | None) -> RiskLimits:
             int(table["max_orders_per_minute"]) if "max_orders_per_minute" in table else None
         ),
         collar_percent=dec("collar_percent") or Decimal(5),
+        collar_min_ticks=int(table.get("collar_min_ticks", 5)),
         market_orders=str(table.get("market_orders", "refuse")),
         market_protection_percent=dec("market_protection_percent") or Decimal(2),
         max_open_orders=int(table["max_open_orders"]) if "max_open_orders" in table else None,

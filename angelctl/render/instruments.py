@@ -23,13 +23,31 @@ def _tick(contract: Contract) -> str:
     return f"₹{contract.tick_size:.{places}f}"
 
 
+def units_text(units: int, lot_size: int) -> str:
+    """``1,800 units (24 lots)``, ``1 unit``, ``1,800 units (27.69 lots)``: singular/plural,
+    lots whenever the lot is over 1 unit."""
+    from angelctl.render.units import group_indian
+
+    text = f"{group_indian(units)} unit{'' if units == 1 else 's'}"
+    if lot_size > 1:
+        lots, rest = divmod(units, lot_size)
+        shown = group_indian(lots) if not rest else f"{units / lot_size:.2f}"
+        text += f" ({shown} lot{'' if units == lot_size else 's'})"
+    return text
+
+
+def freeze_text(contract: Contract) -> str:
+    if not contract.freeze_qty:
+        return "-"
+    lot = contract.lot_size
+    text = f"{units_text(contract.freeze_qty, lot)}, from the {contract.freeze_source}"
+    if contract.max_order_qty is not None:
+        text += f"; max {units_text(contract.max_order_qty, lot)} per order"
+    return text
+
+
 def contract_view(contract: Contract) -> Any:
-    freeze = "-"
-    if contract.freeze_qty:
-        freeze = (
-            f"{contract.freeze_qty} units ({contract.freeze_source}); "
-            f"max {contract.max_order_qty} per order"
-        )
+    freeze = freeze_text(contract)
     return key_value_table(
         f"{contract.exchange}:{contract.symbol}",
         [
@@ -40,7 +58,7 @@ def contract_view(contract: Contract) -> Any:
             ("Expiry", contract.expiry.strftime("%a %d %b %Y") if contract.expiry else "-"),
             ("Strike", _strike(contract)),
             ("Option", contract.option_type or "-"),
-            ("Lot size", f"{contract.lot_size} units"),
+            ("Lot size", units_text(contract.lot_size, 1)),
             ("Tick size", _tick(contract)),
             ("Freeze qty", freeze),
             ("Segment", f"{contract.segment} (feed exchangeType {contract.exchange_type})"),

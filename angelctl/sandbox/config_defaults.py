@@ -45,6 +45,9 @@ def default_rate_limits() -> RateLimitTable:
         "getAllHolding": [(1, _SECOND)],
         "marketQuote": list(_FAST_DATA),
         "marginBatch": list(_FAST_DATA),
+        # estimateCharges has no published limit (docs/protocol.md#rate-limits): chosen like
+        # the margin calculator beside it.
+        "estimateCharges": list(_FAST_DATA),
         "createRule": [(9, _SECOND), (500, _MINUTE), (5000, _HOUR)],
         "modifyRule": [(9, _SECOND), (500, _MINUTE), (5000, _HOUR)],
         "cancelRule": [(9, _SECOND), (500, _MINUTE), (5000, _HOUR)],

@@ -154,7 +154,17 @@ def test_market_order_becomes_a_protected_limit_and_fills(cli: Any, market: Any)
 
 
 def test_accepted_then_rejected_is_reported_by_wait(cli: Any, market: Any) -> None:
-    placed = place(cli, "BUY", "SBIN", "--qty", "5000", "--price", "800", "--wait")
+    placed = place(
+        cli,
+        "BUY",
+        "SBIN",
+        "--qty",
+        "5000",
+        "--price",
+        "800",
+        "--wait",
+        "--allow-insufficient-funds",
+    )
     assert placed.code == ExitStatus.REJECTED, placed.both
     assert "Insufficient Funds" in placed.err
 
@@ -527,8 +537,8 @@ def test_terminal_confirmation_shows_contract_lots_and_notional(market: Any) -> 
     code, screen = _prompted("n")
     assert code == ExitStatus.DECLINED, screen
     assert screen.strip().splitlines()[-1].strip() == "error: declined: nothing was sent"
-    assert "BUY 2 (2 lots of 1) NSE:SBIN-EQ LIMIT @ 790" in screen
-    assert "notional ₹1,580.00" in screen
+    assert "BUY 2 (2 lots of 1) NSE:SBIN-EQ\r\n  LIMIT @ ₹790.00 · LTP ₹800.00" in screen
+    assert "notional ₹1,580.00" in screen and "margin required ₹1,580.00" in screen
     assert sandbox_orders(market) == []
     code, screen = _prompted("y")
     assert code == 0, screen

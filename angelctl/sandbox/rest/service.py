@@ -61,6 +61,7 @@ from angelctl.sandbox.rest.gateway import (
 )
 from angelctl.sandbox.rest.gtt_api import HANDLERS as GTT_HANDLERS
 from angelctl.sandbox.rest.market_api import HANDLERS as MARKET_HANDLERS
+from angelctl.sandbox.rest.money_api import HANDLERS as MONEY_HANDLERS
 from angelctl.sandbox.rest.order_api import HANDLERS as ORDER_HANDLERS
 from angelctl.sandbox.rest.order_flow import OrderFlow
 from angelctl.sandbox.rest.paper_admin import PaperAdmin
@@ -93,6 +94,7 @@ HANDLERS: dict[str, Handler] = {
     **ORDER_HANDLERS,
     **MARKET_HANDLERS,
     **GTT_HANDLERS,
+    **MONEY_HANDLERS,
 }
 
 
