@@ -25,6 +25,12 @@ from angelctl.cli.common import (
     output,
     profile_settings,
 )
+from angelctl.cli.completion import (
+    complete_order_type,
+    complete_side,
+    complete_validity,
+    complete_variety,
+)
 from angelctl.cli.instruments import complete_symbol
 from angelctl.cli.order_report import report_placements, show_dry_run, summary
 
@@ -33,7 +39,9 @@ if TYPE_CHECKING:
     from angelctl.orders.model import OrderRequest
 
 # The options of `order place`, in the order its help lists them.
-SideArg = Annotated[str, typer.Argument(help="BUY or SELL.", show_default=False)]
+SideArg = Annotated[
+    str, typer.Argument(help="BUY or SELL.", show_default=False, autocompletion=complete_side)
+]
 SymbolArg = Annotated[
     str,
     typer.Argument(
@@ -44,7 +52,11 @@ SymbolArg = Annotated[
 ]
 TypeOpt = Annotated[
     str,
-    typer.Option("--type", help="LIMIT, STOPLOSS_LIMIT (SL), STOPLOSS_MARKET (SL-M) or MARKET."),
+    typer.Option(
+        "--type",
+        help="LIMIT, STOPLOSS_LIMIT (SL), STOPLOSS_MARKET (SL-M) or MARKET.",
+        autocompletion=complete_order_type,
+    ),
 ]
 PriceOpt = Annotated[
     str | None, typer.Option("--price", help="Limit price (rupees).", show_default=False)
@@ -53,9 +65,17 @@ TriggerOpt = Annotated[
     str | None, typer.Option("--trigger", help="Stop-loss trigger price.", show_default=False)
 ]
 VarietyOpt = Annotated[
-    str | None, typer.Option("--variety", help="NORMAL, STOPLOSS or ROBO.", show_default=False)
+    str | None,
+    typer.Option(
+        "--variety",
+        help="NORMAL, STOPLOSS or ROBO.",
+        show_default=False,
+        autocompletion=complete_variety,
+    ),
 ]
-DurationOpt = Annotated[str, typer.Option("--duration", help="DAY or IOC.")]
+DurationOpt = Annotated[
+    str, typer.Option("--duration", help="DAY or IOC.", autocompletion=complete_validity)
+]
 TagOpt = Annotated[str, typer.Option("--tag", help="Your label, kept in the journal.")]
 AmoOpt = Annotated[
     bool, typer.Option("--amo", help="Outside market hours, send it as an after-market order.")
