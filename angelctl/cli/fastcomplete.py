@@ -83,6 +83,28 @@ VALUED = frozenset(
         "--intent",
         "--older-than",
         "--keep-days",
+        "--session-ttl",
+        "--fault",
+        "--before",
+    }
+)
+
+# Flags (options without a value) seen on symbol commands' lines; others defer to the tree.
+FLAGS = frozenset(
+    {
+        "--json",
+        "--debug",
+        "--quiet",
+        "-q",
+        "--yes",
+        "--dry-run",
+        "--amo",
+        "--slice",
+        "--wait",
+        "--orders",
+        "--force",
+        "--help",
+        "-h",
     }
 )
 
@@ -123,7 +145,7 @@ def wants_symbol(args: list[str], incomplete: str) -> bool:
         elif arg in VALUED:
             skip = True
         elif arg.startswith("-"):
-            if "=" not in arg and arg not in _FLAGS:
+            if "=" not in arg and arg not in FLAGS:
                 return False  # an option this module does not know: let the tree decide
         else:
             words.append(arg)
@@ -131,26 +153,6 @@ def wants_symbol(args: list[str], incomplete: str) -> bool:
         if tuple(words[: len(path)]) == path:
             return position is None or len(words) - len(path) == position
     return False
-
-
-# Flags (options without a value) seen on symbol commands' lines; others defer to the tree.
-_FLAGS = frozenset(
-    {
-        "--json",
-        "--debug",
-        "--quiet",
-        "-q",
-        "--yes",
-        "--dry-run",
-        "--amo",
-        "--slice",
-        "--wait",
-        "--orders",
-        "--force",
-        "--help",
-        "-h",
-    }
-)
 
 
 _SPECIAL = frozenset(" \t\"'\\$`&;|<>()*?[]{}!#~")
