@@ -8,6 +8,7 @@ shell handles keys in order, so when it appears the completion has finished), no
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import re
@@ -87,9 +88,7 @@ class Shell:
         return [row.rstrip() for row in self.screen.display]
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait()
         os.close(self.fd)

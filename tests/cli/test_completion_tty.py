@@ -1,0 +1,116 @@
+"""Pressing Tab in a real bash inside a pseudo-terminal (``tty_shell``), with the shipped
+completion script and an instrument index synced from the sandbox: fixed values, profiles,
+today's order ids and the nearest-expiry symbol case. zsh and fish run only where installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.tty_shell import Shell
+from tests.conftest import REPO, admin
+
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+
+
+@pytest.fixture
+def shell(tmp_path: Path) -> Iterator[Shell]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "angelctl"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m angelctl "$@"\n')
+    shim.chmod(0o755)
+    running = Shell(
+        REPO / "completions" / "angelctl.bash", f"{bin_dir}:{os.environ['PATH']}", cwd=REPO
+    )
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.fixture
+def traded(cli: Any, sandbox: Any, sandbox_login: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A sandbox profile, its instrument index synced from the sandbox, two orders placed."""
+    monkeypatch.setenv("ANGELCTL_INSTRUMENTS_URL", sandbox.instruments_url)
+    assert cli("instruments", "sync").code == 0
+    admin(sandbox, "POST", "market/freeze", frozen=True)
+    admin(sandbox, "POST", "market/price", exch_seg="NSE", token="3045", ltp="800")
+    ids = []
+    for price in ("780", "781"):
+        placed = cli("order", "place", "BUY", "SBIN", "--qty", "1", "--price", price, "--yes")
+        assert placed.code == 0, placed.both
+        listed = cli("order", "list", "--json").json()["orders"]
+        ids = [o["order_id"] for o in listed]
+    return ids
+
+
+def _words(shown: list[str]) -> set[str]:
+    return {word for line in shown for word in line.split()}
+
+
+def test_fixed_values_and_no_file_names(shell: Shell) -> None:
+    line, _ = shell.tab("angelctl order place ")
+    assert line == "angelctl order place "  # BUY and SELL: nothing common to insert
+    _, shown = shell.tab("angelctl order place ", presses=2)
+    assert {"BUY", "SELL"} <= _words(shown)
+    assert shell.tab("angelctl order place s")[0] == "angelctl order place SELL "
+    assert shell.tab("angelctl order place BUY SBIN --type stoploss_m")[0].endswith(
+        "--type STOPLOSS_MARKET "
+    )
+    assert shell.tab("angelctl order place BUY SBIN --product CARRY")[0].endswith(
+        "--product CARRYFORWARD "
+    )
+    assert shell.tab("angelctl order place BUY SBIN --duration I")[0].endswith("--duration IOC ")
+    assert shell.tab("angelctl order list --status trig")[0].endswith("--status trigger\\ pending ")
+    _, shown = shell.tab("angelctl order place BUY SBIN --price ", presses=2)
+    # a price is not a path: the working folder's files (pyproject.toml …) are never offered
+    assert "pyproject.toml" not in _words(shown) and "angelctl/" not in _words(shown)
+    assert shell.tab("angelctl instruments sync --file pyproj")[0].endswith("pyproject.toml ")
+
+
+def test_profiles_order_ids_and_the_nearest_expiry(shell: Shell, traded: list[str]) -> None:
+    assert shell.tab("angelctl --profile sa")[0] == "angelctl --profile sandbox "
+    older, newest = traded
+    line, _ = shell.tab("angelctl order cancel ")
+    assert line == "angelctl order cancel " + os.path.commonprefix(traded)
+    _, shown = shell.tab(line, presses=2)
+    listing = " ".join(shown)
+    assert listing.index(newest) < listing.index(older)  # today's orders, newest first
+    assert shell.tab("angelctl order modify 2")[0].endswith(" " + os.path.commonprefix(traded))
+
+    line, _ = shell.tab("angelctl quote NIFTY0")
+    near = _nearest_group("NIFTY0")
+    inserted = line.removeprefix("angelctl quote ")
+    # more than the cap match NIFTY0 (two expiries): the nearest one's prefix is inserted
+    assert inserted == os.path.commonprefix(sorted(near)) != "NIFTY0", (inserted, near[:3])
+
+
+def _nearest_group(prefix: str) -> list[str]:
+    from angelctl.instruments.complete import today_ist
+    from angelctl.instruments.store import index_path
+
+    db = sqlite3.connect(index_path())
+    rows = db.execute(
+        "SELECT symbol, expiry FROM contracts WHERE usym LIKE ? AND expiry >= ?",
+        (prefix + "%", today_ist()),
+    ).fetchall()
+    db.close()
+    nearest = min(expiry for _, expiry in rows)
+    assert len({e for _, e in rows}) > 1, "the sandbox lists more than one expiry"
+    return [symbol for symbol, expiry in rows if expiry == nearest]
+
+
+@pytest.mark.parametrize("other", ["zsh", "fish"])
+def test_other_shells(other: str) -> None:
+    if shutil.which(other) is None:
+        pytest.skip(f"{other} is not installed on this machine; its script is checked as text")
+    pytest.skip(f"{other} is installed but no pty driver for it is written yet")
