@@ -53,6 +53,15 @@ def traded(cli: Any, sandbox: Any, sandbox_login: Any, monkeypatch: pytest.Monke
     return ids
 
 
+def _lcp(words: list[str]) -> str:
+    """The longest common prefix, as bash computes what to insert."""
+    first = words[0]
+    size = next(
+        (i for i in range(len(first)) if any(w[i : i + 1] != first[i] for w in words)), len(first)
+    )
+    return first[:size]
+
+
 def _words(shown: list[str]) -> set[str]:
     return {word for line in shown for word in line.split()}
 
@@ -81,17 +90,17 @@ def test_profiles_order_ids_and_the_nearest_expiry(shell: Shell, traded: list[st
     assert shell.tab("angelctl --profile sa")[0] == "angelctl --profile sandbox "
     older, newest = traded
     line, _ = shell.tab("angelctl order cancel ")
-    assert line == "angelctl order cancel " + os.path.commonprefix(traded)
+    assert line == "angelctl order cancel " + _lcp(traded)
     _, shown = shell.tab(line, presses=2)
     listing = " ".join(shown)
     assert listing.index(newest) < listing.index(older)  # today's orders, newest first
-    assert shell.tab("angelctl order modify 2")[0].endswith(" " + os.path.commonprefix(traded))
+    assert shell.tab("angelctl order modify 2")[0].endswith(" " + _lcp(traded))
 
     line, _ = shell.tab("angelctl quote NIFTY0")
     near = _nearest_group("NIFTY0")
     inserted = line.removeprefix("angelctl quote ")
     # more than the cap match NIFTY0 (two expiries): the nearest one's prefix is inserted
-    assert inserted == os.path.commonprefix(sorted(near)) != "NIFTY0", (inserted, near[:3])
+    assert inserted == _lcp(sorted(near)) != "NIFTY0", (inserted, near[:3])
 
 
 def _nearest_group(prefix: str) -> list[str]:
