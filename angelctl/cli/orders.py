@@ -67,13 +67,18 @@ def _session_and_journal(
     return settings, open_session(settings), open_journal(clock())
 
 
+ValidityOpt = typer.Option(
+    "--validity", help="DAY or IOC.", show_default=False, autocompletion=complete_validity
+)
+OrderIdArg = Annotated[
+    str, typer.Argument(help="Order id, unique order id or tag.", autocompletion=complete_order_id)
+]
+
+
 @app.command("status")
 def status(
     ctx: typer.Context,
-    order_id: Annotated[
-        str,
-        typer.Argument(help="Order id, unique order id or tag.", autocompletion=complete_order_id),
-    ],
+    order_id: OrderIdArg,
 ) -> None:
     """One order's details from the broker (individual order details)."""
     from angelctl.broker.orders import find_order, order_details
@@ -244,10 +249,7 @@ def cancel_cmd(
 @app.command("modify")
 def modify_cmd(
     ctx: typer.Context,
-    order_id: Annotated[
-        str,
-        typer.Argument(help="Order id, unique order id or tag.", autocompletion=complete_order_id),
-    ],
+    order_id: OrderIdArg,
     price: Annotated[
         str | None, typer.Option("--price", help="New limit price.", show_default=False)
     ] = None,
@@ -265,12 +267,7 @@ def modify_cmd(
             autocompletion=complete_order_type,
         ),
     ] = None,
-    validity: Annotated[
-        str | None,
-        typer.Option(
-            "--validity", help="DAY or IOC.", show_default=False, autocompletion=complete_validity
-        ),
-    ] = None,
+    validity: Annotated[str | None, ValidityOpt] = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
 ) -> None:
