@@ -125,8 +125,20 @@ def full_app() -> typer.Typer:
     global _full
     if _full is None:
         _register(app)
+        _own_completion_scripts()
         _full = app
     return _full
+
+
+def _own_completion_scripts() -> None:
+    """``--show-completion`` and ``--install-completion`` (Typer's) write this project's scripts
+    (``cli.shells``), which speak its completion protocol; Typer's own would misread it."""
+    from typer import _completion_shared
+
+    from angelctl.cli.shells import SCRIPTS
+
+    for shell, script in SCRIPTS.items():
+        _completion_shared._completion_scripts[shell] = script.replace("%", "%%")
 
 
 def _setup_logging(ctx: AppContext) -> None:

@@ -224,6 +224,8 @@ def format_answer(shell: str, values: list[str]) -> str:
     """The protocol's text for ``values`` (bash inserts words verbatim: escape them)."""
     from angelctl.cli.fastcomplete import escape_bash
 
+    if shell in ("powershell", "pwsh") and values == [FILES]:
+        return ""  # Typer's PowerShell script has no file-name branch
     if shell != "bash" or values == [FILES]:
         return "\n".join(values)
     return "\n".join(escape_bash(value) for value in values)

@@ -124,10 +124,13 @@ def request() -> tuple[str, list[str], str]:
         words = _split(os.environ.get("COMP_WORDS", ""))
         cword = int(os.environ.get("COMP_CWORD", "0") or 0)
         return shell, words[1:cword], words[cword] if cword < len(words) else ""
-    if shell not in ("zsh", "fish"):
-        return "", [], ""
     line = os.environ.get("_TYPER_COMPLETE_ARGS", "")
     args = _split(line)[1:]
+    if shell in ("powershell", "pwsh"):  # Typer's PowerShell script: the word comes apart
+        word = os.environ.get("_TYPER_COMPLETE_WORD_TO_COMPLETE", "")
+        return shell, args[:-1] if word and args and args[-1] == word else args, word
+    if shell not in ("zsh", "fish"):
+        return "", [], ""
     if args and not line.endswith(" "):
         return shell, args[:-1], args[-1]
     return shell, args, ""

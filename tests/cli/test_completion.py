@@ -273,3 +273,27 @@ def test_fast_path_valued_options_match_the_command_tree() -> None:
     valued = walk(typer.main.get_command(full_app()))
     assert valued <= VALUED
     assert not valued & FLAGS  # a flag the fast path skips alone really takes no value
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_typer_show_and_install_completion_write_the_shipped_scripts(shell: str) -> None:
+    from typer._completion_shared import get_completion_script
+
+    from angelctl.cli.app import full_app
+
+    full_app()
+    script = get_completion_script(
+        prog_name="angelctl", complete_var="_ANGELCTL_COMPLETE", shell=shell
+    )
+    assert script == (REPO / "completions" / f"angelctl.{shell}").read_text().strip()
+
+
+def test_powershell_gets_plain_candidates() -> None:
+    result = _complete(
+        {
+            "_ANGELCTL_COMPLETE": "complete_powershell",
+            "_TYPER_COMPLETE_ARGS": "angelctl order place BUY SBIN --type S",
+            "_TYPER_COMPLETE_WORD_TO_COMPLETE": "S",
+        }
+    )
+    assert result.stdout.split("\n") == ["STOPLOSS_LIMIT", "STOPLOSS_MARKET"]
