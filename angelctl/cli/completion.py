@@ -123,6 +123,25 @@ def complete_profile(incomplete: str) -> list[str]:
     return _give(names, incomplete)
 
 
+def complete_config_key(incomplete: str) -> list[str]:
+    """The settings ``config set`` takes without a ``profiles.NAME.`` prefix."""
+    from angelctl.config_keys import PROFILE_KEYS
+
+    return _give([*PROFILE_KEYS, "default_profile"], incomplete)
+
+
+def complete_config_value(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The values of a setting with a fixed set (its validator's ``choices``), or the
+    profiles for ``default_profile``."""
+    from angelctl.config_keys import PROFILE_KEYS
+
+    key = str(ctx.params.get("key") or "")
+    if key == "default_profile":
+        return complete_profile(incomplete)
+    check = PROFILE_KEYS.get(key.rsplit(".", 1)[-1])
+    return _give(getattr(check, "choices", ()), incomplete)
+
+
 def complete_symbol(incomplete: str) -> list[str]:
     """Ranked symbols from the instrument index (``instruments.complete``)."""
     from angelctl.instruments.complete import complete_symbols

@@ -150,6 +150,7 @@ def _bash(line: str) -> list[str]:
 def _tables() -> dict[str, list[str]]:
     """Each fixed set of values from the table its validation reads."""
     from angelctl.cli.guard import ACTIONS
+    from angelctl.config_keys import CREDENTIAL_STORES, ENVIRONMENTS, PROFILE_KEYS, SESSION_RULES
     from angelctl.exchange.segments import SEGMENTS
     from angelctl.instruments.model import EXCHANGES, KINDS
     from angelctl.orders.model import DURATIONS, ORDER_TYPES, PRODUCTS, SIDES, VARIETIES
@@ -173,6 +174,10 @@ def _tables() -> dict[str, list[str]]:
         "angelctl calendar status --segment ": list(SEGMENTS),
         "angelctl guard --action ": list(ACTIONS),
         "angelctl stream SBIN --mode ": ["ltp", "quote", "snap"],
+        "angelctl config set ": [*PROFILE_KEYS, "default_profile"],
+        "angelctl config set environment ": list(ENVIRONMENTS),
+        "angelctl config set profiles.paper.credential_store ": list(CREDENTIAL_STORES),
+        "angelctl config set session_rule ": list(SESSION_RULES),
     }
 
 
