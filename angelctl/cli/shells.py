@@ -39,7 +39,7 @@ _angelctl_completion() {
     elif [[ -n $answer ]]; then
         local -a candidates
         candidates=("${(@f)answer}")
-        compadd -V angelctl -- $candidates
+        compadd -U -V angelctl -- $candidates  # -U: the answer is already matched, any case
     fi
 }
 
