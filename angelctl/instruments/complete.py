@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 CAP = 60  # candidates a shell is given at most: more is a wall of text, not a choice
+RANKED = 20_000  # matching rows ranked at most (~10 ms); a prefix matching more is cut by name
 _IST = timezone(timedelta(hours=5, minutes=30))
 
 
@@ -40,17 +41,22 @@ def complete_symbols(
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
         return []
+    bounds = (prefix.upper(), prefix.upper() + "\uffff")
+    where = "FROM contracts WHERE usym >= ? AND usym < ?"
     try:
-        upper = prefix.upper()
-        rows = db.execute(
-            "SELECT symbol, expiry FROM contracts WHERE usym >= ? AND usym < ?",
-            (upper, upper + "\uffff"),
-        ).fetchall()
+        rows = db.execute(f"SELECT symbol, expiry {where} LIMIT ?", (*bounds, RANKED + 1))
+        found = rows.fetchall()
+        if len(found) <= RANKED:
+            return rank(found, today or today_ist(), cap)
+        # Too short a prefix to rank (every symbol for ''): the first names and the last
+        # keep the whole range's common prefix, so the shell inserts only what all share.
+        head = db.execute(f"SELECT symbol {where} ORDER BY usym LIMIT ?", (*bounds, cap - 1))
+        tail = db.execute(f"SELECT symbol {where} ORDER BY usym DESC LIMIT 1", bounds)
+        return list(dict.fromkeys(row[0] for row in [*head.fetchall(), *tail.fetchall()]))
     except sqlite3.Error:
         return []
     finally:
         db.close()
-    return rank(rows, today or today_ist(), cap)
 
 
 def _group_key(expiry: str, today: str) -> tuple[int, str]:

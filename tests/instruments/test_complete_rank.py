@@ -3,8 +3,11 @@ group, and a cut list that never narrows the prefix a shell inserts beyond the n
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, timedelta
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -100,3 +103,24 @@ def test_the_inserted_prefix_never_leaves_the_leading_group(
     )
     prefix = common_prefix(got)
     assert all(symbol.startswith(prefix) for symbol in lead)
+
+
+def test_a_prefix_too_short_to_rank_still_keeps_the_common_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``RANKED`` matching rows nothing is ranked, but the candidates (the first names
+    and the last) share exactly the prefix every match shares."""
+    from angelctl.instruments import complete
+
+    path = tmp_path / "index.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE contracts (symbol TEXT, usym TEXT, expiry TEXT)")
+    names = [f"SB{n:03d}" for n in range(300)] + ["SBIN", "SYNGENE"]
+    db.executemany("INSERT INTO contracts VALUES (?, ?, '')", [(n, n.upper()) for n in names])
+    db.commit()
+    db.close()
+    monkeypatch.setattr(complete, "RANKED", 100)
+    got = complete.complete_symbols(path, "s", TODAY, cap=20)
+    assert len(got) == 20 and got[-1] == "SYNGENE"
+    assert common_prefix(got) == common_prefix(names) == "S"
+    assert complete.complete_symbols(path, "sb2", TODAY, cap=20)[0] == "SB200"  # ranked again
