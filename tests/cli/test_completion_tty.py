@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from angelctl.instruments.complete import CAP
 from tests.cli.tty_shell import Shell
 from tests.conftest import REPO, admin
 
@@ -97,26 +98,33 @@ def test_profiles_order_ids_and_the_nearest_expiry(shell: Shell, traded: list[st
     assert listing.index(newest) < listing.index(older)  # today's orders, newest first
     assert shell.tab("angelctl order modify 2")[0].endswith(" " + _lcp(traded))
 
-    line, _ = shell.tab("angelctl quote NIFTY0")
-    near = _nearest_group("NIFTY0")
+    prefix, near, matched = _nifty_case()
+    line, _ = shell.tab(f"angelctl quote {prefix}")
     inserted = line.removeprefix("angelctl quote ")
-    # more than the cap match NIFTY0 (two expiries): the nearest one's prefix is inserted
-    assert inserted == _lcp(sorted(near)) != "NIFTY0", (inserted, near[:3])
+    # over the cap (as NIFTY0 in December: 08DEC26 and 05JAN27, 164 contracts), only the
+    # nearest expiry's prefix is inserted; under it, what every match shares
+    assert inserted == _lcp(sorted(near) if len(matched) > CAP else sorted(matched))
+    assert all(symbol.startswith(inserted) for symbol in near), (inserted, near[:3])
 
 
-def _nearest_group(prefix: str) -> list[str]:
+def _nifty_case() -> tuple[str, list[str], set[str]]:
+    """``NIFTY`` and the first digit of the nearest NIFTY expiry's day (``NIFTY0`` for 08DEC),
+    that expiry's symbols, and every symbol the prefix matches."""
     from angelctl.instruments.complete import today_ist
     from angelctl.instruments.store import index_path
 
     db = sqlite3.connect(index_path())
+    nearest, symbol = db.execute(
+        "SELECT expiry, symbol FROM contracts WHERE name = 'NIFTY' AND kind = 'OPT'"
+        " AND expiry >= ? ORDER BY expiry LIMIT 1",
+        (today_ist(),),
+    ).fetchone()
+    prefix = symbol[: len("NIFTY") + 1]
     rows = db.execute(
-        "SELECT symbol, expiry FROM contracts WHERE usym LIKE ? AND expiry >= ?",
-        (prefix + "%", today_ist()),
+        "SELECT symbol, expiry FROM contracts WHERE usym LIKE ?", (prefix + "%",)
     ).fetchall()
     db.close()
-    nearest = min(expiry for _, expiry in rows)
-    assert len({e for _, e in rows}) > 1, "the sandbox lists more than one expiry"
-    return [symbol for symbol, expiry in rows if expiry == nearest]
+    return prefix, [s for s, e in rows if e == nearest], {s for s, _ in rows}
 
 
 @pytest.mark.parametrize("other", ["zsh", "fish"])
