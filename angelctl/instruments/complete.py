@@ -1,6 +1,6 @@
 """Symbol candidates for shell completion, ranked: sqlite3 and the standard library only, so a
 completion call starts fast (the entry point's fast path imports this without the CLI); the
-scan reads the covering index ``contracts_usym`` (usym, expiry, symbol) alone.
+scan reads the covering index ``contracts_complete`` (usym, expiry, symbol) alone.
 
 Ranking (docs/completion.md): contracts without an expiry (cash, indices) first, then by expiry,
 nearest first (contracts that expired before today last), and by name inside each group. One
