@@ -44,9 +44,10 @@ def complete_symbols(
     bounds = (prefix.upper(), prefix.upper() + "\uffff")
     where = "FROM contracts WHERE usym >= ? AND usym < ?"
     try:
-        rows = db.execute(f"SELECT symbol, expiry {where} LIMIT ?", (*bounds, RANKED + 1))
-        found = rows.fetchall()
-        if len(found) <= RANKED:
+        # one step through the index (no row reaches Python) says whether to rank at all
+        probe = db.execute(f"SELECT 1 {where} ORDER BY usym LIMIT 1 OFFSET ?", (*bounds, RANKED))
+        if probe.fetchone() is None:
+            found = db.execute(f"SELECT symbol, expiry {where}", bounds).fetchall()
             return rank(found, today or today_ist(), cap)
         # Too short a prefix to rank (every symbol for ''): the first names and the last
         # keep the whole range's common prefix, so the shell inserts only what all share.
