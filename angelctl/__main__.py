@@ -26,8 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None and "_ANGELCTL_COMPLETE" in __import__("os").environ:
         from angelctl.cli.fastcomplete import try_complete
 
-        if try_complete():  # a symbol: answered from the index without loading the CLI
+        if try_complete():  # a symbol or a script: answered without loading the CLI
             return 0
+        from angelctl.cli.completion import main as complete
+
+        return complete()  # anything else: the command tree finds the parameter
     if args in (["--help"], ["-h"]) and argv is None and _root_help_fits():
         from angelctl.cli.roothelp import TEXT  # the root help needs no CLI framework either
 

@@ -42,6 +42,7 @@ def _choice(options: tuple[str, ...]) -> Any:
             raise ValueError(f"expected one of {', '.join(options)}, got {text!r}")
         return text
 
+    check.choices = options  # type: ignore[attr-defined]  # completion offers these
     return check
 
 

@@ -20,6 +20,7 @@ import typer
 
 from angelctl import __version__
 from angelctl.cli.argv import BROKER_COMMANDS, COMMAND_NAMES, COMMANDS, hoist, subcommand
+from angelctl.cli.completion import complete_path, complete_profile
 from angelctl.cli.environment import Environment, environment, running_in
 from angelctl.status import ExitStatus
 
@@ -65,7 +66,11 @@ def root(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", "-p", help="Profile to use (env ANGELCTL_PROFILE).", show_default=False
+            "--profile",
+            "-p",
+            help="Profile to use (env ANGELCTL_PROFILE).",
+            show_default=False,
+            autocompletion=complete_profile,
         ),
     ] = None,
     json_output: Annotated[
@@ -82,6 +87,7 @@ def root(
             help="Append a debug log (secrets masked) to this file.",
             show_default=False,
             dir_okay=False,
+            autocompletion=complete_path,
         ),
     ] = None,
     version: Annotated[
@@ -119,8 +125,20 @@ def full_app() -> typer.Typer:
     global _full
     if _full is None:
         _register(app)
+        _own_completion_scripts()
         _full = app
     return _full
+
+
+def _own_completion_scripts() -> None:
+    """``--show-completion`` and ``--install-completion`` (Typer's) write this project's scripts
+    (``cli.shells``), which speak its completion protocol; Typer's own would misread it."""
+    from typer import _completion_shared
+
+    from angelctl.cli.shells import SCRIPTS
+
+    for shell, script in SCRIPTS.items():
+        _completion_shared._completion_scripts[shell] = script.replace("%", "%%")
 
 
 def _setup_logging(ctx: AppContext) -> None:

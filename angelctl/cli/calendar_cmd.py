@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from angelctl.cli.common import clock, output, profile_settings, whole
+from angelctl.cli.completion import complete_path, complete_segment
 from angelctl.cli.environment import environment
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ SegmentOpt = Annotated[
         "-s",
         help="Only this segment (NSE, BSE, NFO, BFO, CDS, MCX, NCDEX).",
         show_default=False,
+        autocompletion=complete_segment,
     ),
 ]
 AtOpt = Annotated[
@@ -163,6 +165,7 @@ def update(
             help="An NSE holiday-master JSON (nseindia.com/api/holiday-master?type=trading), "
             "or - for stdin.",
             show_default=False,
+            autocompletion=complete_path,
         ),
     ],
 ) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from angelctl.cli.completion import complete_product
 from angelctl.cli.environment import environment
 
 # The largest quantity, in units or lots, an order-entry option takes (numbers.MAX_UNITS; not
@@ -70,6 +71,7 @@ ProductOpt = Annotated[
         help="DELIVERY (CNC), CARRYFORWARD (NRML), INTRADAY (MIS), MARGIN; "
         "default DELIVERY for cash, CARRYFORWARD for F&O.",
         show_default=False,
+        autocompletion=complete_product,
     ),
 ]
 DisclosedOpt = Annotated[

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from angelctl.cli.common import app_ctx, output, profile_settings
+from angelctl.cli.completion import complete_config_key, complete_config_value
 
 app = typer.Typer(
     help="Show and change configuration (profiles, URLs, IPs, limits).",
@@ -86,10 +87,16 @@ def set_cmd(
         str,
         typer.Argument(
             help="KEY of the current profile, profiles.NAME.KEY, "
-            "profiles.NAME.rate_limits.ROUTE or default_profile."
+            "profiles.NAME.rate_limits.ROUTE or default_profile.",
+            autocompletion=complete_config_key,
         ),
     ],
-    value: Annotated[str, typer.Argument(help="The new value (not a secret: use login).")],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="The new value (not a secret: use login).", autocompletion=complete_config_value
+        ),
+    ],
 ) -> None:
     """Set one configuration value, validated before the file is replaced."""
     from angelctl.config import load_config_file, selected_profile_name

@@ -22,6 +22,7 @@ from angelctl.cli.common import (
     profile_settings,
     whole,
 )
+from angelctl.cli.completion import complete_gtt_status, complete_side
 from angelctl.cli.instruments import complete_symbol
 
 if TYPE_CHECKING:
@@ -85,7 +86,10 @@ SymbolArg = Annotated[
         show_default=False,
     ),
 ]
-SideOpt = Annotated[str, typer.Option("--side", help="BUY or SELL.", show_default=False)]
+SideOpt = Annotated[
+    str,
+    typer.Option("--side", help="BUY or SELL.", show_default=False, autocompletion=complete_side),
+]
 TriggerOpt = Annotated[
     str, typer.Option("--trigger", help="Trigger price (rupees).", show_default=False)
 ]
@@ -191,6 +195,7 @@ def list_cmd(
             help="new, active, cancelled, triggered (sent to exchange) or all; repeatable. "
             "Default: new and active.",
             show_default=False,
+            autocompletion=complete_gtt_status,
         ),
     ] = None,
 ) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from angelctl.cli.common import clock, open_session, output, profile_settings, seconds
+from angelctl.cli.completion import complete_guard_action
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from angelctl.render.output import Output
     from angelctl.risk.latch import Latch
     from angelctl.risk.watch import GuardCheck, GuardOptions, GuardResult
+
+ACTIONS = ("kill", "latch")  # what --action takes (its check and its completion)
 
 
 def guard(
@@ -37,7 +40,11 @@ def guard(
     ] = 5.0,
     action: Annotated[
         str,
-        typer.Option("--action", help="On a breach: 'kill' (latch, cancel, flatten) or 'latch'."),
+        typer.Option(
+            "--action",
+            help="On a breach: 'kill' (latch, cancel, flatten) or 'latch'.",
+            autocompletion=complete_guard_action,
+        ),
     ] = "kill",
     duration: Annotated[
         float | None,
@@ -56,7 +63,7 @@ def guard(
     from angelctl.errors import UsageError
     from angelctl.risk.watch import GuardOptions
 
-    if action not in ("kill", "latch"):
+    if action not in ACTIONS:
         raise UsageError(f"--action must be 'kill' or 'latch', not {action!r}")
     options = GuardOptions(interval=interval, action=action, duration=duration, once=once)
     _run_guard(ctx, output(ctx), options)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from angelctl.cli.common import clock, output, profile_settings, whole
+from angelctl.cli.completion import complete_exchange, complete_kind, complete_path
 
 if TYPE_CHECKING:
     from datetime import date
@@ -25,10 +26,9 @@ app = typer.Typer(
 
 def complete_symbol(incomplete: str) -> list[str]:
     """Shell completion for symbol arguments (the fast path in __main__ answers first)."""
-    from angelctl.instruments.complete import complete_symbols
-    from angelctl.instruments.store import index_path
+    from angelctl.cli.completion import complete_symbol as ranked
 
-    return complete_symbols(index_path(), incomplete)
+    return ranked(incomplete)
 
 
 SymbolArg = Annotated[
@@ -46,6 +46,7 @@ ExchangeOpt = Annotated[
         "-x",
         help="Only this exchange (NSE, BSE, NFO, BFO, MCX, CDS).",
         show_default=False,
+        autocompletion=complete_exchange,
     ),
 ]
 
@@ -80,6 +81,7 @@ def sync(
             "--file",
             help="Ingest a saved master file instead of downloading.",
             dir_okay=False,
+            autocompletion=complete_path,
             show_default=False,
         ),
     ] = None,
@@ -145,7 +147,14 @@ SearchWords = Annotated[
     ),
 ]
 KindOpt = Annotated[
-    str | None, typer.Option("--type", "-t", help="EQ, INDEX, FUT or OPT.", show_default=False)
+    str | None,
+    typer.Option(
+        "--type",
+        "-t",
+        help="EQ, INDEX, FUT or OPT.",
+        show_default=False,
+        autocompletion=complete_kind,
+    ),
 ]
 UnderlyingOpt = Annotated[
     str | None,

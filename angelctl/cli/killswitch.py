@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from angelctl.cli.common import YesOpt, app_ctx, clock, confirm, output, profile_settings, seconds
+from angelctl.cli.completion import complete_exchange, complete_symbol
 from angelctl.cli.kill_run import KillArgs, exposure, latch_of, run_kill
 
 if TYPE_CHECKING:
@@ -39,11 +40,17 @@ SegmentOpt = Annotated[
         "--segment",
         help="Only this exchange (NSE, NFO, BSE, BFO, MCX, CDS).",
         show_default=False,
+        autocompletion=complete_exchange,
     ),
 ]
 SymbolOpt = Annotated[
     list[str] | None,
-    typer.Option("--symbol", help="Only this trading symbol (repeatable).", show_default=False),
+    typer.Option(
+        "--symbol",
+        help="Only this trading symbol (repeatable).",
+        show_default=False,
+        autocompletion=complete_symbol,
+    ),
 ]
 KillDryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Show exactly what would be sent; latch nothing.")

@@ -36,6 +36,12 @@ from angelctl.cli.common import (
     output,
     profile_settings,
 )
+from angelctl.cli.completion import (
+    complete_order_type,
+    complete_side,
+    complete_validity,
+    complete_variety,
+)
 from angelctl.cli.instruments import complete_symbol
 from angelctl.cli.order_report import report_placements, show_dry_run
 
@@ -48,7 +54,9 @@ if TYPE_CHECKING:
     from angelctl.render.output import Output
 
 # The options of `order place`, in the order its help lists them.
-SideArg = Annotated[str, typer.Argument(help="BUY or SELL.", show_default=False)]
+SideArg = Annotated[
+    str, typer.Argument(help="BUY or SELL.", show_default=False, autocompletion=complete_side)
+]
 SymbolArg = Annotated[
     str,
     typer.Argument(
@@ -59,7 +67,11 @@ SymbolArg = Annotated[
 ]
 TypeOpt = Annotated[
     str,
-    typer.Option("--type", help="LIMIT, STOPLOSS_LIMIT (SL), STOPLOSS_MARKET (SL-M) or MARKET."),
+    typer.Option(
+        "--type",
+        help="LIMIT, STOPLOSS_LIMIT (SL), STOPLOSS_MARKET (SL-M) or MARKET.",
+        autocompletion=complete_order_type,
+    ),
 ]
 PriceOpt = Annotated[
     str | None, typer.Option("--price", help="Limit price (rupees).", show_default=False)
@@ -68,9 +80,17 @@ TriggerOpt = Annotated[
     str | None, typer.Option("--trigger", help="Stop-loss trigger price.", show_default=False)
 ]
 VarietyOpt = Annotated[
-    str | None, typer.Option("--variety", help="NORMAL, STOPLOSS or ROBO.", show_default=False)
+    str | None,
+    typer.Option(
+        "--variety",
+        help="NORMAL, STOPLOSS or ROBO.",
+        show_default=False,
+        autocompletion=complete_variety,
+    ),
 ]
-ValidityOpt = Annotated[str, typer.Option("--validity", help="DAY or IOC.")]
+ValidityOpt = Annotated[
+    str, typer.Option("--validity", help="DAY or IOC.", autocompletion=complete_validity)
+]
 DurationOpt = Annotated[
     str | None,
     typer.Option("--duration", hidden=True, help="Deprecated: use --validity.", show_default=False),

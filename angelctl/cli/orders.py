@@ -25,6 +25,13 @@ from angelctl.cli.common import (
     output,
     profile_settings,
 )
+from angelctl.cli.completion import (
+    complete_order_id,
+    complete_order_status,
+    complete_order_type,
+    complete_symbol,
+    complete_validity,
+)
 from angelctl.cli.order_place import place
 from angelctl.cli.order_report import (
     exit_if_alarming,
@@ -60,10 +67,18 @@ def _session_and_journal(
     return settings, open_session(settings), open_journal(clock())
 
 
+ValidityOpt = typer.Option(
+    "--validity", help="DAY or IOC.", show_default=False, autocompletion=complete_validity
+)
+OrderIdArg = Annotated[
+    str, typer.Argument(help="Order id, unique order id or tag.", autocompletion=complete_order_id)
+]
+
+
 @app.command("status")
 def status(
     ctx: typer.Context,
-    order_id: Annotated[str, typer.Argument(help="Order id, unique order id or tag.")],
+    order_id: OrderIdArg,
 ) -> None:
     """One order's details from the broker (individual order details)."""
     from angelctl.broker.orders import find_order, order_details
@@ -97,10 +112,17 @@ def list_orders(
             "--status",
             help="open (all working states), complete, cancelled, rejected, or any exact status.",
             show_default=False,
+            autocompletion=complete_order_status,
         ),
     ] = None,
     symbol: Annotated[
-        str | None, typer.Option("--symbol", help="Only this trading symbol.", show_default=False)
+        str | None,
+        typer.Option(
+            "--symbol",
+            help="Only this trading symbol.",
+            show_default=False,
+            autocompletion=complete_symbol,
+        ),
     ] = None,
 ) -> None:
     """Today's order book, with filters."""
@@ -168,12 +190,22 @@ def _filter(orders: list[BrokerOrder], wanted: str | None, scope: Scope) -> list
 def cancel_cmd(
     ctx: typer.Context,
     order_id: Annotated[
-        str | None, typer.Argument(help="Order id (or use --all).", show_default=False)
+        str | None,
+        typer.Argument(
+            help="Order id (or use --all).",
+            show_default=False,
+            autocompletion=complete_order_id,
+        ),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Cancel every working order.")] = False,
     symbol: Annotated[
         str | None,
-        typer.Option("--symbol", help="With --all: only this trading symbol.", show_default=False),
+        typer.Option(
+            "--symbol",
+            help="With --all: only this trading symbol.",
+            show_default=False,
+            autocompletion=complete_symbol,
+        ),
     ] = None,
     yes: YesOpt = False,
 ) -> None:
@@ -217,7 +249,7 @@ def cancel_cmd(
 @app.command("modify")
 def modify_cmd(
     ctx: typer.Context,
-    order_id: Annotated[str, typer.Argument(help="Order id, unique order id or tag.")],
+    order_id: OrderIdArg,
     price: Annotated[
         str | None, typer.Option("--price", help="New limit price.", show_default=False)
     ] = None,
@@ -232,11 +264,10 @@ def modify_cmd(
             "--type",
             help="New type: LIMIT, STOPLOSS_LIMIT (SL), STOPLOSS_MARKET (SL-M) or MARKET.",
             show_default=False,
+            autocompletion=complete_order_type,
         ),
     ] = None,
-    validity: Annotated[
-        str | None, typer.Option("--validity", help="DAY or IOC.", show_default=False)
-    ] = None,
+    validity: Annotated[str | None, ValidityOpt] = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
 ) -> None:

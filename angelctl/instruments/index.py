@@ -50,8 +50,15 @@ CREATE TABLE contracts (
 ) WITHOUT ROWID;
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# contracts_complete covers completion's prefix scan (instruments.complete: usym range, expiry
+# and symbol read from the index alone, ~3x faster per matching row than a lookup into the
+# table; measured for issue 15). It is an index of its own: widening contracts_usym instead
+# moves the PK columns behind it and the planner then scans an exchange's rows for
+# `usym = ? AND exchange = ?`. An index built before lacks it; completion still works on it
+# (slower), so this needs no new schema version.
 _INDEXES = """
 CREATE INDEX contracts_usym ON contracts (usym);
+CREATE INDEX contracts_complete ON contracts (usym, expiry, symbol);
 CREATE INDEX contracts_friendly ON contracts (name, kind, strike_num, option_type, expiry);
 """
 # Keys of friendly lookups in index order; with the primary key (exchange, token) that every

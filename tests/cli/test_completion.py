@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,11 +91,10 @@ def test_symbol_completion_answers_from_the_index_in_each_shell(synced_index: No
             "_TYPER_COMPLETE_ARGS": "angelctl --json instruments show sbi",
         }
     )
-    assert zsh.stdout == '_arguments \'*: :(("SBIN"\n"SBIN-EQ"))\''
+    assert zsh.stdout == "SBIN\nSBIN-EQ"  # the protocol: one candidate a line, every shell
     fish = _complete(
         {
             "_ANGELCTL_COMPLETE": "complete_fish",
-            "_TYPER_COMPLETE_FISH_ACTION": "get-args",
             "_TYPER_COMPLETE_ARGS": "angelctl instruments search RELI",
         }
     )
@@ -129,3 +129,176 @@ def test_bash_completes_symbols_for_real(synced_index: None, tmp_path: Path) -> 
         env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
     ).stdout
     assert out.split() == ["CRUDEOIL16DEC26FUT", "CRUDEOIL26DEC5000CE"]
+
+
+# ------------------------------------------------------------- the protocol, value by value
+
+
+def _bash(line: str) -> list[str]:
+    words = line.split(" ")
+    result = _complete(
+        {
+            "_ANGELCTL_COMPLETE": "complete_bash",
+            "COMP_WORDS": line,
+            "COMP_CWORD": str(len(words) - 1),
+        }
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split("\n") if result.stdout else []
+
+
+def _tables() -> dict[str, list[str]]:
+    """Each fixed set of values from the table its validation reads."""
+    from angelctl.cli.guard import ACTIONS
+    from angelctl.config_keys import CREDENTIAL_STORES, ENVIRONMENTS, PROFILE_KEYS, SESSION_RULES
+    from angelctl.exchange.segments import SEGMENTS
+    from angelctl.instruments.model import EXCHANGES, KINDS
+    from angelctl.orders.model import DURATIONS, ORDER_TYPES, PRODUCTS, SIDES, VARIETIES
+    from angelctl.orders.scope import ORDER_STATUSES
+
+    return {
+        "angelctl order place ": list(SIDES),
+        "angelctl order place BUY SBIN --type ": list(ORDER_TYPES),
+        "angelctl order place BUY SBIN --product ": list(PRODUCTS),
+        "angelctl order place BUY SBIN --duration ": list(DURATIONS),
+        "angelctl order place BUY SBIN --variety ": list(VARIETIES),
+        "angelctl order modify 1 --type ": list(ORDER_TYPES),
+        "angelctl order modify 1 --validity ": list(DURATIONS),
+        "angelctl order list --status ": [s.replace(" ", "\\ ") for s in ORDER_STATUSES],
+        "angelctl gtt create SBIN --side ": list(SIDES),
+        "angelctl gtt create SBIN --product ": list(PRODUCTS),
+        "angelctl gtt list --status ": ["new", "active", "cancelled", "all", "triggered"],
+        "angelctl instruments search x --exchange ": list(EXCHANGES),
+        "angelctl instruments search x --type ": list(KINDS),
+        "angelctl killswitch engage --segment ": list(EXCHANGES),
+        "angelctl calendar status --segment ": list(SEGMENTS),
+        "angelctl guard --action ": list(ACTIONS),
+        "angelctl stream SBIN --mode ": ["ltp", "quote", "snap"],
+        "angelctl config set ": [*PROFILE_KEYS, "default_profile"],
+        "angelctl config set environment ": list(ENVIRONMENTS),
+        "angelctl config set profiles.paper.credential_store ": list(CREDENTIAL_STORES),
+        "angelctl config set session_rule ": list(SESSION_RULES),
+    }
+
+
+def test_every_fixed_set_of_values_completes_from_its_validation_table() -> None:
+    for line, values in _tables().items():
+        assert _bash(line) == values, line
+
+
+def test_a_prefix_in_any_case_narrows_and_keeps_the_table_spelling() -> None:
+    assert _bash("angelctl order place s") == ["SELL"]
+    assert _bash("angelctl order place BUY SBIN --type stop") == [
+        "STOPLOSS_LIMIT",
+        "STOPLOSS_MARKET",
+    ]
+    assert _bash("angelctl order list --status TRIG") == ["trigger\\ pending"]
+
+
+def test_file_names_only_where_the_value_is_a_path() -> None:
+    for line in (
+        "angelctl instruments sync --file ",
+        "angelctl --log-file ",
+        "angelctl order list --log-file ",
+        "angelctl calendar update ",
+    ):
+        assert _bash(line) == [":files"], line
+    for line in (
+        "angelctl order place BUY SBIN --price ",
+        "angelctl order place BUY SBIN --tag ",
+        "angelctl gtt show ",
+        "angelctl --profile ",  # no config file: no profile, and no file names either
+    ):
+        assert _bash(line) == [], line
+
+
+def test_profiles_come_from_the_config_file(cli: Any) -> None:
+    from angelctl.config import config_path
+
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text(
+        'default_profile = "paper"\n[profiles.paper]\nenvironment = "sandbox"\n'
+        '[profiles.live-main]\nenvironment = "live"\n'
+    )
+    assert _bash("angelctl --profile ") == ["live-main", "paper"]
+    assert _bash("angelctl order list --profile p") == ["paper"]
+
+
+def test_order_ids_are_todays_journalled_orders_newest_first() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from angelctl.config import state_dir
+    from angelctl.orders.journal import Journal
+
+    class At:
+        def __init__(self, moment: datetime) -> None:
+            self.moment = moment
+
+        def now(self) -> datetime:
+            return self.moment
+
+        def monotonic(self) -> float:
+            return 0.0
+
+        def sleep(self, seconds: float) -> None:
+            self.moment += timedelta(seconds=seconds)
+
+    now = datetime.now(UTC)
+    placed = [("old", now - timedelta(days=2)), ("a", now - timedelta(minutes=3))]
+    placed += [("b", now - timedelta(minutes=2)), ("other", now - timedelta(minutes=1))]
+    for name, moment in placed:
+        journal = Journal(state_dir() / "journal.sqlite3", At(moment))  # type: ignore[arg-type]
+        profile = "elsewhere" if name == "other" else "default"
+        journal.record(name, f"AC{name}", profile, "C1", {})
+        journal.move(name, "sending")
+        journal.move(name, "accepted", order_id=f"2612{name}")
+        journal.close()
+    assert _bash("angelctl order cancel ") == ["2612b", "2612a"]
+    assert _bash("angelctl --profile elsewhere order status ") == ["2612other"]
+    assert _bash("angelctl order modify 2612a") == ["2612a"]
+
+
+def test_fast_path_valued_options_match_the_command_tree() -> None:
+    """The fast path counts positionals by skipping option values: its table of options that
+    take a value must hold every such option of the tree."""
+    import typer.main
+
+    from angelctl.cli.app import full_app
+    from angelctl.cli.fastcomplete import FLAGS, VALUED
+
+    def walk(command: Any) -> set[str]:
+        names: set[str] = set()
+        for param in command.params:
+            if param.param_type_name == "option" and not param.is_flag and not param.count:
+                names.update(param.opts + param.secondary_opts)
+        for sub in getattr(command, "commands", {}).values():
+            names |= walk(sub)
+        return names
+
+    valued = walk(typer.main.get_command(full_app()))
+    assert valued <= VALUED
+    assert not valued & FLAGS  # a flag the fast path skips alone really takes no value
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_typer_show_and_install_completion_write_the_shipped_scripts(shell: str) -> None:
+    from typer._completion_shared import get_completion_script
+
+    from angelctl.cli.app import full_app
+
+    full_app()
+    script = get_completion_script(
+        prog_name="angelctl", complete_var="_ANGELCTL_COMPLETE", shell=shell
+    )
+    assert script == (REPO / "completions" / f"angelctl.{shell}").read_text().strip()
+
+
+def test_powershell_gets_plain_candidates() -> None:
+    result = _complete(
+        {
+            "_ANGELCTL_COMPLETE": "complete_powershell",
+            "_TYPER_COMPLETE_ARGS": "angelctl order place BUY SBIN --type S",
+            "_TYPER_COMPLETE_WORD_TO_COMPLETE": "S",
+        }
+    )
+    assert result.stdout.split("\n") == ["STOPLOSS_LIMIT", "STOPLOSS_MARKET"]

@@ -213,3 +213,18 @@ def test_the_instruments_package_imports_one_way() -> None:
         return False
 
     assert [m for m in graph if reaches(m, m, set())] == []
+
+
+def test_completion_scan_reads_its_covering_index_and_symbol_seeks_are_unchanged(
+    index: InstrumentIndex,
+) -> None:
+    """instruments.complete's prefix scan touches no table row; the exact-symbol lookups keep
+    seeking contracts_usym on (usym, exchange) rather than scanning an exchange's rows."""
+    scan = "SELECT symbol, expiry FROM contracts WHERE usym >= ? AND usym < ?"
+    assert any(
+        "COVERING INDEX contracts_complete" in s for s in _plan(index, scan, ("N", "N\uffff"))
+    )
+    seek = "SELECT * FROM contracts WHERE usym = ? AND exchange = ?"
+    assert _plan(index, seek, ("SBIN", "BSE")) == [
+        "SEARCH contracts USING INDEX contracts_usym (usym=? AND exchange=?)"
+    ]
