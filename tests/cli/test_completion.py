@@ -160,7 +160,7 @@ def _tables() -> dict[str, list[str]]:
         "angelctl order place ": list(SIDES),
         "angelctl order place BUY SBIN --type ": list(ORDER_TYPES),
         "angelctl order place BUY SBIN --product ": list(PRODUCTS),
-        "angelctl order place BUY SBIN --duration ": list(DURATIONS),
+        "angelctl order place BUY SBIN --validity ": list(DURATIONS),
         "angelctl order place BUY SBIN --variety ": list(VARIETIES),
         "angelctl order modify 1 --type ": list(ORDER_TYPES),
         "angelctl order modify 1 --validity ": list(DURATIONS),

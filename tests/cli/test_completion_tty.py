@@ -80,7 +80,7 @@ def test_fixed_values_and_no_file_names(shell: Shell) -> None:
     assert shell.tab("angelctl order place BUY SBIN --product CARRY")[0].endswith(
         "--product CARRYFORWARD "
     )
-    assert shell.tab("angelctl order place BUY SBIN --duration I")[0].endswith("--duration IOC ")
+    assert shell.tab("angelctl order place BUY SBIN --validity I")[0].endswith("--validity IOC ")
     assert shell.tab("angelctl order list --status trig")[0].endswith("--status trigger\\ pending ")
     _, shown = shell.tab("angelctl order place BUY SBIN --price ", presses=2)
     # a price is not a path: the working folder's files (pyproject.toml …) are never offered
