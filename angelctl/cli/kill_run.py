@@ -173,7 +173,7 @@ def _report(out: Output, report: KillReport, status: int, latch_ms: float | None
             }
         )
         return
-    out.show(render_report(report, width=out.console.width))
+    out.show(render_report(report))
     if status != ExitStatus.OK:
         out.warn(
             f"flat NOT verified: {report.unverified_reason}. The latch stays engaged; "

@@ -35,7 +35,7 @@ def trades(ctx: typer.Context) -> None:
         return
     from angelctl.render.portfolio import trades_table
 
-    out.show(trades_table(rows, width=out.console.width))
+    out.show(trades_table(rows))
 
 
 def positions(
@@ -62,7 +62,7 @@ def positions(
         return
     from angelctl.render.portfolio import positions_table
 
-    out.show(positions_table(rows, totals, show_flat=show_all, width=out.console.width))
+    out.show(positions_table(rows, totals, show_flat=show_all))
 
 
 def holdings(ctx: typer.Context) -> None:
@@ -82,4 +82,4 @@ def holdings(ctx: typer.Context) -> None:
         return
     from angelctl.render.portfolio import holdings_table
 
-    out.show(holdings_table(result, width=out.console.width))
+    out.show(holdings_table(result))

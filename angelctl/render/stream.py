@@ -283,7 +283,7 @@ def render_stream(
     return Group(*parts)
 
 
-def render_summary(summary: StreamSummary) -> Table:
+def render_summary(summary: StreamSummary) -> Any:
     """The end-of-stream lines: duration, ticks, rate, reconnects, dropped frames by reason."""
     from angelctl.render.tables import key_value_table
 
