@@ -27,6 +27,23 @@ STATUS_STYLE = {
 }
 
 
+# Status words short enough for a narrow column: one row per order, never wrapped or cut.
+SHORT_STATUS = {
+    "trigger pending": "trig pend",
+    "after market order req received": "AMO recd",
+    "modify after market order req received": "AMO modify",
+    "cancelled after market order": "AMO cxl",
+    "validation pending": "validating",
+    "open pending": "opening",
+    "modify pending": "modifying",
+    "cancel pending": "cancelling",
+}
+
+
+def short_status(status: str) -> str:
+    return SHORT_STATUS.get(status, status)
+
+
 def broker_clock(text: str) -> str:
     """The broker's IST ``07-Dec-2026 09:15:02`` as ``09:15:02`` (the day is today's)."""
     return text.rsplit(" ", 1)[-1] if text else "-"
@@ -60,19 +77,19 @@ def order_view(order: BrokerOrder) -> KeyValueView:
 
 
 ORDER_COLUMNS = (
-    ColumnSpec("time (IST)", "left", drop=3, kind="time"),
+    ColumnSpec("time (IST)", "left", drop=4, kind="time"),
     ColumnSpec("order id", "left", kind="id"),
-    ColumnSpec("status", "left"),
+    ColumnSpec("status", "left", kind="symbol"),  # short words, never cut
     ColumnSpec("side", "left"),
     ColumnSpec("symbol", "left", kind="symbol"),
-    ColumnSpec("product", "left", drop=4),
-    ColumnSpec("type", "left", drop=5),
+    ColumnSpec("product", "left", drop=5),
+    ColumnSpec("type", "left", drop=6),
     ColumnSpec("qty", kind="quantity"),
-    ColumnSpec("filled", kind="quantity"),
+    ColumnSpec("filled", drop=1, kind="quantity"),
     ColumnSpec("price", kind="price"),
-    ColumnSpec("trigger", drop=2, kind="price"),
-    ColumnSpec("avg", drop=1, kind="price"),
-    ColumnSpec("tag", "left", drop=6),
+    ColumnSpec("trigger", drop=3, kind="price"),
+    ColumnSpec("avg", drop=2, kind="price"),
+    ColumnSpec("tag", "left", drop=7),
 )
 
 
@@ -81,7 +98,7 @@ def orders_table(orders: Iterable[BrokerOrder]) -> TableView:
         [
             broker_clock(o.updated),
             o.order_id,
-            Styled(o.status, STATUS_STYLE.get(o.status, "")),
+            Styled(short_status(o.status), STATUS_STYLE.get(o.status, "")),
             o.side,
             o.symbol,
             o.product,

@@ -25,12 +25,6 @@ def ist_clock(iso: str, *, seconds: bool = True, millis: bool = False) -> str:
 
 def ist_stamp(iso: str) -> str:
     """``2026-12-07 19:32:11 IST`` for a full date and time (titles and key/value views)."""
-    from angelctl.clock import IST
+    from angelctl.clock import ist_text
 
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso or "-"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(IST).strftime("%Y-%m-%d %H:%M:%S IST")
+    return ist_text(iso)

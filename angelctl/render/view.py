@@ -22,13 +22,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
 from angelctl.records import record
-from angelctl.render.fit import _EDGES, _PADDING, _SEPARATOR, PROTECTED, ColumnSpec
+from angelctl.render.fit import PROTECTED, ColumnSpec
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
     from rich.text import Text
 
 _ELIDED_MIN = 6  # a text column cut to make room keeps at least this many cells
+_GAP = 2  # cells between two columns (no edges: the table starts at the left margin)
+
+
+def table_width(widths: Sequence[int]) -> int:
+    """Cells a table with these column widths takes on a terminal (and in plain text)."""
+    return sum(widths) + _GAP * max(len(widths) - 1, 0)
 
 
 @record
@@ -69,7 +75,7 @@ def _rich_text(cell: Cell, style: str | None = None, *, elide: bool = False) -> 
         text_of(cell),
         style=" ".join(s for s in (style, own) if s),
         no_wrap=True,
-        overflow="ellipsis" if elide else "ignore",
+        overflow="ellipsis" if elide else "fold",
     )
 
 
@@ -94,10 +100,7 @@ class TableView:
         """(columns kept, their widths) for a terminal ``width`` cells wide."""
         natural = self.natural_widths()
         keep = list(range(len(self.columns)))
-
-        def total(widths: Sequence[int]) -> int:
-            return sum(w + _PADDING for w in widths) + _SEPARATOR * (len(widths) - 1) + _EDGES
-
+        total = table_width
         droppable = sorted((c.drop, i) for i, c in enumerate(self.columns) if c.drop)
         while droppable and total([natural[i] for i in keep]) > width:
             keep.remove(droppable.pop()[1])
@@ -136,7 +139,14 @@ class TableView:
         from rich.table import Table
 
         keep, widths = self.layout(options.max_width)
-        table = Table(title=self.title or None, title_justify="left", box=box.SIMPLE_HEAD)
+        table = Table(
+            title=self.title or None,
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            collapse_padding=True,
+        )
         for i, w in zip(keep, widths, strict=True):
             column = self.columns[i]
             table.add_column(column.header, justify=column.justify, no_wrap=True, width=w)
@@ -159,7 +169,7 @@ class TableView:
         if notes:
             table.caption = "\n".join(notes)
             table.caption_justify = "left"
-        needed = sum(w + _PADDING for w in widths) + _SEPARATOR * (len(widths) - 1) + _EDGES
+        needed = table_width(widths)
         yield from console.render(table, options.update_width(max(options.max_width, needed)))
 
 
@@ -178,20 +188,34 @@ class KeyValueView:
         return lines
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from rich.table import Table
+        """Field names in bold, values folded (never cut) at the terminal's width."""
+        from rich.text import Text
 
-        table = Table(title=self.title or None, show_header=False, title_justify="left")
-        table.add_column("field", style="bold", no_wrap=True)
-        table.add_column("value", overflow="fold")
+        if self.title:
+            yield Text(self.title, style="italic")
+        key_width = max((width_of(k) for k, _ in self.rows), default=0)
+        room = max(options.max_width - key_width - 2, 10)
         for key, value in self.rows:
-            table.add_row(key, _fold(value))
-        yield table
+            chunks = _fold(text_of(value), room)
+            style = value.style if isinstance(value, Styled) else ""
+            for n, chunk in enumerate(chunks):
+                line = Text(key.ljust(key_width) if n == 0 else " " * key_width, style="bold")
+                line.append("  ")
+                line.append(chunk, style=style)
+                yield line
 
 
-def _fold(value: Cell) -> Text:
-    from rich.text import Text
-
-    return Text(text_of(value), style=value.style if isinstance(value, Styled) else "")
+def _fold(text: str, room: int) -> list[str]:
+    """``text`` in pieces of at most ``room`` cells: at spaces where it can, mid-word if not."""
+    pieces: list[str] = []
+    rest = text
+    while width_of(rest) > room:
+        cut = rest.rfind(" ", 0, room + 1)
+        if cut <= 0:
+            cut = room
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*pieces, rest]
 
 
 Part = Union[str, Styled, TableView, KeyValueView, "Stack"]
