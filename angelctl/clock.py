@@ -28,6 +28,18 @@ from typing import Protocol
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 
+def ist_text(iso: str) -> str:
+    """A stored ISO time (naive means UTC) as a person reads it: ``2026-12-07 19:32:11 IST``.
+    Text that is not an ISO time comes back as it is (``unknown``)."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso or "-"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(IST).strftime("%Y-%m-%d %H:%M:%S IST")
+
+
 class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds on a system-wide monotonic clock (comparable across processes)."""

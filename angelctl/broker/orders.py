@@ -129,6 +129,26 @@ class PlaceAnswer:
     unique_order_id: str
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def broker_time_iso(text: str) -> str | None:
+    """The order book's IST ``07-Dec-2026 09:15:02`` as ISO 8601 with its offset
+    (``2026-12-07T09:15:02+05:30``); None when absent or in another shape."""
+    from angelctl.clock import IST
+
+    try:
+        day, month, rest = text.strip().split("-", 2)
+        year, clock_time = rest.split(" ", 1)
+        hour, minute, second = (int(part) for part in clock_time.split(":"))
+        moment = datetime(
+            int(year), _MONTHS.index(month.title()) + 1, int(day), hour, minute, second, tzinfo=IST
+        )
+    except ValueError:
+        return None
+    return moment.isoformat()
+
+
 @record
 class BrokerOrder:
     order_id: str
@@ -232,6 +252,7 @@ class BrokerOrder:
             "average_price": format(self.average_price, "f"),
             "text": self.text,
             "updated": self.updated,
+            "updated_at": broker_time_iso(self.updated),
         }
 
 

@@ -15,6 +15,7 @@ import typer
 
 from angelctl.cli.common import clock, open_session, output, profile_settings, seconds
 from angelctl.cli.completion import complete_guard_action
+from angelctl.clock import ist_text
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
@@ -149,8 +150,11 @@ def _show_check(out: Output, check: GuardCheck) -> None:
     if check.error:
         out.warn(f"check failed ({check.error}); retrying at the next interval")
     elif not out.quiet:
+        from angelctl.render.units import inr
+
         out.err_console.print(
-            f"{check.at}  P&L {check.pnl:,.2f}  working {check.working_orders}  "
+            f"{ist_text(check.at)}  P&L {inr(check.pnl) if check.pnl is not None else '-'}  "
+            f"working {check.working_orders}  "
             f"new orders/min {check.orders_last_minute}"
             + (f"  BREACH: {check.message}" if check.breach else ""),
             highlight=False,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from angelctl.cli.common import clock, confirm, open_session, output, profile_settings, stdin_is_tty
+from angelctl.clock import ist_text
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -88,7 +89,8 @@ def run_kill(ctx: typer.Context, args: KillArgs) -> None:
                 latch_ms = fastlatch.process_age_ms()
             if not out.json_mode:
                 out.notice(
-                    f"Latch engaged at {latched[0].at} — no angelctl process will add exposure."
+                    f"Latch engaged at {ist_text(latched[0].at)} — "
+                    "no angelctl process will add exposure."
                 )
         report = _procedure(ctx, out, settings, latch, options, args, latched, stop)
     status = ExitStatus.OK if (report.done or args.dry_run) else ExitStatus.NOT_FLAT
@@ -173,7 +175,7 @@ def _report(out: Output, report: KillReport, status: int, latch_ms: float | None
             }
         )
         return
-    out.show(render_report(report, width=out.console.width))
+    out.show(render_report(report))
     if status != ExitStatus.OK:
         out.warn(
             f"flat NOT verified: {report.unverified_reason}. The latch stays engaged; "

@@ -16,6 +16,7 @@ import typer
 from angelctl.cli.common import YesOpt, app_ctx, clock, confirm, output, profile_settings, seconds
 from angelctl.cli.completion import complete_exchange, complete_symbol
 from angelctl.cli.kill_run import KillArgs, exposure, latch_of, run_kill
+from angelctl.clock import ist_text
 
 if TYPE_CHECKING:
     from angelctl.render.output import Output
@@ -182,7 +183,7 @@ def _confirm_reset(out: Output, state: LatchState, reason: str) -> str:
     """Ask a person (never a script) and, if they gave none, the reason."""
     confirm(
         out,
-        f"The kill switch was engaged by {state.by} on {state.host} at {state.at}"
+        f"The kill switch was engaged by {state.by} on {state.host} at {ist_text(state.at)}"
         f" ({state.reason or 'no reason given'}).",
         yes=False,
         question="Allow orders again?",

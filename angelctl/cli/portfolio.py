@@ -35,7 +35,7 @@ def trades(ctx: typer.Context) -> None:
         return
     from angelctl.render.portfolio import trades_table
 
-    out.show(trades_table(rows, width=out.console.width))
+    out.show(trades_table(rows))
 
 
 def positions(
@@ -94,7 +94,7 @@ def positions(
     from angelctl.render.pnl import pnl_line
     from angelctl.render.portfolio import positions_table
 
-    out.show(positions_table(rows, totals, show_flat=show_all, width=out.console.width))
+    out.show(positions_table(rows, totals, show_flat=show_all))
     if rows:
         out.show(pnl_line(day_pnl(rows)))
 
@@ -132,4 +132,4 @@ def holdings(ctx: typer.Context) -> None:
         return
     from angelctl.render.portfolio import holdings_table
 
-    out.show(holdings_table(result, width=out.console.width))
+    out.show(holdings_table(result))

@@ -128,9 +128,9 @@ def _once(
     if out.json_mode:
         _write_json(out, _document(session, opts.mode, quotes, unfetched))
     else:
-        from angelctl.render.quotes import quotes_view
+        from angelctl.render.quote_view import quotes_screen
 
-        out.show(quotes_view(quotes, opts.mode, width=out.console.width))
+        out.show(quotes_screen(quotes, opts.mode))
     _warn_unfetched(out, unfetched)
     if not quotes:
         from angelctl.status import ExitStatus

@@ -3,6 +3,10 @@
 rich shrinks an over-wide table by cutting every column to ``…``, which turns prices into
 nonsense. ``fit_table`` instead hides whole columns, least important first (``drop`` order),
 until the table fits ``width``, and says which ones it hid in the caption. Cells never wrap.
+
+``ColumnSpec.kind`` says what a column holds; prices, quantities, ids and symbols are never
+elided (``PROTECTED``). Views describe their tables with the rich-free models in
+``render.view``, which use these specs.
 """
 
 from __future__ import annotations
@@ -22,11 +26,17 @@ _SEPARATOR = 1
 _EDGES = 2
 
 
+Kind = Literal["price", "quantity", "id", "symbol", "money", "time", "text"]
+# Kinds whose cells are never cut to "…": only ``text`` may be elided as a last resort.
+PROTECTED: frozenset[str] = frozenset({"price", "quantity", "id", "symbol", "money", "time"})
+
+
 @record
 class ColumnSpec:
     header: str
     justify: Literal["left", "right", "center"] = "right"
     drop: int = 0  # 0: always shown; otherwise the highest number is hidden first
+    kind: Kind = "text"
 
 
 def _cell_width(cell: Any) -> int:

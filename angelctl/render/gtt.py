@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from decimal import Decimal
 
 from angelctl.broker.gtt import GttRule
+from angelctl.render.fit import ColumnSpec
 from angelctl.render.tables import key_value_table
-
-if TYPE_CHECKING:
-    from rich.table import Table
+from angelctl.render.times import ist_stamp
+from angelctl.render.units import price, quantity
+from angelctl.render.view import Cell, KeyValueView, Styled, TableView
 
 STATUS_STYLE = {
     "NEW": "yellow",
@@ -19,42 +20,54 @@ STATUS_STYLE = {
 }
 
 
-def _status(status: str) -> str:
-    style = STATUS_STYLE.get(status)
-    return f"[{style}]{status}[/]" if style else status
+def _px(value: Decimal, rule: GttRule) -> str:
+    return price(value, rule.exchange)
 
 
-def rule_view(rule: GttRule) -> Table:
+def rule_view(rule: GttRule) -> KeyValueView:
     return key_value_table(
         f"GTT rule {rule.rule_id}",
         [
-            ("Status", rule.status),
+            ("Status", Styled(rule.status, STATUS_STYLE.get(rule.status, ""))),
             ("Symbol", f"{rule.exchange}:{rule.symbol}"),
-            ("When", f"LTP reaches {rule.trigger}"),
-            ("Then", f"{rule.side} {rule.quantity} LIMIT @ {rule.price} {rule.product}"),
-            ("Disclosed", str(rule.disclosed_quantity)),
-            ("Created", rule.created or "-"),
-            ("Updated", rule.updated or "-"),
-            ("Expires", rule.expires or "-"),
+            ("When", f"LTP reaches {_px(rule.trigger, rule)}"),
+            (
+                "Then",
+                f"{rule.side} {quantity(rule.quantity)} LIMIT @ {_px(rule.price, rule)} "
+                f"{rule.product}",
+            ),
+            ("Disclosed", quantity(rule.disclosed_quantity)),
+            ("Created", ist_stamp(rule.created)),
+            ("Updated", ist_stamp(rule.updated)),
+            ("Expires", ist_stamp(rule.expires)),
         ],
     )
 
 
-def rules_table(rules: Iterable[GttRule]) -> Table:
-    from rich.table import Table
+RULE_COLUMNS = (
+    ColumnSpec("id", "left", kind="id"),
+    ColumnSpec("status", "left"),
+    ColumnSpec("side", "left"),
+    ColumnSpec("symbol", "left", kind="symbol"),
+    ColumnSpec("qty", kind="quantity"),
+    ColumnSpec("trigger", kind="price"),
+    ColumnSpec("price", kind="price"),
+    ColumnSpec("product", "left", drop=1),
+)
 
-    table = Table(title="GTT rules", title_justify="left")
-    for column in ("id", "status", "side", "symbol", "qty", "trigger", "price", "product"):
-        table.add_column(column, no_wrap=column in ("id", "symbol"))
-    for r in rules:
-        table.add_row(
+
+def rules_table(rules: Iterable[GttRule]) -> TableView:
+    rows: list[list[Cell]] = [
+        [
             r.rule_id,
-            _status(r.status),
+            Styled(r.status, STATUS_STYLE.get(r.status, "")),
             r.side,
             r.symbol,
-            str(r.quantity),
-            str(r.trigger),
-            str(r.price),
+            quantity(r.quantity),
+            _px(r.trigger, r),
+            _px(r.price, r),
             r.product,
-        )
-    return table
+        ]
+        for r in rules
+    ]
+    return TableView("GTT rules", RULE_COLUMNS, [rows])

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from angelctl.instruments.model import Contract
+from angelctl.render.fit import ColumnSpec
 from angelctl.render.tables import key_value_table
-
-if TYPE_CHECKING:
-    from rich.table import Table
+from angelctl.render.times import ist_stamp
+from angelctl.render.units import price, quantity, tick_places
+from angelctl.render.view import Cell, KeyValueView, TableView
 
 
 def _strike(contract: Contract) -> str:
-    return f"{contract.strike:,f}" if contract.strike is not None else "-"
+    if contract.strike is None:
+        return "-"
+    return price(contract.strike, contract.exchange, contract.tick_size or None)
 
 
 def _tick(contract: Contract) -> str:
     if not contract.tick_size:
         return "-"
-    places = max(2, -contract.tick_size.normalize().as_tuple().exponent)  # type: ignore[operator]
+    places = tick_places(contract.exchange, contract.tick_size)
     return f"₹{contract.tick_size:.{places}f}"
 
 
@@ -46,7 +49,7 @@ def freeze_text(contract: Contract) -> str:
     return text
 
 
-def contract_view(contract: Contract) -> Any:
+def contract_view(contract: Contract) -> KeyValueView:
     freeze = freeze_text(contract)
     return key_value_table(
         f"{contract.exchange}:{contract.symbol}",
@@ -66,49 +69,39 @@ def contract_view(contract: Contract) -> Any:
     )
 
 
-def contracts_table(contracts: Iterable[Contract]) -> Any:
-    from rich.table import Table
+SEARCH_COLUMNS = (
+    ColumnSpec("exchange", "left"),
+    ColumnSpec("symbol", "left", kind="symbol"),
+    ColumnSpec("token", kind="id"),
+    ColumnSpec("type", "left", drop=3),
+    ColumnSpec("expiry", "left", drop=1, kind="time"),
+    ColumnSpec("strike", kind="price"),
+    ColumnSpec("lot", kind="quantity"),
+    ColumnSpec("tick", drop=2, kind="price"),
+)
 
-    table = Table(title_justify="left")
-    for column, justify in (
-        ("exchange", "left"),
-        ("symbol", "left"),
-        ("token", "right"),
-        ("type", "left"),
-        ("expiry", "left"),
-        ("strike", "right"),
-        ("lot", "right"),
-        ("tick", "right"),
-    ):
-        table.add_column(
-            column,
-            justify=justify,  # type: ignore[arg-type]
-            no_wrap=column == "symbol",
-        )
-    for c in contracts:
-        table.add_row(
+
+def contracts_table(contracts: Iterable[Contract]) -> TableView:
+    rows: list[list[Cell]] = [
+        [
             c.exchange,
             c.symbol,
             c.token,
             c.kind,
             c.expiry.isoformat() if c.expiry else "",
             _strike(c) if c.strike else "",
-            str(c.lot_size),
+            quantity(c.lot_size),
             _tick(c),
-        )
-    return table
+        ]
+        for c in contracts
+    ]
+    return TableView("", SEARCH_COLUMNS, [rows])
 
 
-def index_info_view(document: dict[str, Any]) -> Table:
+def index_info_view(document: dict[str, Any]) -> KeyValueView:
     """``instruments info`` on a terminal: the index file, its day, size, freshness, search."""
-    from datetime import datetime
-
     downloaded_at = document.get("downloaded_at")
-    downloaded = (
-        datetime.fromisoformat(downloaded_at).strftime("%Y-%m-%d %H:%M UTC")
-        if downloaded_at
-        else "-"
-    )
+    downloaded = ist_stamp(str(downloaded_at)) if downloaded_at else "-"
     search = (
         "trigram index"
         if document["search"] == "fts5-trigram"
@@ -121,7 +114,7 @@ def index_info_view(document: dict[str, Any]) -> Table:
             ("Source", str(document["source"])),
             ("Trading day", str(document["trading_day"])),
             ("Downloaded", downloaded),
-            ("Contracts", str(document["rows"])),
+            ("Contracts", quantity(int(document["rows"]))),
             ("Fresh", "no — run `angelctl instruments sync`" if document["stale"] else "yes"),
             ("Search", search),
         ],

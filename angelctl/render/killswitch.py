@@ -3,6 +3,8 @@
 The live panel is a pure function of ``KillProgressModel`` repainted by one ``rich.Live`` at a
 steady rate; progress events only update counters. Off a TTY (or under ``--json``/``--quiet``)
 nothing live is drawn: each step is one plain line on stderr instead (unless quiet/json).
+The report and ``killswitch status`` are rich-free ``render.view`` models (plain text when
+piped); every time on them is IST and labelled; symbols, quantities and prices are never cut.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from angelctl.render.fit import ColumnSpec
+from angelctl.render.times import ist_clock, ist_stamp
+from angelctl.render.units import price, quantity
+from angelctl.render.view import Cell, Stack, Styled, TableView
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from rich.live import Live
 
     from angelctl.render.output import Output
@@ -76,6 +80,10 @@ def _describe(kind: str, d: dict[str, Any]) -> str:
 
 
 def render_progress(model: KillProgressModel) -> RenderableType:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table.grid(padding=(0, 2))
     table.add_row(Text("Kill switch", style="bold red"), Text(model.state, style="bold"))
     for kind, label in _COUNTED.items():
@@ -162,139 +170,158 @@ def verdict_text(report: KillReport) -> str:
     return f"FLAT IN SCOPE {scope} — {outside} position(s)/order(s) outside the scope left as is"
 
 
-def render_report(report: KillReport, width: int | None = None) -> RenderableType:
+def render_report(report: KillReport, width: int | None = None) -> Stack:
+    """The run's outcome (``width`` is accepted for callers: the tables fit themselves)."""
     if report.dry_run:
         return _dry_run_plan(report)
-    head = Text()
     verdict = verdict_text(report)
-    head.append(verdict, style="bold green" if report.done else "bold red")
-    head.append(
-        f"  in {report.elapsed:.1f}s — {len(report.cancelled)} orders and "
-        f"{len(report.gtt_cancelled)} GTT rules cancelled, {len(report.exits)} positions exited"
-    )
-    parts: list[RenderableType] = [head]
+    parts: list[Any] = [
+        Stack(
+            [
+                Styled(verdict, "bold green" if report.done else "bold red"),
+                f"  in {report.elapsed:.1f}s — {len(report.cancelled)} orders and "
+                f"{len(report.gtt_cancelled)} GTT rules cancelled, "
+                f"{len(report.exits)} positions exited",
+            ]
+        )
+    ]
     if report.exits:
-        parts.append(_exits_table(report, width))
+        parts.append(_exits_table(report))
     if report.residual_positions or report.residual_orders:
         parts.append(_residual_table(report))
     left = [("left open", p) for p in report.positions_left_open] + [
         ("outside scope", p) for p in report.outside_scope
     ]
     if left:
-        parts.append(_left_table(left, width))
+        parts.append(_left_table(left))
     calls = ", ".join(f"{route} {n}" for route, n in sorted(report.calls.items()))
-    parts.append(Text(f"API calls: {calls}", style="dim"))
-    return Group(*parts)
+    parts.append(Styled(f"API calls: {calls}", "dim"))
+    return Stack(parts)
 
 
-def _dry_run_plan(report: KillReport) -> RenderableType:
-    head = Text()
-    head.append("Dry run — nothing was latched or sent.\n", style="bold")
-    plan = Table("route", "what", title="Would send", title_justify="left")
-    for p in report.planned:
-        what = " ".join(f"{k}={v}" for k, v in p.items() if k != "route")
-        plan.add_row(p["route"], what)
-    return Group(head, plan)
-
-
-def _exits_table(report: KillReport, width: int | None) -> RenderableType:
-    from angelctl.render.fit import ColumnSpec, fit_table
-
-    columns = [
-        ColumnSpec("symbol", "left"),
-        ColumnSpec("product", "left", drop=3),
-        ColumnSpec("start qty"),
-        ColumnSpec("filled"),
-        ColumnSpec("exit avg ₹"),
-        ColumnSpec("realised ₹", drop=4),
-        ColumnSpec("slices", drop=1),
-        ColumnSpec("re-prices", drop=2),
+def _dry_run_plan(report: KillReport) -> Stack:
+    rows: list[list[Cell]] = [
+        [p["route"], " ".join(f"{k}={v}" for k, v in p.items() if k != "route")]
+        for p in report.planned
     ]
-    rows = [
+    columns = [ColumnSpec("route", "left"), ColumnSpec("what", "left", kind="symbol")]
+    return Stack(
+        [
+            Styled("Dry run — nothing was latched or sent.", "bold"),
+            TableView("Would send", columns, [rows]),
+        ]
+    )
+
+
+EXIT_COLUMNS = (
+    ColumnSpec("symbol", "left", kind="symbol"),
+    ColumnSpec("product", "left", drop=3),
+    ColumnSpec("start qty", kind="quantity"),
+    ColumnSpec("filled", kind="quantity"),
+    ColumnSpec("exit avg ₹", kind="price"),
+    ColumnSpec("realised ₹", drop=4, kind="money"),
+    ColumnSpec("slices", drop=1),
+    ColumnSpec("re-prices", drop=2),
+)
+
+
+def _exits_table(report: KillReport) -> TableView:
+    rows: list[list[Cell]] = [
         [
             f"{e.exchange}:{e.symbol}",
             e.product,
-            str(e.start_qty),
-            f"{e.filled}/{abs(e.start_qty)}",
-            "-" if e.exit_price is None else f"{e.exit_price:.2f}",
-            "-" if e.realised is None else f"{e.realised:.2f}",
+            quantity(e.start_qty),
+            f"{quantity(e.filled)}/{quantity(abs(e.start_qty))}",
+            "-" if e.exit_price is None else price(e.exit_price, e.exchange),
+            "-" if e.realised is None else price(e.realised),
             str(e.slices),
             str(e.reprices),
         ]
         for e in report.exits.values()
     ]
-    return fit_table("Exits", columns, rows, width=width)
+    return TableView("Exits", EXIT_COLUMNS, [rows])
 
 
-def _residual_table(report: KillReport) -> RenderableType:
-    residual = Table("kind", "symbol", "quantity", "detail", title="Residual exposure")
-    for p in report.residual_positions:
-        residual.add_row(
-            "position", f"{p['exchange']}:{p['symbol']}", str(p["net_qty"]), p["product"]
-        )
-    for o in report.residual_orders:
-        residual.add_row(
+EXPOSURE_COLUMNS = (
+    ColumnSpec("kind", "left"),
+    ColumnSpec("symbol", "left", kind="symbol"),
+    ColumnSpec("quantity", kind="quantity"),
+    ColumnSpec("detail", "left"),
+)
+
+
+def _residual_table(report: KillReport) -> TableView:
+    rows: list[list[Cell]] = [
+        ["position", f"{p['exchange']}:{p['symbol']}", quantity(p["net_qty"]), p["product"]]
+        for p in report.residual_positions
+    ]
+    rows += [
+        [
             "order",
             f"{o['exchange']}:{o['symbol']}",
-            str(o["quantity"]),
+            quantity(o["quantity"]),
             f"{o['order_id']} {o['status']}",
-        )
-    return residual
+        ]
+        for o in report.residual_orders
+    ]
+    return TableView("Residual exposure", EXPOSURE_COLUMNS, [rows])
 
 
-def _left_table(left: list[tuple[str, dict[str, Any]]], width: int | None) -> RenderableType:
+def _left_table(left: list[tuple[str, dict[str, Any]]]) -> TableView:
     """Positions the kill left as they are: by choice (cancel-only) or outside its scope."""
-    from angelctl.render.fit import ColumnSpec, fit_table
-
     spec = [
         ColumnSpec("", "left"),
-        ColumnSpec("symbol", "left"),
-        ColumnSpec("quantity"),
+        ColumnSpec("symbol", "left", kind="symbol"),
+        ColumnSpec("quantity", kind="quantity"),
         ColumnSpec("detail", "left", drop=1),
     ]
-    rows_left = [
+    rows_left: list[list[Cell]] = [
         [
             why,
             f"{row['exchange']}:{row['symbol']}",
-            str(row.get("net_qty", row.get("quantity"))),
+            quantity(row.get("net_qty", row.get("quantity"))),
             str(row.get("product") if "net_qty" in row else row.get("status")),
         ]
         for why, row in left
     ]
-    return fit_table("Left as it is", spec, rows_left, width=width)
+    return TableView("Left as it is", spec, [rows_left])
 
 
-def render_exposure(exposure: dict[str, Any]) -> RenderableType:
+def _signed_qty(n: int) -> str:
+    return ("+" if n > 0 else "") + quantity(n)
+
+
+def render_exposure(exposure: dict[str, Any]) -> Styled | TableView:
     if not exposure.get("known"):
-        return Text(f"Open exposure unknown: {exposure.get('error')}", style="yellow")
+        return Styled(f"Open exposure unknown: {exposure.get('error')}", "yellow")
     positions = exposure["positions"]
     orders = exposure["working_orders"]
     rules = exposure["gtt_rules"]
     if not (positions or orders or rules):
-        return Text("Open exposure: none (flat, no working orders, no GTT rules).", style="green")
-    table = Table("kind", "symbol", "quantity", "detail", title="Open exposure")
-    for p in positions:
-        table.add_row(
-            "position", f"{p['exchange']}:{p['symbol']}", f"{p['net_qty']:+d}", p["product"]
-        )
-    for o in orders:
-        table.add_row(
-            "order", f"{o['exchange']}:{o['symbol']}", f"{o['side']} {o['unfilled']}", o["status"]
-        )
-    for r in rules:
-        table.add_row("GTT rule", r["symbol"], "", f"{r['id']} {r['status']}")
-    return table
+        return Styled("Open exposure: none (flat, no working orders, no GTT rules).", "green")
+    rows: list[list[Cell]] = [
+        ["position", f"{p['exchange']}:{p['symbol']}", _signed_qty(p["net_qty"]), p["product"]]
+        for p in positions
+    ]
+    rows += [
+        [
+            "order",
+            f"{o['exchange']}:{o['symbol']}",
+            f"{o['side']} {quantity(o['unfilled'])}",
+            o["status"],
+        ]
+        for o in orders
+    ]
+    rows += [["GTT rule", r["symbol"], "", f"{r['id']} {r['status']}"] for r in rules]
+    return TableView("Open exposure", EXPOSURE_COLUMNS, [rows])
 
 
-def _ist(iso: str) -> str:
-    from datetime import datetime
-
-    from angelctl.clock import IST
-
-    try:
-        return datetime.fromisoformat(iso).astimezone(IST).strftime("%d-%b %H:%M:%S.%f")[:-3]
-    except ValueError:
-        return iso
+STEP_COLUMNS = (
+    ColumnSpec("at (IST)", "left", kind="time"),
+    ColumnSpec("run", "left", drop=1, kind="id"),
+    ColumnSpec("step", "left"),
+    ColumnSpec("detail", "left"),
+)
 
 
 def render_status(
@@ -302,26 +329,31 @@ def render_status(
     state: LatchState | None,
     events: list[dict[str, Any]],
     exposure: dict[str, Any] | None = None,
-) -> RenderableType:
-    parts: list[RenderableType] = []
+) -> Stack:
+    parts: list[Any] = []
     if state is None:
-        parts.append(Text(f"Kill switch for profile {profile}: not engaged.", style="green"))
+        parts.append(Styled(f"Kill switch for profile {profile}: not engaged.", "green"))
     else:
         scope = "every profile" if state.profile == "ALL" else f"profile {profile}"
         parts.append(
-            Text(
-                f"Kill switch ENGAGED for {scope} by {state.by} on {state.host} at {state.at}"
-                f" ({state.source}): {state.reason or 'no reason given'}",
-                style="bold red",
+            Styled(
+                f"Kill switch ENGAGED for {scope} by {state.by} on {state.host} at "
+                f"{ist_stamp(state.at)} ({state.source}): {state.reason or 'no reason given'}",
+                "bold red",
             )
         )
-        parts.append(Text("Reset with `angelctl killswitch reset` once it is safe.", style="dim"))
+        parts.append(Styled("Reset with `angelctl killswitch reset` once it is safe.", "dim"))
     if exposure is not None:
         parts.append(render_exposure(exposure))
     if events:
-        table = Table("at (IST)", "run", "step", "detail", title="Recent steps")
-        for e in events:
-            detail = ", ".join(f"{k}={v}" for k, v in e["detail"].items())
-            table.add_row(_ist(e["at"]), e["run_id"], e["kind"], Text(detail[:80]))  # a reason
-        parts.append(table)
-    return Group(*parts)
+        rows: list[list[Cell]] = [
+            [
+                ist_clock(e["at"], millis=True),
+                e["run_id"],
+                e["kind"],
+                ", ".join(f"{k}={v}" for k, v in e["detail"].items()),
+            ]
+            for e in events
+        ]
+        parts.append(TableView("Recent steps", STEP_COLUMNS, [rows]))
+    return Stack(parts)

@@ -1,4 +1,8 @@
-"""The ``Output`` object every command writes through."""
+"""The ``Output`` object every command writes through.
+
+``show`` draws a view through rich on a terminal; off a terminal a ``render.view`` model is
+written as plain text and rich is never imported.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,17 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+
+
+@runtime_checkable
+class Viewable(Protocol):
+    """What ``render.view`` models offer: their text as plain lines."""
+
+    def plain_lines(self) -> list[str]: ...
 
 
 def to_jsonable(value: Any) -> Any:
@@ -67,9 +78,20 @@ class Output:
             self.stdout.write(json.dumps(wrapped, indent=None) + "\n")
             self.stdout.flush()
 
-    def show(self, renderable: RenderableType) -> None:
+    def show(self, renderable: RenderableType | Viewable) -> None:
+        """A view on stdout: through rich on a terminal; a ``render.view`` model off a terminal
+        as plain aligned text (no box, no colour, full width), without importing rich."""
+        if isinstance(renderable, Viewable) and not self.is_terminal():
+            self.line("\n".join(renderable.plain_lines()))
+            return
         with _closed_pipe_is_not_an_error():
             self.console.print(renderable)
+
+    def is_terminal(self) -> bool:
+        try:
+            return bool(self.stdout.isatty())
+        except (ValueError, OSError):
+            return False
 
     def line(self, text: str) -> None:
         """Plain data line on stdout (no markup interpretation)."""

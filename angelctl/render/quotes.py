@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from angelctl.broker.market import Depth, Quote, Unfetched
 from angelctl.clock import IST
+from angelctl.render import units
 from angelctl.render.fit import ColumnSpec, fit_table
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
@@ -40,16 +41,13 @@ def quotes_json(document: dict[str, Any]) -> str:
 
 
 def price(value: Decimal | None) -> str:
-    """Rupees with thousands separators and at least two decimals (CDS quotes carry four)."""
-    if value is None:
-        return "-"
-    exponent = value.normalize().as_tuple().exponent
-    places = max(2, -exponent) if isinstance(exponent, int) else 2
-    return f"{value:,.{min(places, 4)}f}"
+    """Rupees with Indian grouping and at least two decimals (CDS quotes carry four)."""
+    return units.price(value)
 
 
 def quantity(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"
+    """Volume and open interest grouped the Indian way: ``36,46,500``."""
+    return units.quantity(value)
 
 
 def direction_style(value: Decimal | None) -> str:

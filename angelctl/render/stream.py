@@ -69,7 +69,6 @@ from angelctl.render.stream_orders import ORDER_STATUS_WORDS, order_status_words
 
 if TYPE_CHECKING:
     from rich.console import Group, RenderableType
-    from rich.table import Table
     from rich.text import Text
 
 __all__ = [
@@ -334,7 +333,7 @@ def render_stream(
     return Group(body, status_line(snapshot, width))
 
 
-def render_summary(summary: StreamSummary) -> Table:
+def render_summary(summary: StreamSummary) -> Any:
     """The end-of-stream lines: duration, ticks, rate, reconnects, dropped frames by reason."""
     from angelctl.render.tables import key_value_table
 

@@ -1,15 +1,15 @@
-"""Tables for account views (whoami, funds, doctor, config)."""
+"""Tables for account views (whoami, funds, doctor, config), as rich-free ``render.view`` models."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from angelctl.broker.models import Funds, Profile
-
-if TYPE_CHECKING:
-    from rich.table import Table
+from angelctl.render.fit import ColumnSpec
+from angelctl.render.units import inr
+from angelctl.render.view import Cell, KeyValueView, Styled, TableView
 
 FUNDS_LABELS = {
     "net": "Net",
@@ -30,21 +30,15 @@ FUNDS_LABELS = {
 
 
 def rupees(value: Decimal) -> str:
-    return f"₹{value:,.2f}"
+    """``₹2,50,000.00`` (lakh/crore grouping)."""
+    return inr(value)
 
 
-def key_value_table(title: str, rows: Iterable[tuple[str, str]]) -> Table:
-    from rich.table import Table
-
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    for key, value in rows:
-        table.add_row(key, value)
-    return table
+def key_value_table(title: str, rows: Iterable[tuple[str, Cell]]) -> KeyValueView:
+    return KeyValueView(title, list(rows))
 
 
-def profile_view(profile: Profile, profile_name: str) -> Table:
+def profile_view(profile: Profile, profile_name: str) -> KeyValueView:
     return key_value_table(
         f"Profile {profile_name}",
         [
@@ -59,31 +53,34 @@ def profile_view(profile: Profile, profile_name: str) -> Table:
     )
 
 
-def funds_view(funds: Funds) -> Table:
-    from rich.table import Table
-
-    table = Table(title="Funds (getRMS)", title_justify="left")
-    table.add_column("item")
-    table.add_column("amount", justify="right")
-    for key, value in funds.values.items():
-        style = "red" if value < 0 else None
-        table.add_row(FUNDS_LABELS.get(key, key), rupees(value), style=style)
-    return table
+def funds_view(funds: Funds) -> TableView:
+    rows: list[list[Cell]] = [
+        [FUNDS_LABELS.get(key, key), Styled(rupees(value), "red" if value < 0 else "")]
+        for key, value in funds.values.items()
+    ]
+    return TableView(
+        "Funds (getRMS)", [ColumnSpec("item", "left"), ColumnSpec("amount", kind="money")], [rows]
+    )
 
 
-def checks_view(checks: list[dict[str, Any]]) -> Table:
-    from rich.table import Table
+CHECK_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
 
-    marks = {
-        "ok": "[green]ok[/]",
-        "warn": "[yellow]warn[/]",
-        "fail": "[red]FAIL[/]",
-        "skip": "[dim]skip[/]",
-    }
-    table = Table(title="angelctl doctor", title_justify="left")
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("detail", overflow="fold")
-    for check in checks:
-        table.add_row(check["name"], marks.get(check["status"], check["status"]), check["detail"])
-    return table
+
+def checks_view(checks: list[dict[str, Any]]) -> TableView:
+    columns = [
+        ColumnSpec("check", "left"),
+        ColumnSpec("result", "left"),
+        ColumnSpec("detail", "left"),
+    ]
+    rows: list[list[Cell]] = [
+        [
+            check["name"],
+            Styled(
+                "FAIL" if check["status"] == "fail" else check["status"],
+                CHECK_STYLE.get(check["status"], ""),
+            ),
+            check["detail"],
+        ]
+        for check in checks
+    ]
+    return TableView("angelctl doctor", columns, [rows])

@@ -37,7 +37,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from angelctl.clock import ANNOUNCE_AFTER_SECONDS, announce_wait
+from angelctl.clock import ANNOUNCE_AFTER_SECONDS, announce_wait, ist_text
 from angelctl.errors import OrderingHalted
 from angelctl.fsutil import atomic_write_private, ensure_private_dir, fsync_dir, open_private
 from angelctl.records import record
@@ -54,7 +54,8 @@ class KillSwitchEngaged(OrderingHalted):
         scope = describe_key(state.profile)
         super().__init__(
             f"refused: the kill switch is engaged for {scope} "
-            f"(by {state.by} on {state.host} at {state.at}: {state.reason or 'no reason given'})",
+            f"(by {state.by} on {state.host} at {ist_text(state.at)}: "
+            f"{state.reason or 'no reason given'})",
             hint="`angelctl killswitch status` shows it; `angelctl killswitch reset` clears it",
         )
         self.state = state

@@ -231,7 +231,8 @@ def test_positions_view_hides_flat_rows_but_totals_cover_them() -> None:
     assert "total (all 2)" in text and "+1.25" in text and "-13.75" in text
     assert "1 flat hidden (--all shows them)" in text
     everything = render(positions_table(positions, totals, show_flat=True, width=100))
-    assert "SBIN-EQ" in everything and "10 @ 801.50" in everything
+    # both averages, each in its own column: bought at 800.00, sold at 801.50
+    assert "SBIN-EQ" in everything and "800.00" in everything and "801.50" in everything
 
 
 def test_empty_views_say_so() -> None:
@@ -332,7 +333,8 @@ def test_fills_show_up_in_trades_and_positions(cli: Any, sandbox: Any, broker: A
     assert Decimal(doc["totals"]["pnl"]) == 100 and doc["totals"]["open"] == 1
     table = cli("positions")
     assert "NSE:SBIN-EQ" in table.out and "+6" in table.out and "+100.00" in table.out
-    assert "10 @ 800.00" in table.out and "4 @ 810.00" in table.out
+    (row,) = [line.split() for line in table.out.splitlines() if "SBIN-EQ" in line]
+    assert row[3:7] == ["10", "800.00", "4", "810.00"]  # bought 10 at 800, sold 4 at 810
     trades_table = cli("trades")
     assert "2 fills" in trades_table.out and "BUY" in trades_table.out
 

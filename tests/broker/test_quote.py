@@ -255,13 +255,14 @@ def test_results_keep_the_callers_order_and_report_every_miss() -> None:
 def test_full_view_shows_prices_change_volume_and_depth() -> None:
     q = Quote.from_wire(zomato_full()["fetched"][0], "FULL")
     table = render(quotes_table([q], "FULL", width=100))
-    for text in ("NSE:ZOMATO-EQ", "290.00", "+1.50", "+0.52%", "288.50", "132,803", "210,554,000"):
+    expected = ("NSE:ZOMATO-EQ", "290.00", "+1.50", "+0.52%", "288.50", "1,32,803", "21,05,54,000")
+    for text in expected:  # volume and OI in lakh/crore grouping
         assert text in table, text
     depth = render(depth_table(q))
     assert "NSE:ZOMATO-EQ depth" in depth
     first = next(line for line in depth.splitlines() if "9,386" in line)
     assert re.search(r"82 .*9,386 .*290\.00 .*290\.10 .*1 .*1", first)
-    assert "444,628" in depth and "1,210,190" in depth
+    assert "4,44,628" in depth and "12,10,190" in depth
     assert "circuits 259.65 – 317.35" in depth and "52 weeks 120.20 – 304.70" in depth
 
 

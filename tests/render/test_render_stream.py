@@ -184,7 +184,7 @@ def test_quote_tick_shows_change_and_percent_against_previous_close() -> None:
     m.on_tick(quote_tick(SBIN, 80125, 79500, volume=123_456))
     row = row_of(plain(screen(m.snapshot())), "NSE:SBIN-EQ")
     assert row[:4] == ["NSE:SBIN-EQ", "801.25", "+6.25", "+0.79%"]
-    assert "123,456" in row
+    assert "1,23,456" in row
 
 
 def test_cde_fo_prices_are_scaled_by_1e7_not_100() -> None:
@@ -221,7 +221,7 @@ def test_close_from_an_earlier_quote_tick_serves_later_ltp_ticks() -> None:
     m.on_tick(ltp_tick(SBIN, 80125))
     row = row_of(plain(screen(m.snapshot())), "NSE:SBIN-EQ")
     assert row[:4] == ["NSE:SBIN-EQ", "801.25", "+6.25", "+0.79%"]
-    assert "123,456" not in row  # the LTP tick carries no volume: blank, not the stale one
+    assert "1,23,456" not in row  # the LTP tick carries no volume: blank, not the stale one
 
 
 def test_close_of_zero_is_treated_as_unknown() -> None:
@@ -236,7 +236,7 @@ def test_snap_quote_shows_best_bid_and_ask_with_sizes_and_oi() -> None:
     m = model()
     m.on_tick(snap_tick(SBIN, 80125, 79500))
     row = row_of(plain(screen(m.snapshot())), "NSE:SBIN-EQ")
-    assert row[4:10] == ["100", "801.20", "801.30", "200", "123,456", "987,654"]
+    assert row[4:10] == ["100", "801.20", "801.30", "200", "1,23,456", "9,87,654"]
 
 
 def test_legacy_depth_tick_supplies_the_book_for_an_ltp_row() -> None:
@@ -766,8 +766,8 @@ def test_real_nfo_snap_quote_row_and_record() -> None:
         "258.15",
         "258.70",
         "150",
-        "70,813,950",
-        "3,118,800",
+        "7,08,13,950",
+        "31,18,800",
     ]
     record = tick_json(real_nfo_snap(), "NFO:NIFTY23JAN25C23200")
     assert record["exchange_type"] == "nse_fo"
