@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from angelctl.broker.portfolio import Position, PositionTotals
 from angelctl.clock import IST
 from angelctl.portfolio_pnl import DayPnl
+from angelctl.render import units
 from angelctl.render.fit import ColumnSpec, fit_table
 
 if TYPE_CHECKING:
@@ -23,26 +24,10 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 
-def group_indian(value: int) -> str:
-    """``1234567`` → ``12,34,567``: the last three digits, then pairs."""
-    # TODO(lead): use render.units.group_indian once the units helper is merged
-    digits = str(abs(value))
-    head, tail = digits[:-3], digits[-3:]
-    pairs: list[str] = []
-    while head:
-        pairs.insert(0, head[-2:])
-        head = head[:-2]
-    return ("-" if value < 0 else "") + ",".join([*pairs, tail])
-
-
 def inr(value: Decimal, *, signed: bool = False) -> str:
     """``Decimal('-123456.5')`` → ``-₹1,23,456.50`` (``+₹…`` for a gain with ``signed``)."""
-    # TODO(lead): use render.units.inr once the units helper is merged
-    cents = int((abs(value) * 100).quantize(Decimal(1)))
-    text = f"₹{group_indian(cents // 100)}.{cents % 100:02d}"
-    if value < 0 and cents:
-        return "-" + text
-    return ("+" + text) if signed and cents else text
+    text = units.inr(value)
+    return "+" + text if signed and text != "₹0.00" and not text.startswith("-") else text
 
 
 def _money(value: Decimal) -> Text:
@@ -114,7 +99,6 @@ def watch_body(
 
     from angelctl.render.portfolio import positions_table
 
-    # TODO(lead): positions_view (the views helper's) replaces positions_table once merged
     shown = [p for p in positions if show_flat or p.is_open]
     rows = shown if max_rows is None else shown[:max_rows]
     parts: list[Any] = [pnl_summary(day, width=width)]

@@ -45,7 +45,7 @@ def inr(value: Decimal | int | float | str) -> str:
     """``₹2,50,000.00``; a loss keeps its sign in front: ``-₹1,250.50``."""
     amount = value if isinstance(value, Decimal) else Decimal(str(value))
     body = grouped_decimal(abs(amount))
-    return f"-₹{body}" if amount < 0 else f"₹{body}"
+    return f"-₹{body}" if amount < 0 and body.strip("0.,") else f"₹{body}"  # never "-₹0.00"
 
 
 def inr_compact(value: Decimal | int) -> str:

@@ -12,7 +12,8 @@ import pytest
 
 from angelctl.broker.portfolio import Position
 from angelctl.portfolio_pnl import day_pnl, mark_all, marked
-from angelctl.render.pnl import group_indian, inr
+from angelctl.render.pnl import inr
+from angelctl.render.units import group_indian
 from tests.broker.test_portfolio import broker, place  # noqa: F401 - the fixture is used
 from tests.conftest import admin
 
