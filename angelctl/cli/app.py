@@ -226,6 +226,9 @@ def _run(argv: list[str] | None) -> int:
         # not: measured for issue 14 on `order place` (24 alternating runs against the sandbox),
         # median 329 → 295 ms, fastest 259 → 237 ms.
         import requests  # noqa: F401
+    from angelctl.cli.hints import forget
+
+    forget()  # a run in this process never reuses an earlier run's profile in its hints
     try:
         result = app_for(args)(args=args, prog_name="angelctl", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
@@ -291,7 +294,9 @@ def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
     details: dict[str, object] | None = None
     if isinstance(exc, AngelctlError):
         status = exc.exit_status
-        message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
+        from angelctl.cli.hints import runnable
+
+        message, hint = redact(str(exc)), redact(runnable(exc.hint)) if exc.hint else None
         code = exc.code
         details = exc.details
         kind = type(exc).__name__

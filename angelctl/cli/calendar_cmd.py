@@ -69,8 +69,9 @@ def _calendar(ctx: typer.Context) -> tuple[MarketCalendar, str]:
     from angelctl.exchange.calendar import MarketCalendar
 
     _, settings = profile_settings(ctx, require_existing=False)
-    policy, windows = parse_market_hours(settings.market_hours)
-    return MarketCalendar.load(holiday_file(), amo_windows=windows), policy
+    _, windows = parse_market_hours(settings.market_hours)
+    # The policy the order checks apply (a sandbox profile without one allows: risk.controls).
+    return MarketCalendar.load(holiday_file(), amo_windows=windows), settings.market_hours_policy
 
 
 @app.callback(invoke_without_command=True)

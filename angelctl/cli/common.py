@@ -122,8 +122,11 @@ def profile_settings(
     actx = app_ctx(ctx)
     cached = actx.settings_cache.get(require_existing)
     if cached is None:
+        from angelctl.cli.hints import remember
+
         cfg = load_config_file()
         name = selected_profile_name(actx.profile, cfg)
+        remember(name, from_command_line=bool(actx.profile))
         cached = (cfg, resolve_profile(cfg, name, require_existing=require_existing))
         actx.settings_cache[require_existing] = cached
     return cached
