@@ -277,7 +277,10 @@ def _usage_error(exc: Exception, *, json_mode: bool) -> int:
     message = _one_line(redact(text.rstrip(".")))
     hint = "see `angelctl -h`"
     if ctx is not None:
+        import re
+
         usage = " ".join(ctx.get_usage().split()).removeprefix("Usage: ")
+        usage = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), usage)  # Typer's {side}
         hint = _one_line(f"usage: {usage} (see `{ctx.command_path} -h`)")
     return _emit(ExitStatus.USAGE, "UsageError", message, hint, json_mode=json_mode)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from angelctl.cli.common import clock, output, profile_settings, whole
+from angelctl.cli.common import clock, done, output, profile_settings, whole
 from angelctl.cli.environment import environment
 
 if TYPE_CHECKING:
@@ -210,9 +210,10 @@ def update(
         )
         return
     listed = ", ".join(f"{key} {n}" for key, n in counts.items())
-    out.line(
+    done(
+        out,
         f"Imported {', '.join(map(str, years))} from {name} ({listed} holidays) into {target}; "
-        f"years covered: {', '.join(map(str, sorted(merged.years)))}."
+        f"years covered: {', '.join(map(str, sorted(merged.years)))}.",
     )
 
 

@@ -171,5 +171,15 @@ def confirm(
         raise Declined(declined)
 
 
+def done(out: Output, sentence: str, *ids: str) -> None:
+    """What a write reports when it is done: ``sentence`` on stdout; under ``--quiet`` only
+    the ids it made or touched, one a line (what a script captures), or nothing."""
+    if not out.quiet:
+        out.line(sentence)
+    else:
+        for ident in ids:
+            out.line(ident)
+
+
 def stdin_is_tty() -> bool:
     return environment().stdin_isatty
