@@ -238,7 +238,7 @@ def _run(argv: list[str] | None) -> int:
         environment().stderr.write("aborted\n")
         return int(ExitStatus.INTERRUPTED)
     except typer.TyperException as exc:  # Click's usage errors: unknown option, bad choice …
-        return _usage_error(exc, json_mode=json_mode)
+        return _usage_error(exc, args, json_mode=json_mode)
     except KeyboardInterrupt:
         environment().stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
@@ -255,7 +255,7 @@ def _has_surrogates(arg: str) -> bool:
     return any("\ud800" <= char <= "\udfff" for char in arg)
 
 
-def _usage_error(exc: Exception, *, json_mode: bool) -> int:
+def _usage_error(exc: Exception, args: list[str], *, json_mode: bool) -> int:
     """A usage error Click found while parsing: the documented ``error:`` / ``hint:`` pair (the
     command's usage line in the hint) and, under --json, the JSON error document; exit 2.
 
@@ -275,6 +275,7 @@ def _usage_error(exc: Exception, *, json_mode: bool) -> int:
     if possible:
         text += f" (did you mean {' or '.join(possible)}?)"
     message = _one_line(redact(text.rstrip(".")))
+    ctx = ctx or _context_of(args)  # Click leaves it out of some errors (a missing value)
     hint = "see `angelctl -h`"
     if ctx is not None:
         import re
@@ -283,6 +284,25 @@ def _usage_error(exc: Exception, *, json_mode: bool) -> int:
         usage = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), usage)  # Typer's {side}
         hint = _one_line(f"usage: {usage} (see `{ctx.command_path} -h`)")
     return _emit(ExitStatus.USAGE, "UsageError", message, hint, json_mode=json_mode)
+
+
+def _context_of(args: list[str]) -> Any:
+    """A context for the deepest command ``args`` name (None when none can be built)."""
+    from angelctl.cli.argv import words
+
+    try:
+        import typer.main
+
+        command: Any = typer.main.get_command(app_for(args))
+        ctx = typer.Context(command, info_name="angelctl")
+        for word in words(args):
+            sub = getattr(command, "commands", {}).get(word)
+            if sub is None:
+                break
+            command, ctx = sub, typer.Context(sub, info_name=word, parent=ctx)
+        return ctx
+    except Exception:  # only a better hint is at stake: the plain one is kept
+        return None
 
 
 def _one_line(text: str) -> str:

@@ -169,7 +169,10 @@ def _side_and_symbol(
     """SIDE SYMBOL; or, the older form, SYMBOL --side SIDE (a notice says it is deprecated)."""
     from angelctl.errors import UsageError
 
-    usage = "usage: angelctl gtt create SIDE SYMBOL --trigger PRICE --price PRICE --qty N"
+    usage = (
+        "usage: angelctl gtt create [OPTIONS] SIDE SYMBOL --trigger PRICE --price PRICE "
+        "(see `angelctl gtt create -h`)"
+    )
     if side_option is None:
         if second is None:
             raise UsageError("missing argument 'SYMBOL'", hint=usage)

@@ -315,6 +315,9 @@ USAGE_MISTAKES = [
     (["quote", "SBIN", "--mode", "xyz"], "'xyz' is not one of"),
     (["ordr"], "no such command 'ordr'"),
     (["gtt", "create", "SBIN", "--price", "1"], "missing option"),
+    (["gtt", "create", "BUY", "--trigger", "1", "--price", "2"], "missing argument 'SYMBOL'"),
+    (["config", "show", "--bogus"], "no such option: --bogus"),
+    (["calendar", "status", "--segment"], "requires an argument"),
 ]
 
 
