@@ -113,13 +113,18 @@ def check_market_policy(req: OrderRequest, limits: RiskLimits) -> Violation | No
     if req.duration == "IOC":
         return Violation("market", "IOC orders are refused for API algos (Angel, April 2026)")
     if req.order_type in ("MARKET", "STOPLOSS_MARKET") and limits.market_orders == "refuse":
-        key = f"profiles.{limits.profile}.risk" if limits.profile else "risk"
+        hint = (
+            "use a LIMIT price, or "
+            f"`angelctl config set profiles.{limits.profile}.risk.market_orders protect`"
+            if limits.profile
+            else "use a LIMIT price, or `angelctl config set risk.market_orders protect`"
+        )
         return Violation(
             "market",
             f"{req.order_type} orders are refused for API algos "
             "(Angel, April 2026); use a LIMIT price, or set "
             "market_orders = 'protect' to convert them",
-            hint=f"use a LIMIT price, or `angelctl config set {key}.market_orders protect`",
+            hint=hint,
         )
     return None
 
