@@ -28,7 +28,7 @@ def canonical_key(key: str, profile: str) -> str:
     ``profiles.NAME.market_hours.amo_windows.SEGMENT``, ``profiles.NAME.rate_limits.ROUTE``,
     ``freeze_qty.UNDERLYING`` or ``default_profile``. Also accepted, for ``profile`` (the one
     selected): ``KEY``, a risk key alone (``market_orders``) and ``SECTION.KEY``
-    (``risk.max_daily_loss``). Raises UsageError naming the settable keys."""
+    (risk.max_daily_loss). Raises UsageError naming the settable keys."""
     from angelctl.config_keys import PROFILE_KEYS, RISK_KEYS
     from angelctl.errors import UsageError
 

@@ -3,7 +3,7 @@
 One ``Setting`` per value the program applies: the profile's own keys, its risk limits (with
 the built-in defaults the order checks use), its market-hours policy and AMO windows, its rate
 limits (every route's documented default, overridden per route), the freeze-quantity overrides
-and which profile is selected. ``key`` is relative to the profile (``risk.max_daily_loss``);
+and which profile is selected. ``key`` is relative to the profile (risk.max_daily_loss);
 ``name`` is the canonical key ``config set`` takes (``profiles.NAME.risk.max_daily_loss``).
 
 Invariants: the values are the ones the rest of the program applies (the defaults are read
