@@ -124,6 +124,16 @@ class ProfileSettings:
         return self.environment == "sandbox"
 
     @property
+    def market_hours_policy(self) -> str:
+        """What the order checks do outside the session: the profile's ``market_hours.policy``,
+        else ``refuse`` for a live profile and ``allow`` for a sandbox one (the paper market
+        trades around the clock unless the sandbox enforces hours itself)."""
+        policy = self.market_hours.get("policy")
+        if isinstance(policy, str):
+            return policy
+        return "allow" if self.is_sandbox else "refuse"
+
+    @property
     def account(self) -> str:
         """What belongs to the broker account, not the profile (the kill-switch latch, the TOTP
         steps): keyed by client code, so every profile on one account shares it."""

@@ -154,7 +154,7 @@ def _static_ip_check(report: Report, settings: Any) -> None:
             "static IP",
             "warn",
             "public_ip is not set; orders need the registered static "
-            "IP (`angelctl config set public_ip IP`)",
+            f"IP (`angelctl config set profiles.{settings.name}.public_ip IP`)",
         )
 
 

@@ -290,9 +290,18 @@ def order_book(session: BrokerSession) -> list[BrokerOrder]:
 def find_order(
     session: BrokerSession, order_id: str, book: list[BrokerOrder] | None = None
 ) -> BrokerOrder:
-    """The order with this order id, unique order id or tag, from ``book`` or a fresh read."""
-    for order in order_book(session) if book is None else book:
+    """The order with this order id, unique order id or tag, from ``book`` or a fresh read; a
+    unique prefix of an order id or unique order id also names it (``idmatch``)."""
+    from angelctl.idmatch import match_prefix
+
+    orders = order_book(session) if book is None else book
+    for order in orders:
         if order_id in (order.order_id, order.unique_order_id, order.tag):
+            return order
+    ids = [o.order_id for o in orders] + [o.unique_order_id for o in orders]
+    found = match_prefix(order_id, ids, "order id")
+    for order in orders if found else ():
+        if found in (order.order_id, order.unique_order_id):
             return order
     raise UsageError(
         f"no order {order_id!r} in today's order book",

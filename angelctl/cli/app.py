@@ -244,6 +244,9 @@ def _run(argv: list[str] | None) -> int:
         # not: measured for issue 14 on `order place` (24 alternating runs against the sandbox),
         # median 329 → 295 ms, fastest 259 → 237 ms.
         import requests  # noqa: F401
+    from angelctl.cli.hints import forget
+
+    forget()  # a run in this process never reuses an earlier run's profile in its hints
     try:
         result = app_for(args)(args=args, prog_name="angelctl", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
@@ -253,7 +256,7 @@ def _run(argv: list[str] | None) -> int:
         environment().stderr.write("aborted\n")
         return int(ExitStatus.INTERRUPTED)
     except typer.TyperException as exc:  # Click's usage errors: unknown option, bad choice …
-        return _usage_error(exc, json_mode=json_mode)
+        return _usage_error(exc, args, json_mode=json_mode)
     except KeyboardInterrupt:
         environment().stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
@@ -270,7 +273,7 @@ def _has_surrogates(arg: str) -> bool:
     return any("\ud800" <= char <= "\udfff" for char in arg)
 
 
-def _usage_error(exc: Exception, *, json_mode: bool) -> int:
+def _usage_error(exc: Exception, args: list[str], *, json_mode: bool) -> int:
     """A usage error Click found while parsing: the documented ``error:`` / ``hint:`` pair (the
     command's usage line in the hint) and, under --json, the JSON error document; exit 2.
 
@@ -290,11 +293,34 @@ def _usage_error(exc: Exception, *, json_mode: bool) -> int:
     if possible:
         text += f" (did you mean {' or '.join(possible)}?)"
     message = _one_line(redact(text.rstrip(".")))
+    ctx = ctx or _context_of(args)  # Click leaves it out of some errors (a missing value)
     hint = "see `angelctl -h`"
     if ctx is not None:
+        import re
+
         usage = " ".join(ctx.get_usage().split()).removeprefix("Usage: ")
+        usage = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), usage)  # Typer's {side}
         hint = _one_line(f"usage: {usage} (see `{ctx.command_path} -h`)")
     return _emit(ExitStatus.USAGE, "usage", message, hint, json_mode=json_mode)
+
+
+def _context_of(args: list[str]) -> Any:
+    """A context for the deepest command ``args`` name (None when none can be built)."""
+    from angelctl.cli.argv import words
+
+    try:
+        import typer.main
+
+        command: Any = typer.main.get_command(app_for(args))
+        ctx = typer.Context(command, info_name="angelctl")
+        for word in words(args):
+            sub = getattr(command, "commands", {}).get(word)
+            if sub is None:
+                break
+            command, ctx = sub, typer.Context(sub, info_name=word, parent=ctx)
+        return ctx
+    except Exception:  # only a better hint is at stake: the plain one is kept
+        return None
 
 
 def _one_line(text: str) -> str:
@@ -309,7 +335,9 @@ def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
     details: dict[str, object] | None = None
     if isinstance(exc, AngelctlError):
         status = exc.exit_status
-        message, hint = redact(str(exc)), redact(exc.hint) if exc.hint else None
+        from angelctl.cli.hints import runnable
+
+        message, hint = redact(str(exc)), redact(runnable(exc.hint)) if exc.hint else None
         broker_code = exc.code
         details = exc.details
         code = exc.error_code

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from angelctl.cli.common import open_session, output, profile_settings
+from angelctl.cli.common import done, open_session, output, profile_settings
 
 if TYPE_CHECKING:
     pass
@@ -53,7 +53,7 @@ def logout(
             }
         )
     elif had_session:
-        out.line(f"Logged out of profile {settings.name}.")
+        done(out, f"Logged out of profile {settings.name}.")
     else:
         out.notice(f"Profile {settings.name} had no active session; nothing to do.")
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from angelctl.cli.common import clock, output, profile_settings, whole
+from angelctl.cli.common import clock, done, output, profile_settings, whole
 from angelctl.cli.completion import complete_path, complete_segment
 from angelctl.cli.environment import environment
 
@@ -71,8 +71,9 @@ def _calendar(ctx: typer.Context) -> tuple[MarketCalendar, str]:
     from angelctl.exchange.calendar import MarketCalendar
 
     _, settings = profile_settings(ctx, require_existing=False)
-    policy, windows = parse_market_hours(settings.market_hours)
-    return MarketCalendar.load(holiday_file(), amo_windows=windows), policy
+    _, windows = parse_market_hours(settings.market_hours)
+    # The policy the order checks apply (a sandbox profile without one allows: risk.controls).
+    return MarketCalendar.load(holiday_file(), amo_windows=windows), settings.market_hours_policy
 
 
 @app.callback(invoke_without_command=True)
@@ -212,9 +213,10 @@ def update(
         )
         return
     listed = ", ".join(f"{key} {n}" for key, n in counts.items())
-    out.line(
+    done(
+        out,
         f"Imported {', '.join(map(str, years))} from {name} ({listed} holidays) into {target}; "
-        f"years covered: {', '.join(map(str, sorted(merged.years)))}."
+        f"years covered: {', '.join(map(str, sorted(merged.years)))}.",
     )
 
 

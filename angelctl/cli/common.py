@@ -133,8 +133,11 @@ def profile_settings(
     actx = app_ctx(ctx)
     cached = actx.settings_cache.get(require_existing)
     if cached is None:
+        from angelctl.cli.hints import remember
+
         cfg = load_config_file()
         name = selected_profile_name(actx.profile, cfg)
+        remember(name, from_command_line=bool(actx.profile))
         cached = (cfg, resolve_profile(cfg, name, require_existing=require_existing))
         actx.settings_cache[require_existing] = cached
     return cached
@@ -177,6 +180,16 @@ def confirm(
     out.err_console.print(summary, markup=False)  # symbols and tags are text, never markup
     if not typer.confirm(question, default=False, err=True):
         raise Declined(declined)
+
+
+def done(out: Output, sentence: str, *ids: str) -> None:
+    """What a write reports when it is done: ``sentence`` on stdout; under ``--quiet`` only
+    the ids it made or touched, one a line (what a script captures), or nothing."""
+    if not out.quiet:
+        out.line(sentence)
+    else:
+        for ident in ids:
+            out.line(ident)
 
 
 def stdin_is_tty() -> bool:

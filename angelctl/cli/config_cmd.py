@@ -32,52 +32,29 @@ def path_cmd(ctx: typer.Context) -> None:
 
 @app.command("show")
 def show(ctx: typer.Context) -> None:
-    """Show the selected profile's effective settings and where each comes from."""
-    from angelctl.render.tables import key_value_table
+    """Show every effective setting of the selected profile and where each comes from: the
+    profile's keys, risk limits, market hours, rate limits and freeze overrides."""
+    from angelctl.config_view import effective_settings, format_rate
+    from angelctl.render.config import settings_view
 
     out = output(ctx)
     cfg, settings = profile_settings(ctx)
-    fields = {
-        "client_code": settings.client_code,
-        "environment": settings.environment,
-        "api_url": settings.api_url,
-        "ws_url": settings.ws_url,
-        "order_ws_url": settings.order_ws_url,
-        "instruments_url": settings.instruments_url,
-        "public_ip": settings.public_ip,
-        "local_ip": settings.local_ip,
-        "mac_address": settings.mac_address,
-        "connect_timeout": settings.connect_timeout,
-        "read_timeout": settings.read_timeout,
-        "settle_after": settings.settle_after,
-        "follow_unknown": settings.follow_unknown,
-        "order_follow_seconds": settings.order_follow_seconds,
-        "journal_retention_days": settings.journal_retention_days,
-        "credential_store": settings.credential_store,
-        "session_rule": settings.session_rule,
-    }
-    limits = {
-        bucket: ", ".join(f"{n}/{int(s)}s" for n, s in windows)
-        for bucket, windows in settings.rate_limits.items()
-    }
+    entries = effective_settings(cfg, settings, app_ctx(ctx).profile)
     if out.json_mode:
+        profile_keys = {e.key: e.value for e in entries if "." not in e.key and e.key != "profile"}
         out.json(
             {
                 "config": str(cfg.path),
                 "profile": settings.name,
                 "profiles": sorted(cfg.profiles),
-                "settings": fields,
-                "rate_limits": limits,
+                "settings": profile_keys,
+                "rate_limits": {k: format_rate(v) for k, v in settings.rate_limits.items()},
                 "sources": dict(settings.sources),
+                "entries": [e.as_dict(str(cfg.path)) for e in entries],
             }
         )
         return
-    rows = [
-        (k, f"{v}" + (f"  ({settings.sources[k]})" if k in settings.sources else ""))
-        for k, v in fields.items()
-    ]
-    rows += [(f"rate_limits.{k}", v) for k, v in limits.items()]
-    out.show(key_value_table(f"Profile {settings.name} — {cfg.path}", rows))
+    out.show(settings_view(f"Profile {settings.name} — {cfg.path}", settings.name, entries))
 
 
 @app.command("set")
@@ -86,8 +63,9 @@ def set_cmd(
     key: Annotated[
         str,
         typer.Argument(
-            help="KEY of the current profile, profiles.NAME.KEY, "
-            "profiles.NAME.rate_limits.ROUTE or default_profile.",
+            help="profiles.NAME.KEY (risk.KEY, market_hours.policy, rate_limits.ROUTE … under "
+            "it), freeze_qty.UNDERLYING or default_profile; KEY or risk.KEY alone is the "
+            "selected profile's. `config show` lists every key.",
             autocompletion=complete_config_key,
         ),
     ],
@@ -100,18 +78,11 @@ def set_cmd(
 ) -> None:
     """Set one configuration value, validated before the file is replaced."""
     from angelctl.config import load_config_file, selected_profile_name
-    from angelctl.config_edit import set_config_key
-    from angelctl.config_keys import PROFILE_KEYS
-    from angelctl.errors import UsageError
+    from angelctl.config_edit import canonical_key, set_config_key
 
     out = output(ctx)
     cfg = load_config_file()
-    if "." not in key and key != "default_profile":
-        if key not in PROFILE_KEYS and key != "rate_limits":
-            raise UsageError(
-                f"unknown setting {key!r}", hint=f"settings: {', '.join(PROFILE_KEYS)}"
-            )
-        key = f"profiles.{selected_profile_name(app_ctx(ctx).profile, cfg)}.{key}"
+    key = canonical_key(key, selected_profile_name(app_ctx(ctx).profile, cfg))
     set_config_key(cfg.path, key, value)
     if out.json_mode:
         out.json({"ok": True, "key": key, "value": value, "config": str(cfg.path)})

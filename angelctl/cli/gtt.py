@@ -18,6 +18,7 @@ from angelctl.cli.common import (
     YesOpt,
     clock,
     confirm,
+    done,
     output,
     profile_settings,
     whole,
@@ -77,18 +78,26 @@ def _decimal(value: str | None, flag: str) -> Decimal | None:
     return None if value is None else parse_price(value, flag)
 
 
-# The options of `gtt create`, in the order its help lists them.
-SymbolArg = Annotated[
+# The arguments and options of `gtt create`, in the order its help lists them: SIDE SYMBOL
+# as `order place` takes them. `--side` is the older spelling (SYMBOL --side SIDE), hidden.
+SideArg = Annotated[
     str,
+    typer.Argument(
+        help="BUY or SELL.", metavar="SIDE", show_default=False, autocompletion=complete_side
+    ),
+]
+SymbolArg = Annotated[
+    str | None,
     typer.Argument(
         help="Symbol (see `instruments show`).",
         autocompletion=complete_symbol,
+        metavar="SYMBOL",
         show_default=False,
     ),
 ]
 SideOpt = Annotated[
-    str,
-    typer.Option("--side", help="BUY or SELL.", show_default=False, autocompletion=complete_side),
+    str | None,
+    typer.Option("--side", help="Deprecated: write SIDE SYMBOL.", hidden=True, show_default=False),
 ]
 TriggerOpt = Annotated[
     str, typer.Option("--trigger", help="Trigger price (rupees).", show_default=False)
@@ -110,8 +119,9 @@ DaysOpt = Annotated[
 @app.command("create")
 def create(
     ctx: typer.Context,
-    symbol: SymbolArg,
-    side: SideOpt,
+    side: SideArg,
+    symbol: SymbolArg = None,
+    *,
     trigger: TriggerOpt,
     price: PriceOpt,
     qty: QtyOpt = None,
@@ -121,12 +131,14 @@ def create(
     days: DaysOpt = 365,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
+    side_option: SideOpt = None,
 ) -> None:
     """Create a GTT rule: checked like an order, refused while the kill switch is engaged."""
     from angelctl.orders import gtt
     from angelctl.risk.controls import order_controls
 
     out = output(ctx)
+    side, symbol = _side_and_symbol(out, side, symbol, side_option)
     settings, session = _session(ctx)
     guard = order_controls(settings, clock())
     try:
@@ -154,7 +166,27 @@ def create(
     if out.json_mode:
         out.json({"ok": True, "id": rule_id, **prepared.describe()})
     else:
-        out.line(f"GTT rule {rule_id} created. {prepared.summary()}")
+        done(out, f"GTT rule {rule_id} created. {prepared.summary()}", rule_id)
+
+
+def _side_and_symbol(
+    out: Output, first: str, second: str | None, side_option: str | None
+) -> tuple[str, str]:
+    """SIDE SYMBOL; or, the older form, SYMBOL --side SIDE (a notice says it is deprecated)."""
+    from angelctl.errors import UsageError
+
+    usage = (
+        "usage: angelctl gtt create [OPTIONS] SIDE SYMBOL --trigger PRICE --price PRICE "
+        "(see `angelctl gtt create -h`)"
+    )
+    if side_option is None:
+        if second is None:
+            raise UsageError("missing argument 'SYMBOL'", hint=usage)
+        return first, second
+    if second is not None:
+        raise UsageError("the side is given twice (SIDE and --side)", hint=usage)
+    out.notice(f"--side is deprecated: write `angelctl gtt create {side_option} {first} …`")
+    return side_option, first
 
 
 def _show_dry_run(out: Output, prepared: PreparedGtt) -> None:
@@ -325,7 +357,7 @@ def modify(
     if out.json_mode:
         out.json({"ok": True, "id": rule.rule_id})
     else:
-        out.line(f"Modify sent for GTT rule {rule.rule_id}.")
+        done(out, f"Modify sent for GTT rule {rule.rule_id}.", rule.rule_id)
 
 
 @app.command("cancel")
@@ -350,6 +382,6 @@ def cancel(
     if out.json_mode:
         out.json({"ok": True, "id": rule.rule_id, "cancelled": cancelled, "status": rule.status})
     elif cancelled:
-        out.line(f"Cancel sent for GTT rule {rule.rule_id}.")
+        done(out, f"Cancel sent for GTT rule {rule.rule_id}.", rule.rule_id)
     else:
         out.notice(f"GTT rule {rule.rule_id} is already {rule.status}; nothing to cancel.")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import clock, output, profile_settings, whole
+from angelctl.cli.common import clock, done, output, profile_settings, whole
 from angelctl.cli.completion import complete_exchange, complete_kind, complete_path
 
 if TYPE_CHECKING:
@@ -100,9 +100,10 @@ def sync(
         out.json({"ok": True, **result.as_dict()})
         return
     report = result.report
-    out.line(
+    done(
+        out,
         f"Instrument index rebuilt: {result.rows} contracts from {result.source} "
-        f"({result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s)."
+        f"({result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s).",
     )
     if report.rejected_total:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(report.rejected.items()))

@@ -25,7 +25,12 @@ app = typer.Typer(
 def journal_cmd(
     ctx: typer.Context,
     intent: Annotated[
-        str | None, typer.Option("--intent", help="Show one intent's events.", show_default=False)
+        str | None,
+        typer.Option(
+            "--intent",
+            help="Show one intent's events (its id, or the prefix shown).",
+            show_default=False,
+        ),
     ] = None,
     limit: Annotated[
         int,
@@ -50,10 +55,10 @@ def journal_cmd(
     journal = open_journal(clock())
     try:
         if intent:
-            found = journal.get(intent)
+            found = journal.find(intent)
             if found is None:
                 raise UsageError(f"no intent {intent!r} in the journal")
-            events = journal.events(intent)
+            events = journal.events(found.intent_id)
             if out.json_mode:
                 out.json({"intent": found.__dict__, "events": events})
             else:

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from angelctl.cli.common import YesOpt, app_ctx, clock, confirm, output, profile_settings, seconds
+from angelctl.cli.common import (
+    YesOpt,
+    app_ctx,
+    clock,
+    confirm,
+    done,
+    output,
+    profile_settings,
+    seconds,
+)
 from angelctl.cli.completion import complete_exchange, complete_symbol
 from angelctl.cli.kill_run import KillArgs, exposure, latch_of, run_kill
 from angelctl.clock import ist_text
@@ -226,7 +235,7 @@ def _report_reset(
             }
         )
     elif remaining is None:
-        out.line(f"Kill switch reset for profile {profile}. Orders may be sent again.")
+        done(out, f"Kill switch reset for profile {profile}. Orders may be sent again.")
     else:
         out.warn(
             f"profile {profile} is still latched by the every-profile latch "

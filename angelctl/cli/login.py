@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import app_ctx, open_session, output, stdin_is_tty
+from angelctl.cli.common import app_ctx, done, open_session, output, stdin_is_tty
 from angelctl.cli.environment import environment
 
 if TYPE_CHECKING:
@@ -159,9 +159,10 @@ def _report_login(
     from angelctl.clock import IST
 
     expiry = tokens.expires_at.astimezone(IST).strftime("%Y-%m-%d %H:%M:%S IST")
-    out.line(
+    done(
+        out,
         f"Logged in: profile {settings.name}, client {settings.client_code} "
-        f"({settings.environment}); session valid until {expiry}."
+        f"({settings.environment}); session valid until {expiry}.",
     )
 
 

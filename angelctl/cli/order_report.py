@@ -95,8 +95,10 @@ def report_placements(
     if out.json_mode:
         out.json({"ok": not rejected, "orders": docs, **({"money": money} if money else {})})
     else:
+        from angelctl.cli.common import done
+
         for d in docs:
-            out.line(_placement_line(d))
+            done(out, _placement_line(d), str(d["order_id"]))
     if rejected:
         raise RequestRejected(
             f"order {rejected[0]['order_id']} was rejected: "
@@ -113,7 +115,10 @@ def report_modify(out: Output, prepared: PreparedModify, dry_run: bool) -> None:
         out.json({"ok": True, "dry_run": dry_run, **prepared.describe(), "request": body})
         return
     if not dry_run:
-        out.line(f"Modify sent for order {prepared.order.order_id}: {prepared.change_text()}.")
+        from angelctl.cli.common import done
+
+        order_id = prepared.order.order_id
+        done(out, f"Modify sent for order {order_id}: {prepared.change_text()}.", order_id)
         return
     out.line("Dry run — nothing sent. " + prepared.summary())
     for note in prepared.notes:

@@ -1,5 +1,5 @@
-"""The ``order`` group (place | modify | cancel | status | list; ``journal`` is
-``cli.journal_cmd``). ``order place``
+"""The ``order`` group (place | modify | cancel | show | list; ``status`` is a hidden alias of
+``show``; ``journal`` is ``cli.journal_cmd``). ``order place``
 lives in ``cli.order_place``, ``reconcile`` in ``cli.reconcile``; what these commands print is
 in ``cli.order_report``.
 
@@ -22,6 +22,7 @@ from angelctl.cli.common import (
     YesOpt,
     clock,
     confirm,
+    done,
     output,
     profile_settings,
 )
@@ -71,12 +72,15 @@ ValidityOpt = typer.Option(
     "--validity", help="DAY or IOC.", show_default=False, autocompletion=complete_validity
 )
 OrderIdArg = Annotated[
-    str, typer.Argument(help="Order id, unique order id or tag.", autocompletion=complete_order_id)
+    str,
+    typer.Argument(
+        help="Order id, unique order id or tag (or a unique prefix).",
+        autocompletion=complete_order_id,
+    ),
 ]
 
 
-@app.command("status")
-def status(
+def show(
     ctx: typer.Context,
     order_id: OrderIdArg,
 ) -> None:
@@ -101,6 +105,10 @@ def status(
 
         out.show(order_view(order))
     exit_if_alarming(watch)
+
+
+app.command("show")(show)  # `show` for one object, as `gtt show`
+app.command("status", hidden=True, help="Alias of `order show`.")(show)
 
 
 @app.command("list")
@@ -226,11 +234,11 @@ def cancel_cmd(
         targets = (
             [find_order(session, order_id, book)] if order_id else _filter(book, "open", scope)
         )
-        if all_ and targets:
-            confirm(out, f"Cancel {len(targets)} working orders?", yes=yes)
+        if targets and (all_ or targets[0].is_working):
+            confirm(out, _cancel_summary(targets), yes=yes)
         for order in targets:
-            done = cancel(session, order)
-            results.append({"order_id": order.order_id, "cancelled": done, "status": order.status})
+            sent = cancel(session, order)
+            results.append({"order_id": order.order_id, "cancelled": sent, "status": order.status})
     finally:
         session.rest.close()
     warn_watch(out, watch)
@@ -240,10 +248,21 @@ def cancel_cmd(
         out.notice("No working orders to cancel.")
     for r in [] if out.json_mode else results:
         if r["cancelled"]:
-            out.line(f"Cancel sent for order {r['order_id']}.")
+            done(out, f"Cancel sent for order {r['order_id']}.", str(r["order_id"]))
         else:
             out.notice(f"Order {r['order_id']} is already {r['status']}; nothing to cancel.")
     exit_if_alarming(watch)
+
+
+def _cancel_summary(targets: list[BrokerOrder]) -> str:
+    if len(targets) > 1:
+        return f"Cancel {len(targets)} working orders?"
+    o = targets[0]
+    price = f" @ {o.price}" if o.price else ""
+    return (
+        f"Cancel order {o.order_id}: {o.side} {o.quantity} {o.exchange}:{o.symbol} "
+        f"{o.order_type}{price}, {o.status} (filled {o.filled})?"
+    )
 
 
 @app.command("modify")

@@ -81,7 +81,7 @@ class SubscriptionSet:
                 raise SubscriptionLimit(
                     f"{len(self._modes) + len(new)} subscriptions asked of one connection; "
                     f"the broker allows {self.limit} (counted per token and mode)",
-                    hint="stream fewer symbols, or split them over several `angelctl stream` runs",
+                    hint="stream fewer symbols, or split them over several stream runs",
                 )
             for token in wanted:
                 self._modes[(exchange_type, token)] = int(mode)

@@ -39,12 +39,14 @@ class RiskLimits:
     max_open_orders: int | None = None
     max_daily_loss: Decimal | None = None  # rupees of realised + unrealised loss today
     trip_latch: frozenset[str] = frozenset()  # breaches that engage the kill-switch latch
+    profile: str = ""  # the profile these limits belong to: hints name its keys
 
 
 @record
 class Violation:
     rule: str
     message: str
+    hint: str = ""  # what to do, when it is more than fixing the order
 
 
 @record
@@ -63,7 +65,8 @@ class PreTradeRejected(UsageError):
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         super().__init__(
             f"order refused before sending: {first.message}{more}",
-            hint=hint or "nothing was sent; fix the order or the limits in the config",
+            hint=hint
+            or f"nothing was sent; {first.hint or 'fix the order or the limits in the config'}",
         )
         self.violations = violations
 
@@ -125,11 +128,18 @@ def check_market_policy(req: OrderRequest, limits: RiskLimits) -> Violation | No
     if req.duration == "IOC":
         return Violation("market", "IOC orders are refused for API algos (Angel, April 2026)")
     if req.order_type in ("MARKET", "STOPLOSS_MARKET") and limits.market_orders == "refuse":
+        hint = (
+            "use a LIMIT price, or "
+            f"`angelctl config set profiles.{limits.profile}.risk.market_orders protect`"
+            if limits.profile
+            else "use a LIMIT price, or `angelctl config set risk.market_orders protect`"
+        )
         return Violation(
             "market",
             f"{req.order_type} orders are refused for API algos "
             "(Angel, April 2026); use a LIMIT price, or set "
             "market_orders = 'protect' to convert them",
+            hint=hint,
         )
     return None
 
@@ -315,9 +325,9 @@ class OrderControls:
         return PreTradeRejected([Violation(rule, message)])
 
 
-def limits_from_config(table: dict[str, Any] | None) -> RiskLimits:
+def limits_from_config(table: dict[str, Any] | None, profile: str = "") -> RiskLimits:
     if not table:
-        return RiskLimits()
+        return RiskLimits(profile=profile)
 
     def dec(key: str) -> Decimal | None:
         return Decimal(str(table[key])) if key in table else None
@@ -335,4 +345,5 @@ def limits_from_config(table: dict[str, Any] | None) -> RiskLimits:
         max_open_orders=int(table["max_open_orders"]) if "max_open_orders" in table else None,
         max_daily_loss=dec("max_daily_loss"),
         trip_latch=frozenset(str(v) for v in table.get("trip_latch", ())),
+        profile=profile,
     )

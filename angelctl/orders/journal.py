@@ -318,6 +318,22 @@ class Journal:
         ).fetchone()
         return _intent(row) if row else None
 
+    def find(self, text: str) -> Intent | None:
+        """The intent ``text`` names: its id, or a unique prefix of it as the journal's table
+        shows it (``idmatch``; ambiguous is a UsageError)."""
+        from angelctl.idmatch import match_prefix
+
+        exact = self.get(text)
+        if exact is not None or not text:
+            return exact
+        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.db.execute(
+            "SELECT intent_id FROM intents WHERE intent_id LIKE ? ESCAPE '\\' LIMIT 10",
+            (pattern,),
+        ).fetchall()
+        found = match_prefix(text, [str(r[0]) for r in rows], "intent")
+        return self.get(found) if found else None
+
     def open_intents(self, profile: str | None = None) -> list[Intent]:
         marks = ",".join("?" for _ in OPEN_STATES)
         # Named: left to itself SQLite walks every row of the profile in created_at order (no

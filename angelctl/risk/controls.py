@@ -14,12 +14,9 @@ from angelctl.risk.latch import latch_for
 
 
 def order_controls(settings: ProfileSettings, clock: Clock | None = None) -> OrderControls:
-    """Market hours: ``[profiles.NAME.market_hours] policy`` decides; without it a live profile
-    refuses orders outside the session and a sandbox profile allows them (the paper market
-    trades around the clock unless the sandbox enforces hours itself)."""
-    table = dict(settings.market_hours)
-    if "policy" not in table and settings.is_sandbox:
-        table["policy"] = "allow"
+    """Market hours: ``ProfileSettings.market_hours_policy`` decides (the profile's policy,
+    else refuse for a live profile and allow for a sandbox one)."""
+    table = {**settings.market_hours, "policy": settings.market_hours_policy}
 
     def hours(segment: str, variety: str, amo: bool) -> object:
         from angelctl.orders.market_hours import MarketHoursCheck
@@ -28,7 +25,7 @@ def order_controls(settings: ProfileSettings, clock: Clock | None = None) -> Ord
         return market_hours.check(segment, variety=variety, amo=amo)
 
     return OrderControls(
-        limits=limits_from_config(dict(settings.risk)),
+        limits=limits_from_config(dict(settings.risk), settings.name),
         gate=latch_for(state_dir(), settings.client_code, settings.name),
         hours=None if table.get("policy") == "allow" else hours,
     )

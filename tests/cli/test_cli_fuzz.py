@@ -235,10 +235,10 @@ def test_order_cancel(
 
 @FUZZ
 @given(
+    side=SIDE,
     symbol=SYMBOL,
     opts=options(
         {
-            "--side": SIDE,
             "--trigger": PRICE,
             "--price": PRICE,
             "--qty": COUNT,
@@ -250,9 +250,9 @@ def test_order_cancel(
     ),
     extra=flags("--json"),
 )
-def test_gtt_create(market: Any, symbol: str, opts: list[str], extra: list[str]) -> None:
-    valid = ["--side", "SELL", "--qty", "1", "--trigger", "840", "--price", "839"]
-    run(["gtt", "create", symbol, *valid, *opts, *extra, "--dry-run"])
+def test_gtt_create(market: Any, side: str, symbol: str, opts: list[str], extra: list[str]) -> None:
+    valid = ["--qty", "1", "--trigger", "840", "--price", "839"]
+    run(["gtt", "create", side, symbol, *valid, *opts, *extra, "--dry-run"])
 
 
 # ---------------------------------------------------------------------------- market data
@@ -401,13 +401,13 @@ ONE_BAD: dict[str, tuple[list[str], list[str]]] = {
         ["order", "modify", "@ORDER", "--price", "781", "--yes"],
         ["--price", "--qty", "--trigger", "--type"],
     ),
-    "order cancel": (["order", "cancel", "@ORDER"], ["--symbol"]),
+    "order cancel": (["order", "cancel", "@ORDER", "--yes"], ["--symbol"]),
     "gtt create": (
         [
-            *("gtt", "create", "@SBIN", "--side", "SELL", "--qty", "1"),
+            *("gtt", "create", "@SELL", "@SBIN", "--qty", "1"),
             *("--trigger", "840", "--price", "839", "--dry-run"),
         ],
-        ["--side", "--qty", "--lots", "--trigger", "--price", "--product", "--disclosed", "--days"],
+        ["--qty", "--lots", "--trigger", "--price", "--product", "--disclosed", "--days"],
     ),
     "quote": (["quote", "@SBIN", "--mode", "ltp"], ["--mode"]),
     "quote --watch": (["quote", "@SBIN", "--iterations", "1"], ["--watch", "--iterations"]),

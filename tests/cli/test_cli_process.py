@@ -315,6 +315,9 @@ USAGE_MISTAKES = [
     (["quote", "SBIN", "--mode", "xyz"], "'xyz' is not one of"),
     (["ordr"], "no such command 'ordr'"),
     (["gtt", "create", "SBIN", "--price", "1"], "missing option"),
+    (["gtt", "create", "BUY", "--trigger", "1", "--price", "2"], "missing argument 'SYMBOL'"),
+    (["config", "show", "--bogus"], "no such option: --bogus"),
+    (["calendar", "status", "--segment"], "requires an argument"),
 ]
 
 
@@ -401,7 +404,7 @@ def test_declining_a_kill_switch_reset_exits_18_and_keeps_the_latch(sandbox_logi
 def test_declining_a_gtt_rule_exits_18_and_sends_nothing(sandbox: Any, sandbox_login: Any) -> None:
     from tests.conftest import routes_seen
 
-    args = ("gtt", "create", "SBIN", "--side", "BUY", "--qty", "1")
+    args = ("gtt", "create", "BUY", "SBIN", "--qty", "1")
     code, screen = _decline(*args, "--trigger", "780", "--price", "781", question=b"Send it?")
     assert code == ExitStatus.DECLINED, screen
     assert screen.strip().splitlines()[-1].strip() == "error: declined: nothing was sent"

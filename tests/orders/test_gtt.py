@@ -46,7 +46,7 @@ def create(cli: Any, *args: str) -> Result:
 
 def sell_rule(cli: Any, *extra: str) -> str:
     """SELL 5 SBIN when it rises to 840, limit 839; the new rule's id."""
-    result = create(cli, "SBIN", "--side", "SELL", "--qty", "5", "--trigger", "840",
+    result = create(cli, "SELL", "SBIN", "--qty", "5", "--trigger", "840",
                     "--price", "839", *extra)  # fmt: skip
     assert result.code == 0, result.both
     rule_id: str = result.json()["id"]
@@ -133,7 +133,7 @@ def test_a_reached_trigger_shows_as_triggered_with_its_order(cli: Any, market: A
 
 
 def test_dry_run_sends_nothing(cli: Any, market: Any) -> None:
-    result = cli("gtt", "create", "SBIN", "--side", "BUY", "--qty", "2", "--trigger", "780",
+    result = cli("gtt", "create", "BUY", "SBIN", "--qty", "2", "--trigger", "780",
                  "--price", "781", "--dry-run", "--json")  # fmt: skip
 
     assert result.code == 0, result.both
@@ -144,7 +144,7 @@ def test_dry_run_sends_nothing(cli: Any, market: Any) -> None:
 
 
 def test_no_prompt_without_a_terminal_and_no_yes(cli: Any, market: Any) -> None:
-    result = cli("gtt", "create", "SBIN", "--side", "BUY", "--qty", "1", "--trigger", "780",
+    result = cli("gtt", "create", "BUY", "SBIN", "--qty", "1", "--trigger", "780",
                  "--price", "781")  # fmt: skip
 
     assert result.code == ExitStatus.USAGE and "--yes" in result.err
@@ -174,7 +174,7 @@ def test_static_checks_refuse_before_any_gtt_call(
     if expected == "max_quantity":
         write_profile_values(config_path(), "sandbox", {"risk": {"max_quantity": 10}})
 
-    result = create(cli, *args[:1], "--side", "BUY", *args[1:])
+    result = create(cli, "BUY", *args)
 
     assert result.code == ExitStatus.USAGE, result.both
     assert expected in result.err
@@ -188,7 +188,7 @@ def test_create_is_refused_with_14_and_nothing_reaches_the_sandbox(cli: Any, mar
     before = len(requests_seen(market))
     engage_latch()
 
-    result = cli("gtt", "create", "SBIN", "--side", "BUY", "--qty", "1", "--trigger", "780",
+    result = cli("gtt", "create", "BUY", "SBIN", "--qty", "1", "--trigger", "780",
                  "--price", "781", "--yes", "--json")  # fmt: skip
 
     assert result.code == ExitStatus.KILL_SWITCH, result.both
@@ -268,9 +268,9 @@ def test_the_kill_switch_core_finds_and_cancels_working_rules(cli: Any, market: 
 def test_create_refuses_numbers_that_are_not_plain_finite_and_in_range(
     cli: Any, market: Any, flag: str, value: str, message: str
 ) -> None:
-    values = {"--side": "SELL", "--qty": "5", "--trigger": "840", "--price": "839"}
+    values = {"--qty": "5", "--trigger": "840", "--price": "839"}
     values[flag] = value
-    result = create(cli, "SBIN", *[part for pair in values.items() for part in pair])
+    result = create(cli, "SELL", "SBIN", *[part for pair in values.items() for part in pair])
     assert result.code == ExitStatus.USAGE, result.both
     assert message in result.err and flag in result.err
     assert result.json()["error"]["exit_status"] == ExitStatus.USAGE
