@@ -84,6 +84,17 @@ DisclosedOpt = Annotated[
     ),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show; send nothing.")]
+# A watch's hidden stop (tests, scripts): after N refreshes.
+IterationsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--iterations",
+        hidden=True,
+        metavar="N",
+        parser=whole("--iterations", 1, 1_000_000),
+        help="Stop after N refreshes.",
+    ),
+]
 
 if TYPE_CHECKING:
     from rich.text import Text

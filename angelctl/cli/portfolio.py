@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
+from angelctl.cli.common import (
+    IterationsOpt,
+    open_session,
+    output,
+    profile_settings,
+    seconds,
+)
 
 if TYPE_CHECKING:
     from angelctl.broker.session import BrokerSession
@@ -58,16 +64,7 @@ def positions(
             show_default=False,
         ),
     ] = None,
-    iterations: Annotated[
-        int | None,
-        typer.Option(
-            "--iterations",
-            hidden=True,
-            metavar="N",
-            parser=whole("--iterations", 1, 1_000_000),
-            help="Stop after N reads.",
-        ),
-    ] = None,
+    iterations: IterationsOpt = None,
 ) -> None:
     """Net and day positions with realised, unrealised and total P&L (getPosition), and the
     day's P&L by segment under them."""

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
+from angelctl.cli.common import (
+    IterationsOpt,
+    open_session,
+    output,
+    profile_settings,
+    seconds,
+)
 from angelctl.cli.failure import silence_stdout
 from angelctl.cli.instruments import complete_symbol, resolve_symbols
 from angelctl.records import record
@@ -69,16 +75,7 @@ def quote(
             show_default=False,
         ),
     ] = None,
-    iterations: Annotated[
-        int | None,
-        typer.Option(
-            "--iterations",
-            hidden=True,
-            metavar="N",
-            parser=whole("--iterations", 1, 1_000_000),
-            help="Stop after N refreshes.",
-        ),
-    ] = None,
+    iterations: IterationsOpt = None,
 ) -> None:
     """Quotes for one or more symbols (market/v1/quote, 50 tokens per request)."""
     out = output(ctx)
