@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from angelctl.instruments.model import Contract
     from angelctl.orders.entry import PreparedOrder
     from angelctl.orders.model import OrderRequest
-    from angelctl.orders.money import OrderMoney
+    from angelctl.orders.money import MoneyReads, OrderMoney
     from angelctl.render.output import Output
 
 # The options of `order place`, in the order its help lists them.
@@ -219,14 +219,20 @@ def _place(ctx: typer.Context, options: PlaceOptions) -> None:
     try:
         today = session.clock.now().astimezone(IST).date()
         request = options.request(Resolver(index, today).resolve(options.symbol))
-        prepared = prepare(
-            session, journal, request, guard,
-            slice_allowed=options.slice_, intent_id=options.intent_id,
-        )  # fmt: skip
+        early = None if options.dry_run else _early_money(session, request)
+        try:
+            prepared = prepare(
+                session, journal, request, guard,
+                slice_allowed=options.slice_, intent_id=options.intent_id,
+            )  # fmt: skip
+        except BaseException:
+            if early is not None:
+                early.abandon()
+            raise
         if options.dry_run:
             show_dry_run(out, prepared)
             return
-        money = _confirm_money(out, session, prepared, options)
+        money = _confirm_money(out, session, prepared, options, early)
         placements = place_prepared(order_placer(session, journal), prepared, guard)
         budget = _follow_budget(options, settings.order_follow_seconds)
         followed = {}
@@ -250,16 +256,41 @@ def _follow_budget(options: PlaceOptions, configured: float) -> float | None:
     return configured
 
 
+def _early_money(session: BrokerSession, request: OrderRequest) -> MoneyReads | None:
+    """A priced order's margin, funds and charges reads, started before its checks read the
+    quote (they do not depend on it); None for MARKET, whose price the checks decide."""
+    from angelctl.orders.checks import slice_order
+    from angelctl.orders.money import start_money
+
+    if request.price is None:
+        return None
+    try:
+        children = slice_order(request)
+    except Exception:  # the checks will say what is wrong with it
+        return None
+    return start_money(session, children, with_ltp=False)
+
+
 def _confirm_money(
-    out: Output, session: BrokerSession, prepared: PreparedOrder, options: PlaceOptions
+    out: Output,
+    session: BrokerSession,
+    prepared: PreparedOrder,
+    options: PlaceOptions,
+    early: MoneyReads | None = None,
 ) -> OrderMoney:
-    """Fetch the money, show it with the question (or refuse a script's unfunded order)."""
+    """Collect (or fetch) the money, show it with the question (or refuse a script's unfunded
+    order)."""
     from angelctl.cli.common import stdin_is_tty
-    from angelctl.orders.money import check_funds, fetch_money
+    from angelctl.orders.money import check_funds, collect_money, fetch_money
     from angelctl.render.units import inr
 
     ltp = prepared.reference.ltp if prepared.reference else None
-    money = fetch_money(session, prepared.children, ltp)
+    if early is not None and early.children == prepared.children and ltp is not None:
+        money = collect_money(early, ltp)
+    else:
+        if early is not None:
+            early.abandon()
+        money = fetch_money(session, prepared.children, ltp)
     prompting = not options.yes and stdin_is_tty()
     if not prompting and not options.allow_short:
         check_funds(money, inr)

@@ -8,6 +8,9 @@ Invariants:
 - The LTP comes from the quote ``prepare`` already read for the collar when there is one (no
   second quote call); otherwise one quote call joins the others.
 - The session is renewed (``ensure``) before the threads start, so they never race to log in.
+- A LIMIT order's reads start before its collar check reads the quote (``start_money``, then
+  ``collect_money``): the two overlap instead of queueing; an order refused by the checks
+  abandons them (reads only).
 - A read still running when the budget ends is abandoned, not waited for: it finishes or times
   out on its own pooled connection while the order goes ahead.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -89,31 +92,56 @@ def legs(children: list[OrderRequest]) -> list[Leg]:
     return out
 
 
-def fetch_money(
-    session: BrokerSession, children: list[OrderRequest], ltp: Decimal | None
-) -> OrderMoney:
-    """Margin, funds, charges (and the LTP if not known) in parallel, one call each."""
-    from angelctl.broker.models import Funds
+@dataclass
+class MoneyReads:
+    """The money reads of one order, started (``start_money``) and not yet collected: they
+    may run while the order's own checks read the quote, since a LIMIT order's margin and
+    charges do not depend on it."""
 
-    money = OrderMoney(ltp=ltp)
+    session: BrokerSession
+    children: list[OrderRequest]
+    futures: dict[str, Future[Any]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    pool: ThreadPoolExecutor | None = None
+
+    def abandon(self) -> None:
+        """Leave the reads to finish on their own (the order was refused before sending)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def start_money(
+    session: BrokerSession, children: list[OrderRequest], *, with_ltp: bool
+) -> MoneyReads:
+    """Start margin, funds and charges (and the LTP with ``with_ltp``), one call each, in
+    parallel; ``collect_money`` waits for them."""
     basket = legs(children)
     jobs: dict[str, Callable[[], Any]] = {
         "margin": lambda: margin_required(session, basket),
         "funds": lambda: Funds.from_wire(session.call("getRMS")),
         "charges": lambda: estimate_charges(session, basket),
     }
-    if ltp is None:
+    if with_ltp:
         jobs["ltp"] = lambda: _quote_ltp(session, children[0])
+    reads = MoneyReads(session, children)
     try:
         session.ensure()
     except AngelctlError as exc:
-        money.failures = {name: exc.message for name in jobs}
-        return money
-    pool = ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="money")
-    futures = {name: pool.submit(job) for name, job in jobs.items()}
-    wait(futures.values(), timeout=MONEY_BUDGET)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for name, future in futures.items():
+        reads.failures = {name: exc.message for name in jobs}
+        return reads
+    reads.pool = ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="money")
+    reads.futures = {name: reads.pool.submit(job) for name, job in jobs.items()}
+    return reads
+
+
+def collect_money(reads: MoneyReads, ltp: Decimal | None) -> OrderMoney:
+    """The reads' results within ``MONEY_BUDGET`` seconds; ``ltp`` when the caller has it."""
+    money = OrderMoney(ltp=ltp, failures=dict(reads.failures))
+    wait(reads.futures.values(), timeout=MONEY_BUDGET)
+    reads.abandon()
+    for name, future in reads.futures.items():
+        if name == "ltp" and ltp is not None:
+            continue
         if not future.done():
             money.failures[name] = f"no answer within {MONEY_BUDGET:g} s"
             continue
@@ -125,6 +153,13 @@ def fetch_money(
             reason = error.message if isinstance(error, AngelctlError) else str(error)
             money.failures[name] = reason or type(error).__name__
     return money
+
+
+def fetch_money(
+    session: BrokerSession, children: list[OrderRequest], ltp: Decimal | None
+) -> OrderMoney:
+    """Margin, funds, charges (and the LTP if not known) in parallel, one call each."""
+    return collect_money(start_money(session, children, with_ltp=ltp is None), ltp)
 
 
 def _quote_ltp(session: BrokerSession, request: OrderRequest) -> Decimal:
