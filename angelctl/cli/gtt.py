@@ -1,6 +1,8 @@
 """gtt create | list | show | modify | cancel: GTT rules (a LIMIT order placed when the LTP
 reaches a trigger). Creating a rule, or modifying one in any way but lowering its quantity,
-passes the kill-switch gate and the orders' static checks (``orders.gtt``)."""
+passes the kill-switch gate and the orders' static checks (``orders.gtt``). Every write the
+broker accepted is journalled (``gtt_events``, ``cli.gtt_ids``) on the run's clock; a refused or
+failed write records nothing, nor does one whose answer was lost (no id came back to record)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from angelctl.cli.common import (
     whole,
 )
 from angelctl.cli.completion import complete_gtt_status, complete_side
+from angelctl.cli.gtt_ids import RuleIdArg, note_write, resolve_rule_id
 from angelctl.cli.instruments import complete_symbol
 
 if TYPE_CHECKING:
@@ -163,6 +166,8 @@ def create(
         rule_id = gtt.create(session, prepared, guard)
     finally:
         session.rest.close()
+    wire, detail = prepared.request, gtt.create_detail(prepared)
+    note_write(out, settings.name, rule_id, "create", wire.symbol, wire.side, detail)
     if out.json_mode:
         out.json({"ok": True, "id": rule_id, **prepared.describe()})
     else:
@@ -264,15 +269,15 @@ def _show(out: Output, rule: GttRule) -> None:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    rule_id: Annotated[str, typer.Argument(help="GTT rule id.", show_default=False)],
+    rule_id: RuleIdArg,
 ) -> None:
     """One GTT rule's details."""
     from angelctl.broker.gtt import rule_details
 
     out = output(ctx)
-    _, session = _session(ctx)
+    settings, session = _session(ctx)
     try:
-        rule = rule_details(session, rule_id)
+        rule = rule_details(session, resolve_rule_id(settings.name, rule_id))
     finally:
         session.rest.close()
     _show(out, rule)
@@ -314,7 +319,7 @@ NewDaysOpt = Annotated[
 @app.command("modify")
 def modify(
     ctx: typer.Context,
-    rule_id: Annotated[str, typer.Argument(help="GTT rule id.", show_default=False)],
+    rule_id: RuleIdArg,
     price: Annotated[
         str | None, typer.Option("--price", help="New limit price.", show_default=False)
     ] = None,
@@ -347,13 +352,15 @@ def modify(
     try:
         if not change.only_quantity:
             guard.check()  # before any broker call; a quantity change is judged on the rule
-        rule = rule_details(session, rule_id)
+        rule = rule_details(session, resolve_rule_id(settings.name, rule_id))
         contract = _contract(ctx, out, f"{rule.exchange}:{rule.token}", session.clock.now)
         gtt.check_modify(rule, contract, change, guard)
         _confirm(out, f"Modify GTT rule {rule.rule_id} ({rule.exchange}:{rule.symbol})?", yes)
         gtt.modify(session, rule, change, guard)
     finally:
         session.rest.close()
+    detail = gtt.change_detail(rule, change)
+    note_write(out, settings.name, rule.rule_id, "modify", rule.symbol, rule.side, detail)
     if out.json_mode:
         out.json({"ok": True, "id": rule.rule_id})
     else:
@@ -363,22 +370,26 @@ def modify(
 @app.command("cancel")
 def cancel(
     ctx: typer.Context,
-    rule_id: Annotated[str, typer.Argument(help="GTT rule id.", show_default=False)],
+    rule_id: RuleIdArg,
     yes: YesOpt = False,
 ) -> None:
     """Cancel a GTT rule; one that is no longer working exits 0 with a notice."""
     from angelctl.broker.gtt import cancel_rule, rule_details
+    from angelctl.orders import gtt
 
     out = output(ctx)
-    _, session = _session(ctx)
+    settings, session = _session(ctx)
     try:
-        rule = rule_details(session, rule_id)
+        rule = rule_details(session, resolve_rule_id(settings.name, rule_id))
         cancelled = rule.is_working
         if cancelled:
             _confirm(out, f"Cancel GTT rule {rule.rule_id} ({rule.exchange}:{rule.symbol})?", yes)
             cancel_rule(session, rule)
     finally:
         session.rest.close()
+    if cancelled:
+        detail = gtt.cancel_detail(rule)
+        note_write(out, settings.name, rule.rule_id, "cancel", rule.symbol, rule.side, detail)
     if out.json_mode:
         out.json({"ok": True, "id": rule.rule_id, "cancelled": cancelled, "status": rule.status})
     elif cancelled:
