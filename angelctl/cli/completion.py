@@ -183,7 +183,7 @@ def todays_order_ids(profile: str | None, now_utc: str | None = None) -> list[st
     """Broker order ids of today's (IST) journalled orders, newest first (``profile`` None:
     every profile's)."""
     sql = "SELECT order_id FROM intents WHERE order_id != '' AND created_at >= ? AND created_at < ?"
-    return _todays(sql, "created_at", profile, now_utc)
+    return _todays(sql, "created_at DESC", profile, now_utc)
 
 
 def todays_gtt_rule_ids(profile: str | None, now_utc: str | None = None) -> list[str]:
@@ -194,9 +194,9 @@ def todays_gtt_rule_ids(profile: str | None, now_utc: str | None = None) -> list
     )
 
 
-def _todays(sql: str, stamp: str, profile: str | None, now_utc: str | None) -> list[str]:
+def _todays(sql: str, newest_first: str, profile: str | None, now_utc: str | None) -> list[str]:
     """The first column of ``sql`` (two placeholders: the start and end of today, IST, as UTC
-    stamps), for ``profile`` if given, newest ``stamp`` first, distinct; read-only, and empty
+    stamps), for ``profile`` if given, in ``newest_first`` order, distinct; read-only, and empty
     when there is no journal or it has another shape."""
     import sqlite3
     from datetime import UTC, datetime, timedelta
@@ -216,7 +216,7 @@ def _todays(sql: str, stamp: str, profile: str | None, now_utc: str | None) -> l
     except sqlite3.Error:
         return []
     try:
-        rows = db.execute(f"{sql} ORDER BY {stamp} DESC", params).fetchall()
+        rows = db.execute(f"{sql} ORDER BY {newest_first}", params).fetchall()
     except sqlite3.Error:  # no journal yet, or one of an unknown shape: nothing to offer
         return []
     finally:

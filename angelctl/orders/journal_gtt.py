@@ -60,9 +60,10 @@ class GttJournal:
 
     def gtt_rule_ids(self, profile: str, since: str) -> list[str]:
         """The distinct rule ids of ``profile`` with an event at or after ``since`` (UTC ISO),
-        newest event first."""
+        newest event first (in the same millisecond, the later row)."""
         rows = self.db.execute(
-            "SELECT rule_id FROM gtt_events WHERE profile = ? AND at >= ? ORDER BY at DESC",
+            "SELECT rule_id FROM gtt_events WHERE profile = ? AND at >= ?"
+            " ORDER BY at DESC, seq DESC",
             (profile, since),
         )
         return list(dict.fromkeys(str(r[0]) for r in rows))

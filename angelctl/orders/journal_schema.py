@@ -117,8 +117,9 @@ def _migration_4(db: sqlite3.Connection) -> None:
 
 def _migration_5(db: sqlite3.Connection) -> None:
     """GTT rule writes the broker accepted (``orders.gtt``): one row per create, modify or
-    cancel, never updated. ``(profile, at)`` serves the day's ids for completion and the prune;
-    ``(profile, rule_id)`` serves the prefix lookup (``Journal.gtt_rule_match``)."""
+    cancel, never updated. ``(profile, at)`` (and the rowid ``seq`` after it: ties in order)
+    serves the day's ids for completion and the prune; ``(profile, rule_id)`` serves the prefix
+    lookup (``Journal.gtt_rule_match``)."""
     _run(
         db,
         """
@@ -132,7 +133,7 @@ def _migration_5(db: sqlite3.Connection) -> None:
             side TEXT NOT NULL,
             detail TEXT NOT NULL
         );
-        CREATE INDEX gtt_events_profile_at ON gtt_events (profile, at, rule_id);
+        CREATE INDEX gtt_events_profile_at ON gtt_events (profile, at);
         CREATE INDEX gtt_events_profile_rule ON gtt_events (profile, rule_id)
     """,
     )

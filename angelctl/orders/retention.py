@@ -82,7 +82,8 @@ def prune(
     max_batches: int | None = None,
 ) -> PruneReport:
     """Delete ``profile``'s settled intents (with their events and tags), its kill-switch steps
-    and its GTT rule events older than ``before``, never later than the start of today (IST) of ``now``."""
+    and its GTT rule events older than ``before``, never later than the start of today (IST)
+    of ``now``."""
     today = _stamp(day_start(now.astimezone(IST).date()))
     cutoff = min(_stamp(before), today)
     args = (profile, cutoff, cutoff, today)
@@ -97,7 +98,12 @@ def prune(
         _count_going(db, report, args)
     else:
         _delete_going(journal, report, args, max_batches)
-    if vacuum and not dry_run and (report.intents or report.risk_events or report.gtt_events) and _on_disk(journal):
+    if (
+        vacuum
+        and not dry_run
+        and (report.intents or report.risk_events or report.gtt_events)
+        and _on_disk(journal)
+    ):
         db.execute("VACUUM")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     report.bytes_after = _size(db)
