@@ -189,9 +189,8 @@ def todays_order_ids(profile: str | None, now_utc: str | None = None) -> list[st
 def todays_gtt_rule_ids(profile: str | None, now_utc: str | None = None) -> list[str]:
     """GTT rule ids with a journalled event today (IST), newest first (``profile`` None: every
     profile's)."""
-    return _todays(
-        "SELECT rule_id FROM gtt_events WHERE at >= ? AND at < ?", "at", profile, now_utc
-    )
+    sql = "SELECT rule_id FROM gtt_events WHERE at >= ? AND at < ?"
+    return _todays(sql, "at DESC, seq DESC", profile, now_utc)
 
 
 def _todays(sql: str, newest_first: str, profile: str | None, now_utc: str | None) -> list[str]:

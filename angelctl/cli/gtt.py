@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from angelctl.cli.common import (
-    MAX_UNITS,
     DisclosedOpt,
     DryRunOpt,
     LotsOpt,
@@ -23,11 +22,20 @@ from angelctl.cli.common import (
     done,
     output,
     profile_settings,
-    whole,
 )
-from angelctl.cli.completion import complete_gtt_status, complete_side
+from angelctl.cli.completion import complete_gtt_status
 from angelctl.cli.gtt_ids import RuleIdArg, note_write, resolve_rule_id
-from angelctl.cli.instruments import complete_symbol
+from angelctl.cli.gtt_options import (
+    DaysOpt,
+    NewDaysOpt,
+    NewDisclosedOpt,
+    NewQtyOpt,
+    PriceOpt,
+    SideArg,
+    SideOpt,
+    SymbolArg,
+    TriggerOpt,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -79,44 +87,6 @@ def _decimal(value: str | None, flag: str) -> Decimal | None:
     from angelctl.numbers import parse_price
 
     return None if value is None else parse_price(value, flag)
-
-
-# The arguments and options of `gtt create`, in the order its help lists them: SIDE SYMBOL
-# as `order place` takes them. `--side` is the older spelling (SYMBOL --side SIDE), hidden.
-SideArg = Annotated[
-    str,
-    typer.Argument(
-        help="BUY or SELL.", metavar="SIDE", show_default=False, autocompletion=complete_side
-    ),
-]
-SymbolArg = Annotated[
-    str | None,
-    typer.Argument(
-        help="Symbol (see `instruments show`).",
-        autocompletion=complete_symbol,
-        metavar="SYMBOL",
-        show_default=False,
-    ),
-]
-SideOpt = Annotated[
-    str | None,
-    typer.Option("--side", help="Deprecated: write SIDE SYMBOL.", hidden=True, show_default=False),
-]
-TriggerOpt = Annotated[
-    str, typer.Option("--trigger", help="Trigger price (rupees).", show_default=False)
-]
-PriceOpt = Annotated[
-    str, typer.Option("--price", help="Limit price of the order.", show_default=False)
-]
-DaysOpt = Annotated[
-    int,
-    typer.Option(
-        "--days",
-        help="Validity in days (1-365).",
-        metavar="INTEGER",
-        parser=whole("--days", 1, 365),
-    ),
-]
 
 
 @app.command("create")
@@ -281,39 +251,6 @@ def show(
     finally:
         session.rest.close()
     _show(out, rule)
-
-
-# The options of `gtt modify` (each one a change; none given is a usage error).
-NewQtyOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--qty",
-        help="New quantity in units.",
-        show_default=False,
-        metavar="INTEGER",
-        parser=whole("--qty", 1, MAX_UNITS),
-    ),
-]
-NewDisclosedOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--disclosed",
-        help="New disclosed quantity.",
-        show_default=False,
-        metavar="INTEGER",
-        parser=whole("--disclosed", 0, MAX_UNITS),
-    ),
-]
-NewDaysOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--days",
-        help="New validity in days.",
-        show_default=False,
-        metavar="INTEGER",
-        parser=whole("--days", 1, 365),
-    ),
-]
 
 
 @app.command("modify")
