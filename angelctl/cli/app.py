@@ -22,6 +22,7 @@ from angelctl import __version__
 from angelctl.cli.argv import BROKER_COMMANDS, COMMAND_NAMES, COMMANDS, hoist, subcommand
 from angelctl.cli.completion import complete_path, complete_profile
 from angelctl.cli.environment import Environment, environment, running_in
+from angelctl.cli.failure import emit, one_line, report, silence_stdout
 from angelctl.status import ExitStatus
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ def _run(argv: list[str] | None) -> int:
     json_mode = "--json" in args
     undecodable = next((arg for arg in args if _has_surrogates(arg)), None)
     if undecodable is not None:
-        return _emit(
+        return emit(
             ExitStatus.USAGE,
             "usage",
             f"the argument {undecodable!r} holds bytes that are not text in the locale's encoding",
@@ -261,10 +262,10 @@ def _run(argv: list[str] | None) -> int:
         environment().stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return int(ExitStatus.OK)
     except Exception as exc:
-        return _report(exc, debug=debug, json_mode=json_mode)
+        return report(exc, debug=debug, json_mode=json_mode)
 
 
 def _has_surrogates(arg: str) -> bool:
@@ -285,14 +286,14 @@ def _usage_error(exc: Exception, args: list[str], *, json_mode: bool) -> int:
         environment().stderr.write(str(exc) + "\n")
         path = ctx.command_path if ctx else "angelctl"
         message = f"missing command: `{path} COMMAND`, one of those listed above"
-        return _emit(ExitStatus.USAGE, "usage", message, None, json_mode=json_mode)
+        return emit(ExitStatus.USAGE, "usage", message, None, json_mode=json_mode)
     possible = sorted(getattr(exc, "possibilities", None) or ())
     format_message = getattr(exc, "message" if possible else "format_message", None)
     text = str(format_message() if callable(format_message) else format_message or exc)
     text = text[:1].lower() + text[1:] if text[1:2].islower() else text
     if possible:
         text += f" (did you mean {' or '.join(possible)}?)"
-    message = _one_line(redact(text.rstrip(".")))
+    message = one_line(redact(text.rstrip(".")))
     ctx = ctx or _context_of(args)  # Click leaves it out of some errors (a missing value)
     hint = "see `angelctl -h`"
     if ctx is not None:
@@ -300,8 +301,8 @@ def _usage_error(exc: Exception, args: list[str], *, json_mode: bool) -> int:
 
         usage = " ".join(ctx.get_usage().split()).removeprefix("Usage: ")
         usage = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), usage)  # Typer's {side}
-        hint = _one_line(f"usage: {usage} (see `{ctx.command_path} -h`)")
-    return _emit(ExitStatus.USAGE, "usage", message, hint, json_mode=json_mode)
+        hint = one_line(f"usage: {usage} (see `{ctx.command_path} -h`)")
+    return emit(ExitStatus.USAGE, "usage", message, hint, json_mode=json_mode)
 
 
 def _context_of(args: list[str]) -> Any:
@@ -321,90 +322,3 @@ def _context_of(args: list[str]) -> Any:
         return ctx
     except Exception:  # only a better hint is at stake: the plain one is kept
         return None
-
-
-def _one_line(text: str) -> str:
-    """``text`` with control characters (newlines, escapes a user typed) shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def _report(exc: Exception, *, debug: bool, json_mode: bool) -> int:
-    from angelctl.errors import AngelctlError
-    from angelctl.secrets import redact
-
-    details: dict[str, object] | None = None
-    if isinstance(exc, AngelctlError):
-        status = exc.exit_status
-        from angelctl.cli.hints import runnable
-
-        message, hint = redact(str(exc)), redact(runnable(exc.hint)) if exc.hint else None
-        broker_code = exc.code
-        details = exc.details
-        code = exc.error_code
-    else:
-        status = ExitStatus.ERROR
-        message = redact(f"internal error: {type(exc).__name__}: {exc}")
-        hint = None if debug else "run again with --debug for the traceback, and report it"
-        code, broker_code = "internal", ""
-    if debug:
-        import traceback
-
-        environment().stderr.write(redact("".join(traceback.format_exception(exc))))
-    return _emit(
-        status,
-        code,
-        message,
-        hint,
-        broker_code=broker_code,
-        details=details,
-        json_mode=json_mode,
-    )
-
-
-def _emit(
-    status: ExitStatus,
-    code: str,
-    message: str,
-    hint: str | None,
-    *,
-    broker_code: str = "",
-    details: dict[str, object] | None = None,
-    json_mode: bool,
-) -> int:
-    """The one error output: ``error:`` and ``hint:`` on stderr, and under --json the error
-    document (``render.contract``) on stdout, its ``code`` one of ``errors.ERROR_CODES``."""
-    err = environment().stderr
-    err.write(f"error: {message}\n")
-    if hint:
-        err.write(f"hint: {hint}\n")
-    if json_mode:
-        import json
-
-        from angelctl.render.contract import ERROR_SCHEMA
-
-        document = {
-            "ok": False,
-            "schema": ERROR_SCHEMA,
-            "error": {
-                "code": code,
-                "message": message,
-                "hint": hint,
-                "exit_status": int(status),
-                "broker_code": broker_code or None,
-                "details": details or {},
-            },
-        }
-        try:
-            out = environment().stdout
-            out.write(json.dumps(document) + "\n")
-            out.flush()
-        except BrokenPipeError:
-            _silence_stdout()
-    return int(status)
-
-
-def _silence_stdout() -> None:
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())

@@ -190,7 +190,7 @@ def place(
 ) -> None:
     """Place an order: checked locally, journalled, sent once, settled by reconciling."""
     if duration is not None:
-        output(ctx).warn("--duration is deprecated on `order place`: use --validity")
+        output(ctx).warn("--duration is deprecated: write --validity instead")
     options = PlaceOptions(
         side=side, symbol=symbol, qty=qty, lots=lots, order_type=order_type, price=price,
         trigger=trigger, product=product, variety=variety, duration=duration or validity,

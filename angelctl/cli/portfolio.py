@@ -26,7 +26,7 @@ def _fetch(ctx: typer.Context, fetch: Callable[[BrokerSession], T]) -> tuple[str
 
 def trades(ctx: typer.Context) -> None:
     """The day's fills (getTradeBook)."""
-    from angelctl.broker.orders import fetch_trades
+    from angelctl.broker.trades import fetch_trades
 
     out = output(ctx)
     profile, rows = _fetch(ctx, fetch_trades)

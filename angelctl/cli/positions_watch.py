@@ -112,9 +112,9 @@ def watch_positions(
     except KeyboardInterrupt:
         pass
     except BrokenPipeError:  # `positions --watch 5 --json | head -1`
-        from angelctl.cli.stream import _silence_stdout
+        from angelctl.cli.failure import silence_stdout
 
-        _silence_stdout()
+        silence_stdout()
     finally:
         feed.stop(STOP_TIMEOUT_S)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
+from angelctl.cli.failure import silence_stdout
 from angelctl.cli.instruments import complete_symbol, resolve_symbols
 from angelctl.records import record
 
@@ -162,17 +163,7 @@ def _watch(
     except KeyboardInterrupt:
         out.notice("stopped")
     except BrokenPipeError:  # `quote --watch 5 --json | head -3`: the reader has had enough
-        _silence_stdout()
-
-
-def _silence_stdout() -> None:
-    """Point fd 1 at /dev/null so the interpreter's final flush cannot fail on the closed pipe
-    (click would otherwise turn the EPIPE into exit 1)."""
-    import os
-    import sys
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+        silence_stdout()
 
 
 # A refresh that fails for one of these reasons is shown and retried at the next tick; anything

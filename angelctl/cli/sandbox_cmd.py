@@ -118,12 +118,8 @@ def serve(
 
 def _show_ready(out: Output, info: dict[str, Any]) -> None:
     """The ready line (``--json``: one JSON line, flushed at once) or the URLs and the account."""
-    import json as jsonlib
-    import sys
-
     if out.json_mode:
-        sys.stdout.write(jsonlib.dumps(info) + "\n")
-        sys.stdout.flush()
+        out.json(info)  # flushed at once: a supervisor waits for this line
         return
     demo = info["demo"]
     out.line(f"angelctl sandbox listening on {info['rest_url']}")

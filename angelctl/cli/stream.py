@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
+from angelctl.cli.failure import silence_stdout
 from angelctl.cli.instruments import complete_symbol
 from angelctl.cli.stream_feed import TickSink, build_clients
 from angelctl.records import record
@@ -245,7 +246,7 @@ def _run_ndjson(
                 stdout.write("\n".join(lines) + "\n")
                 stdout.flush()
             except BrokenPipeError:  # `angelctl stream … | head -3`: the reader has had enough
-                _silence_stdout()
+                silence_stdout()
                 return
         if stop:
             return
@@ -307,14 +308,3 @@ def _is_terminal(out: Output) -> bool:
         return bool(out.stdout.isatty())
     except (AttributeError, ValueError):
         return False
-
-
-def _silence_stdout() -> None:
-    """Point fd 1 at /dev/null so the interpreter's final flush cannot fail on the closed pipe."""
-    import contextlib
-    import os
-    import sys
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    with contextlib.suppress(OSError, ValueError):
-        os.dup2(devnull, sys.stdout.fileno())

@@ -16,31 +16,27 @@ FTS5 trigram table ``contracts_fts`` (``search``); no lookup scans the table.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from angelctl.instruments.model import DEFAULT_FREEZE_QTY, EXCHANGES, Contract
-from angelctl.instruments.search import build_search, has_search, search_sql
+from angelctl.instruments.search import has_search, search_sql
 
 if TYPE_CHECKING:
-    from angelctl.instruments.master import NormalRow
+    pass
 
 # 2: the covering index for friendly lookups and the trigram search table. An index of an
 # older version is IndexUnusable: open_index re-syncs it, or says to run `instruments sync`.
 SCHEMA_VERSION = 2
-_COLUMNS = (
+COLUMNS = (
     "exchange, token, symbol, usym, name, itype, kind, expiry, strike, strike_num, "
     "option_type, lot_size, tick_size, freeze_qty, cas"
 )
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE contracts (
     exchange TEXT NOT NULL, token TEXT NOT NULL, symbol TEXT NOT NULL, usym TEXT NOT NULL,
     name TEXT NOT NULL, itype TEXT NOT NULL, kind TEXT NOT NULL, expiry TEXT NOT NULL,
@@ -56,7 +52,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 # moves the PK columns behind it and the planner then scans an exchange's rows for
 # `usym = ? AND exchange = ?`. An index built before lacks it; completion still works on it
 # (slower), so this needs no new schema version.
-_INDEXES = """
+INDEXES = """
 CREATE INDEX contracts_usym ON contracts (usym);
 CREATE INDEX contracts_complete ON contracts (usym, expiry, symbol);
 CREATE INDEX contracts_friendly ON contracts (name, kind, strike_num, option_type, expiry);
@@ -68,109 +64,6 @@ _KEY_COLUMNS = "exchange, token, expiry"
 
 class IndexUnusable(Exception):
     """The index file is missing, damaged or of another schema version."""
-
-
-@dataclass
-class BuildReport:
-    rows: int = 0
-    duplicates: int = 0
-    unknown_types: dict[str, int] = field(default_factory=dict)
-    rejected: dict[str, int] = field(default_factory=dict)
-    examples: list[str] = field(default_factory=list)
-
-    def reject(self, reason: str, sample: str) -> None:
-        key = reason.split(" ", 1)[0]
-        self.rejected[key] = self.rejected.get(key, 0) + 1
-        if len(self.examples) < 5:
-            self.examples.append(f"{sample}: {reason}")
-
-    @property
-    def rejected_total(self) -> int:
-        return sum(self.rejected.values())
-
-
-def build_index(
-    rows: Iterable[NormalRow],
-    dest: Path,
-    meta: Mapping[str, str],
-    report: BuildReport,
-    accept: Callable[[BuildReport], None] | None = None,
-) -> None:
-    """Write a complete index to ``dest``, replacing it atomically once ``accept`` passes."""
-    from angelctl.fsutil import ensure_private_dir
-
-    ensure_private_dir(dest.parent)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.building")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    db = sqlite3.connect(tmp, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        db.executescript(_SCHEMA)
-        db.execute("BEGIN")
-        _insert_rows(db, rows, report)
-        if accept is not None:
-            accept(report)
-        summary = {
-            "rejected": report.rejected,
-            "unknown_types": report.unknown_types,
-            "duplicates": report.duplicates,
-        }
-        db.executemany(
-            "INSERT INTO meta VALUES (?, ?)",
-            [*meta.items(), ("rows", str(report.rows)), ("report", json.dumps(summary))],
-        )
-        db.execute("COMMIT")
-        db.executescript(_INDEXES)
-        build_search(db)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        db.close()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    db.close()
-    _publish(tmp, dest)
-
-
-def _insert_rows(db: sqlite3.Connection, rows: Iterable[NormalRow], report: BuildReport) -> None:
-    """Every row in one statement; duplicates (same exchange and token) counted, not stored."""
-    insert = f"INSERT OR IGNORE INTO contracts ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-    before = db.total_changes
-    offered = 0
-
-    def tuples() -> Iterator[tuple[Any, ...]]:
-        nonlocal offered
-        for r in rows:
-            offered += 1
-            if not r.known_type:
-                report.unknown_types[r.instrument_type] = (
-                    report.unknown_types.get(r.instrument_type, 0) + 1
-                )
-            yield (
-                r.exchange, r.token, r.symbol, r.symbol.upper(), r.name, r.instrument_type,
-                r.kind, r.expiry, r.strike, r.strike_num, r.option_type, r.lot_size,
-                r.tick_size, r.freeze_qty, r.cas,
-            )  # fmt: skip
-
-    db.executemany(insert, tuples())
-    report.rows = db.total_changes - before
-    report.duplicates = offered - report.rows
-
-
-def _publish(tmp: Path, dest: Path) -> None:
-    """The finished file, durable and private, atomically in place of the old one."""
-    from angelctl.fsutil import fsync_dir
-
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, dest)
-    fsync_dir(dest.parent)
 
 
 class InstrumentIndex:
@@ -206,7 +99,7 @@ class InstrumentIndex:
         limit: int = 500,
         order: str = "exchange, expiry, strike_num, symbol",
     ) -> list[Contract]:
-        sql = f"SELECT {_COLUMNS} FROM contracts WHERE {where} ORDER BY {order} LIMIT {int(limit)}"
+        sql = f"SELECT {COLUMNS} FROM contracts WHERE {where} ORDER BY {order} LIMIT {int(limit)}"
         try:
             return [self._contract(row) for row in self.db.execute(sql, tuple(args))]
         except sqlite3.DatabaseError as exc:
@@ -325,7 +218,7 @@ class InstrumentIndex:
         """The contracts of these ``friendly_keys`` rows, fetched by primary key, in the order
         exchange, expiry, strike, symbol (SQLite's: a missing strike first), at most ``limit``."""
         pairs = dict.fromkeys((exchange, token) for exchange, token, _ in keys)
-        sql = f"SELECT {_COLUMNS} FROM contracts WHERE exchange = ? AND token = ?"
+        sql = f"SELECT {COLUMNS} FROM contracts WHERE exchange = ? AND token = ?"
         rows: list[tuple[Any, ...]] = []
         try:
             for pair in pairs:  # one primary-key seek each (a VALUES join plans a scan)

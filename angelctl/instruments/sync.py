@@ -25,7 +25,8 @@ from angelctl.errors import (
     UnparseableResponse,
     UsageError,
 )
-from angelctl.instruments.index import BuildReport, IndexUnusable, InstrumentIndex, build_index
+from angelctl.instruments.build import BuildReport, build_index
+from angelctl.instruments.index import IndexUnusable, InstrumentIndex
 from angelctl.instruments.location import Progress, index_path
 from angelctl.instruments.master import (
     MasterFormatError,

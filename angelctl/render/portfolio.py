@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from angelctl.broker.orders import Trade
 from angelctl.broker.portfolio import Holdings, Position, PositionTotals
+from angelctl.broker.trades import Trade
 from angelctl.render.fit import ColumnSpec
 from angelctl.render.units import inr, price, quantity, signed_price
 from angelctl.render.view import Cell, Stack, Styled, TableView, line

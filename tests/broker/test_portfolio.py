@@ -16,7 +16,6 @@ import pytest
 from rich.console import Console
 
 from angelctl.broker.envelope import RawResponse, parse_envelope
-from angelctl.broker.orders import parse_trades
 from angelctl.broker.portfolio import (
     Holdings,
     HoldingTotals,
@@ -24,6 +23,7 @@ from angelctl.broker.portfolio import (
     parse_positions,
     position_totals,
 )
+from angelctl.broker.trades import parse_trades
 from angelctl.errors import UnparseableResponse
 from angelctl.render.portfolio import holdings_table, positions_table, trades_table
 from tests.conftest import REALDATA, admin

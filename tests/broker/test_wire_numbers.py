@@ -30,8 +30,9 @@ from angelctl.broker.fields import decimal_field, int_field, optional_decimal
 from angelctl.broker.gtt import parse_rules
 from angelctl.broker.market import Quote
 from angelctl.broker.models import Funds
-from angelctl.broker.orders import BrokerOrder, parse_order_book, parse_trades
+from angelctl.broker.orders import BrokerOrder, parse_order_book
 from angelctl.broker.portfolio import parse_holdings, parse_positions
+from angelctl.broker.trades import parse_trades
 from angelctl.errors import UnparseableResponse
 from angelctl.feed.orderupdates import MalformedOrderUpdate, parse_order_update
 from tests.broker.test_portfolio import DOCS_POSITION

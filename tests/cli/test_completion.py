@@ -165,7 +165,7 @@ def _tables() -> dict[str, list[str]]:
         "angelctl order modify 1 --type ": list(ORDER_TYPES),
         "angelctl order modify 1 --validity ": list(DURATIONS),
         "angelctl order list --status ": [s.replace(" ", "\\ ") for s in ORDER_STATUSES],
-        "angelctl gtt create SBIN --side ": list(SIDES),
+        "angelctl gtt create ": list(SIDES),
         "angelctl gtt create SBIN --product ": list(PRODUCTS),
         "angelctl gtt list --status ": ["new", "active", "cancelled", "all", "triggered"],
         "angelctl instruments search x --exchange ": list(EXCHANGES),

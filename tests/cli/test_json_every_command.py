@@ -67,7 +67,7 @@ def test_every_command_prints_a_document_its_schema_accepts(
     ):  # fmt: skip
         _ok(ran, *args)
     placed = _ok(ran, "order", "place", "BUY", "SBIN", "--qty", "1", "--price", "790", "--yes")
-    order_id = placed["order_id"]
+    order_id = placed["orders"][0]["order_id"]
     for args in (
         ["order", "list"], ["order", "show", order_id], ["order", "status", order_id],
         ["order", "modify", order_id, "--price", "791", "--yes"],
@@ -83,6 +83,7 @@ def test_every_command_prints_a_document_its_schema_accepts(
         ["gtt", "list"], ["gtt", "show", str(rule)],
         ["gtt", "modify", str(rule), "--price", "838", "--trigger", "839", "--yes"],
         ["gtt", "cancel", str(rule), "--yes"],
+        ["config", "set", "profiles.sandbox.risk.max_daily_loss", "5000"],
         ["guard", "--once"], ["killswitch", "status"],
     ):  # fmt: skip
         _ok(ran, *args)

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from angelctl.instruments import master as master_mod
-from angelctl.instruments.index import BuildReport, IndexUnusable, InstrumentIndex, build_index
+from angelctl.instruments.build import BuildReport, build_index
+from angelctl.instruments.index import IndexUnusable, InstrumentIndex
 from angelctl.instruments.master import MasterFormatError, RowError, iter_master, normalise
 from angelctl.instruments.resolve import AmbiguousSymbol, Resolver, SymbolNotFound
 from tests.conftest import REALDATA

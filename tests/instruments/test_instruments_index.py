@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from angelctl.instruments.index import BuildReport, IndexUnusable, InstrumentIndex, build_index
+from angelctl.instruments.build import BuildReport, build_index
+from angelctl.instruments.index import IndexUnusable, InstrumentIndex
 from angelctl.instruments.master import RowError, normalise
 from angelctl.instruments.resolve import Resolver
 from angelctl.instruments.search import search_sql

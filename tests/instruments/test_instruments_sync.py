@@ -155,7 +155,7 @@ def test_cli_offline_warning_names_the_index_date(
 @pytest.fixture(scope="module")
 def universe_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The sandbox's published universe, ingested once for the property test."""
-    from angelctl.instruments.index import BuildReport, build_index
+    from angelctl.instruments.build import BuildReport, build_index
     from angelctl.instruments.master import normalise
     from angelctl.sandbox import SandboxConfig, SandboxServer
 
