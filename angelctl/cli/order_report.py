@@ -22,18 +22,18 @@ if TYPE_CHECKING:
 
 
 def summary(prepared: PreparedOrder) -> str:
-    """The one line a person confirms (and a dry run shows)."""
-    r = prepared.request
-    c = r.contract
-    notional = f"₹{r.notional:,.2f}" if r.notional is not None else "market"
-    slices = f" in {len(prepared.children)} slices" if len(prepared.children) > 1 else ""
-    price = f" @ {r.price}" if r.price is not None else ""
-    trig = f" trigger {r.trigger}" if r.trigger is not None else ""
-    from angelctl.render.confirm import lots_text
+    """The one line a person confirms (and a dry run shows): rupees grouped the Indian way,
+    prices at the contract's tick precision, lots only where a lot is more than one unit."""
+    from angelctl.render.confirm import order_line, price_text
+    from angelctl.render.units import inr
 
+    r = prepared.request
+    notional = inr(r.notional) if r.notional is not None else "market"
+    slices = f" in {len(prepared.children)} slices" if len(prepared.children) > 1 else ""
+    price = f" @ {price_text(r.price, r.contract)}" if r.price is not None else ""
+    trig = f" trigger {price_text(r.trigger, r.contract)}" if r.trigger is not None else ""
     return (
-        f"{r.side} {r.quantity} ({lots_text(r)}) "
-        f"{c.exchange}:{c.symbol} {r.order_type}{price}{trig} {r.product} {r.duration}"
+        f"{order_line(r)} {r.order_type}{price}{trig} {r.product} {r.duration}"
         f"{slices} — notional {notional}"
     )
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from angelctl.broker.session import WriteGate
 from angelctl.errors import UsageError
+from angelctl.indian import inr
 from angelctl.orders.model import OrderRequest
 from angelctl.records import record
 from angelctl.status import ExitStatus
@@ -154,8 +155,8 @@ def check_caps(req: OrderRequest, limits: RiskLimits) -> Violation | None:
     if limits.max_notional is not None and notional is not None and notional > limits.max_notional:
         return Violation(
             "max_notional",
-            f"notional ₹{notional:,.2f} is above the profile's "
-            f"max_notional ₹{limits.max_notional:,.2f}",
+            f"notional {inr(notional)} is above the profile's "
+            f"max_notional {inr(limits.max_notional)}",
         )
     return None
 

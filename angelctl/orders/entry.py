@@ -18,6 +18,7 @@ from angelctl.broker.orders import TERMINAL_STATUSES, BrokerOrder
 from angelctl.broker.session import BrokerSession
 from angelctl.config import state_dir
 from angelctl.errors import RequestRejected
+from angelctl.indian import inr
 from angelctl.orders.checks import (
     OrderControls,
     PreTradeRejected,
@@ -116,8 +117,8 @@ def account_limits(session: BrokerSession, journal: Journal, guard: OrderControl
         if pnl <= -limits.max_daily_loss:
             raise guard.breach(
                 "daily_loss",
-                f"today's P&L is {pnl:,.2f}; the profile's loss limit is "
-                f"{limits.max_daily_loss:,.2f}",
+                f"today's P&L is {inr(pnl)}; the profile's loss limit is "
+                f"{inr(limits.max_daily_loss)}",
                 at=at,
             )
 

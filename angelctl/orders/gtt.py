@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from angelctl.broker.gtt import DEFAULT_TIME_PERIOD, GttRequest, GttRule, create_rule, modify_rule
 from angelctl.errors import UsageError
+from angelctl.indian import group_indian, inr
 from angelctl.orders.checks import OrderControls, PreTradeRejected, static_checks
 from angelctl.orders.model import OrderRequest
 from angelctl.records import record
@@ -57,8 +58,8 @@ class PreparedGtt:
         c = o.contract
         return (
             f"GTT: when {c.exchange}:{c.symbol} reaches {r.trigger}, {r.side} {r.quantity} "
-            f"({o.lots.normalize()} lots of {c.lot_size}) LIMIT @ {r.price} {r.product} "
-            f"— notional ₹{r.price * r.quantity:,.2f}; valid {r.time_period} days"
+            f"({group_indian(int(o.lots))} lots of {c.lot_size}) LIMIT @ {r.price} {r.product} "
+            f"— notional {inr(r.price * r.quantity)}; valid {r.time_period} days"
         )
 
 

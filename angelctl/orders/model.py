@@ -12,6 +12,7 @@ from typing import Any
 
 from angelctl.broker.orders import NewOrder, wire_money
 from angelctl.errors import UsageError
+from angelctl.indian import group_indian
 from angelctl.instruments.model import Contract
 from angelctl.numbers import MAX_UNITS, parse_price, parse_whole
 from angelctl.records import record
@@ -82,7 +83,10 @@ class OrderRequest:
         else:
             units = parse_whole(lots or 0, "--lots", low=1, high=MAX_UNITS) * contract.lot_size
         if units > MAX_UNITS:
-            raise UsageError(f"{lots} lots is {units:,} units: more than {MAX_UNITS:,} per order")
+            raise UsageError(
+                f"{lots} lots is {group_indian(units)} units: "
+                f"more than {group_indian(MAX_UNITS)} per order"
+            )
         kind = choice(order_type, ORDER_TYPES, "--type")
         variety_value = variety or ("STOPLOSS" if kind.startswith("STOPLOSS") else "NORMAL")
         return cls(

@@ -31,6 +31,7 @@ from angelctl.broker.margin import (
 from angelctl.broker.models import Funds
 from angelctl.broker.session import BrokerSession
 from angelctl.errors import AngelctlError
+from angelctl.indian import inr
 from angelctl.orders.checks import PreTradeRejected, Violation
 from angelctl.orders.model import OrderRequest
 
@@ -136,7 +137,7 @@ def _quote_ltp(session: BrokerSession, request: OrderRequest) -> Decimal:
 
 
 def _rupees(value: Decimal) -> str:
-    return f"₹{value:,.2f}"
+    return inr(value)
 
 
 def check_funds(money: OrderMoney, shown: Callable[[Decimal], str] = _rupees) -> None:

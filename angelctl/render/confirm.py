@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from angelctl.render.units import inr
+from angelctl.render.units import group_indian, inr
 
 if TYPE_CHECKING:
     from angelctl.instruments.model import Contract
@@ -56,8 +56,10 @@ def ltp_text(request: OrderRequest, ltp: Decimal | None) -> str:
 
 
 def order_line(request: OrderRequest) -> str:
+    """``BUY 130 (2 lots of 65) NFO:…``; a contract traded in single units shows no lots."""
     c = request.contract
-    return f"{request.side} {request.quantity} ({lots_text(request)}) {c.exchange}:{c.symbol}"
+    lots = f" ({lots_text(request)})" if c.lot_size > 1 else ""
+    return f"{request.side} {group_indian(request.quantity)}{lots} {c.exchange}:{c.symbol}"
 
 
 def terms_line(request: OrderRequest) -> str:

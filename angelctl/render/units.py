@@ -12,40 +12,13 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from angelctl.indian import group_indian, grouped_decimal, inr
+
+__all__ = ["group_indian", "grouped_decimal", "inr"]  # the core's, used here and by every view
+
 CURRENCY_EXCHANGES = frozenset({"CDS", "BCD"})
 LAKH = Decimal(100_000)
 CRORE = Decimal(10_000_000)
-
-
-def group_indian(value: int) -> str:
-    """``3646500`` → ``36,46,500``; ``-1234`` → ``-1,234``."""
-    sign = "-" if value < 0 else ""
-    digits = str(abs(value))
-    if len(digits) <= 3:
-        return sign + digits
-    head, tail = digits[:-3], digits[-3:]
-    pairs: list[str] = []
-    while len(head) > 2:
-        pairs.insert(0, head[-2:])
-        head = head[:-2]
-    return sign + ",".join([head, *pairs, tail])
-
-
-def grouped_decimal(value: Decimal, places: int = 2) -> str:
-    """``1051.3`` → ``1,051.30`` (Indian grouping, ``places`` decimals, half up)."""
-    quantum = Decimal(1).scaleb(-places)
-    rounded = value.quantize(quantum, rounding=ROUND_HALF_UP)
-    sign = "-" if rounded < 0 else ""
-    whole, _, fraction = format(abs(rounded), "f").partition(".")
-    text = sign + group_indian(int(whole))
-    return f"{text}.{fraction}" if places else text
-
-
-def inr(value: Decimal | int | float | str) -> str:
-    """``₹2,50,000.00``; a loss keeps its sign in front: ``-₹1,250.50``."""
-    amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    body = grouped_decimal(abs(amount))
-    return f"-₹{body}" if amount < 0 and body.strip("0.,") else f"₹{body}"  # never "-₹0.00"
 
 
 def inr_compact(value: Decimal | int) -> str:

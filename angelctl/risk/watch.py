@@ -29,6 +29,7 @@ from angelctl.broker.orders import read_book
 from angelctl.broker.portfolio import fetch_positions, position_totals
 from angelctl.broker.session import BrokerSession
 from angelctl.errors import BrokerError
+from angelctl.indian import inr
 from angelctl.orders.checks import RiskLimits
 from angelctl.records import record
 
@@ -103,7 +104,7 @@ class LimitWatch:
                 working,
                 recent,
                 "daily_loss",
-                f"P&L {pnl:,.2f} is at or below the loss limit -{limits.max_daily_loss:,.2f}",
+                f"P&L {inr(pnl)} is at or below the loss limit {inr(-limits.max_daily_loss)}",
             )
         per_minute = limits.max_orders_per_minute
         if per_minute is not None and recent > per_minute:

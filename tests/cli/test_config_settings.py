@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pyte
+
 from angelctl.config import config_path
 from angelctl.status import ExitStatus
-from tests.conftest import Result
+from tests.conftest import Result, Terminal
 
 CONFIG = """\
 default_profile = "main"
@@ -91,27 +93,42 @@ def test_the_profile_chosen_on_the_command_line_says_so(cli: Any, monkeypatch: A
     assert by_env["market_hours.policy"]["value"] == "refuse"  # a live profile's default
 
 
-def test_show_at_80_columns_has_every_section_and_no_line_wider(cli: Any, monkeypatch: Any) -> None:
+def test_show_at_80_columns_has_every_section_and_no_line_wider(monkeypatch: Any) -> None:
+    """On a real 80-column terminal nothing is wider than the screen (long values fold)."""
     _write()
     monkeypatch.setenv("COLUMNS", "80")
-    shown = cli("config", "show")
-    assert shown.code == 0, shown.both
-    lines = shown.out.splitlines()
-    assert max(len(line.rstrip()) for line in lines) <= 80
+    screen = pyte.Screen(80, 200)
+    with Terminal("config", "show") as term:
+        pyte.ByteStream(screen).feed(term.read_to_end())
+        assert term.exit_code() == 0
+    lines = [line.rstrip() for line in screen.display if line.strip()]
     for header in (
         "[profiles.main]",
         "[profiles.main.risk]",
         "[profiles.main.market_hours]",
-        "[profiles.main.market_hours.amo_windows]",
+        "[profiles.main.market_hours.amo_windows]  (times in IST)",
         "[profiles.main.rate_limits]",
         "[freeze_qty]",
     ):
         assert header in lines, header
     row = next(line for line in lines if line.strip().startswith("max_daily_loss"))
-    assert row.split() == ["max_daily_loss", "5000", "file"]
+    assert row.split() == ["max_daily_loss", "5000", "(file)"]
     row = next(line for line in lines if line.strip().startswith("placeOrder"))
-    assert row.split() == ["placeOrder", "5/s,", "100/min", "file"]
-    assert any(line.split() == ["collar_percent", "5", "default"] for line in lines)
+    assert row.split() == ["placeOrder", "5/s,", "100/min", "(file)"]
+    assert any(line.split() == ["collar_percent", "5", "(default)"] for line in lines)
+
+
+def test_show_piped_is_plain_and_whole(cli: Any, monkeypatch: Any) -> None:
+    """Piped, every setting is one line in full, whatever the terminal width says."""
+    _write()
+    monkeypatch.setenv("COLUMNS", "40")
+    shown = cli("config", "show")
+    assert shown.code == 0, shown.both
+    lines = shown.out.splitlines()
+    assert any(line.split() == ["max_daily_loss", "5000", "(file)"] for line in lines)
+    url = next(line for line in lines if line.strip().startswith("instruments_url"))
+    assert url.split()[1].startswith("http") and url.split()[1].endswith(".json")
+    assert "─" not in shown.out and "\x1b" not in shown.out
 
 
 def _set(cli: Any, *args: str) -> Result:

@@ -124,14 +124,21 @@ def test_validity_and_the_deprecated_duration_alias(cli: Any, market: Any) -> No
 
 
 def test_lots_are_whole_numbers(cli: Any, market: Any) -> None:
-    dry = cli("order", "place", "BUY", "NIFTY", "--lots", "10", "--dry-run")
+    future = cli("instruments", "show", "NIFTY FUT", "--json").json()
+    admin(market, "POST", "market/price", exch_seg="NFO", token=future["token"], ltp="25000")
+    lot = future["lot_size"]
     shown = [
-        cli("order", "place", "BUY", "SBIN", "--lots", str(n), "--price", "800", "--dry-run").out
+        cli("order", "place", "BUY", "NIFTY FUT", "--lots", str(n), "--price", "25000",
+            "--dry-run", "--allow-insufficient-funds", "--slice").both
         for n in (10, 20, 40, 100)
-    ]
+    ]  # fmt: skip
+    single = cli("order", "place", "BUY", "SBIN", "--lots", "10", "--price", "800", "--dry-run")
 
-    assert all(f"({n} lots of 1)" in s for n, s in zip((10, 20, 40, 100), shown, strict=True))
-    assert "E+" not in dry.both
+    assert lot > 1
+    for n, text in zip((10, 20, 40, 100), shown, strict=True):
+        assert f"({n} lots of {lot})" in text, text
+        assert "E+" not in text
+    assert "BUY 10 NSE:SBIN-EQ" in single.out and "lots of 1" not in single.out
 
 
 def _screen(*args: str, answer: str = "n") -> tuple[int, list[str]]:
@@ -151,7 +158,7 @@ def test_the_confirmation_at_80_columns(market: Any, monkeypatch: pytest.MonkeyP
 
     assert code == ExitStatus.DECLINED
     assert lines[:5] == [
-        "BUY 2 (2 lots of 1) NSE:SBIN-EQ",
+        "BUY 2 NSE:SBIN-EQ",
         "  LIMIT @ ₹790.00 · LTP ₹800.00 (₹10.00 below, 1.25 %)",
         "  DELIVERY · DAY · notional ₹1,580.00",
         "  margin required ₹1,580.00 · available funds ₹2,50,000.00",

@@ -537,7 +537,7 @@ def test_terminal_confirmation_shows_contract_lots_and_notional(market: Any) -> 
     code, screen = _prompted("n")
     assert code == ExitStatus.DECLINED, screen
     assert screen.strip().splitlines()[-1].strip() == "error: declined: nothing was sent"
-    assert "BUY 2 (2 lots of 1) NSE:SBIN-EQ\r\n  LIMIT @ ₹790.00 · LTP ₹800.00" in screen
+    assert "BUY 2 NSE:SBIN-EQ\r\n  LIMIT @ ₹790.00 · LTP ₹800.00" in screen
     assert "notional ₹1,580.00" in screen and "margin required ₹1,580.00" in screen
     assert sandbox_orders(market) == []
     code, screen = _prompted("y")
