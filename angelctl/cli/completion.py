@@ -173,9 +173,30 @@ def _profile(ctx: typer.Context) -> str | None:
         return given if isinstance(given, str) else os.environ.get("ANGELCTL_PROFILE")
 
 
+def complete_gtt_rule_id(ctx: typer.Context, incomplete: str) -> list[str]:
+    """GTT rule ids the profile in use created, modified or cancelled today (IST), newest
+    first, from the journal's ``gtt_events``: the same read-only query path as order ids."""
+    return _give(todays_gtt_rule_ids(_profile(ctx)), incomplete)
+
+
 def todays_order_ids(profile: str | None, now_utc: str | None = None) -> list[str]:
     """Broker order ids of today's (IST) journalled orders, newest first (``profile`` None:
     every profile's)."""
+    sql = "SELECT order_id FROM intents WHERE order_id != '' AND created_at >= ? AND created_at < ?"
+    return _todays(sql, "created_at DESC", profile, now_utc)
+
+
+def todays_gtt_rule_ids(profile: str | None, now_utc: str | None = None) -> list[str]:
+    """GTT rule ids with a journalled event today (IST), newest first (``profile`` None: every
+    profile's)."""
+    sql = "SELECT rule_id FROM gtt_events WHERE at >= ? AND at < ?"
+    return _todays(sql, "at DESC, seq DESC", profile, now_utc)
+
+
+def _todays(sql: str, newest_first: str, profile: str | None, now_utc: str | None) -> list[str]:
+    """The first column of ``sql`` (two placeholders: the start and end of today, IST, as UTC
+    stamps), for ``profile`` if given, in ``newest_first`` order, distinct; read-only, and empty
+    when there is no journal or it has another shape."""
     import sqlite3
     from datetime import UTC, datetime, timedelta
 
@@ -186,7 +207,6 @@ def todays_order_ids(profile: str | None, now_utc: str | None = None) -> list[st
     midnight = now.astimezone(IST).replace(hour=0, minute=0, second=0, microsecond=0)
     since = midnight.astimezone(UTC).isoformat(timespec="milliseconds")
     until = (midnight + timedelta(days=1)).astimezone(UTC).isoformat(timespec="milliseconds")
-    sql = "SELECT order_id FROM intents WHERE order_id != '' AND created_at >= ? AND created_at < ?"
     params: tuple[str, ...] = (since, until)
     if profile is not None:
         sql, params = sql + " AND profile = ?", (*params, profile)
@@ -195,12 +215,12 @@ def todays_order_ids(profile: str | None, now_utc: str | None = None) -> list[st
     except sqlite3.Error:
         return []
     try:
-        rows = db.execute(sql + " ORDER BY created_at DESC", params).fetchall()
+        rows = db.execute(f"{sql} ORDER BY {newest_first}", params).fetchall()
     except sqlite3.Error:  # no journal yet, or one of an unknown shape: nothing to offer
         return []
     finally:
         db.close()
-    return list(dict.fromkeys(row[0] for row in rows))
+    return list(dict.fromkeys(str(row[0]) for row in rows))
 
 
 def candidates(args: list[str], incomplete: str) -> list[str]:

@@ -1,6 +1,8 @@
 """gtt create | list | show | modify | cancel: GTT rules (a LIMIT order placed when the LTP
 reaches a trigger). Creating a rule, or modifying one in any way but lowering its quantity,
-passes the kill-switch gate and the orders' static checks (``orders.gtt``)."""
+passes the kill-switch gate and the orders' static checks (``orders.gtt``). Every write the
+broker accepted is journalled (``gtt_events``, ``cli.gtt_ids``) on the run's clock; a refused or
+failed write records nothing, nor does one whose answer was lost (no id came back to record)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from angelctl.cli.common import (
-    MAX_UNITS,
     DisclosedOpt,
     DryRunOpt,
     LotsOpt,
@@ -21,10 +22,20 @@ from angelctl.cli.common import (
     done,
     output,
     profile_settings,
-    whole,
 )
-from angelctl.cli.completion import complete_gtt_status, complete_side
-from angelctl.cli.instruments import complete_symbol
+from angelctl.cli.completion import complete_gtt_status
+from angelctl.cli.gtt_ids import RuleIdArg, note_write, resolve_rule_id
+from angelctl.cli.gtt_options import (
+    DaysOpt,
+    NewDaysOpt,
+    NewDisclosedOpt,
+    NewQtyOpt,
+    PriceOpt,
+    SideArg,
+    SideOpt,
+    SymbolArg,
+    TriggerOpt,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -78,44 +89,6 @@ def _decimal(value: str | None, flag: str) -> Decimal | None:
     return None if value is None else parse_price(value, flag)
 
 
-# The arguments and options of `gtt create`, in the order its help lists them: SIDE SYMBOL
-# as `order place` takes them. `--side` is the older spelling (SYMBOL --side SIDE), hidden.
-SideArg = Annotated[
-    str,
-    typer.Argument(
-        help="BUY or SELL.", metavar="SIDE", show_default=False, autocompletion=complete_side
-    ),
-]
-SymbolArg = Annotated[
-    str | None,
-    typer.Argument(
-        help="Symbol (see `instruments show`).",
-        autocompletion=complete_symbol,
-        metavar="SYMBOL",
-        show_default=False,
-    ),
-]
-SideOpt = Annotated[
-    str | None,
-    typer.Option("--side", help="Deprecated: write SIDE SYMBOL.", hidden=True, show_default=False),
-]
-TriggerOpt = Annotated[
-    str, typer.Option("--trigger", help="Trigger price (rupees).", show_default=False)
-]
-PriceOpt = Annotated[
-    str, typer.Option("--price", help="Limit price of the order.", show_default=False)
-]
-DaysOpt = Annotated[
-    int,
-    typer.Option(
-        "--days",
-        help="Validity in days (1-365).",
-        metavar="INTEGER",
-        parser=whole("--days", 1, 365),
-    ),
-]
-
-
 @app.command("create")
 def create(
     ctx: typer.Context,
@@ -163,6 +136,8 @@ def create(
         rule_id = gtt.create(session, prepared, guard)
     finally:
         session.rest.close()
+    wire, detail = prepared.request, gtt.create_detail(prepared)
+    note_write(out, settings.name, rule_id, "create", wire.symbol, wire.side, detail)
     if out.json_mode:
         out.json({"ok": True, "id": rule_id, **prepared.describe()})
     else:
@@ -264,57 +239,24 @@ def _show(out: Output, rule: GttRule) -> None:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    rule_id: Annotated[str, typer.Argument(help="GTT rule id.", show_default=False)],
+    rule_id: RuleIdArg,
 ) -> None:
     """One GTT rule's details."""
     from angelctl.broker.gtt import rule_details
 
     out = output(ctx)
-    _, session = _session(ctx)
+    settings, session = _session(ctx)
     try:
-        rule = rule_details(session, rule_id)
+        rule = rule_details(session, resolve_rule_id(settings.name, rule_id))
     finally:
         session.rest.close()
     _show(out, rule)
 
 
-# The options of `gtt modify` (each one a change; none given is a usage error).
-NewQtyOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--qty",
-        help="New quantity in units.",
-        show_default=False,
-        metavar="INTEGER",
-        parser=whole("--qty", 1, MAX_UNITS),
-    ),
-]
-NewDisclosedOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--disclosed",
-        help="New disclosed quantity.",
-        show_default=False,
-        metavar="INTEGER",
-        parser=whole("--disclosed", 0, MAX_UNITS),
-    ),
-]
-NewDaysOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--days",
-        help="New validity in days.",
-        show_default=False,
-        metavar="INTEGER",
-        parser=whole("--days", 1, 365),
-    ),
-]
-
-
 @app.command("modify")
 def modify(
     ctx: typer.Context,
-    rule_id: Annotated[str, typer.Argument(help="GTT rule id.", show_default=False)],
+    rule_id: RuleIdArg,
     price: Annotated[
         str | None, typer.Option("--price", help="New limit price.", show_default=False)
     ] = None,
@@ -347,13 +289,15 @@ def modify(
     try:
         if not change.only_quantity:
             guard.check()  # before any broker call; a quantity change is judged on the rule
-        rule = rule_details(session, rule_id)
+        rule = rule_details(session, resolve_rule_id(settings.name, rule_id))
         contract = _contract(ctx, out, f"{rule.exchange}:{rule.token}", session.clock.now)
         gtt.check_modify(rule, contract, change, guard)
         _confirm(out, f"Modify GTT rule {rule.rule_id} ({rule.exchange}:{rule.symbol})?", yes)
         gtt.modify(session, rule, change, guard)
     finally:
         session.rest.close()
+    detail = gtt.change_detail(rule, change)
+    note_write(out, settings.name, rule.rule_id, "modify", rule.symbol, rule.side, detail)
     if out.json_mode:
         out.json({"ok": True, "id": rule.rule_id})
     else:
@@ -363,22 +307,26 @@ def modify(
 @app.command("cancel")
 def cancel(
     ctx: typer.Context,
-    rule_id: Annotated[str, typer.Argument(help="GTT rule id.", show_default=False)],
+    rule_id: RuleIdArg,
     yes: YesOpt = False,
 ) -> None:
     """Cancel a GTT rule; one that is no longer working exits 0 with a notice."""
     from angelctl.broker.gtt import cancel_rule, rule_details
+    from angelctl.orders import gtt
 
     out = output(ctx)
-    _, session = _session(ctx)
+    settings, session = _session(ctx)
     try:
-        rule = rule_details(session, rule_id)
+        rule = rule_details(session, resolve_rule_id(settings.name, rule_id))
         cancelled = rule.is_working
         if cancelled:
             _confirm(out, f"Cancel GTT rule {rule.rule_id} ({rule.exchange}:{rule.symbol})?", yes)
             cancel_rule(session, rule)
     finally:
         session.rest.close()
+    if cancelled:
+        detail = gtt.cancel_detail(rule)
+        note_write(out, settings.name, rule.rule_id, "cancel", rule.symbol, rule.side, detail)
     if out.json_mode:
         out.json({"ok": True, "id": rule.rule_id, "cancelled": cancelled, "status": rule.status})
     elif cancelled:

@@ -145,7 +145,7 @@ def _summary(report: Any, day: Any, *, would: bool) -> str:
     text = (
         f"{verb} {report.intents} settled intents of profile {report.profile} created before "
         f"{day} IST ({report.events} events, {report.tags} tags, "
-        f"{report.risk_events} kill-switch steps)"
+        f"{report.risk_events} kill-switch steps, {report.gtt_events} GTT rule events)"
     )
     if report.kept_unsettled:
         text += f"; kept {report.kept_unsettled} older intents whose outcome is not settled"

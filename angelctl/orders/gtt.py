@@ -13,8 +13,12 @@ like placing that order later. Hence:
   ``orders.modify``); its checks run on the rule as it will be after the change.
 - Cancelling never passes the gate: it removes exposure.
 
-Nothing here is journalled: a lost ``createRule`` answer is an ``OutcomeUnknown``-class error for
-the caller (``ResponseLost``); ``list_rules`` shows whether the rule exists.
+Journalling (``Journal.gtt_event``, called by ``cli.gtt`` with ``create_detail`` /
+``change_detail``) happens only after the broker accepted a write and named the rule: a refused
+or failed write records nothing, and so does one whose answer was lost — a lost ``createRule``
+answer is an ``OutcomeUnknown``-class error for the caller (``ResponseLost``) with no rule id to
+record; ``list_rules`` shows whether the rule exists. The details hold the rule's fields only,
+never a credential.
 """
 
 from __future__ import annotations
@@ -123,6 +127,40 @@ def create(session: BrokerSession, prepared: PreparedGtt, guard: OrderControls) 
     """Send the checked rule through the kill-switch gate; the new rule's id."""
     guard.check()
     return create_rule(session, prepared.request, gate=guard.gate)
+
+
+def create_detail(prepared: PreparedGtt) -> dict[str, Any]:
+    """What the journal keeps of a created rule (no credential: the wire body's fields)."""
+    r = prepared.request
+    return {"exchange": r.exchange, "token": r.token, "product": r.product,
+            "quantity": r.quantity, "price": format(r.price, "f"),
+            "trigger": format(r.trigger, "f"), "disclosed_quantity": r.disclosed_quantity,
+            "time_period_days": r.time_period}  # fmt: skip
+
+
+def change_detail(rule: GttRule, change: GttChange) -> dict[str, Any]:
+    """What the journal keeps of a modification: each changed field, old and new."""
+    fields: dict[str, tuple[Decimal | int, Decimal | int | None]] = {
+        "price": (rule.price, change.price),
+        "quantity": (rule.quantity, change.quantity),
+        "trigger": (rule.trigger, change.trigger),
+        "disclosed_quantity": (rule.disclosed_quantity, change.disclosed_quantity),
+        "time_period_days": (rule.time_period, change.time_period),
+    }
+    return {
+        key: {"old": _plain(old), "new": _plain(new)}
+        for key, (old, new) in fields.items()
+        if new is not None
+    }
+
+
+def cancel_detail(rule: GttRule) -> dict[str, Any]:
+    """What the journal keeps of a cancelled rule: its status before, and where it traded."""
+    return {"status_before": rule.status, "exchange": rule.exchange, "token": rule.token}
+
+
+def _plain(value: Decimal | int) -> str | int:
+    return format(value, "f") if isinstance(value, Decimal) else value
 
 
 @record

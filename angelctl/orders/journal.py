@@ -20,7 +20,8 @@ Intent states (the transition table is the ``TRANSITIONS`` literal; anything els
 
 ``sending`` is written and committed before the HTTP request leaves, so a crash at any point
 leaves a row that ``reconcile`` settles by looking the tag up at the broker — never by sending
-again. Each intent has a unique ``ordertag`` (≤ 15 characters) derived from its intent id, so
+again. GTT rule writes the broker accepted are noted in ``gtt_events`` (``orders.journal_gtt``).
+Each intent has a unique ``ordertag`` (≤ 15 characters) derived from its intent id, so
 two processes handed the same ``--intent-id`` compute the same tag and the same journal key.
 """
 
@@ -41,6 +42,7 @@ from typing import Any
 from angelctl.clock import Clock, SystemClock, boot_id
 from angelctl.dbutil import connect_wal
 from angelctl.fsutil import ensure_private_dir
+from angelctl.orders.journal_gtt import GttJournal
 from angelctl.orders.journal_schema import MIGRATIONS
 from angelctl.records import record
 
@@ -120,7 +122,7 @@ _COLUMNS = (
 )
 
 
-class Journal:
+class Journal(GttJournal):
     def __init__(self, path: Path | None, clock: Clock | None = None) -> None:
         """``path`` None: an in-memory journal (the kill switch's last resort). Every stamp
         comes from ``clock`` (the run's: ``cli.environment``), the system's by default."""

@@ -1,7 +1,8 @@
 """The order journal's schema: numbered migrations, applied in order and recorded in the
 ``migrations`` table (``Journal._migrate``). A migration is never edited once released; a change
 is a new one. Migration 4 gives every journal query an index
-(``tests/orders/test_journal_indexes.py`` checks each plan at 100 000 intents).
+(``tests/orders/test_journal_indexes.py`` checks each plan at 100 000 intents); migration 5
+adds the append-only ``gtt_events``.
 """
 
 from __future__ import annotations
@@ -114,9 +115,34 @@ def _migration_4(db: sqlite3.Connection) -> None:
     )
 
 
+def _migration_5(db: sqlite3.Connection) -> None:
+    """GTT rule writes the broker accepted (``orders.gtt``): one row per create, modify or
+    cancel, never updated. ``(profile, at)`` (and the rowid ``seq`` after it: ties in order)
+    serves the day's ids for completion and the prune; ``(profile, rule_id)`` serves the prefix
+    lookup (``Journal.gtt_rule_match``)."""
+    _run(
+        db,
+        """
+        CREATE TABLE gtt_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            side TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX gtt_events_profile_at ON gtt_events (profile, at);
+        CREATE INDEX gtt_events_profile_rule ON gtt_events (profile, rule_id)
+    """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 ]

@@ -7,6 +7,8 @@ Invariants:
 - nothing from the current trading day (IST) goes: the cutoff is never later than the start of
   today, and an intent goes only when it was created *and* last changed before the cutoff and
   no tag of it was issued today (the late-landing check, ``Journal.tags_since``, reads those);
+- GTT rule events (``gtt_events``, append-only) go when older than the cutoff, like kill-switch
+  steps: never today's;
 - only the given profile's rows go (the journal is shared by every profile on the machine);
 - deletes run in batches of ``BATCH`` intents, each its own short write transaction, so a
   concurrent ``order place`` waits for at most one batch, never for the whole prune;
@@ -57,6 +59,7 @@ class PruneReport:
     dry_run: bool
     bytes_before: int = 0
     bytes_after: int = 0
+    gtt_events: int = 0  # GTT rule writes noted before the cutoff
 
 
 def day_start(day: date) -> datetime:
@@ -78,8 +81,9 @@ def prune(
     vacuum: bool = True,
     max_batches: int | None = None,
 ) -> PruneReport:
-    """Delete ``profile``'s settled intents (with their events and tags) and its kill-switch
-    steps older than ``before``, never later than the start of today (IST) of ``now``."""
+    """Delete ``profile``'s settled intents (with their events and tags), its kill-switch steps
+    and its GTT rule events older than ``before``, never later than the start of today (IST)
+    of ``now``."""
     today = _stamp(day_start(now.astimezone(IST).date()))
     cutoff = min(_stamp(before), today)
     args = (profile, cutoff, cutoff, today)
@@ -94,7 +98,12 @@ def prune(
         _count_going(db, report, args)
     else:
         _delete_going(journal, report, args, max_batches)
-    if vacuum and not dry_run and (report.intents or report.risk_events) and _on_disk(journal):
+    if (
+        vacuum
+        and not dry_run
+        and (report.intents or report.risk_events or report.gtt_events)
+        and _on_disk(journal)
+    ):
         db.execute("VACUUM")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     report.bytes_after = _size(db)
@@ -139,6 +148,7 @@ def _count_going(db: sqlite3.Connection, report: PruneReport, args: tuple[str, .
     report.events = _count(db, f"events WHERE intent_id IN ({going})", args)
     report.tags = _count(db, f"tags WHERE intent_id IN ({going})", args)
     report.risk_events = _count(db, "risk_events WHERE profile = ? AND at < ?", args[:2])
+    report.gtt_events = _count(db, "gtt_events WHERE profile = ? AND at < ?", args[:2])
 
 
 def _delete_going(
@@ -165,6 +175,9 @@ def _delete_going(
     with journal.transaction():
         report.risk_events = db.execute(
             "DELETE FROM risk_events WHERE profile = ? AND at < ?", args[:2]
+        ).rowcount
+        report.gtt_events = db.execute(
+            "DELETE FROM gtt_events WHERE profile = ? AND at < ?", args[:2]
         ).rowcount
 
 

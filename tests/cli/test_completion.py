@@ -302,3 +302,30 @@ def test_powershell_gets_plain_candidates() -> None:
         }
     )
     assert result.stdout.split("\n") == ["STOPLOSS_LIMIT", "STOPLOSS_MARKET"]
+
+
+def test_gtt_rule_ids_are_todays_journalled_events_newest_first() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from angelctl.config import state_dir
+    from angelctl.orders.journal import Journal
+
+    now = datetime.now(UTC)
+    journal = Journal(state_dir() / "journal.sqlite3")
+    for rule_id, profile, action, ago in (
+        ("3375300", "default", "create", timedelta(days=2)),  # yesterday's or older: not offered
+        ("3375301", "default", "create", timedelta(minutes=4)),
+        ("3375302", "default", "create", timedelta(minutes=4)),
+        ("3375303", "default", "create", timedelta(minutes=3)),
+        ("3375301", "default", "modify", timedelta(minutes=2)),
+        ("4400001", "elsewhere", "create", timedelta(minutes=1)),
+    ):
+        journal.gtt_event(profile, rule_id, action, symbol="SBIN-EQ", side="BUY", detail={})
+        stamp = (now - ago).isoformat(timespec="milliseconds")
+        journal.db.execute("UPDATE gtt_events SET at = ? WHERE seq = last_insert_rowid()", (stamp,))
+    journal.close()
+    assert _bash("angelctl gtt cancel ") == ["3375301", "3375303", "3375302"]
+    assert _bash("angelctl gtt show 33753") == ["3375301", "3375303", "3375302"]
+    assert _bash("angelctl gtt modify 3375302") == ["3375302"]
+    assert _bash("angelctl --profile elsewhere gtt show ") == ["4400001"]
+    assert _bash("angelctl gtt list --status ") != ["3375301", "3375302"]

@@ -55,6 +55,35 @@ def traded(cli: Any, sandbox: Any, sandbox_login: Any, monkeypatch: pytest.Monke
     return ids
 
 
+@pytest.fixture
+def rules(cli: Any, sandbox: Any, sandbox_login: Any) -> list[str]:
+    """Three GTT rules created today; the first then modified, so it is the newest event."""
+    admin(sandbox, "POST", "market/freeze", frozen=True)
+    admin(sandbox, "POST", "market/price", exch_seg="NSE", token="3045", ltp="800")
+    ids = []
+    for trigger in ("840", "850", "860"):
+        made = cli("gtt", "create", "SELL", "SBIN", "--qty", "1", "--trigger", trigger,
+                   "--price", trigger, "--yes", "--json")  # fmt: skip
+        assert made.code == 0, made.both
+        ids.append(made.json()["id"])
+    assert cli("gtt", "modify", ids[0], "--price", "845", "--yes").code == 0
+    return ids
+
+
+def test_gtt_rule_ids_from_todays_journal_newest_first(shell: Shell, rules: list[str]) -> None:
+    first, second, third = rules
+    for command in ("show", "modify", "cancel"):
+        line, _ = shell.tab(f"angelctl gtt {command} ")
+        assert line == f"angelctl gtt {command} " + _lcp(rules)
+    _, shown = shell.tab("angelctl gtt cancel " + _lcp(rules), presses=2)
+    listing = " ".join(shown)
+    assert listing.index(first) < listing.index(third) < listing.index(second)
+    assert shell.tab(f"angelctl gtt show {third[:-1]}")[0].endswith(f" {_lcp(rules)}")
+    assert shell.tab(f"angelctl gtt show {third}")[0] == f"angelctl gtt show {third} "
+    _, shown = shell.tab("angelctl gtt show 9", presses=2)  # no journalled id: no file names
+    assert "pyproject.toml" not in _words(shown)
+
+
 def _lcp(words: list[str]) -> str:
     """The longest common prefix, as bash computes what to insert."""
     first = words[0]

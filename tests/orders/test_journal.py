@@ -35,11 +35,11 @@ def test_journal_is_wal_full_sync_private_and_migrated(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "state" / "journal.sqlite3")
     assert journal.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert journal.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert [r[0] for r in journal.db.execute("SELECT number FROM migrations")] == [1, 2, 3, 4]
+    assert [r[0] for r in journal.db.execute("SELECT number FROM migrations")] == [1, 2, 3, 4, 5]
     assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
     journal.close()
     again = Journal(tmp_path / "state" / "journal.sqlite3")  # migrations run once
-    assert [r[0] for r in again.db.execute("SELECT number FROM migrations")] == [1, 2, 3, 4]
+    assert [r[0] for r in again.db.execute("SELECT number FROM migrations")] == [1, 2, 3, 4, 5]
     again.close()
 
 

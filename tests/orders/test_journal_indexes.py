@@ -14,18 +14,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from angelctl.errors import UsageError
 from angelctl.orders.journal import Journal, tag_for
 from angelctl.orders.retention import apply_retention, prune
 
 ROWS = 100_000
-TABLES = ("intents", "tags", "events", "risk_events")
+TABLES = ("intents", "tags", "events", "risk_events", "gtt_events")
 
 
 def fill(journal: Journal, rows: int) -> None:
-    """``rows`` settled intents over the last 300 days, in one transaction (about a second)."""
+    """``rows`` settled intents, and as many GTT rule events, over the last 300 days, in one
+    transaction (about two seconds)."""
     start = datetime.now(UTC) - timedelta(days=300)
     step = timedelta(days=299) / rows
-    intents, tags, events = [], [], []
+    intents, tags, events, gtts = [], [], [], []
     for i in range(rows):
         at = (start + i * step).isoformat(timespec="milliseconds")
         iid, profile = f"i{i:07d}", ("main", "other")[i % 2]
@@ -33,6 +35,7 @@ def fill(journal: Journal, rows: int) -> None:
         intents.append((iid, tag, profile, "C1", "accepted", "{}", at, at, str(i)))
         tags.append((tag, iid, profile, at))
         events.append((iid, at, "accepted", json.dumps({"tag": tag})))
+        gtts.append((at, profile, str(3_000_000 + i // 3), "modify", "SBIN-EQ", "BUY", "{}"))
     with journal.transaction() as db:
         db.executemany(
             "INSERT INTO intents (intent_id, tag, profile, client_code, state, request,"
@@ -41,6 +44,11 @@ def fill(journal: Journal, rows: int) -> None:
         )
         db.executemany("INSERT INTO tags VALUES (?,?,1,?,?)", tags)
         db.executemany("INSERT INTO events (intent_id, at, kind, detail) VALUES (?,?,?,?)", events)
+        db.executemany(
+            "INSERT INTO gtt_events (at, profile, rule_id, action, symbol, side, detail)"
+            " VALUES (?,?,?,?,?,?,?)",
+            gtts,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +77,12 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Journal, list[str]
     journal.tags_of("i0000001")
     journal.issued("ACNOTATAGATALL1")
     journal.events("i0000001")
+    journal.gtt_event("main", "3999999", "create", symbol="SBIN-EQ", side="BUY", detail={})
+    journal.gtt_rule_ids("main", now.isoformat(timespec="milliseconds"))
+    journal.gtt_rule_match("main", "3999999")
+    with pytest.raises(UsageError):
+        journal.gtt_rule_match("main", "30000")  # ambiguous
+    journal.gtt_events("main", "3000001")
     prune(journal, "main", now - timedelta(days=200), now=now, dry_run=True)
     prune(journal, "main", now - timedelta(days=250), now=now, vacuum=False)
     apply_retention(journal, "other", 250, now=now)
@@ -109,7 +123,7 @@ def test_every_journal_statement_is_served_by_an_index_at_100k_intents(
         for s in statements
         if re.match(r"\s*(SELECT|UPDATE|DELETE|INSERT)", s, re.IGNORECASE)
     }
-    assert len(queries) >= 20  # every call above was traced
+    assert len(queries) >= 24  # every call above was traced
     found = {q: full_scans(journal.db, q) for q in sorted(queries)}
     assert {q: lines for q, lines in found.items() if lines} == {}
 
