@@ -24,7 +24,7 @@ from angelctl.cli.common import (
     profile_settings,
 )
 from angelctl.cli.completion import complete_gtt_status
-from angelctl.cli.gtt_ids import RuleIdArg, note_write, resolve_rule_id
+from angelctl.cli.gtt_ids import RuleIdArg, note_write, read_rule
 from angelctl.cli.gtt_options import (
     DaysOpt,
     NewDaysOpt,
@@ -242,12 +242,11 @@ def show(
     rule_id: RuleIdArg,
 ) -> None:
     """One GTT rule's details."""
-    from angelctl.broker.gtt import rule_details
 
     out = output(ctx)
     settings, session = _session(ctx)
     try:
-        rule = rule_details(session, resolve_rule_id(settings.name, rule_id))
+        rule = read_rule(session, settings.name, rule_id)
     finally:
         session.rest.close()
     _show(out, rule)
@@ -269,7 +268,6 @@ def modify(
     yes: YesOpt = False,
 ) -> None:
     """Modify a working GTT rule; only lowering the quantity skips the kill-switch gate."""
-    from angelctl.broker.gtt import rule_details
     from angelctl.errors import UsageError
     from angelctl.orders import gtt
     from angelctl.risk.controls import order_controls
@@ -289,7 +287,7 @@ def modify(
     try:
         if not change.only_quantity:
             guard.check()  # before any broker call; a quantity change is judged on the rule
-        rule = rule_details(session, resolve_rule_id(settings.name, rule_id))
+        rule = read_rule(session, settings.name, rule_id)
         contract = _contract(ctx, out, f"{rule.exchange}:{rule.token}", session.clock.now)
         gtt.check_modify(rule, contract, change, guard)
         _confirm(out, f"Modify GTT rule {rule.rule_id} ({rule.exchange}:{rule.symbol})?", yes)
@@ -311,13 +309,13 @@ def cancel(
     yes: YesOpt = False,
 ) -> None:
     """Cancel a GTT rule; one that is no longer working exits 0 with a notice."""
-    from angelctl.broker.gtt import cancel_rule, rule_details
+    from angelctl.broker.gtt import cancel_rule
     from angelctl.orders import gtt
 
     out = output(ctx)
     settings, session = _session(ctx)
     try:
-        rule = rule_details(session, resolve_rule_id(settings.name, rule_id))
+        rule = read_rule(session, settings.name, rule_id)
         cancelled = rule.is_working
         if cancelled:
             _confirm(out, f"Cancel GTT rule {rule.rule_id} ({rule.exchange}:{rule.symbol})?", yes)

@@ -19,6 +19,8 @@ from angelctl.cli.common import clock
 from angelctl.cli.completion import complete_gtt_rule_id
 
 if TYPE_CHECKING:
+    from angelctl.broker.gtt import GttRule
+    from angelctl.broker.session import BrokerSession
     from angelctl.render.output import Output
 
 RuleIdArg = Annotated[
@@ -44,6 +46,24 @@ def resolve_rule_id(profile: str, text: str) -> str:
         return journal.gtt_rule_match(profile, text)
     finally:
         journal.close()
+
+
+def read_rule(session: BrokerSession, profile: str, text: str) -> GttRule:
+    """The rule ``text`` names. A rule the broker knows by exactly ``text`` wins over a
+    journalled id that ``text`` happens to be a prefix of (a full id typed in a script names
+    that rule, never another one); only when the broker knows no rule ``text`` is the unique
+    journalled id it prefixes read instead."""
+    from angelctl.broker.gtt import rule_details
+    from angelctl.errors import RequestRejected
+
+    typed = text.strip()
+    resolved = resolve_rule_id(profile, typed)
+    if resolved == typed:
+        return rule_details(session, typed)
+    try:
+        return rule_details(session, typed)
+    except RequestRejected:
+        return rule_details(session, resolved)
 
 
 def note_write(

@@ -143,3 +143,28 @@ def test_journal_prune_counts_old_gtt_events_and_keeps_todays(cli: Any, market: 
     assert dry.code == 0 and dry.json()["gtt_events"] == 1, dry.both
     assert done.code == 0 and "1 GTT rule events" in done.out, done.both
     assert [e[1] for e in events()] == [rule_id]
+
+
+def test_a_full_id_names_its_rule_even_when_it_prefixes_a_journalled_one(
+    cli: Any, market: Any
+) -> None:
+    """A rule made elsewhere, typed in full, is that rule: the journal's longer id that it
+    happens to be a prefix of must not take its place (a script cancelling rule X must never
+    cancel rule XY). Only an id the broker does not know is read as a journalled prefix."""
+    ours = sell_rule(cli)
+    journal = Journal(state_dir() / "journal.sqlite3")
+    try:  # the rule as if made elsewhere, and a journalled id its id is a prefix of
+        journal.db.execute("DELETE FROM gtt_events WHERE rule_id = ?", (ours,))
+        journal.gtt_event("sandbox", ours + "9", "create", symbol="SBIN-EQ", side="SELL", detail={})
+    finally:
+        journal.close()
+
+    shown = cli("gtt", "show", ours, "--json")
+    cancelled = cli("gtt", "cancel", ours, "--yes", "--json")
+    prefix = cli("gtt", "show", ours[:-1], "--json")  # unknown to the broker: the journal's id
+
+    assert shown.code == 0, shown.both
+    assert str(shown.json()["id"]) == ours
+    assert cancelled.code == 0 and str(cancelled.json()["id"]) == ours
+    assert {str(r["id"]): r["status"] for r in sandbox_rules(market)}[ours] == "CANCELLED"
+    assert prefix.code != 0 and ours + "9" in prefix.both  # read as the journalled id
