@@ -42,6 +42,7 @@ from pathlib import Path
 
 from angelctl.clock import Clock, boot_id, pause
 from angelctl.dbutil import connect_wal
+from angelctl.errors import ConnectFailed
 from angelctl.fsutil import ensure_private_dir
 
 log = logging.getLogger("angelctl.ratelimit")
@@ -87,6 +88,7 @@ class RateLimiter:
         # Threads of one process (the confirmation's concurrent reads) share the connection;
         # the lock serialises reservations, never the wait for a slot.
         self._lock = threading.Lock()
+        self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -120,6 +122,8 @@ class RateLimiter:
         if not windows:
             return self.clock.monotonic(), None
         with self._lock:
+            if self._closed:
+                raise ConnectFailed("the session was closed before this call could be sent")
             db = self._connect()
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -166,8 +170,15 @@ class RateLimiter:
         return wait
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
+        """Close the ledger. Under the lock: a reservation another thread is making (an
+        abandoned confirmation read) finishes first, since SQLite must never have a connection
+        closed under a running statement; one that comes later is refused (``ConnectFailed``:
+        nothing is sent)."""
+        with self._lock:
+            self._closed = True
+            if self._db is not None:
+                self._db.close()
+                self._db = None
             self._db = None
 
 

@@ -65,3 +65,38 @@ def test_buckets_are_per_client_code(tmp_path: Path) -> None:
     a = limiter.reserve("A", ("getRMS",))
     b = limiter.reserve("B", ("getRMS",))
     assert abs(a - b) < 0.5
+
+
+def test_closing_while_other_threads_reserve_never_breaks_the_ledger(tmp_path: Path) -> None:
+    """The confirmation's reads run in threads and may be abandoned while the command closes
+    its session: every reservation either completes or is refused as ConnectFailed (nothing
+    sent); none runs on a closed SQLite connection (that crashed the interpreter)."""
+    import threading
+
+    from angelctl.errors import ConnectFailed
+
+    limiter = RateLimiter(tmp_path / "rl.sqlite3", {"b": [(10_000, 1.0)]}, ShiftedClock())
+    outcomes: list[str] = []
+    started = threading.Barrier(5)
+
+    def reserve_many() -> None:
+        started.wait()
+        for _ in range(300):
+            try:
+                limiter.reserve("k", ["b"])
+                outcomes.append("ok")
+            except ConnectFailed:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=reserve_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    while "ok" not in outcomes:  # some reservations are in flight before the close
+        threading.Event().wait(0.001)
+    limiter.close()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 1200
+    assert "ok" in outcomes and "refused" in outcomes
+    assert outcomes.index("refused") > outcomes.index("ok")
