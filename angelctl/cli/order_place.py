@@ -46,6 +46,8 @@ from angelctl.cli.instruments import complete_symbol
 from angelctl.cli.order_report import report_placements, show_dry_run
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from angelctl.broker.session import BrokerSession
     from angelctl.instruments.model import Contract
     from angelctl.orders.entry import PreparedOrder
@@ -219,20 +221,21 @@ def _place(ctx: typer.Context, options: PlaceOptions) -> None:
     try:
         today = session.clock.now().astimezone(IST).date()
         request = options.request(Resolver(index, today).resolve(options.symbol))
-        early = None if options.dry_run else _early_money(session, request)
+        early: list[MoneyReads] = []
         try:
             prepared = prepare(
                 session, journal, request, guard,
                 slice_allowed=options.slice_, intent_id=options.intent_id,
+                before_quote=None if options.dry_run else _early_money(session, early),
             )  # fmt: skip
         except BaseException:
-            if early is not None:
-                early.abandon()
+            for reads in early:
+                reads.abandon()
             raise
         if options.dry_run:
             show_dry_run(out, prepared)
             return
-        money = _confirm_money(out, session, prepared, options, early)
+        money = _confirm_money(out, session, prepared, options, early[0] if early else None)
         placements = place_prepared(order_placer(session, journal), prepared, guard)
         budget = _follow_budget(options, settings.order_follow_seconds)
         followed = {}
@@ -256,19 +259,21 @@ def _follow_budget(options: PlaceOptions, configured: float) -> float | None:
     return configured
 
 
-def _early_money(session: BrokerSession, request: OrderRequest) -> MoneyReads | None:
-    """A priced order's margin, funds and charges reads, started before its checks read the
-    quote (they do not depend on it); None for MARKET, whose price the checks decide."""
+def _early_money(
+    session: BrokerSession, started: list[MoneyReads]
+) -> Callable[[OrderRequest], None]:
+    """The hook ``prepare`` calls once every local check has passed: a priced order's margin,
+    funds and charges reads start there (into ``started``), overlapping the collar's quote
+    (they do not depend on it). A MARKET order's price is the checks' to decide: no early
+    reads. Nothing is read for an order the local checks refuse."""
     from angelctl.orders.checks import slice_order
     from angelctl.orders.money import start_money
 
-    if request.price is None:
-        return None
-    try:
-        children = slice_order(request)
-    except Exception:  # the checks will say what is wrong with it
-        return None
-    return start_money(session, children, with_ltp=False)
+    def start(request: OrderRequest) -> None:
+        if request.price is not None:
+            started.append(start_money(session, slice_order(request), with_ltp=False))
+
+    return start
 
 
 def _confirm_money(

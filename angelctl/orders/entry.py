@@ -131,9 +131,12 @@ def prepare(
     *,
     slice_allowed: bool,
     intent_id: str | None,
+    before_quote: Callable[[OrderRequest], None] | None = None,
 ) -> PreparedOrder:
     """Every local check (no network), then the reference-price checks (one quote read).
-    An intent id already used for another order is refused first (exit 17)."""
+    An intent id already used for another order is refused first (exit 17). ``before_quote``
+    is called once every check but the quote's has passed, just before that read (the
+    confirmation starts its own reads there, so they overlap it)."""
     fingerprint = request.fingerprint()
     if intent_id is not None:
         check_fingerprint(journal, intent_id, fingerprint)
@@ -148,6 +151,8 @@ def prepare(
     needs_reference = (
         request.order_type in ("MARKET", "STOPLOSS_MARKET") or request.price is not None
     )
+    if before_quote is not None:
+        before_quote(request)
     if needs_reference:
         reference = fetch_reference(session, request)
         if request.order_type in ("MARKET", "STOPLOSS_MARKET"):
