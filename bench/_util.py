@@ -31,6 +31,20 @@ def sandbox_admin(
     return reply.json() if reply.content else None
 
 
+def user_env(home: str) -> dict[str, str]:
+    """This process's environment with a fresh user under ``home`` (XDG folders inside it),
+    bytecode caching on: a user's shell, for the CLI's subprocesses."""
+    env = {
+        **os.environ,
+        "HOME": home,
+        "XDG_CONFIG_HOME": f"{home}/c",
+        "XDG_STATE_HOME": f"{home}/s",
+        "XDG_CACHE_HOME": f"{home}/k",
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def angelctl_cmd() -> list[str]:
     script = BIN / "angelctl"
     return [str(script)] if script.exists() else [sys.executable, "-m", "angelctl"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import angelctl_cmd, describe, sandbox_admin
+from _util import angelctl_cmd, describe, sandbox_admin, user_env
 
 MINIMAL = """
 import json, sys, requests
@@ -69,14 +68,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as home, SandboxServer(SandboxConfig(port=0)) as server:
         url = server.rest_url
-        env = {
-            **os.environ,
-            "HOME": home,
-            "XDG_CONFIG_HOME": f"{home}/c",
-            "XDG_STATE_HOME": f"{home}/s",
-            "XDG_CACHE_HOME": f"{home}/k",
-        }
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env = user_env(home)
         cmd = angelctl_cmd()
 
         def admin(method: str, path: str, **body: Any) -> Any:
