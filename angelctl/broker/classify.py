@@ -18,6 +18,7 @@ plain 403 text, as ``AB1021`` and under other codes — so the code alone says t
 
 from __future__ import annotations
 
+import functools
 import re
 
 from angelctl.errors import (
@@ -48,7 +49,7 @@ class Verdict:
 @record
 class Family:
     name: str
-    pattern: re.Pattern[str]
+    regex: str  # compiled on first use (``_search``): most runs classify no error at all
     cls: type[ApiError]
     definite: bool
     hint: str | None
@@ -57,7 +58,7 @@ class Family:
 def _family(
     name: str, regex: str, cls: type[ApiError], definite: bool, hint: str | None = None
 ) -> Family:
-    return Family(name, re.compile(regex, re.IGNORECASE), cls, definite, hint)
+    return Family(name, regex, cls, definite, hint)
 
 
 # Families that decide whatever the code says: the same words mean the same thing everywhere.
@@ -218,7 +219,12 @@ CODE_HINTS: dict[str, str] = {
 
 
 def _match(families: tuple[Family, ...], message: str) -> Family | None:
-    return next((f for f in families if f.pattern.search(message)), None)
+    return next((f for f in families if _compiled(f.regex).search(message)), None)
+
+
+@functools.cache
+def _compiled(regex: str) -> re.Pattern[str]:
+    return re.compile(regex, re.IGNORECASE)
 
 
 def classify(route: str, code: str, message: str, http_status: int) -> Verdict:
