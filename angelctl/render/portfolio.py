@@ -51,7 +51,7 @@ def trades_table(trades: Sequence[Trade], *, width: int | None = None) -> TableV
         return line("No trades today.")
     rows: list[list[Cell]] = [
         [
-            t.fill_time or "-",
+            t.fill_time.strftime("%H:%M:%S") if t.fill_time else t.fill_time_text or "-",
             Styled(t.side, "green" if t.side == "BUY" else "red"),
             f"{t.exchange}:{t.symbol}",
             t.product,

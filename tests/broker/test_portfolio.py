@@ -8,6 +8,7 @@ smartapi.angelbroking.com topic 4006; attribution in tests/realdata/SOURCES.md).
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -119,7 +120,7 @@ def test_a_row_without_pnl_totals_realised_and_unrealised() -> None:
 def test_empty_books_are_null_on_the_wire() -> None:
     document = {"status": True, "message": "SUCCESS", "errorcode": "", "data": None}
     assert parse_positions(envelope_data("getPosition", document)) == []
-    assert parse_trades(envelope_data("getTradeBook", document)) == []
+    assert parse_trades(envelope_data("getTradeBook", document), date(2026, 12, 7)) == []
     empty = parse_holdings(envelope_data("getAllHolding", document))
     assert empty.rows == [] and empty.totals.pnl == 0
     assert parse_holdings({"holdings": None, "totalholding": None}).rows == []
@@ -153,10 +154,23 @@ def test_trade_rows_parse_string_quantities() -> None:
                 "fillid": "50005750",
                 "filltime": "13:27:53",
             }
-        ]
+        ],
+        date(2026, 12, 7),
     )
     assert (t.side, t.quantity, t.price, t.value) == ("BUY", 1, Decimal("175.00"), Decimal("175"))
-    assert (t.order_id, t.fill_id, t.fill_time) == ("201020000000095", "50005750", "13:27:53")
+    assert (t.order_id, t.fill_id, t.fill_time_text) == ("201020000000095", "50005750", "13:27:53")
+    # the broker sends the time of day only: the fill is on the day the book was read, in IST
+    assert t.fill_time is not None and t.fill_time.isoformat() == "2026-12-07T13:27:53+05:30"
+
+
+def test_a_fill_time_that_is_not_a_time_is_kept_as_text_and_has_no_moment() -> None:
+    (t,) = parse_trades([{"fillsize": "1", "fillprice": "1", "filltime": "soon"}], date(2026, 1, 2))
+    assert (t.fill_time, t.fill_time_text) == (None, "soon")
+    (dated,) = parse_trades(
+        [{"fillsize": "1", "fillprice": "1", "filltime": "07-Dec-2026 09:15:02"}], date(2026, 1, 2)
+    )
+    assert dated.fill_time is not None
+    assert dated.fill_time.isoformat() == "2026-12-07T09:15:02+05:30"
 
 
 def test_angels_holding_example_parses_with_null_collateral() -> None:

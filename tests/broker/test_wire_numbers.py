@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -32,13 +33,19 @@ from angelctl.broker.market import Quote
 from angelctl.broker.models import Funds
 from angelctl.broker.orders import BrokerOrder, parse_order_book
 from angelctl.broker.portfolio import parse_holdings, parse_positions
-from angelctl.broker.trades import parse_trades
+from angelctl.broker.trades import parse_trades as parse_trades_on
 from angelctl.errors import UnparseableResponse
 from angelctl.feed.orderupdates import MalformedOrderUpdate, parse_order_update
 from tests.broker.test_portfolio import DOCS_POSITION
 from tests.broker.test_quote import zomato_full
 from tests.conftest import REALDATA
 from tests.render.test_render_stream import REAL_AB05
+
+
+def parse_trades(data: Any) -> Any:
+    """The trade-book parser on a fixed day (the fills' date is the day the book was read)."""
+    return parse_trades_on(data, date(2026, 12, 7))
+
 
 TICKS = REALDATA / "ticks"
 RESPONSES = REALDATA / "responses"
