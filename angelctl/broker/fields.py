@@ -22,6 +22,9 @@ from angelctl.errors import UnparseableResponse
 MAX_DIGITS = 30  # no rupee amount or quantity on the wire has more digits before the point
 _ZERO = Decimal(0)
 _INT_LIMIT = 10 ** (MAX_DIGITS + 1)  # an int at or beyond it has more than MAX_DIGITS digits
+# A float strictly inside it is finite and short enough: parsed without the checks (NaN fails
+# every comparison, so it takes the checked path and is refused there). Quotes are mostly floats.
+_FLOAT_LIMIT = float(10**MAX_DIGITS)
 
 
 def is_blank(value: Any) -> bool:
@@ -52,12 +55,16 @@ def parse_decimal(value: Any, key: str) -> Decimal:
 def decimal_field(row: dict[str, Any], key: str) -> Decimal:
     """The field as a ``Decimal``; absent, null or blank is 0."""
     value = row.get(key)
+    if type(value) is float and -_FLOAT_LIMIT < value < _FLOAT_LIMIT:
+        return Decimal(repr(value))  # what parse_decimal gives, without its checks
     return _ZERO if is_blank(value) else parse_decimal(value, key)
 
 
 def optional_decimal(row: dict[str, Any], key: str) -> Decimal | None:
     """``None`` when the key is absent, null or blank (a mode that does not carry it)."""
     value = row.get(key)
+    if type(value) is float and -_FLOAT_LIMIT < value < _FLOAT_LIMIT:
+        return Decimal(repr(value))
     return None if is_blank(value) else parse_decimal(value, key)
 
 

@@ -281,16 +281,19 @@ def _depth(value: Any) -> Depth | None:
         return None
 
     def side(levels: Any) -> tuple[DepthLevel, ...]:
+        # ten levels a FULL quote: positional, no generator (a third of a quote's parse)
         if not isinstance(levels, list):
             return ()
         return tuple(
-            DepthLevel(
-                price=decimal_field(level, "price"),
-                quantity=int_field(level, "quantity"),
-                orders=int_field(level, "orders"),
-            )
-            for level in levels
-            if isinstance(level, dict)
+            [
+                DepthLevel(
+                    decimal_field(level, "price"),
+                    int_field(level, "quantity"),
+                    int_field(level, "orders"),
+                )
+                for level in levels
+                if isinstance(level, dict)
+            ]
         )
 
     return Depth(buy=side(value.get("buy")), sell=side(value.get("sell")))
