@@ -35,7 +35,10 @@ def record(cls: Any = None, /, *, slots: bool = False) -> Any:
         if klass.__doc__ is None:
             klass.__doc__ = klass.__name__  # else dataclass renders a signature for it
         made = dataclass(klass, repr=False, eq=False, slots=slots)
-        made.__record_fields__ = tuple(made.__dataclass_fields__)
+        fields = made.__dataclass_fields__.values()
+        # what the dataclass would compare and show (field(compare=False), field(repr=False))
+        made.__record_fields__ = tuple(f.name for f in fields if f.compare)
+        made.__record_shown__ = tuple(f.name for f in fields if f.repr)
         made.__repr__, made.__eq__, made.__hash__ = _repr, _eq, _hash
         return made
 
@@ -47,7 +50,7 @@ def _values(obj: Any) -> tuple[Any, ...]:
 
 
 def _repr(self: Any) -> str:
-    pairs = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_fields__)
+    pairs = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_shown__)
     return f"{type(self).__qualname__}({pairs})"
 
 

@@ -20,6 +20,13 @@ class Other:
     y: int = 0
 
 
+@record
+class Secretive:
+    name: str
+    token: str = dataclasses.field(default="", repr=False)
+    note: str = dataclasses.field(default="", compare=False)
+
+
 @record(slots=True)
 class Slim:
     a: str
@@ -46,3 +53,11 @@ def test_repr_and_the_dataclass_functions_still_work() -> None:
 
 def test_a_class_without_a_docstring_gets_its_name_not_a_rendered_signature() -> None:
     assert Point.__doc__ == "Point"
+
+
+def test_a_field_kept_out_of_the_repr_or_the_comparison_stays_out() -> None:
+    assert "s3cret" not in repr(Secretive("a", token="s3cret"))
+    assert repr(Secretive("a", token="s3cret")) == "Secretive(name='a', note='')"
+    assert Secretive("a", note="x") == Secretive("a", note="y")
+    assert hash(Secretive("a", note="x")) == hash(Secretive("a", note="y"))
+    assert Secretive("a", token="1") != Secretive("a", token="2")
