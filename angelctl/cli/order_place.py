@@ -247,7 +247,7 @@ def _place(ctx: typer.Context, options: PlaceOptions) -> None:
         index.close()
         journal.close()
         session.rest.close()
-    report_placements(out, placements, followed, money=money.describe())
+    report_placements(out, placements, followed, money=money.describe(), show_money=options.yes)
 
 
 def _follow_budget(options: PlaceOptions, configured: float) -> float | None:

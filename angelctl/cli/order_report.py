@@ -77,15 +77,33 @@ def _placement_line(d: dict[str, Any]) -> str:
     return f"Order {d['order_id']} placed, tag {d['tag']}{how}{state}"
 
 
+def money_line(money: dict[str, Any]) -> str:
+    """``margin ₹1,580.00 of ₹2,50,000.00 available · charges ≈ ₹15.23 · LTP ₹800.00``."""
+    from decimal import Decimal
+
+    from angelctl.render.units import inr
+
+    def rupees(key: str) -> str:
+        value = money.get(key)
+        return "unavailable" if value is None else inr(Decimal(value))
+
+    return (
+        f"margin {rupees('margin_required')} of {rupees('available_funds')} available"
+        f" · charges ≈ {rupees('estimated_charges')} · LTP {rupees('ltp')}"
+    )
+
+
 def report_placements(
     out: Output,
     placements: list[Placement],
     followed: dict[str, BrokerOrder],
     *,
     money: dict[str, Any] | None = None,
+    show_money: bool = False,
 ) -> None:
     """Each placement, then exit: rejected (a followed order) > the worst placement's status.
-    ``money``: the confirmation's LTP, margin, funds and charges (JSON ``money``)."""
+    ``money``: the confirmation's LTP, margin, funds and charges (JSON ``money``); with
+    ``show_money`` (``--yes``: no confirmation showed it) also one line of it on stderr."""
     from angelctl.errors import RequestRejected
     from angelctl.status import ExitStatus
 
@@ -99,6 +117,8 @@ def report_placements(
 
         for d in docs:
             done(out, _placement_line(d), str(d["order_id"]))
+        if show_money and money:
+            out.notice(money_line(money))
     if rejected:
         raise RequestRejected(
             f"order {rejected[0]['order_id']} was rejected: "

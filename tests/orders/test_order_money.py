@@ -62,6 +62,18 @@ def test_no_wait_reports_at_once(cli: Any, market: Any) -> None:
     assert "orderDetails" not in routes_seen(market)
 
 
+def test_yes_in_text_mode_says_the_money_nobody_was_asked_about(cli: Any, market: Any) -> None:
+    placed = cli("order", "place", "BUY", "SBIN", "--qty", "2", "--price", "790", "--yes")
+    quiet = cli("order", "place", "BUY", "SBIN", "--qty", "2", "--price", "790", "--yes", "-q")
+
+    assert placed.code == quiet.code == 0, placed.both + quiet.both
+    assert placed.out.startswith("Order ") and "margin" not in placed.out  # stdout: the order
+    (line,) = [x for x in placed.err.splitlines() if x.startswith("margin ")]
+    assert line.startswith("margin ₹1,580.00 of ₹2,50,000.00 available · charges ≈ ₹")
+    assert line.endswith("· LTP ₹800.00")
+    assert "margin" not in quiet.err and quiet.out.strip().isdigit()  # -q: the id only
+
+
 def test_yes_follows_within_the_configured_budget(cli: Any, market: Any) -> None:
     assert cli("config", "set", "order_follow_seconds", "2").code == 0
     shown = cli("config", "show", "--json").json()
