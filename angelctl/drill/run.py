@@ -192,7 +192,18 @@ def _arm(scenario: Scenario, sandbox: SandboxHandle) -> None:
         try:
             _admin(sandbox, "POST", "faults", fault)
         except RequestRejected as exc:
-            raise fault_problem(scenario, number, exc.message) from None
+            raise fault_problem(scenario, number, _sandbox_error(exc.message)) from None
+
+
+def _sandbox_error(message: str) -> str:
+    """The ``error`` of the sandbox's JSON refusal inside ``admin_call``'s message."""
+    import json
+
+    _, brace, rest = message.partition("{")
+    try:
+        return str(json.loads(brace + rest)["error"])
+    except (ValueError, KeyError, TypeError):
+        return message
 
 
 def _references(
