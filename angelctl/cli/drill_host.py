@@ -34,7 +34,10 @@ OTHER_CLIENT = "SBX0002"
 class MarketSource(Protocol):
     """Where the private sandbox's prices come from."""
 
-    label: str
+    @property
+    def label(self) -> str:
+        """For the report: ``synthetic (seed N)``, ``recording FILE``."""
+        ...
 
     def configure(self, config: SandboxConfig) -> SandboxConfig:
         """The sandbox config with this market in it (refuse with ``UsageError`` if unable)."""
@@ -53,10 +56,10 @@ class SyntheticMarket:
         return f"synthetic (seed {self.seed})"
 
     def configure(self, config: SandboxConfig) -> SandboxConfig:
-        changes: dict[str, object] = {"market_seed": self.seed}
+        config = dataclasses.replace(config, market_seed=self.seed)
         if self.step_bps is not None:
-            changes["market_step_bps"] = self.step_bps
-        return dataclasses.replace(config, **changes)
+            config = dataclasses.replace(config, market_step_bps=self.step_bps)
+        return config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,4 +129,3 @@ def host_drill(
                 market=source.label,
             )
             return run_drill(scenario, handle, clock, home)
-

@@ -92,8 +92,11 @@ DrillOpt = Annotated[
 ]
 SeedOpt = Annotated[
     int | None,
-    typer.Option("--seed", help="With --drill: the market's seed (default: the scenario's).",
-                 show_default=False),
+    typer.Option(
+        "--seed",
+        help="With --drill: the market's seed (default: the scenario's).",
+        show_default=False,
+    ),
 ]
 RecordingOpt = Annotated[
     Path | None,

@@ -79,8 +79,11 @@ def _legs(
         rows = [orders[o] for o in record.orders if o in orders]
         filled = sum(int(r.get("filledshares") or 0) for r in rows)
         value = sum(
-            Decimal(str(r.get("averageprice") or 0)) * int(r.get("filledshares") or 0)
-            for r in rows
+            (
+                Decimal(str(r.get("averageprice") or 0)) * int(r.get("filledshares") or 0)
+                for r in rows
+            ),
+            Decimal(0),
         )
         fill = (value / filled) if filled else None
         leg: dict[str, Any] = {

@@ -74,12 +74,15 @@ def run_drill(
     from angelctl.broker.api import build_session
     from angelctl.config import ProfileSettings, sandbox_urls
 
+    urls = sandbox_urls(sandbox.api_url)
     settings = ProfileSettings(
         name=PROFILE,
         client_code=sandbox.demo["client_code"],
         environment="sandbox",
-        credential_store="plaintext",
-        **sandbox_urls(sandbox.api_url),
+        api_url=urls["api_url"],
+        ws_url=urls["ws_url"],
+        order_ws_url=urls["order_ws_url"],
+        instruments_url=urls["instruments_url"],
     )
     store = MemoryStore({k: v for k, v in sandbox.demo.items() if k != "client_code"})
     session = build_session(settings, store=store, clock=clock, folder=folder / "state")
@@ -213,9 +216,7 @@ def _references(
     found: dict[tuple[str, str], Reference] = {}
     for leg in scenario.positions:
         contract = contracts[leg.where]
-        view = _admin(
-            sandbox, "GET", f"market?exch_seg={contract.exchange}&token={contract.token}"
-        )
+        view = _admin(sandbox, "GET", f"market?exch_seg={contract.exchange}&token={contract.token}")
         found[(contract.exchange, contract.token)] = Reference(
             ltp=str(view["quote"]["ltp"]), tick=str(view["tick_size"])
         )

@@ -136,7 +136,8 @@ class _Reader:
             start=self.start(market.get("start", DEFAULT_START)),
             latency_ms=self.number(
                 market, "market.request_latency_ms", DEFAULT_LATENCY_MS, 0, 10_000
-            ),
+            )
+            or 0.0,
             step_bps=self.number(market, "market.step_bps", None, 0, 1000),
             recording=None
             if recording is None
@@ -314,7 +315,9 @@ def _line_of(lines: list[str], key: str) -> int | None:
     if match is None:
         return None
     table, index, name = match.group(1), match.group(2), match.group(3)
-    header = re.compile(r"\s*\[\[\s*" + table + r"\s*\]\]" if index else r"\s*\[\s*" + table + r"\s*\]")
+    header = re.compile(
+        r"\s*\[\[\s*" + table + r"\s*\]\]" if index else r"\s*\[\s*" + table + r"\s*\]"
+    )
     seen, start = -1, None
     for number, line in enumerate(lines):
         if header.match(line):
