@@ -48,15 +48,14 @@ def _header(doc: dict[str, Any]) -> list[Cell]:
         head = f"FLAT in {doc['time_to_flat_seconds']:.2f} s simulated"
     else:
         head = f"NOT FLAT after {doc['elapsed_seconds']:.2f} s simulated"
-    cancelled = f"{len(doc['cancelled'])} orders, {len(doc['gtt_cancelled'])} GTT rules cancelled"
+    agrees = "agrees with" if verdict["agrees"] else "DISAGREES with"
     return [
         Styled(f"Drill {scenario['name']} — {head}", "bold green" if flat else "bold red"),
-        f"  market {scenario['market']}, start {ist_text(scenario['start'])}, "
-        f"{scenario['request_latency_ms']:g} ms per request",
-        f"  {cancelled}; {len(doc['requests'])} requests; slippage "
-        f"{inr(Decimal(doc['total_slippage_rupees']))} (positive = cost)",
-        "  verdict from the sandbox's books"
-        + ("" if verdict["agrees"] else " — DISAGREES with what the kill believed"),
+        f"  market     {scenario['market']}, from {ist_text(scenario['start'])}",
+        f"  requests   {len(doc['requests'])}, {scenario['request_latency_ms']:g} ms each",
+        f"  cancelled  {len(doc['cancelled'])} orders, {len(doc['gtt_cancelled'])} GTT rules",
+        f"  slippage   {inr(Decimal(doc['total_slippage_rupees']))} (positive = cost)",
+        f"  verdict    the sandbox's books ({agrees} the kill)",
     ]
 
 
