@@ -112,7 +112,7 @@ def _build_index(url: str, dest: Path, clock: SimClock) -> InstrumentIndex:
     import requests
 
     from angelctl.instruments.build import BuildReport, build_index
-    from angelctl.instruments.sync import _normalised
+    from angelctl.instruments.master import RowError, iter_master, normalise
 
     download = dest.with_name("master.json")
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -124,8 +124,16 @@ def _build_index(url: str, dest: Path, clock: SimClock) -> InstrumentIndex:
     report = BuildReport()
     day = clock.now().astimezone(IST).date().isoformat()
     meta = {"source": url, "downloaded_at": clock.now().isoformat(), "trading_day": day}
+
+    def rows(stream: Any) -> Any:
+        for raw in iter_master(stream):
+            try:
+                yield normalise(raw)
+            except RowError as exc:
+                report.reject(str(exc), str(raw.get("symbol") or "?")[:40])
+
     with open(download, "rb") as stream:
-        build_index(_normalised(stream, report), dest, meta, report)
+        build_index(rows(stream), dest, meta, report)
     return InstrumentIndex(dest)
 
 
