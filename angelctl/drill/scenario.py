@@ -183,7 +183,7 @@ class _Reader:
             if key not in known:
                 raise self.fail(f"{where}.{key}", f"unknown key; known: {', '.join(sorted(known))}")
         if "symbol" not in item:
-            raise self.fail(f"{where}.symbol", "required (any form `order place` accepts)")
+            raise self.fail(f"{where}.symbol", "required (any form order place takes)")
         qty = self.integer(item, f"{where}.qty", default=0)
         lots = self.integer(item, f"{where}.lots", default=0)
         if bool(qty) == bool(lots):
