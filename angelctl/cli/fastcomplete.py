@@ -86,6 +86,9 @@ VALUED = frozenset(
         "--session-ttl",
         "--fault",
         "--before",
+        "--drill",
+        "--seed",
+        "--recording",
     }
 )
 

@@ -6,7 +6,8 @@ building the command costs more than that. So the entry point looks at the raw a
 for exactly that case, reads the profile and writes the latch with a handful of modules
 (``config``, ``risk.latch``). The command then finds the latch it wrote (``taken``) and goes on
 as usual. Anything unusual — no ``--yes``, ``--dry-run``, help, a segment that is not an
-exchange, a config problem — is left to the command, which reports it its own way.
+exchange, a config problem, a ``--drill`` rehearsal — is left to the command, which reports it
+its own way.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def try_fast_latch(args: list[str]) -> None:
         return  # a sub-command: status, reset
     if not ({"--yes", "-y"} & set(rest)) or {"--dry-run", "--help", "-h"} & set(rest):
         return
+    if any(word == "--drill" or word.startswith("--drill=") for word in rest):
+        return  # a rehearsal on a private sandbox: the operator's latch is never written
     reason = _value(rest, ("--reason", "-r")) or ""
     try:
         if any(_bad_segment(s) for s in values(rest, ("--segment",))):

@@ -9,6 +9,7 @@ cannot reach the broker stops every other angelctl process from adding exposure.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -79,6 +80,36 @@ BudgetOpt = Annotated[
 ]
 
 
+DrillOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--drill",
+        metavar="SCENARIO",
+        help="Rehearse on a private sandbox with this scenario file (nothing real is touched).",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        help="With --drill: the market's seed (default: the scenario's).",
+        show_default=False,
+    ),
+]
+RecordingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--recording",
+        metavar="FILE",
+        help="With --drill: drive the market from a feed recording.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+
+
 @app.callback(invoke_without_command=True)
 def killswitch(
     ctx: typer.Context,
@@ -90,15 +121,29 @@ def killswitch(
     all_profiles: AllProfilesOpt = False,
     budget: BudgetOpt = 120.0,
     yes: YesOpt = False,
+    drill: DrillOpt = None,
+    seed: SeedOpt = None,
+    recording: RecordingOpt = None,
 ) -> None:
     """Engage the kill switch: no new orders from any angelctl process, then cancel and flatten.
 
     Exit 0 only when fresh positions show flat and the order book shows no working order;
     15 (NOT_FLAT) with a residual-exposure report otherwise. The latch stays set until
-    `angelctl killswitch reset`.
+    `angelctl killswitch reset`. With --drill SCENARIO it is a rehearsal on a private sandbox
+    (simulated time, the scenario's book and faults): the operator's latch, journal and broker
+    are never touched.
     """
     if ctx.invoked_subcommand is not None:
         return
+    if drill is not None:
+        from angelctl.cli.kill_drill import run_drill_command
+
+        run_drill_command(ctx, drill, seed, recording)
+        return
+    if seed is not None or recording is not None:
+        from angelctl.errors import UsageError
+
+        raise UsageError("--seed and --recording go with --drill SCENARIO")
     args = KillArgs(
         reason=reason, cancel_only=cancel_only, segments=tuple(segment or ()),
         symbols=tuple(symbol or ()), dry_run=dry_run, all_profiles=all_profiles,

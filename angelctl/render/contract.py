@@ -24,6 +24,8 @@ ALIASES = {
     "kill.status": "killswitch.status",
     "kill.reset": "killswitch.reset",
 }
+# Documents a command prints in one of its modes instead of its own (each has its schema file).
+VARIANTS = {"killswitch.drill": "killswitch"}  # `killswitch --drill SCENARIO`
 ERROR_SCHEMA = "error/1"
 
 

@@ -83,6 +83,11 @@ class SandboxConfig:
     # longer (``hold``) is replaced: either way the client gets a 504 page at this time.
     gateway_timeout_seconds: float = 30.0
     request_log_limit: int = 100_000
+    # Simulated time (the kill-switch drill): None = real time. A number = every request costs
+    # that many milliseconds of *simulated* time (half before it is processed, half after), and
+    # latency and hold faults advance the engine's clock (it must have ``advance``: a
+    # ``ManualClock``) instead of sleeping, so a run is repeatable to the byte.
+    simulated_latency_ms: float | None = None
 
     # ---- the paper market (``market``): a seeded, mean-reverting walk per instrument
     market_seed: int = 20260310
@@ -162,6 +167,10 @@ class SandboxConfig:
             "admin_token must be 16 or more printable ASCII characters without spaces",
         )
         _check(self.request_log_limit > 0, "request_log_limit must be > 0")
+        _check(
+            self.simulated_latency_ms is None or 0 <= self.simulated_latency_ms <= 60_000,
+            "simulated_latency_ms must be 0..60000 or null",
+        )
         codes = [account.client_code for account in self.accounts]
         _check(len(codes) == len(set(codes)), "client codes must be unique")
         for bucket, limits in self.rate_limits.items():

@@ -20,6 +20,9 @@ HOLIDAYS = {
 }
 
 
+DRILLS = REPO / "angelctl" / "drills"
+
+
 def _ok(ran: dict[str, Any], *args: str, code: int = 0, name: str | None = None) -> Any:
     result = run_cli(*args, "--json")
     assert result.code == code, (args, result.both)
@@ -90,6 +93,8 @@ def test_every_command_prints_a_document_its_schema_accepts(
     _ok(ran, "killswitch", "--yes", "--reason", "drill")
     _ok(ran, "kill", "status", name="killswitch.status")
     _ok(ran, "killswitch", "reset", "--yes", "--reason", "drill over")
+    _ok(ran, "killswitch", "--drill", str(DRILLS / "calm-index-options.toml"),
+        name="killswitch.drill")  # fmt: skip
     holidays = tmp_path / "nse.json"
     holidays.write_text(json.dumps(HOLIDAYS), encoding="utf-8")
     _ok(ran, "calendar", "update", str(holidays))

@@ -159,7 +159,9 @@ class Exits:
             meta.setdefault(key, p)
         to_exit: list[tuple[Position, int]] = []
         to_reprice: list[BrokerOrder] = []
-        for key in set(by_key) | set(exits_by_key) | set(unsettled):
+        # in the books' order, never a set's (hash-seeded per process): a drill of one
+        # scenario must send the same requests in the same order every time
+        for key in dict.fromkeys([*by_key, *exits_by_key, *unsettled]):
             net = by_key.get(key, 0)
             working = exits_by_key.get(key, [])
             pending = sum(o.signed_unfilled for o in working) + unsettled.get(key, 0)

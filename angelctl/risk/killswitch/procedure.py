@@ -53,6 +53,7 @@ class KillSwitch:
         lock_folder: Path,
         on_progress: Progress | None = None,
         stop: StopFlag | None = None,
+        run_id: str | None = None,
     ) -> None:
         self.session = session
         self.clock = session.clock
@@ -63,7 +64,7 @@ class KillSwitch:
         self.placer = OrderPlacer(
             session, journal, lock_folder, settle_after=session.settings.settle_after
         )
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = run_id or uuid.uuid4().hex[:12]  # fixed by a drill, to be repeatable
         self.report = KillReport(self.run_id, self.profile)
         self.exits = Exits(
             session,

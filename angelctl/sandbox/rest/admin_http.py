@@ -260,6 +260,14 @@ def _seed_handler(kind: str | None) -> AdminHandler:
     return handler
 
 
+async def _positions(request: web.Request) -> web.StreamResponse:
+    try:
+        rows = request.app[ENGINE_KEY].positions(client_code=request.query.get("client_code"))
+    except UnknownInstrument as exc:
+        return admin_json({"error": f"no {exc.args[0]}"}, status=404)
+    return admin_json({"positions": rows})
+
+
 async def _gtt_rules(request: web.Request) -> web.StreamResponse:
     rules = request.app[ENGINE_KEY].gtt_rules(client_code=request.query.get("client_code"))
     return admin_json({"rules": rules})
@@ -287,4 +295,5 @@ ADMIN_ROUTES: list[tuple[str, str, AdminHandler]] = [
     ("POST", "/positions", _seed_handler("positions")),
     ("POST", "/gtt", _seed_handler("rules")),
     ("GET", "/gtt", _gtt_rules),
+    ("GET", "/positions", _positions),
 ]

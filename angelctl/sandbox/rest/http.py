@@ -21,7 +21,8 @@ Routes:
   ``POST orders``, ``POST positions``, ``POST gtt`` (one entry object, or ``{"<kind>": [...]}``);
   answer ``{"client_code", "orders": [...], "positions": [...], "rules": [...]}`` (400
   ``{"error"}`` on a bad spec, nothing applied); ``GET gtt`` (``?client_code=``:
-  ``{"rules": [...]}``, each the wire row plus ``orderid`` of a triggered rule).
+  ``{"rules": [...]}``, each the wire row plus ``orderid`` of a triggered rule); ``GET positions``
+  (``?client_code=``: ``{"positions": [...]}``, the getPosition rows of that account).
 - ``/smart-stream``, ``/smart-order-update`` — the WebSocket feeds, with admin ``GET ws`` and
   ``POST ws/close`` (package ``ws``; ``server`` mounts them through ``build_app(mounts=…)``).
 - everything else — the SmartAPI REST surface and the instrument master download
@@ -33,7 +34,9 @@ response, drop the connection (RST or FIN) instead of answering, or send a trunc
 under the full ``Content-Length`` and close. Like the broker's gateway, it gives up after
 ``gateway_timeout_seconds``: a request delayed that long is discarded unprocessed, an answer
 held that long becomes a 504 page (the request *was* processed), so latency and hold faults
-show both sides of an unknown outcome.
+show both sides of an unknown outcome. With ``simulated_latency_ms`` set (the kill-switch
+drill) nothing sleeps: every wait, and the modelled cost of each request, moves the engine's
+clock instead (``SandboxEngine.advance_clock``).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC
 from email.utils import format_datetime
 
@@ -104,24 +107,28 @@ async def _api(request: web.Request) -> web.StreamResponse:
     )
     plan = engine.plan_faults(engine_request)
     gateway = engine.config.gateway_timeout_seconds
-    if plan.latency_seconds > 0:
-        if plan.latency_seconds >= gateway:
+    simulated = engine.config.simulated_latency_ms
+    wait = _sleeper(engine)
+    base = 0.0 if simulated is None else simulated / 2000.0  # half before, half after
+    before = base + plan.latency_seconds
+    if before > 0:
+        if before >= gateway:
             # Past the gateway timeout the request never reaches the engine.
-            await asyncio.sleep(gateway)
+            await wait(gateway)
             engine.note_gateway_timeout(engine_request, processed=False)
             return _to_aiohttp(gateway_failure_page(504))
-        await asyncio.sleep(plan.latency_seconds)
+        await wait(before)
     response = engine.handle(engine_request, plan)
-    if response.hold_seconds > 0:
-        waited = plan.latency_seconds
-        if waited + response.hold_seconds >= gateway:
+    after = base + response.hold_seconds
+    if after > 0:
+        if response.hold_seconds > 0 and before + after >= gateway:
             # Processed, but its answer is held past the gateway timeout: a 504 instead.
-            await asyncio.sleep(max(0.0, gateway - waited))
+            await wait(max(0.0, gateway - before))
             engine.note_gateway_timeout(engine_request, processed=True)
             if response.drop is None and response.truncate_fraction is None:
                 return _to_aiohttp(gateway_failure_page(504))
         else:
-            await asyncio.sleep(response.hold_seconds)
+            await wait(after)
     if response.drop is not None:
         _drop_connection(request, response.drop)
         # aiohttp treats a cancelled handler as a vanished client: nothing more is written.
@@ -131,6 +138,17 @@ async def _api(request: web.Request) -> web.StreamResponse:
         # Cancelling makes aiohttp close the connection (FIN after the bytes already written).
         raise asyncio.CancelledError
     return _to_aiohttp(response)
+
+
+def _sleeper(engine: SandboxEngine) -> Callable[[float], Awaitable[None]]:
+    """How the adapter waits: real sleeps, or (simulated time) moves of the engine's clock."""
+    if engine.config.simulated_latency_ms is None:
+        return asyncio.sleep
+
+    async def advance(seconds: float) -> None:
+        engine.advance_clock(seconds)
+
+    return advance
 
 
 def _to_aiohttp(response: EngineResponse) -> web.Response:

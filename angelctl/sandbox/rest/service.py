@@ -48,7 +48,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from angelctl.sandbox.clock import SandboxClock, SystemClock
-from angelctl.sandbox.config import SandboxConfig
+from angelctl.sandbox.config import SandboxConfig, SandboxConfigError
 from angelctl.sandbox.engine.meters import BucketMeter
 from angelctl.sandbox.engine.universe import Universe
 from angelctl.sandbox.rest.fault_specs import parse_fault
@@ -128,6 +128,14 @@ class SandboxEngine(PaperAdmin):
             matched = match_path(normalise_path(request.path))
             route_name = matched[0].name if matched else None
             return self.faults.plan(route_name, self.config.rate_limit_reply)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Simulated time: move the engine's clock (a ``ManualClock``) forward by ``seconds``."""
+        advance = getattr(self.clock, "advance", None)
+        if advance is None:
+            raise SandboxConfigError("simulated time needs a clock that advances (ManualClock)")
+        with self._lock:
+            advance(max(0.0, seconds))
 
     def note_gateway_timeout(self, request: EngineRequest, *, processed: bool) -> None:
         """Count a request the gateway timed out (``stats``: processed or discarded)."""
