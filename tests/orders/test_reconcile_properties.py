@@ -100,8 +100,10 @@ def test_reconcile_settles_exactly_as_the_model_says(
             if holds_ours:
                 model_state = "accepted"
                 assert got.order_id == f"ours{n}"
-            elif min(ages) >= SETTLE + 0.001:
+            elif min(ages) >= SETTLE:  # "at least settle_after" on both clocks
                 model_state = "not_placed"
+            elif min(ages) > SETTLE - 0.001 and got.state == "not_placed":
+                model_state = "not_placed"  # within the journal's millisecond stamps: either
         assert got.state == model_state, (n, after, wall_step, holds_ours, got)
 
 

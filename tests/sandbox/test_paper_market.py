@@ -4,13 +4,13 @@ compared with the real captures (ZOMATO FULL 2024-12-20, OHLC/LTP comment captur
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from angelctl.sandbox import ManualClock, SandboxConfig, SandboxEngine
+from angelctl.sandbox.engine import market as market_module
 from angelctl.sandbox.engine.market import Market
 from tests.conftest import REALDATA as ALL_REALDATA
 
@@ -78,37 +78,25 @@ def test_prices_stay_on_the_tick_and_inside_the_circuit_band() -> None:
     assert ticker.volume > 0 and ticker.low <= ticker.avg_price <= ticker.high
 
 
-def test_an_hour_unobserved_is_one_jump_not_3600_steps() -> None:
+def test_an_hour_unobserved_is_one_jump_not_3600_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted, not timed: an hour's gap draws one normal (one exact OU jump), whatever the
+    machine's speed (bench/sandbox_ticks.py times looks at the feed's rate)."""
     market, clock = engine_market()
     market.ticker("NSE", SBIN[1])
     clock.advance(3600)
+    draws: list[int] = []
+    normal = market_module._normal
+    monkeypatch.setattr(
+        market_module, "_normal", lambda seed, i: draws.append(i) or normal(seed, i)
+    )
 
-    started = time.perf_counter()
     ticker = market.ticker("NSE", SBIN[1])
-    elapsed = time.perf_counter() - started
 
     assert ticker is not None and ticker.step == 3600
-    assert elapsed < 0.01
-
-
-def test_ten_thousand_ticks_a_second_are_cheap() -> None:
-    """The future feed pulls ~10 000 ticks/s: looking at a ticker must cost well under 100 µs."""
-    clock = ManualClock(START)
-    engine = SandboxEngine(SandboxConfig(market_step_seconds=0.001), clock)
-    market = engine.state.paper.market
-    keys = [i.key for i in engine.universe.find(exch_seg="NSE")][:50]
-    for key in keys:
-        market.ticker(*key)
-
-    started = time.perf_counter()
-    for n in range(10_000):
-        clock.advance(0.001)
-        ticker = market.ticker(*keys[n % len(keys)])
-        assert ticker is not None
-        ticker.depth()
-    elapsed = time.perf_counter() - started
-
-    assert elapsed < 1.0
+    assert draws == [3600]
+    clock.advance(3)
+    market.ticker("NSE", SBIN[1])
+    assert draws == [3600, 3601, 3602, 3603]  # a short gap is walked step by step
 
 
 def test_freeze_stops_the_walk_and_thawing_resumes_it(broker: Broker) -> None:
