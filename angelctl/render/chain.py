@@ -1,0 +1,128 @@
+"""The option chain screen: calls on the left, the strike in the middle, puts on the right.
+
+Columns mirror around the strike (greeks furthest out). To fit a terminal the view model
+(``render.view``) hides the least important columns first, both sides together: vega, theta,
+gamma, delta, volume, IV, OI change, change, OI. The strike and both LTPs are never hidden.
+The ATM row is marked in text (``▸24,650◂``), so it survives NO_COLOR and pipes, and drawn in
+reverse video on a terminal. OI and volume use Indian grouping; prices show at the contract's
+tick precision; the header says the spot, expiry, PCR (over the shown strikes) and the IST time.
+
+Pure functions of a ``chain.Chain`` document; rich is imported only by ``render.view`` when
+drawn on a terminal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from angelctl.render.fit import ColumnSpec, Kind
+from angelctl.render.units import group_indian, price, quantity
+from angelctl.render.view import Stack, Styled, TableView
+
+# (header, field, drop priority) from the strike outwards
+_FIELDS: tuple[tuple[str, str, int], ...] = (
+    ("LTP", "ltp", 0),
+    ("Chg", "change", 2),
+    ("OI", "oi", 1),
+    ("OIChg", "oi_change", 3),
+    ("Vol", "volume", 5),
+    ("IV", "iv", 4),
+    ("Delta", "delta", 6),
+    ("Gamma", "gamma", 7),
+    ("Theta", "theta", 8),
+    ("Vega", "vega", 9),
+)
+_KIND: dict[str, Kind] = {
+    "ltp": "price", "change": "price", "oi": "quantity", "oi_change": "quantity"
+}  # fmt: skip
+
+
+def _signed_int(value: int | None) -> str:
+    if value is None:
+        return "-"
+    return ("+" if value > 0 else "") + group_indian(value)
+
+
+def _cell(side: dict[str, Any] | None, name: str, tick: Decimal | None) -> str:
+    if side is None:
+        return ""
+    value = side.get(name)
+    if value is None:
+        return "-"
+    if name == "ltp":
+        return price(value, "NFO", tick)
+    if name == "change":
+        return ("+" if value > 0 else "") + price(value, "NFO", tick)
+    if name in ("oi", "volume"):
+        return quantity(value)
+    if name == "oi_change":
+        return _signed_int(value)
+    places = {"iv": 2, "delta": 2, "gamma": 4, "theta": 2, "vega": 2}[name]
+    return f"{Decimal(value):.{places}f}"
+
+
+def strike_text(strike: Decimal) -> str:
+    whole = strike == strike.to_integral_value()
+    return group_indian(int(strike)) if whole else price(strike)
+
+
+def _columns() -> list[ColumnSpec]:
+    calls = [
+        ColumnSpec(h, drop=d, kind=_KIND.get(f, "text")) for h, f, d in reversed(_FIELDS)
+    ]  # fmt: skip
+    puts = [ColumnSpec(h, drop=d, kind=_KIND.get(f, "text")) for h, f, d in _FIELDS]
+    return [*calls, ColumnSpec("Strike", justify="center", kind="price"), *puts]
+
+
+def chain_header(document: dict[str, Any]) -> str:
+    expiry = document["expiry"]
+    at = document.get("at")
+    when = at.astimezone(_ist()).strftime("%H:%M:%S IST") if isinstance(at, datetime) else "-"
+    pcr = document.get("pcr")
+    spot = document["spot"]["ltp"]
+    return (
+        f"{document['underlying']}  spot {price(spot)}  expiry "
+        f"{expiry.strftime('%d-%b-%Y')}  ATM {strike_text(document['atm_strike'])}  "
+        f"PCR {pcr if pcr is not None else '-'} (shown strikes)  {when}"
+    )
+
+
+def _ist() -> Any:
+    from angelctl.clock import IST
+
+    return IST
+
+
+def chain_table(document: dict[str, Any], max_rows: int | None = None) -> TableView:
+    """The chain's rows (at most ``max_rows``, kept centred on the ATM strike)."""
+    rows = document["rows"]
+    if max_rows is not None and max_rows < len(rows):
+        at = next((i for i, r in enumerate(rows) if r["atm"]), len(rows) // 2)
+        start = min(max(at - max_rows // 2, 0), max(len(rows) - max_rows, 0))
+        rows = rows[start : start + max(max_rows, 0)]
+    body: list[list[str | Styled]] = []
+    styles: list[str | None] = []
+    for row in rows:
+        call, put = row["call"], row["put"]
+        tick = None
+        strike = strike_text(row["strike"])
+        cells: list[str | Styled] = [_cell(call, f, tick) for _, f, _ in reversed(_FIELDS)]
+        cells.append(Styled(f"▸{strike}◂", "bold") if row["atm"] else strike)
+        cells += [_cell(put, f, tick) for _, f, _ in _FIELDS]
+        body.append(cells)
+        styles.append("reverse" if row["atm"] else None)
+    return TableView(title="", columns=_columns(), sections=[body], caption="", row_styles=[styles])
+
+
+def chain_view(document: dict[str, Any], max_rows: int | None = None) -> Stack:
+    """Header line, then the table (calls | strike | puts)."""
+    left = "CALLS"
+    return Stack(
+        [
+            Styled(chain_header(document), "bold"),
+            f"{left} on the left, PUTS on the right; greeks: theta per day, vega per 1% vol",
+            chain_table(document, max_rows),
+        ]
+    )
