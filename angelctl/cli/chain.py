@@ -1,11 +1,14 @@
 """chain UNDERLYING [--expiry E] [--strikes N] [--watch]: the option chain with greeks.
 
 One-shot: quotes (FULL) of the spot and the shown options in as few 50-token requests as the
-listing allows, and one ``optionGreek`` call. ``--watch``: the same first, then the market feed
-(SNAP_QUOTE, one subscription per shown option plus the spot, at most 1,000) keeps the rows
-live; greeks are read again at most every ``--greeks-every`` seconds (the route allows one call
-a second). Repaints are driven by ticks, coalesced to at most one per ``REPAINT_GAP_S``, so a
-tick is on screen within that gap plus one paint. ``--watch --json`` prints NDJSON snapshots.
+listing allows, one ``optionGreek`` call, and one SNAP_QUOTE of each shown option from the feed
+for its OI change (the REST quote has none; at most ``SNAPSHOT_WAIT_S``).
+
+``--watch``: REST first, then the market feed (SNAP_QUOTE, one subscription per shown option
+plus the spot, at most 1,000) keeps the rows live; greeks are read again at most every
+``--greeks-every`` seconds (the route allows one call a second). Repaints are driven by ticks,
+coalesced to at most one per ``REPAINT_GAP_S``, so a tick is on screen within that gap plus one
+paint. ``--watch --json`` prints NDJSON snapshots, at most one per ``NDJSON_GAP_S``.
 
 ``ANGELCTL_CHAIN_TRACE=FILE`` (benchmarks) appends ``<tick monotonic> <painted monotonic>``
 for every repaint that a tick caused: the first unpainted tick's receive time and the time the
@@ -23,12 +26,15 @@ import typer
 from angelctl.cli.common import IterationsOpt, open_session, output, profile_settings, seconds
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from angelctl.broker.session import BrokerSession
     from angelctl.chain import Chain, Picked
     from angelctl.render.output import Output
 
 REPAINT_GAP_S = 0.1  # at most ten repaints a second, however fast ticks come
 NDJSON_GAP_S = 1.0  # at most one NDJSON snapshot a second
+SNAPSHOT_WAIT_S = 2.0  # a one-shot chain waits this long at most for the feed's OI changes
 
 
 def chain(
@@ -82,6 +88,7 @@ def chain(
     try:
         built = _load(out, session, picked, strikes)
         if not watch:
+            _oi_changes(session, built)
             _show(out, built)
         else:
             _watch(out, session, built, float(greeks_every), iterations)
@@ -126,6 +133,24 @@ def _greeks(out: Output, session: BrokerSession, built: Chain) -> None:
     built.apply_greeks(rows, session.clock.now())
 
 
+def _oi_changes(session: BrokerSession, built: Chain) -> None:
+    """One SNAP_QUOTE of every shown option from the feed, for the OI change the REST quote
+    lacks: waits until each has ticked once, at most ``SNAPSHOT_WAIT_S`` (a closed market may
+    send none: the column then stays empty)."""
+    wanted = {(c.exchange_type, c.token) for c in built.contracts()[1:]}
+    done = threading.Event()
+    seen: set[tuple[int, str]] = set()
+
+    def on_tick(tick: Any) -> None:
+        built.apply_tick(tick)
+        seen.add((tick.exchange_type, tick.token))
+        if wanted <= seen:
+            done.set()
+
+    with _feed(session, built, on_tick):
+        done.wait(SNAPSHOT_WAIT_S)
+
+
 def _show(out: Output, built: Chain) -> None:
     if out.json_mode:
         out.json(built.document())
@@ -158,7 +183,7 @@ class _Ticks:
         self.wake.set()
 
 
-def _feed(session: BrokerSession, built: Chain, ticks: _Ticks) -> Any:
+def _feed(session: BrokerSession, built: Chain, on_tick: Callable[[Any], None]) -> Any:
     from angelctl.cli.stream_feed import market_open, tokens_by_exchange
     from angelctl.feed.client import FeedClient
     from angelctl.feed.connection import SessionAuth
@@ -168,7 +193,7 @@ def _feed(session: BrokerSession, built: Chain, ticks: _Ticks) -> Any:
     auth = SessionAuth(lambda: open_session(settings, clock=clock))
     contracts = built.contracts()
     feed = FeedClient(
-        settings.ws_url, auth, clock=clock, on_tick=ticks.on_tick,
+        settings.ws_url, auth, clock=clock, on_tick=on_tick,
         market_open=market_open(session, contracts),
     )  # fmt: skip
     for exchange_type, tokens in tokens_by_exchange(contracts).items():
@@ -185,7 +210,7 @@ def _watch(
         return
     wake = threading.Event()
     ticks = _Ticks(built, wake, session.clock)
-    feed = _feed(session, built, ticks)
+    feed = _feed(session, built, ticks.on_tick)
     try:
         with feed:
             _loop(out, session, built, ticks, feed, every, iterations)

@@ -83,9 +83,9 @@ def chain_header(document: dict[str, Any]) -> str:
     pcr = document.get("pcr")
     spot = document["spot"]["ltp"]
     return (
-        f"{document['underlying']}  spot {price(spot)}  expiry "
-        f"{expiry.strftime('%d-%b-%Y')}  ATM {strike_text(document['atm_strike'])}  "
-        f"PCR {pcr if pcr is not None else '-'} (shown strikes)  {when}"
+        f"{document['underlying']} {price(spot)} · expiry {expiry.strftime('%d-%b-%Y')} · "
+        f"ATM {strike_text(document['atm_strike'])} · "
+        f"PCR {pcr if pcr is not None else '-'} (shown strikes) · {when}"
     )
 
 
@@ -113,7 +113,7 @@ def chain_table(document: dict[str, Any], max_rows: int | None = None) -> TableV
         cells += [_cell(put, f, tick) for _, f, _ in _FIELDS]
         body.append(cells)
         styles.append("reverse" if row["atm"] else None)
-    return TableView(title="", columns=_columns(), sections=[body], caption="", row_styles=[styles])
+    return TableView("", _columns(), [body], row_styles=[styles], pairs=True)
 
 
 def chain_view(document: dict[str, Any], max_rows: int | None = None) -> Stack:

@@ -59,7 +59,7 @@ def test_a_bad_expiry_and_too_many_strikes_are_usage_errors(
 
 
 def _strike_rows(lines: list[str]) -> list[str]:
-    return [ln for ln in lines if re.search(r"\b2[3-6],\d{3}\b", ln) and "spot" not in ln]
+    return [ln for ln in lines if re.search(r"\b2[3-6],\d{3}\b", ln) and "expiry" not in ln]
 
 
 def _one_shot_on_a_terminal(columns: int) -> list[str]:
@@ -80,7 +80,7 @@ def test_the_table_at_120_and_80_columns_keeps_strikes_and_ltps(
     for lines, width in ((wide, 120), (narrow, 80)):
         assert max(len(line) for line in lines) <= width
         text = "\n".join(lines)
-        assert "NIFTY  spot 24,612.00" in text and "PCR" in text and "IST" in text
+        assert "NIFTY 24,612.00 · expiry" in text and "PCR" in text and "IST" in text
         rows = _strike_rows(lines)
         assert len(rows) == 9, text
         assert sum("▸24,600◂" in row for row in rows) == 1  # the ATM row, marked
@@ -108,7 +108,7 @@ def test_watch_repaints_on_ticks_and_survives_a_resize(sandbox: Any, sandbox_log
             "an 80-column frame",
         )  # fmt: skip
         text = term.text()
-        assert text.count("Strike") == 1 and text.count("spot") == 1
+        assert text.count("Strike") == 1 and text.count("expiry") == 1
         rows = _strike_rows(term.lines())
         assert sum("▸" in row for row in rows) == 1
         term.interrupt()
@@ -121,3 +121,15 @@ def test_watch_json_prints_ndjson_snapshots(sandbox: Any, sandbox_login: Any) ->
     lines = [json.loads(line) for line in result.out.splitlines()]
     assert len(lines) == 2 and all(doc["schema"] == "chain/1" for doc in lines)
     assert all(len(doc["rows"]) == 3 for doc in lines)
+
+
+def test_one_shot_takes_the_oi_change_from_one_feed_snapshot(
+    sandbox: Any, sandbox_login: Any
+) -> None:
+    """The REST quote has no previous OI; the feed's SNAP_QUOTE does: every shown option gets
+    an OI change, and OI minus it is a whole number of lots (the previous session's OI)."""
+    document = _chain_json("--strikes", "2")
+    sides = [r[side] for r in document["rows"] for side in ("call", "put")]
+    assert all(s["oi_change"] is not None for s in sides), sides
+    assert any(s["oi_change"] != 0 for s in sides)
+    assert all((s["oi"] - s["oi_change"]) % 65 == 0 for s in sides)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import requests
 
 from angelctl.sandbox import ManualClock, SandboxConfig
@@ -202,3 +203,35 @@ def test_time_to_expiry_runs_to_half_past_three_ist() -> None:
     assert START.hour == 10
     assert abs(years_to_expiry(date(2026, 3, 10), START) * 365 * 24 - 5.5) < 1e-9
     assert abs(years_to_expiry(date(2026, 3, 9), START) * 365 * 86_400 - 60) < 1e-6  # past
+
+
+def test_open_interest_peaks_near_the_money_and_the_feed_agrees_with_quotes() -> None:
+    """Options' OI is highest just out of the money; a REST quote's ``opnInterest`` and the
+    feed's SNAP_QUOTE carry the same OI, and the feed's OI change % is against the previous
+    session's OI."""
+    from angelctl.sandbox.rest.market_api import quote_row
+    from angelctl.sandbox.ws.feed import build_tick
+
+    clock = ManualClock(START)
+    state = BrokerState(SandboxConfig(), clock)
+    options = sorted(
+        (i for i in state.universe.instruments
+         if i.exch_seg == "NFO" and i.name == "NIFTY" and i.is_option
+         and i.expiry == date(2026, 3, 10) and i.option_type == "CE"),
+        key=lambda i: i.strike or 0,
+    )  # fmt: skip
+    market = state.paper.market
+    tickers = [market.ticker(*i.key) for i in options]
+    oi = [t.open_interest for t in tickers if t is not None]
+    middle = len(oi) // 2
+    assert sum(oi[middle - 3 : middle + 5]) > 2 * (sum(oi[:4]) + sum(oi[-4:]))
+    for ticker in tickers[::7]:
+        assert ticker is not None
+        row = quote_row(ticker, "FULL", clock.now())
+        tick = build_tick(3, 2, ticker.instrument.token, ticker)
+        assert row["opnInterest"] == tick.open_interest == ticker.open_interest  # type: ignore[attr-defined]
+        previous = ticker.oi_base
+        assert tick.oi_change_pct == pytest.approx(
+            (ticker.open_interest - previous) * 100 / previous
+        )  # type: ignore[attr-defined]
+        assert ticker.open_interest != previous

@@ -9,7 +9,8 @@ exact OU jump, so a look after an hour costs the same as a look after a second.
 
 What a ``Ticker`` carries (rupees as ``Decimal``, quantities as ``int``): LTP rounded to the tick,
 the day's open/high/low, previous close, volume and turnover (for the average price), last trade
-quantity and time, open interest (derivatives), circuit band, 52-week range and, on demand, a
+quantity and time, open interest (derivatives: today's and the previous session's, options
+shaped around the money — ``_oi_shape``), circuit band, 52-week range and, on demand, a
 five-level depth around the LTP (``depth``).
 
 Rules:
@@ -114,7 +115,8 @@ class Ticker:
     volume: int = 0
     turnover: Decimal = Decimal(0)
     last_qty: int = 0
-    oi_base: int = 0
+    oi_base: int = 0  # the previous session's open interest (derivatives)
+    oi_today: int = 0  # today's level before the wobble
     centre: float = 0.0  # log price the walk reverts to
     x: float = 0.0  # current log price, unrounded
     _depth: tuple[int, tuple[DepthLevel, ...], tuple[DepthLevel, ...]] | None = field(
@@ -137,11 +139,13 @@ class Ticker:
 
     @property
     def open_interest(self) -> int:
+        """Today's OI (``oi_base`` is the previous session's): a level fixed for the day plus a
+        small wobble that moves once a minute of market time."""
         if not self.oi_base:
             return 0
         lot = self.instrument.lotsize
         wobble = _draw(self.seed ^ 0x0170, self.step // 60) % 2001 - 1000
-        return max(self.oi_base + wobble * lot, lot)
+        return max(self.oi_today + (wobble // 20) * lot, lot)
 
     def within_band(self, price: Decimal) -> bool:
         return not self.has_circuits or self.lower_circuit <= price <= self.upper_circuit
@@ -187,6 +191,23 @@ class Ticker:
         buy = sum(level.quantity for level in bids) * (3 + _draw(seed, 50) % 25)
         sell = sum(level.quantity for level in asks) * (3 + _draw(seed, 51) % 25)
         return buy, sell
+
+
+def _oi_shape(universe: UniverseView, instrument: Instrument) -> float:
+    """How an option's OI compares with the series' typical contract: highest a little out of
+    the money (calls just above the spot, puts just below, where writers sell), a tenth of it
+    far away, a third more on round hundreds. Futures: 1."""
+    if not instrument.is_option or instrument.strike is None or instrument.underlying is None:
+        return 1.0
+    try:
+        spot = float(universe.reference_price(*instrument.underlying))
+    except KeyError:
+        return 1.0
+    strike = float(instrument.strike)
+    centre = 0.01 if instrument.option_type == "CE" else -0.01
+    distance = (math.log(strike / spot) - centre) / 0.015
+    shape = 0.1 + math.exp(-0.5 * distance * distance)
+    return shape * (1.3 if strike >= 1000 and strike % 100 == 0 else 1.0)
 
 
 class Market:
@@ -289,7 +310,10 @@ class Market:
             last_trade_at=self._clock.now(),
         )
         if instrument.is_future or instrument.is_option:
-            ticker.oi_base = instrument.lotsize * (2000 + _draw(seed, 2) % 60000)
+            lots = (20_000 + _draw(seed, 2) % 20_000) * _oi_shape(universe, instrument)
+            ticker.oi_base = instrument.lotsize * max(int(lots), 1)
+            today = 1 + (_uniform(seed, 5) - 0.4) * 0.5  # today's OI: −20 % … +30 % of the close
+            ticker.oi_today = instrument.lotsize * max(int(lots * today), 1)
         self._set_bands(ticker)
         ticker.centre = ticker.x = math.log(float(open_price))
         return ticker
