@@ -293,7 +293,7 @@ def _status(feed: Any, ticks: _Ticks, every: float) -> str:
 def _frame(
     console: Any, memo: dict[str, int], document: Any, status: str, width: int, height: int
 ) -> Any:
-    from angelctl.render.chain import chain_view
+    from angelctl.render.chain import ChainLines
     from angelctl.render.live import frame
     from angelctl.render.view import line
 
@@ -301,7 +301,7 @@ def _frame(
         console,
         width,
         height,
-        lambda n: chain_view(document, max_rows=n),
+        lambda n: ChainLines(document, max_rows=n),
         len(document["rows"]),
         line(status, "dim"),
         memo,

@@ -19,7 +19,7 @@ from typing import Any
 
 from angelctl.render.fit import ColumnSpec, Kind
 from angelctl.render.units import group_indian, price, quantity
-from angelctl.render.view import Stack, Styled, TableView
+from angelctl.render.view import Stack, Styled, TableView, table_width, text_of, width_of
 
 # (header, field, drop priority) from the strike outwards
 _FIELDS: tuple[tuple[str, str, int], ...] = (
@@ -126,3 +126,53 @@ def chain_view(document: dict[str, Any], max_rows: int | None = None) -> Stack:
             chain_table(document, max_rows),
         ]
     )
+
+
+class ChainLines:
+    """The chain for a live frame: the same ``TableView`` layout (columns hidden in pairs to
+    fit), drawn as pre-padded lines instead of a rich ``Table``, because a live chain repaints
+    up to ten times a second and a 41-row rich table costs tens of milliseconds to lay out.
+    Cells are never cut except ``text`` cells the layout narrowed (with ``…``)."""
+
+    def __init__(self, document: dict[str, Any], max_rows: int | None = None) -> None:
+        self.header = chain_header(document)
+        self.view = chain_table(document, max_rows)
+        self.atm = [style == "reverse" for style in self.view.row_styles[0]]
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.segment import Segment
+        from rich.style import Style
+
+        keep, widths = self.view.layout(options.max_width)
+        columns = [self.view.columns[i] for i in keep]
+
+        def text(cells: list[str]) -> str:
+            parts = []
+            for cell, column, width in zip(cells, columns, widths, strict=True):
+                if width_of(cell) > width:
+                    cell = cell[: max(width - 1, 0)] + "…"
+                pad = width - width_of(cell)
+                if column.justify == "center":
+                    parts.append(" " * (pad // 2) + cell + " " * (pad - pad // 2))
+                else:
+                    parts.append(
+                        " " * pad + cell if column.justify == "right" else cell + " " * pad
+                    )
+            return "  ".join(parts)
+
+        bold, reverse = Style(bold=True), Style(reverse=True, bold=True)
+        yield Segment(self.header[: options.max_width], bold)
+        yield Segment.line()
+        yield Segment(text([c.header for c in columns]), bold)
+        yield Segment.line()
+        yield Segment("─" * min(table_width(widths), options.max_width))
+        yield Segment.line()
+        for row, atm in zip(self.view.sections[0], self.atm, strict=True):
+            yield Segment(text([text_of(row[i]) for i in keep]), reverse if atm else None)
+            yield Segment.line()
+        hidden = list(
+            dict.fromkeys(c.header for i, c in enumerate(self.view.columns) if i not in keep)
+        )
+        if hidden:
+            yield Segment(f"hidden to fit the terminal: {', '.join(hidden)}"[: options.max_width])
+            yield Segment.line()

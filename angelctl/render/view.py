@@ -58,6 +58,8 @@ def text_of(cell: Cell) -> str:
 
 def width_of(text: str) -> int:
     """Terminal cells the longest line of ``text`` takes (wide East Asian characters count 2)."""
+    if text.isascii() and "\n" not in text:  # the common case, without a lookup per character
+        return len(text)
     return max(
         (
             sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
