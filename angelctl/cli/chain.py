@@ -121,16 +121,20 @@ def _load(out: Output, session: BrokerSession, picked: Picked, each_side: int) -
     return built
 
 
-def _greeks(out: Output, session: BrokerSession, built: Chain) -> None:
+def _greeks(out: Output | None, session: BrokerSession, built: Chain) -> str:
+    """Read the greeks into the chain; a refusal is warned about (``out``) and returned, so a
+    live screen can show it on its status line instead of writing over the frame."""
     from angelctl.broker.chain import option_greeks
     from angelctl.errors import ApiError, TransportError
 
     try:
         rows = option_greeks(session, built.picked.name, built.picked.expiry)
     except (ApiError, TransportError) as exc:
-        out.warn(f"greeks unavailable: {exc.message}")
-        return
+        if out is not None:
+            out.warn(f"greeks unavailable: {exc.message}")
+        return f"greeks unavailable: {exc.message}"
     built.apply_greeks(rows, session.clock.now())
+    return ""
 
 
 def _oi_changes(session: BrokerSession, built: Chain) -> None:
@@ -244,19 +248,19 @@ def _loop(
     trace = os.environ.get("ANGELCTL_CHAIN_TRACE")
     gap = NDJSON_GAP_S if out.json_mode else REPAINT_GAP_S
     greeks_due = clock.monotonic() + every
-    painted, number = -1e9, 0
+    painted, number, problem = -1e9, 0, ""
     screen = None if out.json_mode else LiveScreen(out.console, wake=wake)
     with screen if screen is not None else _Null():
         while True:
             now = clock.monotonic()
             if now >= greeks_due:
-                _greeks(out, session, built)
+                problem = _greeks(None if screen else out, session, built)
                 greeks_due = now + every
             tick_at, ticks.pending = ticks.pending, None
             built.at = session.clock.now()
             document = built.document()
             if screen is not None:
-                status = _status(feed, ticks, every)
+                status = problem or _status(feed, ticks, every)
                 screen.show(functools.partial(_frame, out.console, screen.memo, document, status))
             else:
                 out.stdout.write(json.dumps(envelope(out.schema, to_jsonable(document))) + "\n")

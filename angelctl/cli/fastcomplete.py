@@ -86,6 +86,9 @@ VALUED = frozenset(
         "--session-ttl",
         "--fault",
         "--before",
+        "-e",
+        "--strikes",
+        "--greeks-every",
     }
 )
 
