@@ -161,7 +161,8 @@ def _show(out: Output, built: Chain) -> None:
         return
     from angelctl.render.chain import chain_view
 
-    out.show(chain_view(built.document()))
+    width = out.console.width if _is_terminal(out) else None
+    out.show(chain_view(built.document(), width=width))
 
 
 def _is_terminal(out: Output) -> bool:

@@ -76,17 +76,22 @@ def _columns() -> list[ColumnSpec]:
     return [*calls, ColumnSpec("Strike", justify="center", kind="price"), *puts]
 
 
-def chain_header(document: dict[str, Any]) -> str:
-    expiry = document["expiry"]
+def chain_header(document: dict[str, Any], width: int | None = None) -> str:
+    """Underlying, spot, expiry, ATM, PCR and the IST time: the longest wording that fits
+    ``width`` (the full one when ``width`` is None)."""
     at = document.get("at")
     when = at.astimezone(_ist()).strftime("%H:%M:%S IST") if isinstance(at, datetime) else "-"
     pcr = document.get("pcr")
-    spot = document["spot"]["ltp"]
-    return (
-        f"{document['underlying']} {price(spot)} · expiry {expiry.strftime('%d-%b-%Y')} · "
-        f"ATM {strike_text(document['atm_strike'])} · "
-        f"PCR {pcr if pcr is not None else '-'} (shown strikes) · {when}"
+    pcr_text = "-" if pcr is None else str(pcr)
+    expiry = document["expiry"]
+    start = f"{document['underlying']} {price(document['spot']['ltp'])}"
+    atm = strike_text(document["atm_strike"])
+    wordings = (
+        f"{start} · expiry {expiry:%d-%b-%Y} · ATM {atm} · PCR {pcr_text} (shown strikes) · {when}",
+        f"{start} · exp {expiry:%d-%b-%Y} · ATM {atm} · PCR {pcr_text} (shown) · {when}",
+        f"{start} · {expiry:%d%b%y} · ATM {atm} · PCR {pcr_text} · {when}".upper(),
     )
+    return next((w for w in wordings if width is None or len(w) <= width), wordings[-1])
 
 
 def _ist() -> Any:
@@ -116,13 +121,14 @@ def chain_table(document: dict[str, Any], max_rows: int | None = None) -> TableV
     return TableView("", _columns(), [body], row_styles=[styles], pairs=True)
 
 
-def chain_view(document: dict[str, Any], max_rows: int | None = None) -> Stack:
-    """Header line, then the table (calls | strike | puts)."""
-    left = "CALLS"
+def chain_view(
+    document: dict[str, Any], max_rows: int | None = None, width: int | None = None
+) -> Stack:
+    """Header line (worded to fit ``width``), then the table (calls | strike | puts)."""
     return Stack(
         [
-            Styled(chain_header(document), "bold"),
-            f"{left} on the left, PUTS on the right; greeks: theta per day, vega per 1% vol",
+            Styled(chain_header(document, width), "bold"),
+            "CALLS on the left, PUTS on the right; theta per day, vega per 1 % vol",
             chain_table(document, max_rows),
         ]
     )
@@ -135,7 +141,7 @@ class ChainLines:
     Cells are never cut except ``text`` cells the layout narrowed (with ``…``)."""
 
     def __init__(self, document: dict[str, Any], max_rows: int | None = None) -> None:
-        self.header = chain_header(document)
+        self.document = document
         self.view = chain_table(document, max_rows)
         self.atm = [style == "reverse" for style in self.view.row_styles[0]]
 
@@ -161,7 +167,7 @@ class ChainLines:
             return "  ".join(parts)
 
         bold, reverse = Style(bold=True), Style(reverse=True, bold=True)
-        yield Segment(self.header[: options.max_width], bold)
+        yield Segment(chain_header(self.document, options.max_width)[: options.max_width], bold)
         yield Segment.line()
         yield Segment(text([c.header for c in columns]), bold)
         yield Segment.line()

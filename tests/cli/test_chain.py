@@ -59,7 +59,7 @@ def test_a_bad_expiry_and_too_many_strikes_are_usage_errors(
 
 
 def _strike_rows(lines: list[str]) -> list[str]:
-    return [ln for ln in lines if re.search(r"\b2[3-6],\d{3}\b", ln) and "expiry" not in ln]
+    return [ln for ln in lines if re.search(r"\b2[3-6],\d{3}\b", ln) and "IST" not in ln]
 
 
 def _one_shot_on_a_terminal(columns: int) -> list[str]:
@@ -80,7 +80,7 @@ def test_the_table_at_120_and_80_columns_keeps_strikes_and_ltps(
     for lines, width in ((wide, 120), (narrow, 80)):
         assert max(len(line) for line in lines) <= width
         text = "\n".join(lines)
-        assert "NIFTY 24,612.00 · expiry" in text and "PCR" in text and "IST" in text
+        assert lines[0].startswith("NIFTY 24,612.00 · exp") and lines[0].endswith(" IST")
         rows = _strike_rows(lines)
         assert len(rows) == 9, text
         assert sum("▸24,600◂" in row for row in rows) == 1  # the ATM row, marked
@@ -108,7 +108,7 @@ def test_watch_repaints_on_ticks_and_survives_a_resize(sandbox: Any, sandbox_log
             "an 80-column frame",
         )  # fmt: skip
         text = term.text()
-        assert text.count("Strike") == 1 and text.count("expiry") == 1
+        assert text.count("Strike") == 1 and text.count(" IST") == 1
         rows = _strike_rows(term.lines())
         assert sum("▸" in row for row in rows) == 1
         term.interrupt()
