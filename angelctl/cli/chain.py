@@ -211,6 +211,7 @@ def _watch(
 ) -> None:
     if not out.json_mode and not _is_terminal(out):
         out.notice("stdout is not a terminal: one snapshot instead of a live view (--json streams)")
+        _oi_changes(session, built)
         _show(out, built)
         return
     wake = threading.Event()
