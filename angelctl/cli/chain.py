@@ -27,7 +27,9 @@ from angelctl.cli.common import IterationsOpt, open_session, output, profile_set
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from decimal import Decimal
 
+    from angelctl.broker.market import Quote
     from angelctl.broker.session import BrokerSession
     from angelctl.chain import Chain, Picked
     from angelctl.render.output import Output
@@ -106,9 +108,9 @@ def _load(out: Output, session: BrokerSession, picked: Picked, each_side: int) -
     every = -(-listed // QUOTE_BATCH) <= 1 + -(-shown // QUOTE_BATCH)
     if every:  # quoting every listed option costs no more requests than finding the ATM first
         quotes, _ = fetch_quotes(session, [picked.spot, *picked.options.values()], "FULL")
-        spot = next(q.ltp for q in quotes if q.token == picked.spot.token)
+        spot = _spot(quotes, picked)
     else:
-        spot = fetch_quotes(session, [picked.spot], "LTP")[0][0].ltp
+        spot = _spot(fetch_quotes(session, [picked.spot], "LTP")[0], picked)
         atm = atm_strike(picked.strikes, spot)
         wanted = set(shown_strikes(picked.strikes, atm, each_side))
         contracts = [c for (k, _), c in picked.options.items() if k in wanted]
@@ -119,6 +121,20 @@ def _load(out: Output, session: BrokerSession, picked: Picked, each_side: int) -
     built.at = session.clock.now()
     _greeks(out, session, built)
     return built
+
+
+def _spot(quotes: list[Quote], picked: Picked) -> Decimal:
+    """The spot's LTP among ``quotes``; the chain cannot be centred without it."""
+    for quote in quotes:
+        if (quote.exchange, quote.token) == (picked.spot.exchange, picked.spot.token):
+            return quote.ltp
+    from angelctl.errors import RequestRejected
+
+    raise RequestRejected(
+        f"the broker did not quote {picked.spot.exchange}:{picked.spot.symbol}, the spot the "
+        "chain is centred on",
+        route="quote",
+    )
 
 
 def _greeks(out: Output | None, session: BrokerSession, built: Chain) -> str:
