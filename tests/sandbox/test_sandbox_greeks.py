@@ -85,7 +85,7 @@ def test_iv_reprices_the_ltp_within_a_tick_and_greeks_have_the_right_signs(
         ltp.update({q["symbolToken"]: q["ltp"] for q in reply["data"]["fetched"]})
     level = ltp[index_token]
     years = years_to_expiry(datetime.strptime(expiry, "%d%b%Y").date(), broker.clock.now())
-    repriced = 0
+    repriced, solved = 0, []
     for (strike, right), item in data.items():
         delta, gamma, vega = (float(item[k]) for k in ("delta", "gamma", "vega"))
         assert (0 <= delta <= 1) if right == "CE" else (-1 <= delta <= 0), item
@@ -96,7 +96,11 @@ def test_iv_reprices_the_ltp_within_a_tick_and_greeks_have_the_right_signs(
             model = bs_price(level, float(strike), years, iv, right, RISK_FREE_RATE)
             assert abs(model - premium) <= 0.05 + premium * 1e-3, (item, premium, model)
             repriced += 1
+            if abs(float(strike) - level) < level * 0.01:  # far out, time value is tick noise
+                solved.append(iv)
     assert repriced >= 20
+    # premiums are Black-76 at the series' 13 % on the index's level: flat near the money
+    assert 0.11 < sorted(solved)[len(solved) // 2] < 0.16, solved
     assert all(float(i["theta"]) < 0 for (_, right), i in data.items() if right == "CE")
 
 
@@ -235,3 +239,36 @@ def test_open_interest_peaks_near_the_money_and_the_feed_agrees_with_quotes() ->
             (ticker.open_interest - previous) * 100 / previous
         )  # type: ignore[attr-defined]
         assert ticker.open_interest != previous
+
+
+def test_premiums_follow_the_index_and_keep_put_call_parity() -> None:
+    """An option's walk is centred on its Black-76 value at the index's LTP of the moment: lift
+    the index 1 % and, a step later, the ATM call is dearer, the put cheaper, and C − P stays
+    near F − K (each keeps only its own small noise)."""
+    from angelctl.sandbox.engine.pricing import FUTURES_CARRY, forward, years_to
+
+    clock = ManualClock(START)
+    state = BrokerState(SandboxConfig(), clock)
+    market = state.paper.market
+    chain = {
+        (i.strike, i.option_type): i
+        for i in state.universe.instruments
+        if i.exch_seg == "NFO" and i.name == "NIFTY" and i.expiry == date(2026, 3, 17)
+    }
+    index = market.ticker("NSE", "99926000")
+    assert index is not None
+    atm = min({k for k, _ in chain if k is not None}, key=lambda k: abs(k - index.ltp))
+
+    def prices() -> tuple[Decimal, Decimal, Decimal]:
+        call, put = (market.ticker(*chain[(atm, r)].key) for r in ("CE", "PE"))
+        level = market.ticker("NSE", "99926000")
+        assert call is not None and put is not None and level is not None
+        return level.ltp, call.ltp, put.ltp
+
+    _, call0, put0 = prices()
+    market.set_ltp("NSE", "99926000", index.ltp * Decimal("1.01"))
+    clock.advance(2)
+    level, call1, put1 = prices()
+    assert call1 > call0 + 100 and put1 < put0 - 50, (call0, call1, put0, put1)
+    fwd = forward(level, FUTURES_CARRY, years_to(date(2026, 3, 17), START.date()))
+    assert abs(float(call1 - put1) - (fwd - float(atm))) < 0.05 * float(call1 + put1)
