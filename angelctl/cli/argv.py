@@ -44,6 +44,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("journal", "journal_cmd", "app", "group"),
     Command("quote", "quote", "quote", "command", broker=True),
     Command("stream", "stream", "stream", "command", broker=True),
+    Command("chain", "chain", "chain", "command", broker=True),
     Command("trades", "portfolio", "trades", "command", broker=True),
     Command("positions", "portfolio", "positions", "command", broker=True),
     Command("holdings", "portfolio", "holdings", "command", broker=True),

@@ -89,6 +89,9 @@ VALUED = frozenset(
         "--drill",
         "--seed",
         "--recording",
+        "-e",
+        "--strikes",
+        "--greeks-every",
     }
 )
 

@@ -58,6 +58,8 @@ def text_of(cell: Cell) -> str:
 
 def width_of(text: str) -> int:
     """Terminal cells the longest line of ``text`` takes (wide East Asian characters count 2)."""
+    if text.isascii() and "\n" not in text:  # the common case, without a lookup per character
+        return len(text)
     return max(
         (
             sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
@@ -86,6 +88,7 @@ class TableView:
     sections: Sequence[Sequence[Row]]  # lists of rows, a rule between them on a terminal
     caption: str = ""
     row_styles: Sequence[Sequence[str | None]] = ()
+    pairs: bool = False  # columns sharing a ``drop`` number are hidden together (mirrored tables)
 
     def natural_widths(self) -> list[int]:
         return [
@@ -103,7 +106,11 @@ class TableView:
         total = table_width
         droppable = sorted((c.drop, i) for i, c in enumerate(self.columns) if c.drop)
         while droppable and total([natural[i] for i in keep]) > width:
-            keep.remove(droppable.pop()[1])
+            level = droppable[-1][0]
+            while droppable and droppable[-1][0] == level:
+                keep.remove(droppable.pop()[1])
+                if not self.pairs:
+                    break
         widths = [natural[i] for i in keep]
         excess = total(widths) - width
         elidable = [n for n, i in enumerate(keep) if self.columns[i].kind not in PROTECTED]
@@ -163,7 +170,9 @@ class TableView:
                     )
                 )
         notes = [self.caption] if self.caption else []
-        hidden = [self.columns[i].header for i in range(len(self.columns)) if i not in keep]
+        hidden = list(  # a mirrored table (the option chain) hides a header twice: say it once
+            dict.fromkeys(self.columns[i].header for i in range(len(self.columns)) if i not in keep)
+        )
         if hidden:
             notes.append(f"hidden to fit the terminal: {', '.join(hidden)}")
         if notes:

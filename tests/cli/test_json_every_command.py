@@ -67,6 +67,7 @@ def test_every_command_prints_a_document_its_schema_accepts(
         ["instruments", "search", "NIFTY"], ["instruments", "show", "SBIN"],
         ["instruments", "info"], ["quote", "SBIN"], ["calendar"], ["calendar", "status"],
         ["calendar", "holidays"], ["stream", "SBIN", "--count", "2"],
+        ["chain", "NIFTY", "--strikes", "2"],
     ):  # fmt: skip
         _ok(ran, *args)
     placed = _ok(ran, "order", "place", "BUY", "SBIN", "--qty", "1", "--price", "790", "--yes")

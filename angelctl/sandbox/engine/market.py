@@ -1,15 +1,18 @@
 """The paper market: one seeded price process per instrument, advanced lazily, no threads.
 
 Each instrument's log price follows a mean-reverting random walk (discrete Ornstein-Uhlenbeck)
-around a *centre* that starts at the universe's reference price. Time is cut into steps of
-``market_step_seconds`` of *market time* — the engine's monotonic clock minus the time the market
-spent frozen — and a ``Ticker`` is brought up to the current step only when something looks at it
-(``Market.ticker``): a quote, the matching engine, later the WebSocket feed. A long gap is one
-exact OU jump, so a look after an hour costs the same as a look after a second.
+around a *centre* that starts at the universe's reference price; an option's centre is its
+model value at its underlying's LTP of the moment (``option_model``), so premiums follow the
+index. Time is cut into steps of ``market_step_seconds`` of *market time* — the engine's
+monotonic clock minus the time the market spent frozen — and a ``Ticker`` is brought up to
+the current step only when something looks at it (``Market.ticker``): a quote, the matching
+engine, later the WebSocket feed. A long gap is one exact OU jump, so a look after an hour costs
+the same as a look after a second.
 
 What a ``Ticker`` carries (rupees as ``Decimal``, quantities as ``int``): LTP rounded to the tick,
 the day's open/high/low, previous close, volume and turnover (for the average price), last trade
-quantity and time, open interest (derivatives), circuit band, 52-week range and, on demand, a
+quantity and time, open interest (derivatives: today's and the previous session's, options
+shaped around the money — ``option_model.oi_shape``), circuit band, 52-week range and, on demand, a
 five-level depth around the LTP (``depth``).
 
 Rules:
@@ -37,9 +40,10 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from angelctl.sandbox.clock import SandboxClock
+from angelctl.sandbox.clock import IST, SandboxClock
 from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.engine.instrument import Instrument
+from angelctl.sandbox.engine.option_model import OptionModel, oi_shape
 from angelctl.sandbox.engine.pricing import INDEX_LEVEL_TICK
 
 _M64 = (1 << 64) - 1
@@ -114,7 +118,9 @@ class Ticker:
     volume: int = 0
     turnover: Decimal = Decimal(0)
     last_qty: int = 0
-    oi_base: int = 0
+    oi_base: int = 0  # the previous session's open interest (derivatives)
+    oi_today: int = 0  # today's level before the wobble
+    model: OptionModel | None = None  # an option's price model on its underlying
     centre: float = 0.0  # log price the walk reverts to
     x: float = 0.0  # current log price, unrounded
     _depth: tuple[int, tuple[DepthLevel, ...], tuple[DepthLevel, ...]] | None = field(
@@ -137,11 +143,13 @@ class Ticker:
 
     @property
     def open_interest(self) -> int:
+        """Today's OI (``oi_base`` is the previous session's): a level fixed for the day plus a
+        small wobble that moves once a minute of market time."""
         if not self.oi_base:
             return 0
         lot = self.instrument.lotsize
         wobble = _draw(self.seed ^ 0x0170, self.step // 60) % 2001 - 1000
-        return max(self.oi_base + wobble * lot, lot)
+        return max(self.oi_today + (wobble // 20) * lot, lot)
 
     def within_band(self, price: Decimal) -> bool:
         return not self.has_circuits or self.lower_circuit <= price <= self.upper_circuit
@@ -258,8 +266,15 @@ class Market:
             self._rebase(ticker, price, keep_day=False)
         self._trade(ticker, price, ticker.instrument.lotsize, self._clock.now())
         ticker.centre = ticker.x = math.log(float(price))
+        if ticker.model is not None and (spot := self._spot(ticker)) is not None:
+            ticker.model.refit(float(price), spot)  # the walk's centre follows from here
         ticker.version += 1
         return ticker
+
+    def _spot(self, ticker: Ticker) -> float | None:
+        underlying = ticker.instrument.underlying
+        found = self.ticker(*underlying) if underlying is not None else None
+        return None if found is None else float(found.ltp)
 
     # -------------------------------------------------------------- internals
 
@@ -289,9 +304,15 @@ class Market:
             last_trade_at=self._clock.now(),
         )
         if instrument.is_future or instrument.is_option:
-            ticker.oi_base = instrument.lotsize * (2000 + _draw(seed, 2) % 60000)
+            lots = (20_000 + _draw(seed, 2) % 20_000) * oi_shape(universe, instrument)
+            ticker.oi_base = instrument.lotsize * max(int(lots), 1)
+            today = 1 + (_uniform(seed, 5) - 0.4) * 0.5  # today's OI: −20 % … +30 % of the close
+            ticker.oi_today = instrument.lotsize * max(int(lots * today), 1)
         self._set_bands(ticker)
         ticker.centre = ticker.x = math.log(float(open_price))
+        ticker.model = OptionModel.fit(
+            universe, instrument, self._clock.now().astimezone(IST).date()
+        )
         return ticker
 
     def _set_bands(self, ticker: Ticker) -> None:
@@ -321,6 +342,11 @@ class Market:
         steps = step - ticker.step
         if steps <= 0:
             return
+        if ticker.model is not None and (spot := self._spot(ticker)) is not None:
+            # an option's walk is centred on its model value at the underlying's price now
+            centre = math.log(max(ticker.model.value(spot), 1e-6))
+            ticker.x += centre - ticker.centre
+            ticker.centre = centre
         config = self._config()
         sigma = config.market_step_bps / 10_000
         theta = math.log(2) * config.market_step_seconds / config.market_half_life_seconds
