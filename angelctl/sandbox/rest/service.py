@@ -60,6 +60,7 @@ from angelctl.sandbox.rest.gateway import (
     check_source_ip,
 )
 from angelctl.sandbox.rest.gtt_api import HANDLERS as GTT_HANDLERS
+from angelctl.sandbox.rest.history_api import HANDLERS as HISTORY_HANDLERS
 from angelctl.sandbox.rest.market_api import HANDLERS as MARKET_HANDLERS
 from angelctl.sandbox.rest.money_api import HANDLERS as MONEY_HANDLERS
 from angelctl.sandbox.rest.order_api import HANDLERS as ORDER_HANDLERS
@@ -95,6 +96,7 @@ HANDLERS: dict[str, Handler] = {
     **MARKET_HANDLERS,
     **GTT_HANDLERS,
     **MONEY_HANDLERS,
+    **HISTORY_HANDLERS,
 }
 
 
