@@ -1,0 +1,62 @@
+"""Candles written to files for analysis: CSV (standard library) and Parquet (``pyarrow``, the
+optional ``[parquet]`` extra, imported only here and only when asked for).
+
+Columns: ``time`` (ISO 8601 with +05:30 in CSV; a timestamp with the +05:30 zone in Parquet),
+``open, high, low, close`` (CSV: the exact decimal text; Parquet: float64, what analysis tools
+read), ``volume`` (integer) and, with open interest, ``oi`` (integer, empty/null when unknown).
+
+Invariant: a file is written whole or not at all (a temporary file renamed into place).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from angelctl.broker.history import Candle
+
+PRICE_COLUMNS = ("open", "high", "low", "close")
+
+
+def _columns(with_oi: bool) -> list[str]:
+    return ["time", *PRICE_COLUMNS, "volume", *(["oi"] if with_oi else [])]
+
+
+def _replace_into(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_csv(path: Path, candles: Sequence[Candle], with_oi: bool) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(_columns(with_oi))
+    for c in candles:
+        row: list[object] = [c.at.isoformat(), c.open, c.high, c.low, c.close, c.volume]
+        if with_oi:
+            row.append("" if c.oi is None else c.oi)
+        writer.writerow(row)
+    _replace_into(path, buffer.getvalue().encode())
+
+
+def write_parquet(path: Path, candles: Sequence[Candle], with_oi: bool) -> None:
+    import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
+
+    columns = {
+        "time": pa.array([c.at for c in candles], type=pa.timestamp("s", tz="+05:30")),
+        **{
+            name: pa.array([float(getattr(c, name)) for c in candles], type=pa.float64())
+            for name in PRICE_COLUMNS
+        },
+        "volume": pa.array([c.volume for c in candles], type=pa.int64()),
+    }
+    if with_oi:
+        columns["oi"] = pa.array([c.oi for c in candles], type=pa.int64())
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(columns), sink)
+    _replace_into(path, sink.getvalue().to_pybytes())
