@@ -296,6 +296,8 @@ RUNTIME_KEYS = frozenset(
         "registered_ips",
         "unregistered_ip_message",
         "segment_ops_limit",
+        "history_no_data",
+        "history_over_span",
         "feed_ticks_per_second",
         "feed_subscription_limit",
         "feed_depth20",
