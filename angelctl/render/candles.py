@@ -85,7 +85,11 @@ def chart_lines(
     axis = max(len(text) for text in labels) + 1
     bars = _merge(candles, max(width - axis - 1, 8))
     step = (top - bottom) / height or Decimal(1)
-    lines: list[Line] = [[(_title(candles, info), "bold")]]
+    title, prices = _title(candles, info)
+    if len(title) + 2 + len(prices) <= width:
+        lines: list[Line] = [[(f"{title}  {prices}", "bold")]]
+    else:
+        lines = [[(title, "bold")], [(prices, "")]]
     label_rows = {round((height - 1) * k / 4): labels[k] for k in range(5)}
     for row in range(height):
         line: Line = [(label_rows.get(row, "").rjust(axis - 1) + " ┤", "dim")]
@@ -141,17 +145,20 @@ def _time_axis(bars: Sequence[Candle], axis: int) -> str:
     return " " * (axis + 1) + "".join(cells[: len(bars)]).rstrip() + " IST"
 
 
-def _title(candles: Sequence[Candle], info: ChartInfo) -> str:
+def _title(candles: Sequence[Candle], info: ChartInfo) -> tuple[str, str]:
+    """(what and when, the range's O/H/L/C): one line when they fit, else two."""
     first, last = candles[0].at.astimezone(IST), candles[-1].at.astimezone(IST)
-    span = f"{first:%d-%b %H:%M} – {last:%d-%b %H:%M} IST"
+    daily = all(c.at.astimezone(IST).hour == c.at.astimezone(IST).minute == 0 for c in candles)
+    form = "%d-%b-%Y" if daily else "%d-%b %H:%M"
+    span = f"{first.strftime(form)} – {last.strftime(form)} IST"
     high, low = max(c.high for c in candles), min(c.low for c in candles)
 
     def p(value: Decimal) -> str:
         return price(value, info.exchange, info.tick)
 
     return (
-        f"{info.symbol} {info.exchange} {info.interval}  {span}  "
-        f"O {p(candles[0].open)} H {p(high)} L {p(low)} C {p(candles[-1].close)}"
+        f"{info.symbol} {info.exchange} {info.interval}  {span}",
+        f"O {p(candles[0].open)}  H {p(high)}  L {p(low)}  C {p(candles[-1].close)}",
     )
 
 

@@ -113,6 +113,8 @@ def test_coarser_intervals_are_the_aggregate_of_the_minutes(broker: Broker, jwt:
         ]  # fmt: skip
         assert [row[1:] for row in coarse] == expected, interval
     assert len(minutes) == 375 and minutes[-1][0] == "2026-03-05T15:29:00+05:30"
+    (day,) = candles(broker, jwt, *SBIN[:2], "ONE_DAY", *day)
+    assert day[0] == "2026-03-05T00:00:00+05:30"  # a day bar is stamped at midnight IST
 
 
 # ---------------------------------------------------------------- today and the quote

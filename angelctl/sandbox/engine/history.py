@@ -267,7 +267,9 @@ def candles(
             grouped = aggregate(bars, minutes, first)
             for index, bar in enumerate(grouped):
                 last = grouped[index + 1][0] - 1 if index + 1 < len(grouped) else bars[-1][0]
-                if minutes == 0 or start <= _at(day, bar[0]) <= end:
+                if minutes == 0:  # the broker stamps a day bar at 00:00 IST
+                    yield day, (0, *bar[1:]), last
+                elif start <= _at(day, bar[0]) <= end:
                     yield day, bar, last
         day += timedelta(days=1)
 
