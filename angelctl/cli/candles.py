@@ -158,7 +158,7 @@ def _emit(
 
     info = ChartInfo(contract.symbol, contract.exchange, interval, contract.tick_size or None)
     if out.json_mode:
-        out.json(_document(contract, request, result))
+        _write_json(out, _document(contract, request, result), result, request.oi)
         return
     if csv_file is not None or parquet_file is not None:
         from angelctl.render.candle_files import write_csv, write_parquet
@@ -183,20 +183,21 @@ def _show(out: Output, info: ChartInfo, result: CandleResult, table: bool, oi: b
         out.notice("no candles in this range (a holiday, a weekend, or before the session)")
 
 
+def _write_json(out: Output, document: dict[str, Any], result: CandleResult, oi: bool) -> None:
+    """The envelope through ``json.dumps``; the candle array spliced in as text built row by
+    row (``render.candle_files.json_rows``): for ~93 k candles that is several times faster
+    than a dict per candle through the encoder, and prints the same document."""
+    import json
+
+    from angelctl.render.candle_files import json_rows
+    from angelctl.render.contract import envelope
+
+    head = json.dumps(envelope(out.schema, {**document, "candles": []}))
+    assert head.endswith('"candles": []}')
+    out.line(head[: -len("[]}")] + json_rows(result.candles, oi) + "}")
+
+
 def _document(contract: Contract, request: Any, result: CandleResult) -> dict[str, Any]:
-    rows = []
-    for c in result.candles:
-        row: dict[str, Any] = {
-            "time": c.at.isoformat(),
-            "open": float(c.open),
-            "high": float(c.high),
-            "low": float(c.low),
-            "close": float(c.close),
-            "volume": c.volume,
-        }
-        if request.oi:
-            row["oi"] = c.oi
-        rows.append(row)
     return {
         "symbol": contract.symbol,
         "exchange": contract.exchange,
@@ -206,5 +207,5 @@ def _document(contract: Contract, request: Any, result: CandleResult) -> dict[st
         "to": request.end.isoformat(),
         "calls": result.calls,
         "cached_days": result.cached_days,
-        "candles": rows,
+        "candles": [],  # spliced in by _write_json
     }

@@ -278,9 +278,12 @@ def _at(day: date, minute: int) -> datetime:
     return datetime(day.year, day.month, day.day, minute // 60, minute % 60)
 
 
+_CLOCK = tuple(f"T{m // 60:02d}:{m % 60:02d}:00+05:30" for m in range(1440))
+
+
 def stamp(day: date, minute: int) -> str:
     """The broker's bar time: ``2023-09-06T11:15:00+05:30``."""
-    return f"{day.isoformat()}T{minute // 60:02d}:{minute % 60:02d}:00+05:30"
+    return day.isoformat() + _CLOCK[minute]
 
 
 def is_today_last(ticker: Ticker, day: date, last_minute: int, now: datetime) -> bool:
