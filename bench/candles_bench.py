@@ -45,6 +45,12 @@ def count(url: str, token: str) -> int:
     return len(logged(url, token))
 
 
+def refused(url: str, token: str) -> int:
+    rows = sandbox_admin(url, token, "GET", "requests")
+    rows = rows["requests"] if isinstance(rows, dict) else rows
+    return sum(1 for row in rows if row.get("route") == "getCandleData" and row["status"] != 200)
+
+
 def bound_seconds(requests: int) -> float:
     return float((requests - 1) // PER_SECOND)
 
@@ -112,6 +118,7 @@ def main() -> int:
         sent = logged(server.rest_url, token)[before:]
         span = max(sent) - min(sent)
         lead, tail = min(sent) - MARKS["start"], MARKS["end"] - max(sent)
+        rejected = refused(server.rest_url, token)
         warm_wall, warm = run(asked, env)
         warm_calls = count(server.rest_url, token) - before - cold_calls
     candles = len(cold["candles"])  # type: ignore[arg-type]
@@ -122,6 +129,7 @@ def main() -> int:
         f"cold: {cold_calls} getCandleData requests (sandbox log), wall {cold_wall:.2f} s; "
         f"bound from 3/s = {bound:.1f} s; ratio {cold_wall / bound:.2f} (target ≤ {TARGET})"
     )
+    print(f"      requests the sandbox refused (rate limit): {rejected}")
     print(
         f"      first to last request logged by the sandbox: {span:.2f} s "
         f"(ratio {span / bound:.2f}); before the first: {lead:.2f} s (process start, symbol), "
@@ -133,7 +141,7 @@ def main() -> int:
         f"{warm['candles'] == cold['candles']}"
     )
     print(f"sandbox cost of the 13 answers in-process: {engine:.2f} s for {bars} bars")
-    ok = cold_wall <= TARGET * bound and warm_calls == 0
+    ok = cold_wall <= TARGET * bound and warm_calls == 0 and rejected == 0
     return 0 if ok else 1
 
 
