@@ -107,7 +107,9 @@ def main() -> int:
         env = user_env(home)
         cmd = angelctl_cmd()
         login = [*cmd, "login", "--sandbox", "--url", server.rest_url, "--admin-token-stdin"]
-        subprocess.run(login, env=env, input=server.admin_token, text=True, capture_output=True, check=True)
+        subprocess.run(
+            login, env=env, input=server.admin_token, text=True, capture_output=True, check=True
+        )
         subprocess.run([*cmd, "instruments", "sync"], env=env, capture_output=True, check=True)
         asked = [*cmd, "candles", "SBIN", "-i", "1m", "--from", str(first), "--to", str(last)]
         asked.append("--json")

@@ -69,6 +69,13 @@ def _merge(candles: Sequence[Candle], columns: int) -> list[Candle]:
     return merged
 
 
+def _on_tick(value: Decimal, tick: Decimal | None) -> Decimal:
+    """An axis price on the instrument's tick grid (the labels between the extremes)."""
+    if not tick:
+        return value
+    return (value / tick).to_integral_value() * tick
+
+
 def _row_of(value: Decimal, top: Decimal, step: Decimal, height: int) -> int:
     return min(max(int((top - value) / step), 0), height - 1)
 
@@ -81,7 +88,10 @@ def chart_lines(
     if not candles:
         return [[(f"{info.symbol}: no candles in this range", "")]]
     top, bottom = max(c.high for c in candles), min(c.low for c in candles)
-    labels = [price(top - (top - bottom) * k / 4, info.exchange, info.tick) for k in range(5)]
+    labels = [
+        price(_on_tick(top - (top - bottom) * k / 4, info.tick), info.exchange, info.tick)
+        for k in range(5)
+    ]
     axis = max(len(text) for text in labels) + 1
     bars = _merge(candles, max(width - axis - 1, 8))
     step = (top - bottom) / height or Decimal(1)
@@ -132,17 +142,20 @@ def _volume(bars: Sequence[Candle], axis: int) -> list[Line]:
 
 
 def _time_axis(bars: Sequence[Candle], axis: int) -> str:
+    """Times under the columns: ``HH:MM`` every dozen columns within one day; over several
+    days ``DD-Mon`` where a new day starts (when it does not touch the label before). The zone
+    sits in the price axis' gutter, so the line is never wider than the chart."""
     days = {c.at.astimezone(IST).date() for c in bars}
-    form = "%d-%b" if len(days) > 1 else "%H:%M"
-    cells = [" "] * (len(bars) + 8)
-    spacing = 12
-    column = 0
-    while column < len(bars):
-        text = bars[column].at.astimezone(IST).strftime(form)
-        if column + len(text) <= len(bars):
+    form, gap = ("%d-%b", 2) if len(days) > 1 else ("%H:%M", 7)
+    cells = [" "] * len(bars)
+    free, previous = 0, ""
+    for column, bar in enumerate(bars):
+        text = bar.at.astimezone(IST).strftime(form)
+        if text != previous and column >= free and column + len(text) <= len(bars):
             cells[column : column + len(text)] = list(text)
-        column += spacing
-    return " " * (axis + 1) + "".join(cells[: len(bars)]).rstrip() + " IST"
+            free = column + len(text) + gap
+        previous = text
+    return "IST".rjust(axis - 1) + "  " + "".join(cells).rstrip()
 
 
 def _title(candles: Sequence[Candle], info: ChartInfo) -> tuple[str, str]:
@@ -199,7 +212,7 @@ def candles_table(candles: Sequence[Candle], info: ChartInfo, with_oi: bool) -> 
         title=f"{info.symbol} {info.exchange} {info.interval} candles",
         columns=columns,
         sections=[list(_rows(candles, info, with_oi))],
-        caption=f"{len(candles)} candles",
+        caption=f"{quantity(len(candles))} candles",
     )
 
 

@@ -222,7 +222,8 @@ def test_the_chart_fits_the_terminal_with_ist_times_and_indian_prices(
 
     text = "\n".join(lines)
     assert lines[0].startswith("SBIN-EQ NSE 1m  02-Nov 09:15 – 02-Nov 15:29 IST"), text
-    assert any(line.rstrip().endswith("IST") and "09:15" in line for line in lines), text
+    axis = [line.split() for line in lines if line.strip().startswith("IST ")]
+    assert axis and axis[0][1] == "09:15" and len(axis[0]) >= 4, text  # the time axis, IST
     assert "█" in text and "┤" in text and "vol" in text
     priced = [line.split("┤")[0].strip() for line in lines if "┤" in line]
     assert any(p.count(",") == 1 and p.endswith(tuple("0123456789")) for p in priced), priced
