@@ -131,6 +131,12 @@ def main() -> int:
         f"cold: {cold_calls} getCandleData requests (sandbox log), wall {cold_wall:.2f} s; "
         f"bound from 3/s = {bound:.1f} s; ratio {cold_wall / bound:.2f} (target ≤ {TARGET})"
     )
+    steady = cold_calls / PER_SECOND
+    print(
+        f"      against the steady-rate reading of the bound ({cold_calls} requests / 3 per s = "
+        f"{steady:.2f} s): ratio {cold_wall / steady:.2f}; angelctl's limiter adds its 0.06 s "
+        "safety margin per window (0.24 s here) on purpose"
+    )
     print(f"      requests the sandbox refused (rate limit): {rejected}")
     print(
         f"      first to last request logged by the sandbox: {span:.2f} s "
