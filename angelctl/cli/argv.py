@@ -43,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("reconcile", "reconcile", "reconcile", "command", broker=True),
     Command("journal", "journal_cmd", "app", "group"),
     Command("quote", "quote", "quote", "command", broker=True),
+    Command("candles", "candles", "candles", "command", broker=True),
     Command("stream", "stream", "stream", "command", broker=True),
     Command("chain", "chain", "chain", "command", broker=True),
     Command("trades", "portfolio", "trades", "command", broker=True),

@@ -24,6 +24,7 @@ SYMBOL_ARGS: dict[tuple[str, ...], int | None] = {
     ("instruments", "show"): None,
     ("instruments", "search"): None,
     ("quote",): None,
+    ("candles",): 0,  # SYMBOL
     ("stream",): None,
     ("order", "place"): 1,  # SIDE SYMBOL
 }
@@ -69,6 +70,11 @@ VALUED = frozenset(
         "--year",
         "-y",
         "--interval",
+        "-i",
+        "--from",
+        "--to",
+        "--csv",
+        "--parquet",
         "--action",
         "--settle-after",
         "--settle",

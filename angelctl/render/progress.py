@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from angelctl.instruments.store import Progress
@@ -64,3 +64,39 @@ def _isatty(stream: Any) -> bool:
         return bool(stream.isatty()) and stream is sys.stderr
     except (AttributeError, ValueError):
         return False
+
+
+@contextlib.contextmanager
+def chunk_progress(out: Output, label: str) -> Iterator[Callable[[int, int], None]]:
+    """Requests done of a paginated read: a rich bar on stderr when it is a terminal and there
+    is more than one request; nothing otherwise (a piped run stays quiet)."""
+    if out.quiet or out.json_mode or not _isatty(out.stderr):
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as RichProgress
+
+    bar = RichProgress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("requests"),
+        TimeRemainingColumn(),
+        console=out.err_console,
+        transient=True,
+    )
+    task: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if total < 2:
+            return
+        if "id" not in task:
+            bar.start()
+            task["id"] = bar.add_task(label, total=total)
+        bar.update(task["id"], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if "id" in task:
+            bar.stop()

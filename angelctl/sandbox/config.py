@@ -41,6 +41,8 @@ ExpiredTokenCode = Literal["AG8001", "AG8002"]
 MarketOrders = Literal["reject", "convert_to_limit", "allow"]
 AfterHoursOrders = Literal["amo", "reject"]
 UnregisteredIpMessage = Literal["access_denied", "not_registered"]
+HistoryNoData = Literal["empty", "AB9019", "AB1004"]
+HistoryOverSpan = Literal["truncate", "error"]
 
 MARKET_ORDER_CHOICES = ("reject", "convert_to_limit", "allow")
 
@@ -139,6 +141,14 @@ class SandboxConfig:
     ws_max_connections: int = 3
     order_feed_heartbeat_seconds: float | None = 10.0  # the 1-byte b"\x00" frame; None: off
 
+    # --- historical candles (``rest.history_api``, docs/protocol.md#historical-candles)
+    # [CONFLICT] a range with no candles (holiday, weekend): an empty ``data`` list (what
+    # OpenAlgo handles), "No Data Available" AB9019, or AB1004 (seen live for a holiday).
+    history_no_data: HistoryNoData = "empty"
+    # [GAP] a range over the interval's maximum span: a third-party adapter saw it silently
+    # truncated to the maximum ("truncate"); "error" answers AB1004.
+    history_over_span: HistoryOverSpan = "truncate"
+
     def __post_init__(self) -> None:
         # long: one flat list of independent field checks, each a single condition
         _check(0 < self.feed_ticks_per_second <= 1000, "feed_ticks_per_second must be (0, 1000]")
@@ -209,6 +219,8 @@ class SandboxConfig:
             self.segment_ops_limit is None or self.segment_ops_limit > 0,
             "segment_ops_limit must be > 0 or null",
         )
+        _check(self.history_no_data in ("empty", "AB9019", "AB1004"), "history_no_data")
+        _check(self.history_over_span in ("truncate", "error"), "history_over_span")
         for account in self.accounts:
             for ip in (*account.registered_ips, *self.registered_ips):
                 _check(is_ip_address(ip), f"not an IP address: {ip!r}")
@@ -293,6 +305,8 @@ RUNTIME_KEYS = frozenset(
         "registered_ips",
         "unregistered_ip_message",
         "segment_ops_limit",
+        "history_no_data",
+        "history_over_span",
         "feed_ticks_per_second",
         "feed_subscription_limit",
         "feed_depth20",

@@ -60,7 +60,10 @@ def default_rate_limits() -> RateLimitTable:
 
 def default_route_buckets() -> dict[str, list[str]]:
     """Routes that count against more than their own bucket."""
-    return {name: [name, "orders"] for name in ("placeOrder", "modifyOrder", "cancelOrder")}
+    buckets = {name: [name, "orders"] for name in ("placeOrder", "modifyOrder", "cancelOrder")}
+    # getOIData has no published limit: it spends the candle budget (as OpenAlgo assumes)
+    buckets["getOIData"] = ["getCandleData"]
+    return buckets
 
 
 @record

@@ -65,7 +65,9 @@ def test_every_command_prints_a_document_its_schema_accepts(
         ["whoami"], ["funds"], ["doctor"], ["config", "path"], ["config", "show"],
         ["config", "set", "read_timeout", "12"], ["instruments", "sync"],
         ["instruments", "search", "NIFTY"], ["instruments", "show", "SBIN"],
-        ["instruments", "info"], ["quote", "SBIN"], ["calendar"], ["calendar", "status"],
+        ["instruments", "info"], ["quote", "SBIN"],
+        ["candles", "SBIN", "-i", "1h", "--from", "2026-03-02", "--to", "2026-03-03"],
+        ["calendar"], ["calendar", "status"],
         ["calendar", "holidays"], ["stream", "SBIN", "--count", "2"],
         ["chain", "NIFTY", "--strikes", "2"],
     ):  # fmt: skip

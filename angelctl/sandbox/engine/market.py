@@ -24,6 +24,8 @@ Rules:
   rebases the instrument's day (previous close = open = high = low = the new price) so a test
   can put any instrument anywhere; ``close=`` sets the previous close explicitly.
 - ``version`` counts price steps; the matching engine runs an order again only after it moved.
+- Every price set is also recorded on the ticker's ``tape`` (``engine.tape``): today's candles
+  (``engine.history``) are built from it, so they agree with the quote's OHLC and LTP.
 
 Invariants: deterministic for a given seed and sequence of clock readings (randomness is a hash
 of seed, instrument and step — no shared RNG state); never reads the wall clock except to stamp
@@ -45,6 +47,7 @@ from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.engine.instrument import Instrument
 from angelctl.sandbox.engine.option_model import OptionModel, oi_shape
 from angelctl.sandbox.engine.pricing import INDEX_LEVEL_TICK
+from angelctl.sandbox.engine.tape import Tape
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -126,6 +129,7 @@ class Ticker:
     _depth: tuple[int, tuple[DepthLevel, ...], tuple[DepthLevel, ...]] | None = field(
         default=None, repr=False
     )
+    tape: Tape = field(default_factory=Tape, repr=False)  # today's prices, for candles
 
     @property
     def key(self) -> tuple[str, str]:
@@ -313,6 +317,7 @@ class Market:
         ticker.model = OptionModel.fit(
             universe, instrument, self._clock.now().astimezone(IST).date()
         )
+        ticker.tape.record(ticker.last_trade_at, open_price, 0)
         return ticker
 
     def _set_bands(self, ticker: Ticker) -> None:
@@ -336,6 +341,7 @@ class Market:
         if not keep_day:
             ticker.open = ticker.high = ticker.low = close
             ticker.volume, ticker.turnover = 0, Decimal(0)
+            ticker.tape.reset()
         self._set_bands(ticker)
 
     def _advance(self, ticker: Ticker, step: int) -> None:
@@ -385,3 +391,4 @@ class Market:
             ticker.turnover += price * quantity * count
             ticker.last_qty = quantity
         ticker.last_trade_at = at
+        ticker.tape.record(at, price, ticker.volume)

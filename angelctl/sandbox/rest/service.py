@@ -61,6 +61,7 @@ from angelctl.sandbox.rest.gateway import (
 )
 from angelctl.sandbox.rest.greeks_api import HANDLERS as GREEKS_HANDLERS
 from angelctl.sandbox.rest.gtt_api import HANDLERS as GTT_HANDLERS
+from angelctl.sandbox.rest.history_api import HANDLERS as HISTORY_HANDLERS
 from angelctl.sandbox.rest.market_api import HANDLERS as MARKET_HANDLERS
 from angelctl.sandbox.rest.money_api import HANDLERS as MONEY_HANDLERS
 from angelctl.sandbox.rest.order_api import HANDLERS as ORDER_HANDLERS
@@ -97,6 +98,7 @@ HANDLERS: dict[str, Handler] = {
     **GTT_HANDLERS,
     **MONEY_HANDLERS,
     **GREEKS_HANDLERS,
+    **HISTORY_HANDLERS,
 }
 
 
