@@ -118,6 +118,7 @@ def stream(
     ] = None,
 ) -> None:
     """Live ticks over the WebSocket feed: a table on a terminal, NDJSON with --json or piped."""
+    # long: the Typer options are declared in the signature, one parameter each
     from angelctl.cli.instruments import resolve_symbols
     from angelctl.feed.ticks import Mode
 

@@ -214,6 +214,20 @@ class RecordingWriter:
         self.close()
 
 
+def write_recording(
+    path: str | os.PathLike[str], header: dict[str, Any], records: Iterable[Record]
+) -> int:
+    """Write a whole recording made elsewhere (a derived one: ``bench/make_recording.py``);
+    refuses an existing file like the writer. Returns the number of bytes written."""
+    header = {"format": "angelctl-recording", "version": VERSION, **header}
+    data = bytearray(encode_header(header))
+    for r in records:
+        data += encode_record(r.type, r.wall_ns, r.mono_ns, r.payload)
+    with open(path, "xb") as handle:
+        handle.write(data)
+    return len(data)
+
+
 # ---------------------------------------------------------------------- reading
 
 

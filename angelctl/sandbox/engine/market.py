@@ -22,6 +22,11 @@ Rules:
   can put any instrument anywhere; ``close=`` sets the previous close explicitly.
 - ``version`` counts price steps; the matching engine runs an order again only after it moved.
 
+Replay (``engine.replay``): ``replay_market.replay_due`` applies each due recorded frame to its
+token's ``Ticker`` (LTP, OHLC, volume, totals, OI, depth, circuits, times as recorded) and marks
+it ``replayed``: the walk never moves it again, and its depth, totals and OI are the recorded
+ones rather than drawn. Other tokens keep walking.
+
 Invariants: deterministic for a given seed and sequence of clock readings (randomness is a hash
 of seed, instrument and step — no shared RNG state); never reads the wall clock except to stamp
 trade times; freezing stops market time, so thawing resumes the walk where it stood.
@@ -41,6 +46,7 @@ from angelctl.sandbox.clock import SandboxClock
 from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.engine.instrument import Instrument
 from angelctl.sandbox.engine.pricing import INDEX_LEVEL_TICK
+from angelctl.sandbox.engine.replay import Replay
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -120,6 +126,10 @@ class Ticker:
     _depth: tuple[int, tuple[DepthLevel, ...], tuple[DepthLevel, ...]] | None = field(
         default=None, repr=False
     )
+    replayed: bool = False  # driven by a recording: no walk, recorded depth/totals/OI
+    fixed_depth: tuple[tuple[DepthLevel, ...], tuple[DepthLevel, ...]] | None = None
+    fixed_totals: tuple[int, int] | None = None
+    fixed_oi: tuple[int, float] | None = None  # (open interest, change %) as recorded
 
     @property
     def key(self) -> tuple[str, str]:
@@ -137,6 +147,8 @@ class Ticker:
 
     @property
     def open_interest(self) -> int:
+        if self.fixed_oi is not None:
+            return self.fixed_oi[0]
         if not self.oi_base:
             return 0
         lot = self.instrument.lotsize
@@ -148,6 +160,8 @@ class Ticker:
 
     def depth(self) -> tuple[tuple[DepthLevel, ...], tuple[DepthLevel, ...]]:
         """Five bids (best first, descending) and five offers (best first, ascending)."""
+        if self.fixed_depth is not None:
+            return self.fixed_depth
         cached = self._depth
         if cached is not None and cached[0] == self.version:
             return cached[1], cached[2]
@@ -182,6 +196,8 @@ class Ticker:
 
     def total_quantities(self) -> tuple[int, int]:
         """(total buy, total sell) quantity pending on the exchange: a multiple of the depth."""
+        if self.fixed_totals is not None:
+            return self.fixed_totals
         bids, asks = self.depth()
         seed = self.seed ^ self.version
         buy = sum(level.quantity for level in bids) * (3 + _draw(seed, 50) % 25)
@@ -205,8 +221,13 @@ class Market:
         self._origin = clock.monotonic()
         self._paused = 0.0
         self._frozen_at: float | None = self._origin if config().market_frozen else None
+        self.replay: Replay | None = None  # set by the engine when it replays a recording
 
     # ------------------------------------------------------------------- time
+
+    @property
+    def clock(self) -> SandboxClock:
+        return self._clock
 
     @property
     def frozen(self) -> bool:
@@ -238,7 +259,8 @@ class Market:
             if ticker is None:
                 return None
             self._tickers[key] = ticker
-        self._advance(ticker, self.current_step())
+        if not ticker.replayed:
+            self._advance(ticker, self.current_step())
         return ticker
 
     def tracked(self) -> int:
@@ -260,6 +282,14 @@ class Market:
         ticker.centre = ticker.x = math.log(float(price))
         ticker.version += 1
         return ticker
+
+    def replayed_bands(self, ticker: Ticker, recorded_close: bool) -> None:
+        """Circuits of a replayed ticker whose frame carried none: from its recorded close, or
+        rebased on its price when that is outside the band (an LTP-only recording)."""
+        if recorded_close:
+            self._set_bands(ticker)
+        elif not ticker.within_band(ticker.ltp):
+            self._rebase(ticker, ticker.ltp, keep_day=True)
 
     # -------------------------------------------------------------- internals
 
