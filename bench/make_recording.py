@@ -278,9 +278,9 @@ def sample(path: Path) -> int:
         subs.append([3, 2, token])
         instruments.append({
             "exch_seg": "NFO", "token": token, "symbol": f"{name}-REC{token}", "name": name,
-            "instrumenttype": "OPTIDX", "lotsize": int(real["last_traded_quantity"]),
+            "instrumenttype": "", "lotsize": int(real["last_traded_quantity"]),
             "tick_size": "0.05", "expiry": None, "strike": None, "option_type": None,
-            "note": note,
+            "note": f"an index option {note}; expiry and strike unknown, so listed plain",
         })  # fmt: skip
     header = {
         "created_at": datetime.fromtimestamp(begin / 1000, UTC).isoformat(),

@@ -113,7 +113,7 @@ def test_a_recorded_token_the_universe_lacks_is_listed_from_the_header(recording
     engine, _ = engine_for(recording)
     rows = engine.instruments(exch_seg="NFO", token="41735")["rows"]
     assert [(r["symbol"], r["lotsize"], r["instrumenttype"]) for r in rows] == [
-        ("BANKNIFTY-REC41735", "25", "OPTIDX")
+        ("BANKNIFTY-REC41735", "25", "")  # an option without expiry is listed plain
     ]
 
 

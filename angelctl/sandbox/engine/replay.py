@@ -15,8 +15,10 @@ stays frozen at the last values (``finished``), or with ``loop`` starts again fr
 
 Instruments: a recorded token the day's universe lists is that instrument (the same exchange
 segment and token). One it does not list is added to the universe, from the recording header's
-``instruments`` (the master's field names) or, when the header does not name it, as a cash
-instrument ``REPLAY-<token>`` with lot 1 and tick 0.05; its reference price is its first LTP.
+``instruments`` (the master's field names; a future or option the header gives no expiry, or
+an option no strike, is listed with an empty instrument type, since clients refuse such a row)
+or, when the header does not name it, as a cash instrument ``REPLAY-<token>`` with lot 1 and
+tick 0.05; its reference price is its first LTP.
 
 Invariants: the tape keeps every decodable frame in recorded order (an undecodable one is
 counted in ``undecodable`` and skipped); ``Replay.due`` yields each frame once, in order, and
@@ -35,7 +37,7 @@ from typing import Any
 from angelctl.feed.decode import DecodeError, decode
 from angelctl.feed.recording import FRAME, LINK, RecordingError, read_recording
 from angelctl.feed.ticks import DepthTick, ExchangeType, Tick, scaled
-from angelctl.sandbox.engine.instrument import Instrument
+from angelctl.sandbox.engine.instrument import OPTION_TYPES, Instrument
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 #: feed exchange type → the instrument master's ``exch_seg``
@@ -102,6 +104,7 @@ class ReplayTape:
     torn_records: int = 0
     undecodable: int = 0
     gaps: int = 0  # ``disconnected`` records: reconnects while recording
+    recorded: frozenset[tuple[int, str, int]] = frozenset()  # (exchange type, token, mode)
 
     @property
     def duration(self) -> float:
@@ -153,9 +156,10 @@ class ReplayTape:
             for r in recording.records
             if r.type == LINK and r.json().get("event") == "disconnected"
         )
+        recorded = frozenset((t.exchange_type, t.token, t.mode) for *_, t in decoded)
         return cls(
             source, recording.header, day, start_wall, frames, list(last_before.items()),
-            instruments, prices, recording.torn_records, undecodable, gaps,
+            instruments, prices, recording.torn_records, undecodable, gaps, recorded,
         )  # fmt: skip
 
 
@@ -182,12 +186,15 @@ def _instrument(key: tuple[str, str], meta: dict[str, Any] | None) -> Instrument
                           Decimal("0.05"), 0)  # fmt: skip
     expiry = meta.get("expiry")
     strike = meta.get("strike")
+    kind = str(meta.get("instrumenttype") or "")
+    if not expiry or (kind in OPTION_TYPES and strike is None):
+        kind = ""  # clients refuse a derivative row without expiry (or strike): list it plain
     return Instrument(
         exch_seg=exch_seg,
         token=token,
         symbol=str(meta.get("symbol") or f"REPLAY-{token}"),
         name=str(meta.get("name") or meta.get("symbol") or token),
-        instrumenttype=str(meta.get("instrumenttype") or ""),
+        instrumenttype=kind,
         lotsize=int(meta.get("lotsize") or 1),
         tick_size=Decimal(str(meta.get("tick_size") or "0.05")),
         freeze_qty=0,

@@ -30,9 +30,9 @@ Replay (``engine.replay``): a replayed token never ticks from the slots above. E
 of a replaying sandbox has a second sender (``_replay_pump``) that wakes every
 ``REPLAY_PERIOD_S``, brings the market up to the clock and sends every frame that came due since
 its last wakeup, in recorded order: to a subscription in the frame's own mode the **recorded
-bytes**; to one in another mode a packet encoded from the ticker (which the frame has just
-updated; its sequence and exchange time are the frame's). A connection starts at the frames
-due after it opened.
+bytes**; to one in a mode the recording has no frames of for that token, a packet encoded from
+the ticker (as of the wakeup; sequence and exchange time are the frame's). A connection starts
+at the frames due after it opened.
 """
 
 from __future__ import annotations
@@ -361,6 +361,8 @@ def replay_packets(
 ) -> list[bytes]:
     """The packets a connection with ``subscriptions`` gets for ``due`` frames."""
     out: list[bytes] = []
+    tape = engine.state.replay
+    recorded = tape.recorded if tape is not None else frozenset()
     for frame in due:
         tick = frame.tick
         exchange_type, token = tick.exchange_type, tick.token
@@ -370,6 +372,8 @@ def replay_packets(
             if mode == tick.mode:
                 out.append(frame.payload)
                 continue
+            if (exchange_type, token, mode) in recorded:
+                continue  # that mode has recorded frames of its own
             ticker = engine.ticker(*frame.key)
             if ticker is None:
                 continue
