@@ -185,14 +185,24 @@ def _show_ready(out: Output, info: dict[str, Any]) -> None:
     out.line(f"  admin token      {info['admin_token']}  (header X-Sandbox-Admin)")
     replay = info.get("replay")
     if replay:
-        out.line(
-            f"  replaying        {replay['file']} ({replay['frames']:,} frames recorded "
-            f"{replay['recorded_on']}, {replay['duration_seconds']:,.0f} s) at {replay['speed']:g}×"
-            "; frozen at the last values when it ends"
-            + (f"; {replay['torn_records']} torn record skipped" if replay["torn_records"] else "")
-        )
+        _show_replay(out, replay)
     out.line(f"Log in from another terminal: angelctl login --sandbox --url {info['rest_url']}")
     out.line("Ctrl-C stops it.")
+
+
+def _show_replay(out: Output, replay: dict[str, Any]) -> None:
+    """Two lines that fit 80 columns: which recording, from when, how long, what happens after."""
+    from pathlib import Path
+
+    start = f", from {replay['start'][11:16]} IST" if replay["start"] else ""
+    torn = f"; {replay['torn_records']} torn record skipped" if replay["torn_records"] else ""
+    out.line(
+        f"  replaying        {Path(replay['file']).name} (recorded {replay['recorded_on']}{start})"
+    )
+    out.line(
+        f"                   {replay['frames']:,} frames, {replay['duration_seconds']:,.0f} s at "
+        f"{replay['speed']:g}×; then frozen at the last values{torn}"
+    )
 
 
 def _leave_admin_token(info: dict[str, Any]) -> Path:

@@ -177,7 +177,9 @@ class SandboxServer:
         return f"{self.rest_url}{ADMIN_PREFIX}"
 
     def ready_info(self) -> dict[str, Any]:
-        """The one JSON line ``angelctl sandbox serve`` prints when it is listening."""
+        """The one JSON line ``angelctl sandbox serve`` prints when it is listening (with
+        ``replay``, where the replay stands, only when replaying a recording)."""
+        replay = self.engine.replay_status()
         return {
             "event": "ready",
             "rest_url": self.rest_url,
@@ -187,7 +189,7 @@ class SandboxServer:
             "admin_url": self.admin_url,
             "admin_token": self.admin_token,
             "demo": self.engine.demo_account(),
-            "replay": self.engine.replay_status(),
+            **({"replay": replay} if replay is not None else {}),
         }
 
 

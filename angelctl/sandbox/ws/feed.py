@@ -348,8 +348,8 @@ async def _replay_pump(hub: SocketHub, conn: Connection) -> None:
         await asyncio.sleep(REPLAY_PERIOD_S)
         if conn.stalled(loop.time()) or conn.paper is not engine.state.paper:
             continue  # a reset closes the connection at the slot pump's next wakeup
-        due, position, lost = engine.replay_frames(position)
-        conn.replay_lost += lost
+        # a connection more than LOG_LIMIT frames behind skips the forgotten ones (``lost``)
+        due, position, _lost = engine.replay_frames(position)
         for data in replay_packets(engine, conn.subscriptions, due):
             if conn.ws.closed:
                 return

@@ -78,7 +78,6 @@ class Connection:
     stall_mode: str | None = None
     stall_until: float = 0.0
     cursor: int = 0  # order updates: events already looked at
-    replay_lost: int = 0  # replayed frames forgotten before this connection was sent them
 
     def stalled(self, now: float) -> str | None:
         if self.stall_mode is not None and now >= self.stall_until:
