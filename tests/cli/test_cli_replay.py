@@ -22,7 +22,7 @@ from angelctl.render.stream_json import tick_json
 from angelctl.sandbox import ReplaySource, SandboxConfig, SandboxServer
 from angelctl.sandbox.engine.replay import resolve_path
 from angelctl.status import ExitStatus
-from tests.conftest import REPO, admin, run_cli
+from tests.conftest import REPO, admin, arm, run_cli
 from tests.feed.test_feed_client import eventually
 
 
@@ -151,3 +151,24 @@ def _subscriptions(server: SandboxServer) -> int:
     with urllib.request.urlopen(request, timeout=5) as response:
         stats = json.load(response)
     return sum(len(c["subscriptions"]) for c in stats["smartStream"]["connections"])
+
+
+def test_a_recording_goes_on_across_a_reconnect_and_notes_the_gap(
+    cli: Any, sandbox: Any, sandbox_login: Any, tmp_path: Path
+) -> None:
+    admin(sandbox, "POST", "config", feed_ticks_per_second=20)
+    arm(sandbox, name="ws_drop", mode="close", code=4000, after_frames=3, route="smartStream",
+        count=1)  # fmt: skip
+    path = tmp_path / "gap.rec"
+    result = cli("stream", "SBIN", "--json", "--count", "8", "--record", str(path))
+    assert result.code == 0, result.both
+    kinds = []
+    for record in read_recording(path).records:
+        if record.type == FRAME:
+            if not kinds or kinds[-1] != "frame":
+                kinds.append("frame")
+        else:
+            kinds.append(record.json()["event"] if record.type != SUBSCRIPTIONS else "subs")
+    assert kinds[:7] == [
+        "connected", "subs", "frame", "disconnected", "connected", "subs", "frame",
+    ]  # fmt: skip

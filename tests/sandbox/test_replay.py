@@ -151,3 +151,32 @@ def test_a_held_replay_waits_for_start(recording: Path) -> None:
     engine.replay_start()
     due, _, _ = engine.replay_frames(0)
     assert [f.payload for f in due] == [encode(SCRIPT[0][1])]
+
+
+def test_a_subscriber_in_an_unrecorded_mode_gets_a_packet_built_from_the_ticker(
+    recording: Path,
+) -> None:
+    from angelctl.feed.decode import decode
+    from angelctl.sandbox.ws.feed import replay_packets
+
+    engine, _ = engine_for(recording)
+    due, _, _ = engine.replay_frames(None)  # the QUOTE frame at t = 0
+    subscriptions = {(1, "1594", 2), (1, "1594", 3), (1, "1594", 1)}
+    recorded, built = replay_packets(engine, subscriptions, due)  # LTP is recorded: nothing
+    assert recorded == due[0].payload
+    snap_tick = decode(built)
+    assert snap_tick.mode == 3 and snap_tick.sequence == 1  # the frame's sequence
+    assert snap_tick.ltp == Decimal("1900.00")
+
+
+def test_loop_starts_again_after_the_last_frame(recording: Path) -> None:
+    engine, clock = engine_for(recording, speed=1, loop=True)
+    position = engine.replay_frames(None)[1]
+    clock.advance(120)
+    due, position, _ = engine.replay_frames(position)
+    assert len(due) == len(SCRIPT) - 1
+    clock.advance(1.0)  # one second of pause after the last frame, then the first again
+    due, _, _ = engine.replay_frames(position)
+    assert [f.payload for f in due] == [encode(SCRIPT[0][1])]
+    status = engine.replay_status()
+    assert status is not None and status["loops"] == 1 and not status["finished"]
