@@ -6,7 +6,7 @@ read with ``ast``; a unit is a package (``angelctl.orders``) or a top-level modu
 
 - the core (every unit but ``cli``, ``render`` and ``__main__``) imports neither Typer nor rich,
   nor ``angelctl.cli`` / ``angelctl.render``;
-- the sandbox imports nothing of the client; of ``feed`` only the codec's encoder side;
+- the sandbox imports nothing of the client; of ``feed`` only the codec and the recording format;
 - the client's core never imports the sandbox (only the CLI's ``sandbox`` commands host it);
 - no cycle between units.
 """
@@ -21,7 +21,14 @@ import angelctl
 
 ROOT = Path(angelctl.__file__).parent
 SHELL = {"angelctl.cli", "angelctl.render", "angelctl.__main__"}
-CODEC = {"angelctl.feed.encode", "angelctl.feed.ticks", "angelctl.feed.layout"}
+# The feed codec and the recording format (the replay reads recordings): bytes and files only.
+CODEC = {
+    "angelctl.feed.encode",
+    "angelctl.feed.decode",
+    "angelctl.feed.ticks",
+    "angelctl.feed.layout",
+    "angelctl.feed.recording",
+}
 # Leaf modules every layer may use, the sandbox included (no client behaviour in them).
 NEUTRAL = {
     "angelctl",

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from angelctl.config import ProfileSettings
     from angelctl.render.output import Output
-    from angelctl.sandbox import SandboxConfig
+    from angelctl.sandbox import ReplaySource, SandboxConfig
 
 app = typer.Typer(
     help="Run the loopback SmartAPI sandbox (paper broker with fault switches).",
@@ -88,9 +88,36 @@ def serve(
     no_rate_limits: Annotated[
         bool, typer.Option("--no-rate-limits", help="Do not enforce the broker's rate limits.")
     ] = False,
+    replay: Annotated[
+        str | None,
+        typer.Option(
+            "--replay",
+            metavar="FILE",
+            help="Drive the market from a recording (`stream --record`), or a shipped one by "
+            "name: banknifty-sample.",
+            show_default=False,
+        ),
+    ] = None,
+    speed: Annotated[
+        float,
+        typer.Option("--speed", metavar="N", help="Replay N times faster than recorded."),
+    ] = 1.0,
+    start_at: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="HH:MM",
+            help="Start the replay at this IST time of the recording's day.",
+            show_default=False,
+        ),
+    ] = None,
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Start the replay again after its last frame.")
+    ] = False,
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C; prints its URLs, demo account and
     admin token (also left for this user in a 0600 file that `login --sandbox` reads)."""
+    # long: the Typer options are declared in the signature, one parameter each
     from angelctl.sandbox.server import serve_forever
 
     out = output(ctx)
@@ -103,6 +130,7 @@ def serve(
     if session_ttl is not None:
         options.update(session_expiry="ttl", session_ttl_seconds=session_ttl)
     config = _sandbox_config(**options)
+    source = _replay_source(replay, speed, start_at, loop)
     token_files: list[Path] = []
 
     def ready(info: dict[str, Any]) -> None:
@@ -110,10 +138,34 @@ def serve(
         _show_ready(out, {**info, "admin_token_file": str(token_files[0])})
 
     try:
-        serve_forever(config, ready)
+        serve_forever(config, ready, replay=source)
     finally:
         for path in token_files:
             path.unlink(missing_ok=True)
+
+
+def _replay_source(
+    path: str | None, speed: float, start_at: str | None, loop: bool
+) -> ReplaySource | None:
+    """The ``--replay`` options checked; None without ``--replay``."""
+    from datetime import time
+
+    from angelctl.errors import UsageError
+    from angelctl.sandbox import ReplaySource
+
+    if path is None:
+        if start_at is not None or loop or speed != 1.0:
+            raise UsageError("--speed, --from and --loop need --replay FILE")
+        return None
+    if not 0 < speed <= 1000:
+        raise UsageError(f"--speed {speed:g}: expected a number above 0 and at most 1000")
+    start = None
+    if start_at is not None:
+        try:
+            start = time.fromisoformat(start_at)
+        except ValueError:
+            raise UsageError(f"--from {start_at!r}: expected HH:MM (IST)") from None
+    return ReplaySource(path, speed=speed, start=start, loop=loop)
 
 
 def _show_ready(out: Output, info: dict[str, Any]) -> None:
@@ -131,8 +183,26 @@ def _show_ready(out: Output, info: dict[str, Any]) -> None:
         f"MPIN {demo['mpin']}  TOTP seed {demo['totp_secret']}"
     )
     out.line(f"  admin token      {info['admin_token']}  (header X-Sandbox-Admin)")
+    replay = info.get("replay")
+    if replay:
+        _show_replay(out, replay)
     out.line(f"Log in from another terminal: angelctl login --sandbox --url {info['rest_url']}")
     out.line("Ctrl-C stops it.")
+
+
+def _show_replay(out: Output, replay: dict[str, Any]) -> None:
+    """Two lines that fit 80 columns: which recording, from when, how long, what happens after."""
+    from pathlib import Path
+
+    start = f", from {replay['start'][11:16]} IST" if replay["start"] else ""
+    torn = f"; {replay['torn_records']} torn record skipped" if replay["torn_records"] else ""
+    out.line(
+        f"  replaying        {Path(replay['file']).name} (recorded {replay['recorded_on']}{start})"
+    )
+    out.line(
+        f"                   {replay['frames']:,} frames, {replay['duration_seconds']:,.0f} s at "
+        f"{replay['speed']:g}×; then frozen at the last values{torn}"
+    )
 
 
 def _leave_admin_token(info: dict[str, Any]) -> Path:

@@ -24,14 +24,17 @@ import typer
 from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
 from angelctl.cli.failure import silence_stdout
 from angelctl.cli.instruments import complete_symbol
-from angelctl.cli.stream_feed import TickSink, build_clients
+from angelctl.cli.stream_feed import TickSink, build_clients, open_recorder
 from angelctl.records import record
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from angelctl.broker.session import BrokerSession
     from angelctl.feed.client import FeedClient
     from angelctl.feed.orderupdates import OrderUpdateClient
     from angelctl.feed.reconnect import ReconnectingSocket
+    from angelctl.feed.recording import RecordingWriter
     from angelctl.instruments.model import Contract
     from angelctl.render.output import Output
     from angelctl.render.stream import StreamModel
@@ -53,6 +56,7 @@ class StreamOptions:
     orders: bool
     duration: float | None
     count: int | None
+    record: str | None = None  # --record FILE: the raw frames go there too (feed.recording)
 
 
 def stream(
@@ -100,14 +104,27 @@ def stream(
             show_default=False,
         ),
     ] = None,
+    record_to: Annotated[
+        str | None,
+        typer.Option(
+            "--record",
+            metavar="FILE",
+            help=(
+                "Also record the raw feed frames with their receive times to FILE (a new file; "
+                "replay it with `angelctl sandbox serve --replay FILE`)."
+            ),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Live ticks over the WebSocket feed: a table on a terminal, NDJSON with --json or piped."""
+    # long: the Typer options are declared in the signature, one parameter each
     from angelctl.cli.instruments import resolve_symbols
     from angelctl.feed.ticks import Mode
 
     out = output(ctx)
     modes = {"ltp": Mode.LTP, "quote": Mode.QUOTE, "snap": Mode.SNAP_QUOTE}
-    opts = StreamOptions(tuple(symbols), int(modes[mode.value]), orders, duration, count)
+    opts = StreamOptions(tuple(symbols), int(modes[mode.value]), orders, duration, count, record_to)
     contracts = resolve_symbols(ctx, out, opts.symbols)
     _, settings = profile_settings(ctx)
     session = open_session(settings)
@@ -128,17 +145,40 @@ def _stream(
     ended = threading.Event()
     live = not out.json_mode and _is_terminal(out)
     sink = TickSink(model, names, opts.count, ended, keep_records=not live)
-    feed, order_client = build_clients(out, session, contracts, opts, sink, ended)
+    recorder = open_recorder(session, contracts, opts.record)
+    try:
+        feed, order_client = build_clients(out, session, contracts, opts, sink, ended, recorder)
+        _run_clients(out, session, model, sink, feed, order_client, opts, ended, recorder)
+    finally:
+        if recorder is not None:
+            recorder.close()
+            out.notice(f"recorded {recorder.frames:,} frames to {recorder.path}")
+    _summary(out, model)
+
+
+def _run_clients(
+    out: Output,
+    session: BrokerSession,
+    model: StreamModel,
+    sink: TickSink,
+    feed: FeedClient,
+    order_client: OrderUpdateClient | None,
+    opts: StreamOptions,
+    ended: threading.Event,
+    recorder: RecordingWriter | None,
+) -> None:
+    live = not out.json_mode and _is_terminal(out)
     clients: list[ReconnectingSocket] = [feed] if order_client is None else [feed, order_client]
     if not live and not out.json_mode:
         out.notice("stdout is not a terminal: NDJSON ticks (pass --json to say so)")
+    poll = recorder.poll if recorder is not None else None
     try:
         for client in clients:
             client.start()
         if live:
-            _run_live(out, session, model, feed, order_client, opts, ended)
+            _run_live(out, session, model, feed, order_client, opts, ended, poll)
         else:
-            _run_ndjson(out, session, sink, feed, order_client, opts, ended)
+            _run_ndjson(out, session, sink, feed, order_client, opts, ended, poll)
     except KeyboardInterrupt:
         pass
     finally:
@@ -148,7 +188,6 @@ def _stream(
         if client.failure is not None:
             raise client.failure
     model.on_status(_status(feed, order_client, sink))
-    _summary(out, model)
 
 
 def _run_live(
@@ -159,6 +198,7 @@ def _run_live(
     order_client: OrderUpdateClient | None,
     opts: StreamOptions,
     ended: Any,
+    poll: Callable[[], None] | None = None,
 ) -> None:
     import functools
 
@@ -174,6 +214,8 @@ def _run_live(
             now = clock.monotonic()
 
             screen.show(functools.partial(_frame, console, screen.memo, snapshot, now, opts))
+            if poll is not None:
+                poll()  # the recording is flushed at least every period
             if ended.is_set() or (deadline is not None and clock.monotonic() >= deadline):
                 return
             # a resize sets screen.wake and is redrawn at once; ``ended`` is seen within a period
@@ -219,6 +261,7 @@ def _run_ndjson(
     order_client: OrderUpdateClient | None,
     opts: StreamOptions,
     ended: Any,
+    poll: Callable[[], None] | None = None,
 ) -> None:
     import json
 
@@ -248,6 +291,8 @@ def _run_ndjson(
             except BrokenPipeError:  # `angelctl stream … | head -3`: the reader has had enough
                 silence_stdout()
                 return
+        if poll is not None:
+            poll()
         if stop:
             return
         ended.wait(_next_wait(clock.monotonic(), deadline, 0.05))

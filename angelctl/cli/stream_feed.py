@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from angelctl.cli.stream import StreamOptions
     from angelctl.feed.client import FeedClient
     from angelctl.feed.orderupdates import OrderUpdateClient
+    from angelctl.feed.recording import RecordingWriter
     from angelctl.instruments.model import Contract
     from angelctl.render.output import Output
     from angelctl.render.stream import StreamModel
@@ -33,6 +34,7 @@ def build_clients(
     opts: StreamOptions,
     sink: TickSink,
     ended: threading.Event,
+    recorder: RecordingWriter | None = None,
 ) -> tuple[FeedClient, OrderUpdateClient | None]:
     """The market feed, subscribed, and (with ``--orders``) the order-update socket; a socket
     that fails for good ends the run."""
@@ -56,6 +58,7 @@ def build_clients(
         on_error=lambda event: out.warn(f"feed: {event.code} {event.message}".rstrip()),
         heartbeat=Heartbeat(data_stale_after=DATA_STALE_S),
         market_open=market_open(session, contracts),
+        recorder=recorder,
     )
     for exchange_type, tokens in tokens_by_exchange(contracts).items():
         feed.subscribe(opts.mode, exchange_type, tokens)
@@ -135,3 +138,41 @@ def tokens_by_exchange(contracts: list[Contract]) -> dict[int, list[str]]:
         if contract.token not in tokens:
             tokens.append(contract.token)
     return grouped
+
+
+def open_recorder(
+    session: BrokerSession, contracts: list[Contract], path: str | None
+) -> RecordingWriter | None:
+    """The recording ``--record FILE`` asks for (None without it): its header names the
+    profile, the URLs without secrets and each instrument, so a replaying sandbox can list it."""
+    if path is None:
+        return None
+    from angelctl import __version__
+    from angelctl.feed.recording import RecordingWriter, public_url
+
+    settings = session.settings
+    header = {
+        "tool": f"angelctl {__version__}",
+        "profile": settings.name,
+        "environment": settings.environment,
+        "rest_url": public_url(settings.api_url),
+        "ws_url": public_url(settings.ws_url),
+        "instruments": [instrument_meta(c) for c in contracts],
+    }
+    return RecordingWriter(path, header, clock=session.clock)
+
+
+def instrument_meta(contract: Contract) -> dict[str, Any]:
+    """One instrument as a recording's header lists it (the instrument master's field names)."""
+    return {
+        "exch_seg": contract.exchange,
+        "token": contract.token,
+        "symbol": contract.symbol,
+        "name": contract.name,
+        "instrumenttype": contract.instrument_type,
+        "lotsize": contract.lot_size,
+        "tick_size": str(contract.tick_size),
+        "expiry": contract.expiry.isoformat() if contract.expiry else None,
+        "strike": None if contract.strike is None else str(contract.strike),
+        "option_type": contract.option_type or None,
+    }

@@ -4,6 +4,7 @@
 - ``feed.layout``         the packet layouts decode and encode share
 - ``feed.decode``         bytes → tick, or ``DecodeError``; never I/O
 - ``feed.encode``         tick → bytes, or ``EncodeError`` (used by the sandbox and tests)
+- ``feed.recording``      raw frames with receive times on disk (``stream --record``, replay)
 - ``feed.subscriptions``  the desired subscription set and the requests that reach it
 - ``feed.framing``        WebSocket frames ⇄ bytes, sans-I/O (a thin adapter over wsproto)
 - ``feed.upgrade``        TLS and the HTTP upgrade; what a refused or failed attempt means

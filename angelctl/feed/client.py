@@ -23,6 +23,10 @@ market feed:
   that does not decode is counted under ``stats.dropped[reason]`` and dropped — never a
   reconnect. Text ``pong`` is counted; ``{"errorCode": "E1002", …}`` is counted under
   ``stats.server_errors`` and handed to ``on_error`` as a ``LinkEvent(kind="server")``.
+- the recording (``recorder``, ``stream --record``): every binary frame exactly as received
+  (before decoding, so a frame that fails to decode is kept too), the subscription set each
+  time the server is brought in line with it, and ``connected``/``disconnected`` around every
+  connection (``feed.recording``).
 
 The per-frame path is: slice, ``decode``, one counter, the callback. ``on_tick`` runs on the
 connection thread and must be quick (``render.stream.StreamModel.on_tick`` is O(1)).
@@ -34,7 +38,7 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from angelctl.feed.connection import (
     FeedAuth,
@@ -53,7 +57,17 @@ from angelctl.feed.subscriptions import (
 )
 from angelctl.feed.ticks import Tick
 
-__all__ = ["FeedClient"]
+__all__ = ["FeedClient", "FeedRecorder"]
+
+
+class FeedRecorder(Protocol):
+    """What ``FeedClient`` tells a recording (``feed.recording.RecordingWriter``)."""
+
+    def frame(self, payload: bytes) -> None: ...
+
+    def subscriptions(self, keys: Iterable[SubscriptionKey]) -> None: ...
+
+    def link(self, event: str) -> None: ...
 
 
 class FeedClient(ReconnectingSocket):
@@ -66,10 +80,12 @@ class FeedClient(ReconnectingSocket):
         *,
         on_tick: Callable[[Tick], None] | None = None,
         subscriptions: SubscriptionSet | None = None,
+        recorder: FeedRecorder | None = None,
         **options: Any,
     ) -> None:
         super().__init__(url, auth, **options)
         self.on_tick = on_tick
+        self.recorder = recorder
         self.subscriptions = subscriptions or SubscriptionSet()
         self._sent: frozenset[SubscriptionKey] = frozenset()
         self._correlation = itertools.count(1)
@@ -117,12 +133,16 @@ class FeedClient(ReconnectingSocket):
 
     def _on_open(self, link: Link) -> None:
         self._sent = frozenset()
+        if self.recorder is not None:
+            self.recorder.link("connected")
         self._send_plan(link)
 
     def _on_wake(self, link: Link) -> None:
         self._send_plan(link)
 
     def _on_closed(self) -> None:
+        if self.recorder is not None:
+            self.recorder.link("disconnected")
         with self._sync:
             self._sent = frozenset()
             self._sent_version = -1
@@ -144,6 +164,8 @@ class FeedClient(ReconnectingSocket):
                 link.send(frame)
                 self.stats.subscribe_messages += 1
             self._sent = self._sent | plan.subscribe
+        if self.recorder is not None and (plan.subscribe or plan.unsubscribe):
+            self.recorder.subscriptions(self._sent)
         with self._sync:
             self._sent_version = max(self._sent_version, version)
             self._sync.notify_all()
@@ -159,6 +181,8 @@ class FeedClient(ReconnectingSocket):
     # -------------------------------------------------------------------- frames
 
     def _on_binary(self, payload: bytes) -> None:
+        if self.recorder is not None:
+            self.recorder.frame(payload)
         try:
             tick = decode(payload)
         except DecodeError as exc:

@@ -28,19 +28,23 @@ Where the modules are (one-way layers, each may import only those listed before 
 
 Public entry points:
 - ``SandboxConfig`` / ``SandboxAccount`` — what to serve and how strictly (``config``).
-- ``SandboxServer(config, clock=None)`` — ``start()``/``stop()``/context manager, URLs,
+- ``SandboxServer(config, clock=None, replay=None)`` — ``start()``/``stop()``/context manager, URLs,
   ``admin_token``, ``ready_info()``, ``engine`` (``server``); ``serve_forever(config,
   on_ready)`` for the CLI.
 - ``SandboxEngine`` — the socket-free core: ``handle(EngineRequest) -> EngineResponse``,
   ``reset()``, faults, request log and stats; the paper market and broker for tests and feeds:
   ``set_price``, ``freeze_market``, ``market_view``, ``ticker``, ``orders``, ``events``,
   ``step_orders``, ``paper`` (``rest.service``).
+- ``ReplaySource(path, speed=1, start=None, loop=False, hold=False)`` — replay a feed
+  recording as the market (``engine.replay``): ``SandboxServer(config, replay=…)`` or
+  ``SandboxEngine(config, clock, replay=…)``; ``engine.replay_status()`` / ``replay_start()``.
 - ``ManualClock`` / ``SystemClock`` — the time source the engine reads (``clock``).
 - ``build_universe(day) -> Universe`` — the day's instruments, master rows and reference prices
   (``engine.universe``; the current one is ``SandboxEngine.universe``).
 
-Invariants: the sandbox imports nothing of the angelctl client — only the feed codec's encoder
-(``angelctl.feed.encode``, ``ticks``, ``layout``), the neutral leaves ``angelctl.masking`` (the
+Invariants: the sandbox imports nothing of the angelctl client — only the feed codec
+(``angelctl.feed.encode``, ``decode``, ``ticks``, ``layout``) and the recording format
+(``angelctl.feed.recording``, for ``--replay``), the neutral leaves ``angelctl.masking`` (the
 request log's secret maskers) and ``angelctl.wire`` (the admin header), ``angelctl.records``,
 the exchange calendar's data (through ``market_calendar`` and ``trading_hours``), the standard
 library, aiohttp and pyotp (tests/sandbox/test_sandbox_layers.py checks it); it binds loopback
@@ -50,6 +54,7 @@ admin token only.
 
 from angelctl.sandbox.clock import ManualClock, SystemClock
 from angelctl.sandbox.config import SandboxAccount, SandboxConfig, SandboxConfigError
+from angelctl.sandbox.engine.replay import ReplaySource
 from angelctl.sandbox.engine.universe import Instrument, Universe, UniverseSpec, build_universe
 from angelctl.sandbox.rest.service import SandboxEngine
 from angelctl.sandbox.server import SandboxServer, serve_forever
@@ -57,6 +62,7 @@ from angelctl.sandbox.server import SandboxServer, serve_forever
 __all__ = [
     "Instrument",
     "ManualClock",
+    "ReplaySource",
     "SandboxAccount",
     "SandboxConfig",
     "SandboxConfigError",

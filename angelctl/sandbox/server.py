@@ -28,6 +28,7 @@ from aiohttp import web
 
 from angelctl.sandbox.clock import SandboxClock
 from angelctl.sandbox.config import SandboxConfig, SandboxConfigError
+from angelctl.sandbox.engine.replay import ReplaySource
 from angelctl.sandbox.rest.http import (
     FEED_PATH,
     INSTRUMENTS_PATH,
@@ -42,7 +43,13 @@ SHUTDOWN_GRACE_SECONDS = 0.5
 
 
 class SandboxServer:
-    def __init__(self, config: SandboxConfig | None = None, *, clock: SandboxClock | None = None):
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        *,
+        clock: SandboxClock | None = None,
+        replay: ReplaySource | None = None,
+    ):
         config = config or SandboxConfig()
         if not config.host_is_loopback and not config.allow_remote:
             raise SandboxConfigError(
@@ -51,7 +58,7 @@ class SandboxServer:
             )
         self.config = config
         self.admin_token: str = config.admin_token or secrets.token_urlsafe(24)
-        self.engine = SandboxEngine(config, clock)
+        self.engine = SandboxEngine(config, clock, replay=replay)
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -170,7 +177,9 @@ class SandboxServer:
         return f"{self.rest_url}{ADMIN_PREFIX}"
 
     def ready_info(self) -> dict[str, Any]:
-        """The one JSON line ``angelctl sandbox serve`` prints when it is listening."""
+        """The one JSON line ``angelctl sandbox serve`` prints when it is listening (with
+        ``replay``, where the replay stands, only when replaying a recording)."""
+        replay = self.engine.replay_status()
         return {
             "event": "ready",
             "rest_url": self.rest_url,
@@ -180,6 +189,7 @@ class SandboxServer:
             "admin_url": self.admin_url,
             "admin_token": self.admin_token,
             "demo": self.engine.demo_account(),
+            **({"replay": replay} if replay is not None else {}),
         }
 
 
@@ -189,6 +199,7 @@ def serve_forever(
     *,
     clock: SandboxClock | None = None,
     stop_event: threading.Event | None = None,
+    replay: ReplaySource | None = None,
 ) -> None:
     """Run in the foreground until SIGINT/SIGTERM (or ``stop_event``), then stop cleanly.
 
@@ -205,7 +216,7 @@ def serve_forever(
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, _on_signal)
     try:
-        with SandboxServer(config, clock=clock) as server:
+        with SandboxServer(config, clock=clock, replay=replay) as server:
             on_ready(server.ready_info())
             stop.wait()
     finally:

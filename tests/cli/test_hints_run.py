@@ -166,6 +166,7 @@ RUNS: dict[str, Run] = {
     "config set profiles.{limits.profile}.risk.market_orders protect": Run(),
     "config set risk.market_orders protect": Run(),
     "quote SYMBOL": Run(("quote", "SBIN")),
+    "stream SYMBOL --record FILE": Run(("stream", "SBIN", "--count", "2", "--record", "day.rec")),
     "instruments show SYMBOL": Run(("instruments", "show", "SBIN")),
     "instruments search WORDS": Run(("instruments", "search", "SBIN")),
     "instruments sync": Run(),

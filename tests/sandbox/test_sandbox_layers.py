@@ -2,7 +2,8 @@
 
 1. The sandbox imports nothing of the client: no ``angelctl.broker``, ``orders``, ``risk``,
    ``cli``, ``render``, ``config``, ``secrets`` or ``instruments``, and of ``angelctl.feed`` only
-   the encoder's ``encode``, ``ticks`` and ``layout``.
+   the codec (``encode``, ``decode``, ``ticks``, ``layout``) and the recording format
+   (``recording``, which the replay reads).
 2. Layers run one way: shared leaves (``clock``, ``config``, ``config_defaults``,
    ``market_calendar``, ``trading_hours``) → ``engine`` → ``rest`` → ``ws`` → ``server`` → the
    package's ``__init__``; a module imports only its own layer or those before it.
@@ -24,7 +25,13 @@ SANDBOX = Path(angelctl.sandbox.__file__).parent
 PACKAGE = "angelctl.sandbox"
 
 FORBIDDEN = ("broker", "orders", "risk", "cli", "render", "config", "secrets", "instruments")
-FEED_ALLOWED = ("angelctl.feed.encode", "angelctl.feed.ticks", "angelctl.feed.layout")
+FEED_ALLOWED = (
+    "angelctl.feed.encode",
+    "angelctl.feed.decode",
+    "angelctl.feed.ticks",
+    "angelctl.feed.layout",
+    "angelctl.feed.recording",
+)
 
 # Imports allowed by name in spite of the rules (none since the exchange calendar left
 # ``angelctl.risk``). An entry that no longer matches an import fails ``test_no_stale_exemptions``.
@@ -94,7 +101,7 @@ def client_violations(table: dict[str, set[str]]) -> list[str]:
             if parts[1] in FORBIDDEN:
                 found.append(f"{module} imports the client's {target}")
             elif parts[1] == "feed" and not target.startswith(FEED_ALLOWED):
-                found.append(f"{module} imports {target} (only feed.encode/ticks/layout)")
+                found.append(f"{module} imports {target} (only the feed codec and recording)")
     return found
 
 
@@ -190,7 +197,7 @@ def test_the_checks_catch_what_they_are_for(tmp_path: Path) -> None:
     assert client_violations(bad) == [
         "angelctl.sandbox.engine.bad imports the client's angelctl.broker.trace",
         "angelctl.sandbox.engine.bad imports angelctl.feed.connection "
-        "(only feed.encode/ticks/layout)",
+        "(only the feed codec and recording)",
         "angelctl.sandbox.engine.bad imports the client's angelctl.risk.holidays",
     ]
     assert layer_violations(bad) == [

@@ -1,3 +1,5 @@
+# long module: the ticker and the walk that moves it, now driven three ways (the walk, the option
+# model, a replayed recording); the Ticker class is the part to move out next
 """The paper market: one seeded price process per instrument, advanced lazily, no threads.
 
 Each instrument's log price follows a mean-reverting random walk (discrete Ornstein-Uhlenbeck)
@@ -27,6 +29,11 @@ Rules:
 - Every price set is also recorded on the ticker's ``tape`` (``engine.tape``): today's candles
   (``engine.history``) are built from it, so they agree with the quote's OHLC and LTP.
 
+Replay (``engine.replay``): ``replay_market.replay_due`` applies each due recorded frame to its
+token's ``Ticker`` (LTP, OHLC, volume, totals, OI, depth, circuits, times as recorded) and marks
+it ``replayed``: the walk never moves it again, and its depth, totals and OI are the recorded
+ones rather than drawn. Other tokens keep walking.
+
 Invariants: deterministic for a given seed and sequence of clock readings (randomness is a hash
 of seed, instrument and step — no shared RNG state); never reads the wall clock except to stamp
 trade times; freezing stops market time, so thawing resumes the walk where it stood.
@@ -47,6 +54,7 @@ from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.engine.instrument import Instrument
 from angelctl.sandbox.engine.option_model import OptionModel, oi_shape
 from angelctl.sandbox.engine.pricing import INDEX_LEVEL_TICK
+from angelctl.sandbox.engine.replay import Replay
 from angelctl.sandbox.engine.tape import Tape
 
 _M64 = (1 << 64) - 1
@@ -130,6 +138,10 @@ class Ticker:
         default=None, repr=False
     )
     tape: Tape = field(default_factory=Tape, repr=False)  # today's prices, for candles
+    replayed: bool = False  # driven by a recording: no walk, recorded depth/totals/OI
+    fixed_depth: tuple[tuple[DepthLevel, ...], tuple[DepthLevel, ...]] | None = None
+    fixed_totals: tuple[int, int] | None = None
+    fixed_oi: tuple[int, float] | None = None  # (open interest, change %) as recorded
 
     @property
     def key(self) -> tuple[str, str]:
@@ -149,6 +161,8 @@ class Ticker:
     def open_interest(self) -> int:
         """Today's OI (``oi_base`` is the previous session's): a level fixed for the day plus a
         small wobble that moves once a minute of market time."""
+        if self.fixed_oi is not None:
+            return self.fixed_oi[0]
         if not self.oi_base:
             return 0
         lot = self.instrument.lotsize
@@ -160,6 +174,8 @@ class Ticker:
 
     def depth(self) -> tuple[tuple[DepthLevel, ...], tuple[DepthLevel, ...]]:
         """Five bids (best first, descending) and five offers (best first, ascending)."""
+        if self.fixed_depth is not None:
+            return self.fixed_depth
         cached = self._depth
         if cached is not None and cached[0] == self.version:
             return cached[1], cached[2]
@@ -194,6 +210,8 @@ class Ticker:
 
     def total_quantities(self) -> tuple[int, int]:
         """(total buy, total sell) quantity pending on the exchange: a multiple of the depth."""
+        if self.fixed_totals is not None:
+            return self.fixed_totals
         bids, asks = self.depth()
         seed = self.seed ^ self.version
         buy = sum(level.quantity for level in bids) * (3 + _draw(seed, 50) % 25)
@@ -217,8 +235,13 @@ class Market:
         self._origin = clock.monotonic()
         self._paused = 0.0
         self._frozen_at: float | None = self._origin if config().market_frozen else None
+        self.replay: Replay | None = None  # set by the engine when it replays a recording
 
     # ------------------------------------------------------------------- time
+
+    @property
+    def clock(self) -> SandboxClock:
+        return self._clock
 
     @property
     def frozen(self) -> bool:
@@ -250,7 +273,8 @@ class Market:
             if ticker is None:
                 return None
             self._tickers[key] = ticker
-        self._advance(ticker, self.current_step())
+        if not ticker.replayed:
+            self._advance(ticker, self.current_step())
         return ticker
 
     def tracked(self) -> int:
@@ -279,6 +303,14 @@ class Market:
         underlying = ticker.instrument.underlying
         found = self.ticker(*underlying) if underlying is not None else None
         return None if found is None else float(found.ltp)
+
+    def replayed_bands(self, ticker: Ticker, recorded_close: bool) -> None:
+        """Circuits of a replayed ticker whose frame carried none: from its recorded close, or
+        rebased on its price when that is outside the band (an LTP-only recording)."""
+        if recorded_close:
+            self._set_bands(ticker)
+        elif not ticker.within_band(ticker.ltp):
+            self._rebase(ticker, ticker.ltp, keep_day=True)
 
     # -------------------------------------------------------------- internals
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -100,6 +101,24 @@ class Universe:
     def reference_price(self, exch_seg: str, token: str) -> Decimal:
         """A plausible price (index level, spot, future or premium); ``KeyError`` if unknown."""
         return self._prices[(exch_seg.upper(), token)]
+
+    def with_extras(
+        self, instruments: list[Instrument], prices: dict[tuple[str, str], Decimal]
+    ) -> Universe:
+        """A new universe that also lists ``instruments`` (a replayed recording's): a token
+        already listed stays as it is; a symbol already taken by another token gets
+        ``-REPLAY``."""
+        extra = []
+        for instrument in instruments:
+            if instrument.key in self._by_key:
+                continue
+            if (instrument.exch_seg, instrument.symbol) in self._by_symbol:
+                instrument = replace(instrument, symbol=f"{instrument.symbol}-REPLAY")
+            extra.append(instrument)
+        if not extra:
+            return self
+        merged = {**self._prices, **{i.key: prices[i.key] for i in extra}}
+        return Universe(self.trading_day, [*self.instruments, *extra], merged)
 
     def master_json(self) -> bytes:
         """The rows as one compact JSON array, as the real file is serialised."""

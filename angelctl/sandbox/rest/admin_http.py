@@ -273,6 +273,20 @@ async def _gtt_rules(request: web.Request) -> web.StreamResponse:
     return admin_json({"rules": rules})
 
 
+async def _replay(request: web.Request) -> web.StreamResponse:
+    status = request.app[ENGINE_KEY].replay_status()
+    if status is None:
+        return admin_json({"error": "this sandbox is not replaying a recording"}, status=404)
+    return admin_json(status)
+
+
+async def _replay_start(request: web.Request) -> web.StreamResponse:
+    try:
+        return admin_json(request.app[ENGINE_KEY].replay_start())
+    except LookupError as exc:
+        return admin_json({"error": str(exc)}, status=404)
+
+
 ADMIN_ROUTES: list[tuple[str, str, AdminHandler]] = [
     ("GET", "/demo-account", _demo_account),
     ("POST", "/reset", _reset),
@@ -296,4 +310,6 @@ ADMIN_ROUTES: list[tuple[str, str, AdminHandler]] = [
     ("POST", "/gtt", _seed_handler("rules")),
     ("GET", "/gtt", _gtt_rules),
     ("GET", "/positions", _positions),
+    ("GET", "/replay", _replay),
+    ("POST", "/replay/start", _replay_start),
 ]

@@ -22,7 +22,9 @@ Routes:
   answer ``{"client_code", "orders": [...], "positions": [...], "rules": [...]}`` (400
   ``{"error"}`` on a bad spec, nothing applied); ``GET gtt`` (``?client_code=``:
   ``{"rules": [...]}``, each the wire row plus ``orderid`` of a triggered rule); ``GET positions``
-  (``?client_code=``: ``{"positions": [...]}``, the getPosition rows of that account).
+  (``?client_code=``: ``{"positions": [...]}``, the getPosition rows of that account);
+  a replaying sandbox (``engine.replay``): ``GET replay`` (where it stands; 404 without one),
+  ``POST replay/start`` (start again from the first frame now, or start a held replay).
 - ``/smart-stream``, ``/smart-order-update`` — the WebSocket feeds, with admin ``GET ws`` and
   ``POST ws/close`` (package ``ws``; ``server`` mounts them through ``build_app(mounts=…)``).
 - everything else — the SmartAPI REST surface and the instrument master download

@@ -2,7 +2,8 @@
 
 Each method is also an admin HTTP route under ``/_sandbox`` (``admin_http``): ``set_price``,
 ``freeze_market``, ``market_view``, ``orders``, ``events``, ``step_orders``, ``seed``,
-``positions``, ``gtt_rules``; ``ticker`` and ``paper``/``lock`` serve the WebSocket feeds.
+``positions``, ``gtt_rules``, ``replay_status``/``replay_start``; ``ticker``, ``replay_frames``
+and ``paper``/``lock`` serve the WebSocket feeds.
 
 Invariants: every method takes the engine lock, and the paper broker is brought up to the clock
 (``sync``) before any read, so what a test sees is always current.
@@ -18,6 +19,7 @@ from typing import Any
 from angelctl.sandbox.clock import SandboxClock
 from angelctl.sandbox.engine.market import Ticker
 from angelctl.sandbox.engine.paper import PaperBroker
+from angelctl.sandbox.engine.replay import TapeFrame
 from angelctl.sandbox.rest.market_api import quote_row
 from angelctl.sandbox.rest.seeding import seed as apply_seed
 from angelctl.sandbox.rest.state import BrokerState
@@ -49,6 +51,35 @@ class PaperAdmin:
         with self._lock:
             return self.state.paper.market.ticker(exch_seg, token)
 
+    def replay_status(self) -> dict[str, Any] | None:
+        """Where the replay stands (None without one): frames due, finished (frozen at the
+        last values), held, torn records skipped when it was read."""
+        with self._lock:
+            self.state.paper.sync()
+            replay = self.state.paper.market.replay
+            return None if replay is None else replay.status(self.clock.monotonic())
+
+    def replay_start(self) -> dict[str, Any]:
+        """(Re)start the replay from its first frame now (``POST /_sandbox/replay/start``)."""
+        with self._lock:
+            replay = self.state.paper.market.replay
+            if replay is None:
+                raise LookupError("this sandbox is not replaying a recording")
+            replay.restart(self.clock.monotonic())
+            self.state.paper.sync()
+            return replay.status(self.clock.monotonic())
+
+    def replay_frames(self, position: int | None) -> tuple[list[TapeFrame], int, int]:
+        """For the feed: frames due since ``position`` (None: from now on), the new position,
+        and how many were forgotten before this reader got them."""
+        with self._lock:
+            replay = self.state.paper.market.replay
+            if replay is None:
+                return [], 0, 0
+            start = replay.position if position is None else position
+            self.state.paper.sync()
+            return replay.since(start)
+
     def set_price(
         self, exch_seg: str, token: str, ltp: Decimal, close: Decimal | None = None
     ) -> dict[str, Any]:
@@ -71,11 +102,14 @@ class PaperAdmin:
             self.state.paper.sync()
             if not exch_seg or not token:
                 market = self.state.paper.market
-                return {
+                view: dict[str, Any] = {
                     "frozen": market.frozen,
                     "step": market.current_step(),
                     "tracked": market.tracked(),
                 }
+                if market.replay is not None:
+                    view["replay"] = market.replay.status(self.clock.monotonic())
+                return view
             return self._market_view(exch_seg, token)
 
     def _market_view(self, exch_seg: str, token: str) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from typing import Any
 from angelctl.sandbox.clock import SandboxClock, SystemClock
 from angelctl.sandbox.config import SandboxConfig, SandboxConfigError
 from angelctl.sandbox.engine.meters import BucketMeter
+from angelctl.sandbox.engine.replay import ReplaySource
 from angelctl.sandbox.engine.universe import Universe
 from angelctl.sandbox.rest.fault_specs import parse_fault
 from angelctl.sandbox.rest.faults import ExpireTokens, FaultBoard, FaultPlan
@@ -107,11 +108,18 @@ def not_implemented(state: BrokerState, call: Call) -> EngineResponse:
 
 
 class SandboxEngine(PaperAdmin):
-    def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None):
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        clock: SandboxClock | None = None,
+        *,
+        replay: ReplaySource | None = None,
+    ):
         self._initial_config = config or SandboxConfig()
         self.clock: SandboxClock = clock or SystemClock()
         self._lock: threading.RLock = threading.RLock()
-        self.state = BrokerState(self._initial_config, self.clock)
+        tape = replay.load() if replay is not None else None  # RecordingError if unreadable
+        self.state = BrokerState(self._initial_config, self.clock, tape)
         self.faults = FaultBoard()
         self.limiter = SlidingWindowLimiter()
         self.meters: dict[str, BucketMeter] = {}

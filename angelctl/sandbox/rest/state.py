@@ -13,6 +13,8 @@ Invariants:
   every test would be pure cost.
 - ``paper`` reads the *current* config and universe on every use, so run-time config changes
   apply at once; ``reset`` replaces it (cheaply: tickers and books are created on first use).
+- With a replay tape (``engine.replay``), every paper broker (a reset makes a new one) replays
+  it from its own start, and ``universe`` also lists the recording's instruments.
 - ``Call.text`` is the one place request-body values are read: numbers and strings are both
   accepted (the SDKs send either), ``None``/missing reads as ``None``.
 """
@@ -28,6 +30,7 @@ from angelctl.sandbox.clock import IST, SandboxClock
 from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.engine.accounts import Account
 from angelctl.sandbox.engine.paper import PaperBroker
+from angelctl.sandbox.engine.replay import Replay, ReplayTape
 from angelctl.sandbox.engine.universe import Universe, build_universe
 from angelctl.sandbox.rest.routes import Route
 from angelctl.sandbox.rest.sessions import SessionTable, TokenSet
@@ -36,9 +39,12 @@ from angelctl.sandbox.rest.wire import EngineRequest
 
 
 class BrokerState:
-    def __init__(self, config: SandboxConfig, clock: SandboxClock) -> None:
+    def __init__(
+        self, config: SandboxConfig, clock: SandboxClock, replay: ReplayTape | None = None
+    ) -> None:
         self.config = config
         self.clock = clock
+        self.replay = replay
         self.signer = TokenSigner()
         self.sessions = SessionTable(self.signer)
         self.accounts: dict[str, Account] = {}
@@ -56,7 +62,11 @@ class BrokerState:
         self.paper = self._new_paper()
 
     def _new_paper(self) -> PaperBroker:
-        return PaperBroker(lambda: self.config, self.clock, lambda: self.universe)
+        paper = PaperBroker(lambda: self.config, self.clock, lambda: self.universe)
+        if self.replay is not None:
+            held = self.replay.source.hold
+            paper.market.replay = Replay(self.replay, None if held else self.clock.monotonic())
+        return paper
 
     @property
     def trading_day(self) -> date:
@@ -67,7 +77,10 @@ class BrokerState:
     def universe(self) -> Universe:
         day = self.trading_day
         if self._universe is None or self._universe.trading_day != day:
-            self._universe = build_universe(day)
+            universe = build_universe(day)
+            if self.replay is not None:
+                universe = universe.with_extras(self.replay.instruments, self.replay.prices)
+            self._universe = universe
         return self._universe
 
     def is_known_api_key(self, api_key: str) -> bool:

@@ -25,6 +25,14 @@ engine fills against — so a fill and the tick of that moment show one price. `
 keeps one built tick per token×mode (rebuilt only when the ticker's ``version`` moves) and one
 encoded frame per token×mode per slot (shared by every connection), so a wakeup costs a dict
 lookup per subscription plus one ``struct`` pack per token×mode.
+
+Replay (``engine.replay``): a replayed token never ticks from the slots above. Each connection
+of a replaying sandbox has a second sender (``_replay_pump``) that wakes every
+``REPLAY_PERIOD_S``, brings the market up to the clock and sends every frame that came due since
+its last wakeup, in recorded order: to a subscription in the frame's own mode the **recorded
+bytes**; to one in a mode the recording has no frames of for that token, a packet encoded from
+the ticker (as of the wakeup; sequence and exchange time are the frame's). A connection starts
+at the frames due after it opened.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from angelctl.feed.ticks import (
     divisor_for,
 )
 from angelctl.sandbox.engine.market import Ticker
+from angelctl.sandbox.engine.replay import SEGMENTS, TapeFrame
 from angelctl.sandbox.rest.service import SandboxEngine
 from angelctl.sandbox.rest.sessions import TokenCheck
 from angelctl.sandbox.ws.hub import (
@@ -67,17 +76,8 @@ INVALID_FEED_TOKEN = "Invalid Header - Invalid Feed Token"
 E1001 = ("E1001", "Invalid Request Payload.")
 E1002 = ("E1002", "Invalid Request. Subscription Limit Exceeded")
 
-#: feed exchange type → the instrument master's ``exch_seg``
-SEGMENTS = {
-    ExchangeType.NSE_CM: "NSE",
-    ExchangeType.NSE_FO: "NFO",
-    ExchangeType.BSE_CM: "BSE",
-    ExchangeType.BSE_FO: "BFO",
-    ExchangeType.MCX_FO: "MCX",
-    ExchangeType.NCX_FO: "NCDEX",
-    ExchangeType.CDE_FO: "CDS",
-}
 DEPTH20_LEVELS = 20
+REPLAY_PERIOD_S = 0.02
 
 
 # ----------------------------------------------------------------------- handshake
@@ -122,7 +122,10 @@ async def handler(request: web.Request) -> web.StreamResponse:
     conn = await hub.accept(request, FEED_ROUTE, authenticate)
     if not isinstance(conn, Connection):
         return conn
-    await serve(hub, conn, _pump(hub, conn), _on_request)
+    pump: Any = _pump(hub, conn)
+    if hub.engine.state.replay is not None:
+        pump = asyncio.gather(pump, _replay_pump(hub, conn))
+    await serve(hub, conn, pump, _on_request)
     return conn.ws
 
 
@@ -278,7 +281,10 @@ class TickSource:
                 self._frames.clear()
             market, frames, ticks = paper.market, self._frames, self._ticks
             now_ms = int(engine.clock.now().timestamp() * 1000)
+            replayed = engine.state.replay.prices if engine.state.replay is not None else {}
             for key in subscriptions:
+                if replayed and (SEGMENTS[ExchangeType(key[0])], key[1]) in replayed:
+                    continue  # its frames come from the recording (_replay_pump)
                 hit = frames.get(key)
                 if hit is not None and hit[0] == slot:
                     out.append(hit[1])
@@ -331,3 +337,50 @@ async def _pump(hub: SocketHub, conn: Connection) -> None:
             if conn.ws.closed:
                 return
             await hub.send(conn, frame)
+
+
+async def _replay_pump(hub: SocketHub, conn: Connection) -> None:
+    """Send the replay's due frames to this connection, in recorded order, until it closes."""
+    engine = hub.engine
+    position: int | None = None
+    loop = asyncio.get_running_loop()
+    while not conn.ws.closed:
+        await asyncio.sleep(REPLAY_PERIOD_S)
+        if conn.stalled(loop.time()) or conn.paper is not engine.state.paper:
+            continue  # a reset closes the connection at the slot pump's next wakeup
+        # a connection more than LOG_LIMIT frames behind skips the forgotten ones (``lost``)
+        due, position, _lost = engine.replay_frames(position)
+        for data in replay_packets(engine, conn.subscriptions, due):
+            if conn.ws.closed:
+                return
+            await hub.send(conn, data)
+
+
+def replay_packets(
+    engine: SandboxEngine, subscriptions: set[Subscription], due: list[TapeFrame]
+) -> list[bytes]:
+    """The packets a connection with ``subscriptions`` gets for ``due`` frames."""
+    out: list[bytes] = []
+    tape = engine.state.replay
+    recorded = tape.recorded if tape is not None else frozenset()
+    for frame in due:
+        tick = frame.tick
+        exchange_type, token = tick.exchange_type, tick.token
+        for mode in (1, 2, 3, 4):
+            if (exchange_type, token, mode) not in subscriptions:
+                continue
+            if mode == tick.mode:
+                out.append(frame.payload)
+                continue
+            if (exchange_type, token, mode) in recorded:
+                continue  # that mode has recorded frames of its own
+            ticker = engine.ticker(*frame.key)
+            if ticker is None:
+                continue
+            with engine.lock:
+                built = build_tick(mode, exchange_type, token, ticker)
+            built.exchange_time_ms = tick.exchange_time_ms
+            if not isinstance(built, DepthTick) and not isinstance(tick, DepthTick):
+                built.sequence = tick.sequence
+            out.append(encode(built))
+    return out

@@ -15,11 +15,13 @@ read — so there are no threads and tests drive time with the engine's clock.
 - With ``enforce_market_hours``, orders outside the segment's session are after-market orders
   (AB06, released at the next open) or rejected "Adapter is Logged Off"; nothing matches then.
 - GTT rules (``gtt``) are checked on every ``sync`` before matching: a rule whose trigger the LTP
-  reached places its LIMIT order through ``place`` (same OMS checks) and turns SENTTOEXCHANGE.
+  reached places its LIMIT order through ``place`` (same OMS checks), turns SENTTOEXCHANGE.
 
 Invariants: see ``ledger`` (events, ids, terminal orders); ``reset`` is a new ``PaperBroker``.
+A replayed market (``engine.replay_market``) is matched after every recorded price.
 """
 
+# long module: the OMS flows share one broker's state; the replay hook took it just past 400
 from __future__ import annotations
 
 import dataclasses
@@ -54,6 +56,7 @@ from angelctl.sandbox.engine.paper.funds import Funds, account_funds
 from angelctl.sandbox.engine.paper.ledger import OrderLedger
 from angelctl.sandbox.engine.paper.matching import marketable_at, pass_quantity, trigger_hit
 from angelctl.sandbox.engine.paper.segments import SegmentMeters
+from angelctl.sandbox.engine.replay_market import replay_due
 from angelctl.sandbox.engine.universe import Universe
 from angelctl.sandbox.trading_hours import session_open
 
@@ -173,7 +176,10 @@ class PaperBroker:
     # ---------------------------------------------------------------- the clock
 
     def sync(self) -> None:
-        """Catch up with the clock: GTT triggers, due OMS work, after-market releases, matching."""
+        """Catch up with the clock: replayed prices, GTT triggers, OMS work, AMOs, matching."""
+        for _ in replay_due(self.market):  # GTT and matching after every replayed price
+            self._fire_gtt()
+            self._match_all(forced=False)
         if self.gtt.has_live:
             self._fire_gtt()
         working = self.ledger.working
@@ -195,6 +201,8 @@ class PaperBroker:
         self._match_all(forced=False)
 
     def _fire_gtt(self) -> None:
+        if not self.gtt.has_live:
+            return
         for rule in self.gtt.reached(self._price):
             ticket = OrderTicket.for_gtt(rule)
             rule.status, rule.updated = SENT, self._clock.now()
