@@ -60,12 +60,7 @@ from angelctl.sandbox.rest.gateway import (
     check_headers,
     check_source_ip,
 )
-from angelctl.sandbox.rest.greeks_api import HANDLERS as GREEKS_HANDLERS
-from angelctl.sandbox.rest.gtt_api import HANDLERS as GTT_HANDLERS
-from angelctl.sandbox.rest.history_api import HANDLERS as HISTORY_HANDLERS
-from angelctl.sandbox.rest.market_api import HANDLERS as MARKET_HANDLERS
-from angelctl.sandbox.rest.money_api import HANDLERS as MONEY_HANDLERS
-from angelctl.sandbox.rest.order_api import HANDLERS as ORDER_HANDLERS
+from angelctl.sandbox.rest.handlers import HANDLERS
 from angelctl.sandbox.rest.order_flow import OrderFlow
 from angelctl.sandbox.rest.paper_admin import PaperAdmin
 from angelctl.sandbox.rest.ratelimit import SlidingWindowLimiter
@@ -79,8 +74,6 @@ from angelctl.sandbox.rest.routes import (
     normalise_path,
 )
 from angelctl.sandbox.rest.state import BrokerState, Call
-from angelctl.sandbox.rest.user_api import HANDLERS as USER_HANDLERS
-from angelctl.sandbox.rest.user_api import Handler
 from angelctl.sandbox.rest.wire import (
     JSON_TYPE,
     EngineRequest,
@@ -91,16 +84,6 @@ from angelctl.sandbox.rest.wire import (
     text_reply,
     waf_page,
 )
-
-HANDLERS: dict[str, Handler] = {
-    **USER_HANDLERS,
-    **ORDER_HANDLERS,
-    **MARKET_HANDLERS,
-    **GTT_HANDLERS,
-    **MONEY_HANDLERS,
-    **GREEKS_HANDLERS,
-    **HISTORY_HANDLERS,
-}
 
 
 def not_implemented(state: BrokerState, call: Call) -> EngineResponse:
