@@ -6,9 +6,12 @@ shape it, starts the server on the drill's ``SimClock`` (loopback, a port of its
 ``drill.run.run_drill`` against it and stops it. Without ``folder`` every file lives in a fresh
 temporary folder that is removed afterwards.
 
-The market source is the seam for ``sandbox serve --replay``: ``SyntheticMarket`` (the sandbox's
-seeded price model, the default) and ``RecordingMarket`` (a recording of real feed frames), which
-refuses with a usage error until the replay is wired in — WIRE-REPLAY marks the one place.
+The market source: ``SyntheticMarket`` (the sandbox's seeded price model, the default) or
+``RecordingMarket`` (a recording of real feed frames, ``stream --record``, or a packaged one such
+as ``banknifty-sample``), which the sandbox replays as ``sandbox serve --replay`` does — at
+speed 1 on the drill's simulated clock, so the replayed prices depend on simulated time only and
+a drill on a recording repeats exactly too. A recording that cannot be read is refused before
+the sandbox starts.
 
 This module is in the shell because it hosts the sandbox (the client's core never imports it).
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from datetime import time
 from pathlib import Path
 from typing import Protocol
 
@@ -24,8 +28,8 @@ from angelctl.drill.clock import SimClock
 from angelctl.drill.report import DrillReport
 from angelctl.drill.run import SandboxHandle, run_drill
 from angelctl.drill.scenario import Scenario
-from angelctl.errors import UsageError
 from angelctl.sandbox.config import SandboxConfig
+from angelctl.sandbox.engine.replay import ReplaySource
 from angelctl.secrets import Secret
 
 OTHER_CLIENT = "SBX0002"
@@ -41,6 +45,10 @@ class MarketSource(Protocol):
 
     def configure(self, config: SandboxConfig) -> SandboxConfig:
         """The sandbox config with this market in it (refuse with ``UsageError`` if unable)."""
+        ...
+
+    def replay(self) -> ReplaySource | None:
+        """The recording the sandbox replays (None: its own price model)."""
         ...
 
 
@@ -61,6 +69,9 @@ class SyntheticMarket:
             config = dataclasses.replace(config, market_step_bps=self.step_bps)
         return config
 
+    def replay(self) -> ReplaySource | None:
+        return None
+
 
 @dataclasses.dataclass(frozen=True)
 class RecordingMarket:
@@ -74,13 +85,15 @@ class RecordingMarket:
         return f"recording {self.path.name}" + (f" from {self.start}" if self.start else "")
 
     def configure(self, config: SandboxConfig) -> SandboxConfig:
-        # WIRE-REPLAY: once `sandbox serve --replay` is merged, return the config that drives
-        # the sandbox's market from self.path (from self.start) instead of refusing.
-        raise UsageError(
-            f"--recording is not available in this build ({self.path.name} was not read)",
-            hint="drills run on the sandbox's seeded market for now: drop --recording "
-            "(and market.recording from the scenario)",
-        )
+        self.replay().load()  # unreadable or not a recording: refused before anything starts
+        return config
+
+    def replay(self) -> ReplaySource:
+        start = None
+        if self.start is not None:
+            hours, minutes = self.start.split(":")
+            start = time(int(hours), int(minutes))
+        return ReplaySource(self.path, speed=1.0, start=start)
 
 
 def market_source(scenario: Scenario, recording: Path | None = None) -> MarketSource:
@@ -120,7 +133,7 @@ def host_drill(
     clock = SimClock(scenario.start)
     with tempfile.TemporaryDirectory(prefix="angelctl-drill-") as temporary:
         home = folder or Path(temporary)
-        with SandboxServer(config, clock=clock) as server:
+        with SandboxServer(config, clock=clock, replay=source.replay()) as server:
             handle = SandboxHandle(
                 api_url=server.rest_url,
                 admin_token=Secret(server.admin_token),

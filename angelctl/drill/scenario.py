@@ -141,7 +141,7 @@ class _Reader:
             step_bps=self.number(market, "market.step_bps", None, 0, 1000),
             recording=None
             if recording is None
-            else self.path.parent / self.text(market, "market.recording"),
+            else self.recording_path(self.text(market, "market.recording")),
             recording_from=self.hhmm(market.get("from")),
             funds=self.price(account, "account.funds"),
             positions=tuple(self.legs(data, "positions")),
@@ -299,6 +299,13 @@ class _Reader:
         if moment.tzinfo is not None:
             return moment.astimezone(IST)
         return moment.replace(tzinfo=IST)
+
+    def recording_path(self, text: str) -> Path:
+        """A file beside the scenario, or a packaged recording's bare name (``banknifty-sample``,
+        no folder and no suffix), kept as written for the replay to find."""
+        if "/" not in text and not Path(text).suffix:
+            return Path(text)
+        return self.path.parent / text
 
     def hhmm(self, value: Any) -> str | None:
         if value is None:

@@ -53,7 +53,8 @@ def _header(doc: dict[str, Any]) -> list[Cell]:
         Styled(f"Drill {scenario['name']} — {head}", "bold green" if flat else "bold red"),
         f"  market     {scenario['market']}, from {ist_text(scenario['start'])}",
         f"  requests   {len(doc['requests'])}, {scenario['request_latency_ms']:g} ms each",
-        f"  cancelled  {len(doc['cancelled'])} orders, {len(doc['gtt_cancelled'])} GTT rules",
+        f"  cancelled  {_count(len(doc['cancelled']), 'order')}, "
+        f"{_count(len(doc['gtt_cancelled']), 'GTT rule')}",
         f"  slippage   {inr(Decimal(doc['total_slippage_rupees']))} (positive = cost)",
         f"  verdict    the sandbox's books ({agrees} the kill)",
     ]
@@ -111,3 +112,8 @@ def render_drill(doc: dict[str, Any]) -> Stack:
     for o in verdict["working_orders"]:
         parts.append(Styled(f"still working: {o['order_id']} {o['symbol']}", "red"))
     return Stack(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 order``, ``2 orders``, ``0 GTT rules``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -90,17 +90,62 @@ def test_a_bad_scenario_exits_2_naming_what_is_wrong(tmp_path: Path) -> None:
     assert missing.code == ExitStatus.USAGE and "cannot read the scenario" in missing.err
 
 
-def test_the_recording_seam_refuses_until_wired(tmp_path: Path) -> None:
+INFY_ON_A_RECORDING = """
+[market]
+seed = 7
+start = "2024-12-20 09:25"
+request_latency_ms = 40
+recording = "banknifty-sample"
+from = "09:25"
+
+[[positions]]
+symbol = "INFY"
+qty = 50
+product = "INTRADAY"
+"""
+
+
+def test_a_recording_that_cannot_be_read_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
     scenario = load_scenario(CALM)
     assert isinstance(market_source(scenario), SyntheticMarket)
-    source = market_source(scenario, tmp_path / "day.rec")
-    assert isinstance(source, RecordingMarket)
-    result = run_cli("killswitch", "--drill", str(CALM), "--recording", str(tmp_path / "d.rec"))
-    assert result.code == ExitStatus.USAGE
-    assert "--recording is not available in this build" in result.err
+    assert isinstance(market_source(scenario, tmp_path / "day.rec"), RecordingMarket)
+    missing = run_cli("killswitch", "--drill", str(CALM), "--recording", str(tmp_path / "d.rec"))
+    assert missing.code == ExitStatus.USAGE and "no such recording" in missing.err
+    (tmp_path / "x.rec").write_bytes(b"not a recording at all")
     with_file = write(tmp_path, SMALL.replace("seed = 11", "seed = 11\nrecording = 'x.rec'"))
-    assert run_cli("killswitch", "--drill", str(with_file)).code == ExitStatus.USAGE
+    damaged = run_cli("killswitch", "--drill", str(with_file))
+    assert damaged.code == ExitStatus.USAGE, damaged.both
     assert run_cli("killswitch", "--seed", "3", "--yes").code == ExitStatus.USAGE
+
+
+def test_a_drill_on_a_recording_trades_the_replayed_prices_and_repeats(tmp_path: Path) -> None:
+    """The shipped recording drives the private sandbox: the exit's reference is a price the
+    recording holds for INFY around 09:25 IST (read from the file by the feed decoder, not by
+    the sandbox), and two runs give the same report."""
+    from datetime import datetime
+
+    from angelctl.clock import IST
+    from angelctl.feed.decode import decode
+    from angelctl.feed.recording import FRAME, read_recording
+    from angelctl.sandbox.engine.replay import resolve_path
+
+    scenario = load_scenario(write(tmp_path, INFY_ON_A_RECORDING))
+    first, second = (host_drill(scenario).as_dict() for _ in range(2))
+    assert json.dumps(first) == json.dumps(second)
+    assert first["verdict"]["flat"] is True
+    assert "recording banknifty-sample" in first["scenario"]["market"]
+    (leg,) = first["legs"]
+    window = (datetime(2024, 12, 20, 9, 24, tzinfo=IST), datetime(2024, 12, 20, 9, 26, tzinfo=IST))
+    recorded = {
+        str(tick.ltp)
+        for record in read_recording(resolve_path("banknifty-sample")).records
+        if record.type == FRAME and window[0] <= record.wall <= window[1]
+        for tick in [decode(record.payload)]
+        if tick.token == "1594"  # INFY
+    }
+    assert recorded and str(leg["reference_price"]) in recorded
 
 
 # ------------------------------------------------------------------------ the drill itself
