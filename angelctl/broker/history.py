@@ -246,8 +246,11 @@ def fetch_candles(
     *,
     cache: CandleCache | None = None,
     progress: Progress | None = None,
+    on_rows: Callable[[list[Candle]], None] | None = None,
 ) -> CandleResult:
-    """The candles of ``request`` (see the module docstring for how they are fetched)."""
+    """The candles of ``request`` (see the module docstring for how they are fetched).
+    ``on_rows``: each fetched chunk's candles, in order, as soon as they are parsed (while the
+    next request waits for its slot): a caller's head start on rendering them."""
     check_request(request)
     first = request.start.astimezone(IST).date()
     last = request.end.astimezone(IST).date()
@@ -270,6 +273,8 @@ def fetch_candles(
             rows = [c._replace(oi=oi.get(c.at)) for c in rows]
         for candle in rows:
             fetched[candle.at] = candle
+        if on_rows is not None:
+            on_rows(rows)
         if cache is not None:
             cache.store(request, a, b, rows, now)
         if progress is not None:

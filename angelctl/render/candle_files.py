@@ -15,6 +15,7 @@ import io
 import os
 from collections.abc import Sequence
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from angelctl.broker.history import Candle
@@ -58,6 +59,11 @@ def json_rows(candles: Sequence[Candle], with_oi: bool) -> str:
     """The ``candles`` array of the ``candles/1`` document as JSON text: ``{"time": ISO,
     "open": n, …}`` per candle, prices as plain numbers (the exact decimal, never an exponent),
     ``oi`` only with open interest (null when unknown)."""
+    return join_rows([json_row_texts(candles, with_oi)])
+
+
+def json_row_texts(candles: Sequence[Candle], with_oi: bool) -> list[str]:
+    """Each candle's object as JSON text without its closing brace (``join_rows`` adds them)."""
     f = format
     times = _iso_times(candles)
     rows = [
@@ -70,7 +76,46 @@ def json_rows(candles: Sequence[Candle], with_oi: bool) -> str:
             f'{row}, "oi": {"null" if c.oi is None else c.oi}'
             for row, c in zip(rows, candles, strict=True)
         ]
+    return rows
+
+
+def join_rows(pieces: Sequence[Sequence[str]]) -> str:
+    """The JSON array of the rows of ``pieces`` (``json_row_texts`` lists), in order."""
+    rows = [row for piece in pieces for row in piece]
     return "[" + "}, ".join(rows) + ("}]" if rows else "]")
+
+
+class PreEncoded:
+    """The ``--json`` rows of each fetched chunk, encoded while the next request waits for its
+    rate-limit slot (``add``, the fetch's per-chunk hook), so a year of minutes is not encoded
+    after the last answer. ``text(candles)`` uses them only when they are exactly ``candles``:
+    the chunks, in order, cover it with the same first and last bar each and nothing else (a
+    range partly from the cache, or trimmed at its ends, is encoded afresh)."""
+
+    def __init__(self, with_oi: bool) -> None:
+        self.with_oi = with_oi
+        self.pieces: list[tuple[int, object, object, list[str]]] = []
+        self.usable = True
+
+    def add(self, candles: Sequence[Candle]) -> None:
+        if any(a.at >= b.at for a, b in pairwise(candles)):
+            self.usable = False  # not strictly ascending: only the sorted answer is right
+        if candles and self.usable:
+            texts = json_row_texts(candles, self.with_oi)
+            self.pieces.append((len(candles), candles[0], candles[-1], texts))
+
+    def text(self, candles: Sequence[Candle]) -> str:
+        at = 0 if self.usable else -1
+        for count, first, last, _ in self.pieces if self.usable else ():
+            if at + count > len(candles):
+                break
+            if candles[at] is not first or candles[at + count - 1] is not last:
+                break
+            at += count
+        else:
+            if self.usable and at == len(candles):
+                return join_rows([texts for *_, texts in self.pieces])
+        return json_rows(candles, self.with_oi)
 
 
 def write_csv(path: Path, candles: Sequence[Candle], with_oi: bool) -> None:
