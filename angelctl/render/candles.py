@@ -93,7 +93,9 @@ def chart_lines(
         for k in range(5)
     ]
     axis = max(len(text) for text in labels) + 1
-    bars = _merge(candles, max(width - axis - 1, 8))
+    columns = max(width - axis - 1, 8)
+    bars = _merge(candles, columns)
+    gap = _gaps(len(bars), columns)
     step = (top - bottom) / height or Decimal(1)
     title, prices = _title(candles, info)
     if len(title) + 2 + len(prices) <= width:
@@ -104,12 +106,28 @@ def chart_lines(
     for row in range(height):
         line: Line = [(label_rows.get(row, "").rjust(axis - 1) + " ┤", "dim")]
         for bar in bars:
-            line.append(_cell(bar, row, top, step, height))
+            line.extend(_spaced(_cell(bar, row, top, step, height), gap))
         lines.append(line)
-    lines.extend(_volume(bars, axis))
-    lines.append([(" " * axis + "└" + "─" * len(bars), "dim")])
-    lines.append([(_time_axis(bars, axis), "dim")])
+    lines.extend(_volume(bars, axis, gap))
+    lines.append([(" " * axis + "└" + "─" * (len(bars) * sum(gap, 1)), "dim")])
+    lines.append([(_time_axis(bars, axis, gap), "dim")])
     return lines
+
+
+def _gaps(bars: int, columns: int) -> tuple[int, int]:
+    """Blank cells (before, after) each candle: a few candles are spaced out over the width
+    (one cell apart, or centred in three), many are drawn side by side."""
+    room = columns // max(bars, 1)
+    return (1, 1) if room >= 3 else (0, 1) if room == 2 else (0, 0)
+
+
+def _spaced(cell: Segment, gap: tuple[int, int]) -> list[Segment]:
+    before, after = gap
+    return [
+        *([(" " * before, "")] if before else []),
+        cell,
+        *([(" " * after, "")] if after else []),
+    ]
 
 
 def _cell(bar: Candle, row: int, top: Decimal, step: Decimal, height: int) -> Segment:
@@ -124,7 +142,7 @@ def _cell(bar: Candle, row: int, top: Decimal, step: Decimal, height: int) -> Se
     return (" ", "")
 
 
-def _volume(bars: Sequence[Candle], axis: int) -> list[Line]:
+def _volume(bars: Sequence[Candle], axis: int, gap: tuple[int, int] = (0, 0)) -> list[Line]:
     most = max(c.volume for c in bars)
     if most <= 0:
         return [[(" " * axis + " volume: none (an index has no volume)", "dim")]]
@@ -136,24 +154,26 @@ def _volume(bars: Sequence[Candle], axis: int) -> list[Line]:
             eighths = round(bar.volume * 16 / most)
             filled = min(max(eighths - level * 8, 0), 8)
             style = UP if bar.close >= bar.open else DOWN
-            line.append((VOLUME_BLOCKS[filled], style))
+            line.extend(_spaced((VOLUME_BLOCKS[filled], style), gap))
         rows.append(line)
     return rows
 
 
-def _time_axis(bars: Sequence[Candle], axis: int) -> str:
+def _time_axis(bars: Sequence[Candle], axis: int, gap: tuple[int, int] = (0, 0)) -> str:
     """Times under the columns: ``HH:MM`` every dozen columns within one day; over several
     days ``DD-Mon`` where a new day starts (when it does not touch the label before). The zone
     sits in the price axis' gutter, so the line is never wider than the chart."""
     days = {c.at.astimezone(IST).date() for c in bars}
-    form, gap = ("%d-%b", 2) if len(days) > 1 else ("%H:%M", 7)
-    cells = [" "] * len(bars)
+    form, spacing = ("%d-%b", 2) if len(days) > 1 else ("%H:%M", 7)
+    span = sum(gap, 1)
+    cells = [" "] * (len(bars) * span)
     free, previous = 0, ""
-    for column, bar in enumerate(bars):
+    for index, bar in enumerate(bars):
+        column = index * span + gap[0]
         text = bar.at.astimezone(IST).strftime(form)
-        if text != previous and column >= free and column + len(text) <= len(bars):
+        if text != previous and column >= free and column + len(text) <= len(cells):
             cells[column : column + len(text)] = list(text)
-            free = column + len(text) + gap
+            free = column + len(text) + spacing
         previous = text
     return "IST".rjust(axis - 1) + "  " + "".join(cells).rstrip()
 
