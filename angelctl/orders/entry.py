@@ -183,6 +183,10 @@ def place_prepared(
     return placements
 
 
+FOLLOW_FIRST_PAUSES = (0.05, 0.1, 0.2)
+FOLLOW_POLL_SECONDS = 0.25
+
+
 def follow(
     session: BrokerSession,
     placement: Placement,
@@ -190,10 +194,13 @@ def follow(
     timeout: float,
     on_update: Callable[[BrokerOrder], None] | None = None,
 ) -> BrokerOrder:
-    """Poll until the order is terminal or working (open / trigger pending)."""
+    """Poll until the order is terminal or working (open / trigger pending): first soon after
+    the placement (most orders leave "open pending" within tens of milliseconds), then every
+    ``FOLLOW_POLL_SECONDS`` (the order-details limit is 10/s)."""
     clock = session.clock
     deadline = clock.monotonic() + timeout
     last: BrokerOrder | None = None
+    pauses = iter(FOLLOW_FIRST_PAUSES)
     while True:
         unique = placement.intent.unique_order_id
         order = (
@@ -210,7 +217,7 @@ def follow(
             or clock.monotonic() >= deadline
         ):
             return order
-        clock.sleep(0.25)
+        clock.sleep(next(pauses, FOLLOW_POLL_SECONDS))
 
 
 def cancel(session: BrokerSession, order: BrokerOrder) -> bool:
