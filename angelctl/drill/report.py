@@ -29,22 +29,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from angelctl.broker.orders import WORKING_STATUSES
+
 if TYPE_CHECKING:
     from angelctl.drill.run import SandboxHandle
     from angelctl.drill.scenario import Scenario
     from angelctl.orders.scope import Scope
     from angelctl.risk.killswitch.report import KillReport
-
-WORKING = (
-    "open",
-    "open pending",
-    "trigger pending",
-    "validation pending",
-    "put order req received",
-    "modify pending",
-    "cancel pending",
-    "after market order req received",
-)
 
 
 @dataclass(frozen=True)
@@ -152,7 +143,7 @@ def _verdict(
         {"order_id": o["orderid"], "symbol": o["tradingsymbol"], "status": o["status"]}
         for o in books["orders"]
         if o.get("clientcode", "").upper() == client_code.upper()
-        and o["status"] in WORKING
+        and o["status"] in WORKING_STATUSES
         and in_scope(o["exchange"], o["symboltoken"])
     ]
     flat = not working and (kill.cancel_only or not open_positions)
