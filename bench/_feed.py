@@ -80,6 +80,27 @@ def thread_cpu_seconds(native_id: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def spawn_on_pty(
+    cwd: Path, args: list[str], env: dict[str, str], lines: int, columns: int
+) -> tuple[int, int]:
+    """``python -m angelctl ARGS`` on a new pseudo-terminal of ``lines`` x ``columns``:
+    (its pid, the terminal's master fd)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.chdir(cwd)
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+            os.execvpe(sys.executable, [sys.executable, "-m", "angelctl", *args], env)
+        finally:
+            os._exit(127)
+    return pid, fd
+
+
 def process_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

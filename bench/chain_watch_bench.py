@@ -17,23 +17,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import os
-import pty
 import select
 import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _feed import REPO, admin, process_cpu_seconds, sandbox_process
+from _feed import REPO, admin, process_cpu_seconds, sandbox_process, spawn_on_pty
 
 WARM_UP_S = 5.0
 COLUMNS, LINES = 160, 60
@@ -62,14 +58,7 @@ def _pump(fd: int, seconds: float) -> None:
 
 def _run(env: dict[str, str], trace: Path, seconds: float) -> tuple[float, list[float], float]:
     """(CPU % of one core, latencies in ms, measured seconds) of one run."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.chdir(REPO)
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
-            os.execvpe(sys.executable, [sys.executable, "-m", "angelctl", *COMMAND], env)
-        finally:
-            os._exit(127)
+    pid, fd = spawn_on_pty(REPO, COMMAND, env, LINES, COLUMNS)
     try:
         _pump(fd, WARM_UP_S)
         cpu0, start = process_cpu_seconds(pid), time.monotonic()

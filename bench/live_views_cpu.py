@@ -21,24 +21,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import os
-import pty
 import re
 import select
 import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _feed import REPO, admin, process_cpu_seconds, sandbox_process
+from _feed import REPO, admin, process_cpu_seconds, sandbox_process, spawn_on_pty
 
 WARM_UP_S = 5.0
 RATES: list[int] = []  # the ticks/s each stream run's status line showed last
@@ -124,14 +120,7 @@ def main() -> None:
 def _measure_drained(tree: Path, args: list[str], env: dict[str, str], seconds: float) -> float:
     """% of one core the view used over ``seconds`` after the warm-up; the last ticks/s its
     status line showed goes to ``RATES``."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.chdir(tree)
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
-            os.execvpe(sys.executable, [sys.executable, "-m", "angelctl", *args], env)
-        finally:
-            os._exit(127)
+    pid, fd = spawn_on_pty(tree, args, env, LINES, COLUMNS)
     try:
         _pump(fd, WARM_UP_S)
         cpu0, start = process_cpu_seconds(pid), time.monotonic()

@@ -44,9 +44,19 @@ def download_progress(out: Output, label: str) -> Iterator[Progress]:
         console=out.err_console,
         transient=True,
     )
+    with _lazy_bar(bar, label) as update:
+        yield update
+
+
+@contextlib.contextmanager
+def _lazy_bar(bar: Any, label: str, least: int = 0) -> Iterator[Callable[[int, Any], None]]:
+    """``update(done, total)`` for a rich progress ``bar`` that appears at its first update
+    (and only for a ``total`` of at least ``least``), and goes when the block ends."""
     task: dict[str, Any] = {}
 
-    def update(done: int, total: int | None) -> None:
+    def update(done: int, total: Any) -> None:
+        if total is not None and total < least:
+            return
         if "id" not in task:
             bar.start()
             task["id"] = bar.add_task(label, total=total)
@@ -85,18 +95,5 @@ def chunk_progress(out: Output, label: str) -> Iterator[Callable[[int, int], Non
         console=out.err_console,
         transient=True,
     )
-    task: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if total < 2:
-            return
-        if "id" not in task:
-            bar.start()
-            task["id"] = bar.add_task(label, total=total)
-        bar.update(task["id"], completed=done, total=total)
-
-    try:
+    with _lazy_bar(bar, label, least=2) as update:
         yield update
-    finally:
-        if "id" in task:
-            bar.stop()
