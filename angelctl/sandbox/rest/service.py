@@ -51,6 +51,7 @@ from angelctl.sandbox.clock import SandboxClock, SystemClock
 from angelctl.sandbox.config import SandboxConfig
 from angelctl.sandbox.engine.meters import BucketMeter
 from angelctl.sandbox.engine.universe import Universe
+from angelctl.sandbox.rest.convert_api import HANDLERS as CONVERT_HANDLERS
 from angelctl.sandbox.rest.fault_specs import parse_fault
 from angelctl.sandbox.rest.faults import ExpireTokens, FaultBoard, FaultPlan
 from angelctl.sandbox.rest.gateway import (
@@ -92,6 +93,7 @@ from angelctl.sandbox.rest.wire import (
 HANDLERS: dict[str, Handler] = {
     **USER_HANDLERS,
     **ORDER_HANDLERS,
+    **CONVERT_HANDLERS,
     **MARKET_HANDLERS,
     **GTT_HANDLERS,
     **MONEY_HANDLERS,
