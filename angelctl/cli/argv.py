@@ -47,6 +47,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("trades", "portfolio", "trades", "command", broker=True),
     Command("positions", "portfolio", "positions", "command", broker=True),
     Command("holdings", "portfolio", "holdings", "command", broker=True),
+    Command("margin", "margin_cmd", "margin", "command", broker=True),
     Command("sandbox", "sandbox_cmd", "app", "group"),
     Command("calendar", "calendar_cmd", "app", "group"),
     Command("killswitch", "killswitch", "app", "group", broker=True),
