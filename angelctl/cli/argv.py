@@ -45,7 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("quote", "quote", "quote", "command", broker=True),
     Command("stream", "stream", "stream", "command", broker=True),
     Command("trades", "portfolio", "trades", "command", broker=True),
-    Command("positions", "portfolio", "positions", "command", broker=True),
+    Command("positions", "positions_cmd", "app", "group", broker=True),
     Command("holdings", "portfolio", "holdings", "command", broker=True),
     Command("margin", "margin_cmd", "margin", "command", broker=True),
     Command("sandbox", "sandbox_cmd", "app", "group"),

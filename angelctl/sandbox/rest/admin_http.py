@@ -260,6 +260,11 @@ def _seed_handler(kind: str | None) -> AdminHandler:
     return handler
 
 
+async def _positions(request: web.Request) -> web.StreamResponse:
+    rows = request.app[ENGINE_KEY].positions(client_code=request.query.get("client_code"))
+    return admin_json({"positions": rows})
+
+
 async def _gtt_rules(request: web.Request) -> web.StreamResponse:
     rules = request.app[ENGINE_KEY].gtt_rules(client_code=request.query.get("client_code"))
     return admin_json({"rules": rules})
@@ -285,6 +290,7 @@ ADMIN_ROUTES: list[tuple[str, str, AdminHandler]] = [
     ("POST", "/seed", _seed_handler(None)),
     ("POST", "/orders", _seed_handler("orders")),
     ("POST", "/positions", _seed_handler("positions")),
+    ("GET", "/positions", _positions),
     ("POST", "/gtt", _seed_handler("rules")),
     ("GET", "/gtt", _gtt_rules),
 ]

@@ -105,6 +105,13 @@ class PaperAdmin:
             self.state.paper.sync()
             return self.state.paper.event_dicts(since=since, orderid=orderid)
 
+    def positions(self, *, client_code: str | None = None) -> list[dict[str, str]]:
+        """One account's getPosition rows (default: the demo account's), as the route answers."""
+        with self._lock:
+            self.state.paper.sync()
+            account = self.state.account(client_code or self.state.config.accounts[0].client_code)
+            return self.state.paper.position_rows(account) if account is not None else []
+
     def step_orders(self) -> dict[str, Any]:
         """Run due OMS work and one forced matching pass over every working order now."""
         with self._lock:
