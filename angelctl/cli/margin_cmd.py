@@ -4,10 +4,11 @@ per leg and together, the hedge benefit between the two, the funds and whether i
 
 An order is written exactly as for ``order place`` (SIDE SYMBOL --qty/--lots --type --price
 --trigger --product): the command line and every basket line are parsed by the same Typer
-parameters (``ORDER_PARAMS``, the ones ``cli.order_place`` declares) and built by
-``PlaceOptions.request``. The one difference: ``--type`` defaults to MARKET (valued at the LTP),
-so a price is optional. A basket file (docs/margin-command.md) holds one order per line in that
-syntax; blank lines and ``#`` comments are skipped; an error names its line.
+parameter types ``cli.order_place`` and ``cli.common`` declare (``_order_params``) and built by
+``PlaceOptions.request``. The one difference: without ``--type`` an order with ``--price`` is a
+LIMIT and one without is a MARKET order (valued by the broker at the LTP), so a price is
+optional. A basket file (docs/margin-command.md) holds one order per line in that syntax; blank
+lines and ``#`` comments are skipped; an error names its line.
 
 Invariants: read-only (no latch, no journal); more than 50 orders is a usage error before any
 call; the instrument index and the session are opened only after the file parsed.
@@ -31,10 +32,12 @@ if TYPE_CHECKING:
     from angelctl.orders.margin_basket import BasketOrder
 
 MarginTypeOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--type",
-        help="MARKET (valued at the LTP), LIMIT, STOPLOSS_LIMIT (SL) or STOPLOSS_MARKET (SL-M).",
+        help="LIMIT, STOPLOSS_LIMIT (SL), STOPLOSS_MARKET (SL-M) or MARKET. Default: LIMIT "
+        "with --price, else MARKET (valued at the LTP).",
+        show_default=False,
     ),
 ]
 OptionalSide = Annotated[
@@ -67,7 +70,7 @@ def _order_params(
     symbol: SymbolArg,
     qty: QtyOpt = None,
     lots: LotsOpt = None,
-    order_type: MarginTypeOpt = "MARKET",
+    order_type: MarginTypeOpt = None,
     price: PriceOpt = None,
     trigger: TriggerOpt = None,
     product: ProductOpt = None,
@@ -85,7 +88,7 @@ def margin(
     symbol: OptionalSymbol = None,
     qty: QtyOpt = None,
     lots: LotsOpt = None,
-    order_type: MarginTypeOpt = "MARKET",
+    order_type: MarginTypeOpt = None,
     price: PriceOpt = None,
     trigger: TriggerOpt = None,
     product: ProductOpt = None,
@@ -155,7 +158,8 @@ def _order(resolver: Resolver, number: int, params: dict[str, Any], label: str) 
 
     options = PlaceOptions(
         side=params["side"], symbol=params["symbol"], qty=params["qty"], lots=params["lots"],
-        order_type=params["order_type"], price=params["price"], trigger=params["trigger"],
+        order_type=params["order_type"] or ("LIMIT" if params["price"] else "MARKET"),
+        price=params["price"], trigger=params["trigger"],
         product=params["product"], variety=None, duration="DAY", disclosed=0, tag="",
         amo=False, intent_id=None, slice_=False, dry_run=False, wait=None, yes=False,
     )  # fmt: skip

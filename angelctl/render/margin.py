@@ -1,5 +1,6 @@
-"""The screen of ``angelctl margin``: each order's margin alone, then the basket's together with
-the hedge benefit, the funds and whether the basket fits, and the estimated charges if asked.
+"""The screen of ``angelctl margin``: each order's margin alone (a table), then the basket's
+together — its components, the legs alone and the hedge benefit between the two, the funds and
+whether the basket fits, and the estimated charges if asked (``field  value`` lines).
 
 Invariants: rupees in lakh/crore grouping (``render.units.inr``); lots are whole numbers of the
 contract's lot size; the table goes through ``render.view`` (plain when piped); the last line
@@ -12,7 +13,7 @@ from angelctl.orders.margin_basket import BasketMargin, LegMargin
 from angelctl.render.confirm import lots_text
 from angelctl.render.fit import ColumnSpec
 from angelctl.render.units import group_indian, inr
-from angelctl.render.view import Part, Stack, Styled, TableView
+from angelctl.render.view import Cell, KeyValueView, Stack, Styled, TableView
 
 COLUMNS = (
     ColumnSpec("line", drop=5, kind="quantity"),
@@ -44,31 +45,31 @@ def _row(leg: LegMargin) -> list[str]:
 
 
 def margin_view(result: BasketMargin) -> Stack:
-    """The table of legs, then the basket's lines."""
+    """The table of legs, then the basket's figures as ``field  value`` lines."""
     b = result.basket
-    parts: list[Part] = [
-        TableView("Margin required", COLUMNS, [[_row(leg) for leg in result.legs]]),
-        f"basket {inr(b.total)}: span {inr(b.span)} − benefit {inr(b.benefit)}"
-        f" + premium {inr(b.options_premium)} + cash {inr(b.delivery + b.non_nfo)}",
+    rows: list[tuple[str, Cell]] = [
+        ("basket margin", inr(b.total)),
+        ("  SPAN", inr(b.span)),
+        ("  margin benefit", inr(-b.benefit)),
+        ("  option premium", inr(b.options_premium)),
+        ("  cash margin", inr(b.delivery + b.non_nfo)),
     ]
     if len(result.legs) > 1:
         benefit = result.hedge_benefit
-        parts.append(
-            Styled(
-                f"sum of legs alone {inr(result.sum_of_legs)} · hedge benefit {inr(benefit)}",
-                "green" if benefit > 0 else "",
-            )
-        )
-    available = f"available funds {inr(result.available)}"
+        rows += [
+            ("legs alone", inr(result.sum_of_legs)),
+            ("hedge benefit", Styled(inr(benefit), "green" if benefit > 0 else "")),
+        ]
+    rows.append(("available funds", inr(result.available)))
     if result.fits:
-        parts.append(Styled(f"{available} · fits", "green"))
+        rows.append(("fits", Styled("yes", "green")))
     else:
         short = b.total - result.available
-        parts.append(Styled(f"{available} · INSUFFICIENT: {inr(short)} short", "bold red"))
+        rows.append(("fits", Styled(f"no: {inr(short)} short", "bold red")))
     if result.charges is not None:
-        charges = result.charges
-        parts.append(
-            f"estimated charges {inr(charges.total)} on a trade value of {inr(charges.trade_value)}"
+        c = result.charges
+        rows.append(
+            ("estimated charges", f"{inr(c.total)} on a trade value of {inr(c.trade_value)}")
         )
-    parts.append("Nothing was placed.")
-    return Stack(parts)
+    table = TableView("Margin required", COLUMNS, [[_row(leg) for leg in result.legs]])
+    return Stack([table, KeyValueView("", rows), "Nothing was placed."])

@@ -106,9 +106,11 @@ def test_the_screen_shows_legs_benefit_and_funds(cli: Any, market: Any, tmp_path
     lines = result.out.splitlines()
     assert lines[0] == "Margin required"
     assert any(low in line and "1 lot of" in line for line in lines)
-    benefit = next(line for line in lines if "hedge benefit ₹" in line)
-    assert "sum of legs alone ₹" in benefit and "hedge benefit ₹0.00" not in benefit
-    assert "available funds ₹2,50,000.00" in result.out
+    fields = {line[:17].strip(): line[17:].strip() for line in lines if line[:1] != " "}
+    assert fields["legs alone"].startswith("₹")
+    assert fields["hedge benefit"].startswith("₹") and fields["hedge benefit"] != "₹0.00"
+    assert fields["available funds"] == "₹2,50,000.00"
+    assert fields["fits"] in ("yes",) or fields["fits"].startswith("no: ₹")
     assert lines[-1] == "Nothing was placed."
 
 
@@ -157,3 +159,14 @@ def test_an_order_and_a_basket_together_is_a_usage_error(
 
     assert (both.code, neither.code) == (ExitStatus.USAGE, ExitStatus.USAGE)
     assert "not both" in both.err and "--basket FILE" in neither.err
+
+
+def test_without_type_a_price_makes_a_limit_and_none_a_market(cli: Any, market: Any) -> None:
+    priced = cli("margin", "BUY", "SBIN", "--qty", "1", "--price", "790", "--json")
+    bare = cli("margin", "BUY", "SBIN", "--qty", "1", "--json")
+
+    assert (priced.code, bare.code) == (0, 0), priced.both + bare.both
+    assert priced.json()["legs"][0]["order"]["order_type"] == "LIMIT"
+    assert priced.json()["basket"]["total"] == "790.00"
+    assert bare.json()["legs"][0]["order"]["order_type"] == "MARKET"
+    assert bare.json()["basket"]["total"] == "800.00"  # valued at the LTP
