@@ -17,7 +17,7 @@ import pytest
 from angelctl.config import state_dir
 from angelctl.orders.journal import Journal
 from angelctl.status import ExitStatus
-from tests.conftest import Terminal, admin, arm, requests_seen, run_cli_process
+from tests.conftest import Terminal, admin, arm, requests_seen, run_cli_process, sandbox_admin
 from tests.orders.test_gtt import engage_latch
 
 
@@ -237,3 +237,40 @@ def test_the_confirmation_at_80_columns(market: Any, monkeypatch: pytest.MonkeyP
     ]
     assert all(len(line) <= 80 for line in lines)
     assert books(market) == {"INTRADAY": 10} and convert_calls(market) == []
+
+
+def _future(sandbox: Any) -> dict[str, str]:
+    found: dict[str, str] = sandbox_admin(
+        sandbox, "GET", "instruments",
+        params={"exch_seg": "NFO", "name": "NIFTY", "instrumenttype": "FUTIDX"},
+    )["rows"][0]  # fmt: skip
+    return found
+
+
+def test_a_short_future_converts_by_lots(cli: Any, market: Any) -> None:
+    fut = _future(market)
+    lot = int(fut["lotsize"])
+    sandbox_admin(market, "POST", "seed", {
+        "opening_cash": "50000000",
+        "positions": [{"exch_seg": "NFO", "symbol": fut["symbol"], "lots": -3,
+                       "product": "INTRADAY"}],
+    })  # fmt: skip
+    symbol = fut["symbol"]
+
+    odd = cli("positions", "convert", symbol, "--from", "MIS", "--to", "NRML", "--qty",
+              str(lot + 1), "--yes")  # fmt: skip
+    delivery = cli("positions", "convert", symbol, "--from", "MIS", "--to", "CNC", "--yes")
+    done = cli("positions", "convert", symbol, "--from", "MIS", "--to", "NRML", "--lots", "2",
+               "--yes", "--json")  # fmt: skip
+
+    assert (odd.code, delivery.code) == (ExitStatus.USAGE, ExitStatus.USAGE)
+    assert f"not a multiple of the lot size {lot}" in odd.err
+    assert "converts only between CARRYFORWARD, INTRADAY" in delivery.err
+    assert done.code == 0, done.both
+    doc = done.json()
+    assert (doc["side"], doc["quantity"], doc["lots"], doc["lot_size"]) == (
+        "SELL", 2 * lot, "2", lot,
+    )  # fmt: skip
+    rows = admin(market, "GET", "positions")["positions"]
+    nets = {r["producttype"]: int(r["netqty"]) for r in rows if r["tradingsymbol"] == symbol}
+    assert nets == {"INTRADAY": -lot, "CARRYFORWARD": -2 * lot}
