@@ -6,7 +6,7 @@ place``: the kill-switch latch first (before the instrument index, the session o
 is opened), the local checks and one positions read (``orders.convert.prepare``), a
 confirmation with the margin change (``--yes`` skips it; without a terminal and without
 ``--yes`` it is refused, exit 2), the journal entry, one send through the gate; a lost answer
-is settled by reading positions.
+is settled by reading positions (found moved: reported, exit 12 like a recovered order).
 """
 
 from __future__ import annotations
@@ -169,7 +169,11 @@ def _report(ctx: typer.Context, profile: str, result: ConversionResult, change: 
                 "margin_after": money[1] if money else None,
             }
         )
-        return
-    from angelctl.render.convert import converted_line
+    else:
+        from angelctl.render.convert import converted_line
 
-    done(out, converted_line(p, result.outcome), p.conversion_id)
+        done(out, converted_line(p, result.outcome), p.conversion_id)
+    if result.outcome == "converted":
+        from angelctl.status import ExitStatus
+
+        raise typer.Exit(int(ExitStatus.RECOVERED))  # as `order place` reports a found order

@@ -193,11 +193,25 @@ def test_a_lost_answer_is_settled_by_reading_positions(cli: Any, market: Any) ->
 
     result = convert(cli, "--qty", "4", "--yes", "--json")
 
-    assert result.code == 0, result.both
+    assert result.code == ExitStatus.RECOVERED, result.both
     assert result.json()["outcome"] == "converted"
     assert len(convert_calls(market)) == 1  # never resent
     assert steps() == ["journalled", "sending", "unknown", "converted"]
     assert books(market) == {"INTRADAY": 6, "DELIVERY": 4}
+
+
+def test_a_timeout_is_settled_by_reading_positions_never_resent(cli: Any, market: Any) -> None:
+    intraday(cli)
+    assert cli("config", "set", "read_timeout", "0.5").code == 0
+    arm(market, name="hold", seconds=2.0, route="convertPosition", count=1)  # processed, late
+
+    result = convert(cli, "--qty", "3", "--yes")
+
+    assert result.code == ExitStatus.RECOVERED, result.both
+    assert "its answer was lost; positions show it moved" in result.out
+    assert len(convert_calls(market)) == 1
+    assert steps() == ["journalled", "sending", "unknown", "converted"]
+    assert books(market) == {"INTRADAY": 7, "DELIVERY": 3}
 
 
 def test_a_5xx_that_moved_nothing_is_settled_as_not_converted(cli: Any, market: Any) -> None:
