@@ -26,6 +26,8 @@ SYMBOL_ARGS: dict[tuple[str, ...], int | None] = {
     ("quote",): None,
     ("stream",): None,
     ("order", "place"): 1,  # SIDE SYMBOL
+    ("margin",): 1,  # SIDE SYMBOL
+    ("positions", "convert"): 0,
 }
 # Every option of the command tree that takes a value (a test compares it with the tree).
 VALUED = frozenset(
@@ -57,6 +59,9 @@ VALUED = frozenset(
         "--qty",
         "--lots",
         "--product",
+        "--from",
+        "--to",
+        "--basket",
         "--disclosed",
         "--validity",
         "--status",

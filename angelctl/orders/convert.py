@@ -84,6 +84,10 @@ def _nets(rows: list[dict[str, Any]], contract: Contract) -> dict[str, int]:
     return nets
 
 
+def _key(p: Position) -> tuple[str, str, str]:
+    return p.exchange, p.token, p.product
+
+
 def read_rows(session: BrokerSession) -> list[dict[str, Any]]:
     return wire_rows(session.call("getPosition"), "getPosition")
 
@@ -114,12 +118,8 @@ def prepare(
         raise UsageError("give the size as --qty UNITS or --lots N, not both")
     rows = read_rows(session)
     nets = _nets(rows, contract)
-    row = next(
-        (r for r in rows if Position.from_wire(r).token == contract.token
-         and Position.from_wire(r).exchange == contract.exchange
-         and Position.from_wire(r).product == old),
-        None,
-    )  # fmt: skip
+    key = (contract.exchange, contract.token, old)
+    row = next((r for r in rows if _key(Position.from_wire(r)) == key), None)
     net = nets.get(old, 0)
     if row is None or net == 0:
         raise UsageError(
