@@ -106,7 +106,7 @@ def margin(
     elif side is None or symbol is None:
         raise UsageError(
             "give an order (SIDE SYMBOL --lots N …) or --basket FILE",
-            hint="e.g. angelctl margin BUY SBIN-EQ --qty 10",
+            hint="e.g. `angelctl margin BUY SBIN --qty 10`",
         )
     else:
         params = {"side": side, "symbol": symbol, "qty": qty, "lots": lots,
