@@ -27,6 +27,8 @@ SYMBOL_ARGS: dict[tuple[str, ...], int | None] = {
     ("candles",): 0,  # SYMBOL
     ("stream",): None,
     ("order", "place"): 1,  # SIDE SYMBOL
+    ("margin",): 1,  # SIDE SYMBOL
+    ("positions", "convert"): 0,
 }
 # Every option of the command tree that takes a value (a test compares it with the tree).
 VALUED = frozenset(
@@ -62,6 +64,8 @@ VALUED = frozenset(
         "--qty",
         "--lots",
         "--product",
+        "--to",
+        "--basket",
         "--disclosed",
         "--validity",
         "--status",
@@ -75,7 +79,6 @@ VALUED = frozenset(
         "-y",
         "--interval",
         "-i",
-        "--to",
         "--csv",
         "--parquet",
         "--action",

@@ -1,4 +1,5 @@
-"""trades, positions [--all] [--watch SECONDS], holdings."""
+"""trades, positions [--all] [--watch SECONDS] (the callback of the ``positions`` group,
+``cli.positions_cmd``), holdings."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def positions(
 ) -> None:
     """Net and day positions with realised, unrealised and total P&L (getPosition), and the
     day's P&L by segment under them."""
+    if ctx.invoked_subcommand is not None:
+        return  # `positions convert`: this is its group's callback (``cli.positions_cmd``)
     from angelctl.broker.portfolio import fetch_positions, position_totals
     from angelctl.portfolio_pnl import day_pnl
 

@@ -20,7 +20,8 @@ Intent states (the transition table is the ``TRANSITIONS`` literal; anything els
 
 ``sending`` is written and committed before the HTTP request leaves, so a crash at any point
 leaves a row that ``reconcile`` settles by looking the tag up at the broker — never by sending
-again. GTT rule writes the broker accepted are noted in ``gtt_events`` (``orders.journal_gtt``).
+again. GTT rule writes the broker accepted are noted in ``gtt_events`` (``orders.journal_gtt``);
+position conversions, step by step, in ``conversion_events`` (``orders.journal_convert``).
 Each intent has a unique ``ordertag`` (≤ 15 characters) derived from its intent id, so
 two processes handed the same ``--intent-id`` compute the same tag and the same journal key.
 """
@@ -42,6 +43,7 @@ from typing import Any
 from angelctl.clock import Clock, SystemClock, boot_id
 from angelctl.dbutil import connect_wal
 from angelctl.fsutil import ensure_private_dir
+from angelctl.orders.journal_convert import ConversionJournal
 from angelctl.orders.journal_gtt import GttJournal
 from angelctl.orders.journal_schema import MIGRATIONS
 from angelctl.records import record
@@ -122,7 +124,7 @@ _COLUMNS = (
 )
 
 
-class Journal(GttJournal):
+class Journal(GttJournal, ConversionJournal):
     def __init__(self, path: Path | None, clock: Clock | None = None) -> None:
         """``path`` None: an in-memory journal (the kill switch's last resort). Every stamp
         comes from ``clock`` (the run's: ``cli.environment``), the system's by default."""

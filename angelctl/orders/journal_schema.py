@@ -2,7 +2,7 @@
 ``migrations`` table (``Journal._migrate``). A migration is never edited once released; a change
 is a new one. Migration 4 gives every journal query an index
 (``tests/orders/test_journal_indexes.py`` checks each plan at 100 000 intents); migration 5
-adds the append-only ``gtt_events``.
+adds the append-only ``gtt_events``, migration 6 the append-only ``conversion_events``.
 """
 
 from __future__ import annotations
@@ -139,10 +139,33 @@ def _migration_5(db: sqlite3.Connection) -> None:
     )
 
 
+def _migration_6(db: sqlite3.Connection) -> None:
+    """Position conversions (``orders.journal_convert``): one row per step, never updated.
+    ``(profile, at)`` serves the unsettled list and the prune; ``(conversion_id)`` one
+    conversion's steps."""
+    _run(
+        db,
+        """
+        CREATE TABLE conversion_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            conversion_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX conversion_events_profile_at ON conversion_events (profile, at);
+        CREATE INDEX conversion_events_id ON conversion_events (conversion_id)
+    """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 ]

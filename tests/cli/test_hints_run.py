@@ -36,7 +36,7 @@ ROOT = Path(angelctl.__file__).parent
 NOT_HINTS = {"cli/roothelp.py", "cli/argv.py"}  # the root help, the command table
 COMMAND_WORDS = (
     "login|logout|whoami|funds|doctor|config|instruments|order|gtt|reconcile|journal|quote|"
-    "stream|trades|positions|holdings|sandbox|calendar|killswitch|kill|guard"
+    "stream|trades|positions|holdings|margin|sandbox|calendar|killswitch|kill|guard"
 )
 BACKTICKED = re.compile(rf"`((?:angelctl )?(?:{COMMAND_WORDS}|-h\b)[^`]*)`")
 
@@ -139,6 +139,8 @@ RUNS: dict[str, Run] = {
     "-h": Run(),
     "login": Run(),
     "login --sandbox": Run(),
+    "positions": Run(),
+    "margin BUY SBIN --qty 10": Run(),
     "login --sandbox --admin-token-stdin": Run(stdin="@TOKEN"),
     "login --stdin": Run(stdin="api_key=sandbox-api-key\nmpin=1234\n"),
     "login --reset-secrets": Run(),

@@ -70,6 +70,7 @@ def test_every_command_prints_a_document_its_schema_accepts(
         ["calendar"], ["calendar", "status"],
         ["calendar", "holidays"], ["stream", "SBIN", "--count", "2"],
         ["chain", "NIFTY", "--strikes", "2"],
+        ["margin", "BUY", "SBIN", "--qty", "2", "--charges"],
     ):  # fmt: skip
         _ok(ran, *args)
     placed = _ok(ran, "order", "place", "BUY", "SBIN", "--qty", "1", "--price", "790", "--yes")
@@ -83,6 +84,9 @@ def test_every_command_prints_a_document_its_schema_accepts(
         ["journal", "prune", "--before", "2026-01-01", "--yes"],
     ):  # fmt: skip
         _ok(ran, *args)
+    _ok(ran, "order", "place", "BUY", "SBIN", "--qty", "2", "--price", "801", "--product",
+        "INTRADAY", "--yes")  # fmt: skip
+    _ok(ran, "positions", "convert", "SBIN", "--from", "INTRADAY", "--to", "DELIVERY", "--yes")
     rule = _ok(ran, "gtt", "create", "SELL", "SBIN", "--qty", "1", "--trigger", "840",
                "--price", "839", "--yes")["id"]  # fmt: skip
     for args in (

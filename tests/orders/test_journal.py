@@ -35,11 +35,11 @@ def test_journal_is_wal_full_sync_private_and_migrated(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "state" / "journal.sqlite3")
     assert journal.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert journal.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert [r[0] for r in journal.db.execute("SELECT number FROM migrations")] == [1, 2, 3, 4, 5]
+    assert [r[0] for r in journal.db.execute("SELECT number FROM migrations")] == [1, 2, 3, 4, 5, 6]
     assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
     journal.close()
     again = Journal(tmp_path / "state" / "journal.sqlite3")  # migrations run once
-    assert [r[0] for r in again.db.execute("SELECT number FROM migrations")] == [1, 2, 3, 4, 5]
+    assert [r[0] for r in again.db.execute("SELECT number FROM migrations")] == [1, 2, 3, 4, 5, 6]
     again.close()
 
 
@@ -183,3 +183,33 @@ def test_a_book_read_before_the_intents_last_step_never_proves_it_absent(tmp_pat
     later = datetime.fromisoformat(sent.updated_at) + timedelta(seconds=2)
     settled = reconcile_intent(no_session, journal, "x", book=empty_book(later), settle_after=2)
     assert settled.state == "not_placed"
+
+
+def test_a_version_5_journal_gains_conversion_events_and_keeps_its_gtt_events(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from angelctl.orders.journal_schema import MIGRATIONS
+
+    path = tmp_path / "v5.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE migrations (number INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    db.execute("BEGIN")
+    for number, migration in enumerate(MIGRATIONS[:5], start=1):
+        migration(db)
+        db.execute("INSERT INTO migrations VALUES (?, '2026-01-01T00:00:00+00:00')", (number,))
+    db.execute(
+        "INSERT INTO gtt_events (at, profile, rule_id, action, symbol, side, detail)"
+        " VALUES ('2026-01-01T00:00:00.000+00:00', 'p', '7', 'create', 'SBIN-EQ', 'BUY', '{}')"
+    )
+    db.execute("COMMIT")
+    db.close()
+
+    journal = Journal(path)
+    journal.conversion_event("p", "c1", "journalled", symbol="SBIN-EQ", detail={"quantity": 4})
+
+    assert [e["action"] for e in journal.gtt_events("p", "7")] == ["create"]
+    assert [e["kind"] for e in journal.conversion_events("c1")] == ["journalled"]
+    assert journal.unsettled_conversions("p", "2000-01-01") == ["c1"]
+    journal.close()

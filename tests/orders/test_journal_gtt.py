@@ -46,7 +46,7 @@ def test_a_version_4_journal_gains_gtt_events_and_keeps_its_rows(tmp_path: Path)
     version_4_file(path)
     journal = Journal(path)
     numbers = [r[0] for r in journal.db.execute("SELECT number FROM migrations")]
-    assert numbers == [1, 2, 3, 4, 5]
+    assert numbers == [1, 2, 3, 4, 5, 6]  # 5 and, since, 6 (conversion_events)
     intent = journal.get("i")
     assert intent is not None and (intent.state, intent.order_id) == ("accepted", "42")
     assert [e["kind"] for e in journal.risk_events("p")] == ["latched"]

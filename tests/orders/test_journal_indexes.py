@@ -19,15 +19,15 @@ from angelctl.orders.journal import Journal, tag_for
 from angelctl.orders.retention import apply_retention, prune
 
 ROWS = 100_000
-TABLES = ("intents", "tags", "events", "risk_events", "gtt_events")
+TABLES = ("intents", "tags", "events", "risk_events", "gtt_events", "conversion_events")
 
 
 def fill(journal: Journal, rows: int) -> None:
-    """``rows`` settled intents, and as many GTT rule events, over the last 300 days, in one
-    transaction (about two seconds)."""
+    """``rows`` settled intents, as many GTT rule events and a tenth as many conversion steps,
+    over the last 300 days, in one transaction (about two seconds)."""
     start = datetime.now(UTC) - timedelta(days=300)
     step = timedelta(days=299) / rows
-    intents, tags, events, gtts = [], [], [], []
+    intents, tags, events, gtts, conversions = [], [], [], [], []
     for i in range(rows):
         at = (start + i * step).isoformat(timespec="milliseconds")
         iid, profile = f"i{i:07d}", ("main", "other")[i % 2]
@@ -36,6 +36,8 @@ def fill(journal: Journal, rows: int) -> None:
         tags.append((tag, iid, profile, at))
         events.append((iid, at, "accepted", json.dumps({"tag": tag})))
         gtts.append((at, profile, str(3_000_000 + i // 3), "modify", "SBIN-EQ", "BUY", "{}"))
+        if i % 10 == 0:
+            conversions.append((at, profile, f"c{i // 20}", "accepted", "SBIN-EQ", "{}"))
     with journal.transaction() as db:
         db.executemany(
             "INSERT INTO intents (intent_id, tag, profile, client_code, state, request,"
@@ -48,6 +50,11 @@ def fill(journal: Journal, rows: int) -> None:
             "INSERT INTO gtt_events (at, profile, rule_id, action, symbol, side, detail)"
             " VALUES (?,?,?,?,?,?,?)",
             gtts,
+        )
+        db.executemany(
+            "INSERT INTO conversion_events (at, profile, conversion_id, kind, symbol, detail)"
+            " VALUES (?,?,?,?,?,?)",
+            conversions,
         )
 
 
@@ -83,6 +90,9 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Journal, list[str]
     with pytest.raises(UsageError):
         journal.gtt_rule_match("main", "30000")  # ambiguous
     journal.gtt_events("main", "3000001")
+    journal.conversion_event("main", "c1", "journalled", symbol="SBIN-EQ", detail={})
+    journal.conversion_events("c1")
+    journal.unsettled_conversions("main", now.isoformat(timespec="milliseconds"))
     prune(journal, "main", now - timedelta(days=200), now=now, dry_run=True)
     prune(journal, "main", now - timedelta(days=250), now=now, vacuum=False)
     apply_retention(journal, "other", 250, now=now)

@@ -1,9 +1,10 @@
 """Every SmartAPI route the sandbox answers, by route name: one table from the API modules
-(user, orders, market data, GTT, money, option greeks, history). A known route missing here is
-answered AB2000 by ``service`` after the full gateway pipeline."""
+(user, orders, position conversion, market data, GTT, money, option greeks, history). A known
+route missing here is answered AB2000 by ``service`` after the full gateway pipeline."""
 
 from __future__ import annotations
 
+from angelctl.sandbox.rest.convert_api import HANDLERS as CONVERT_HANDLERS
 from angelctl.sandbox.rest.greeks_api import HANDLERS as GREEKS_HANDLERS
 from angelctl.sandbox.rest.gtt_api import HANDLERS as GTT_HANDLERS
 from angelctl.sandbox.rest.history_api import HANDLERS as HISTORY_HANDLERS
@@ -16,6 +17,7 @@ from angelctl.sandbox.rest.user_api import Handler
 HANDLERS: dict[str, Handler] = {
     **USER_HANDLERS,
     **ORDER_HANDLERS,
+    **CONVERT_HANDLERS,
     **MARKET_HANDLERS,
     **GTT_HANDLERS,
     **MONEY_HANDLERS,

@@ -28,7 +28,7 @@ AB1007      Cancel|Modify Order Response : Order is already filled|cancelled|   
             sets the text; the fault ``fill_before_cancel`` stages the race)
 AB1007      Cancel|Modify Order Response : Previous request is still pending      chosen
 AB1007      <OMS text>  (a modification the OMS refuses; the order is unchanged)  chosen
-AB1016      Position not found / AB1017 Position conversion failed               docs table
+AB1016/7    convertPosition's refusals: ``convert_api``                         docs table
 ==========  ===================================================================  ==============
 
 The orders-per-second meter of the order's exchange segment (``segment_ops_limit``) is checked
@@ -73,8 +73,6 @@ INVALID_TOKEN = ("AB4006", "Invalid symboltoken")
 SYMBOL_NOT_FOUND = ("AB1009", "Symbol Not Found")
 INVALID_PRODUCT = ("AB1012", "Invalid Product Type")
 ORDER_NOT_FOUND = ("AB1007", "Order not found")
-POSITION_NOT_FOUND = ("AB1016", "Position not found")
-CONVERSION_FAILED = ("AB1017", "Position conversion failed")
 MAX_TAG_LENGTH = 19
 ALREADY = {"complete": "filled", "cancelled": "cancelled", "rejected": "rejected"}
 
@@ -352,35 +350,6 @@ def get_rms(state: BrokerState, call: Call) -> EngineResponse:
     return success(state.paper.funds(_account(state, call)))
 
 
-def convert_position(state: BrokerState, call: Call) -> EngineResponse:
-    try:
-        exchange = _choice(call, "exchange", EXCHANGES, _invalid("Exchange"))
-        old = _choice(call, "oldproducttype", PRODUCTS, _refuse(INVALID_PRODUCT))
-        new = _choice(call, "newproducttype", PRODUCTS, _refuse(INVALID_PRODUCT))
-        side = _choice(call, "transactiontype", SIDES, _invalid("Transaction Type"))
-        quantity = _whole(call, "quantity", "Quantity", required=True) or 0
-        token = (call.text("symboltoken") or "").strip()
-        symbol = (call.text("tradingsymbol") or "").strip()
-        universe = state.universe
-        instrument = (
-            universe.instrument(exchange, token) if token else universe.by_symbol(exchange, symbol)
-        )
-        if instrument is None:
-            raise _refuse(SYMBOL_NOT_FOUND)
-    except Refused as refused:
-        return refused.response
-    if old == new:
-        return oms_error(*CONVERSION_FAILED)
-    problem = state.paper.convert_position(
-        _account(state, call), instrument, old, new, side, quantity
-    )
-    if problem == POSITION_NOT_FOUND[1]:
-        return oms_error(*POSITION_NOT_FOUND)
-    if problem is not None:
-        return oms_error(*CONVERSION_FAILED)
-    return success(None)
-
-
 HANDLERS: dict[str, Handler] = {
     "placeOrder": place_order,
     "modifyOrder": modify_order,
@@ -392,5 +361,4 @@ HANDLERS: dict[str, Handler] = {
     "getHolding": get_holding,
     "getAllHolding": get_all_holding,
     "getRMS": get_rms,
-    "convertPosition": convert_position,
 }

@@ -11,6 +11,8 @@ use and never removed (a flat position still shows, as on the live API).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -111,9 +113,17 @@ class AccountBook:
         return sum(h.quantity for h in self.holdings if h.instrument.key == instrument.key)
 
     def convert_position(
-        self, instrument: Instrument, old: str, new: str, side: str, quantity: int
+        self,
+        instrument: Instrument,
+        old: str,
+        new: str,
+        side: str,
+        quantity: int,
+        fits: Callable[[], bool] = lambda: True,
     ) -> str | None:
-        """Move ``quantity`` of a position to another product; an error message if it cannot."""
+        """Move ``quantity`` of a position to another product; an error message if it cannot.
+        The quantity keeps its average price; ``fits`` is asked after the move, which is
+        undone (both rows restored) when it answers False (the funds cannot carry it)."""
         position = self.positions.get((instrument.exch_seg, instrument.token, old))
         if position is None:
             return "Position not found"
@@ -121,6 +131,9 @@ class AccountBook:
         available = max(net, 0) if side == "BUY" else max(-net, 0)
         if quantity <= 0 or quantity > available:
             return "Position conversion failed"
+        target_key = (instrument.exch_seg, instrument.token, new)
+        saved = dataclasses.replace(position), self.positions.get(target_key)
+        saved_target = dataclasses.replace(saved[1]) if saved[1] is not None else None
         target = self.position(instrument, new)
         if side == "BUY":
             price = position.buy_avg
@@ -131,4 +144,11 @@ class AccountBook:
             position.sell_qty -= quantity
             position.sell_amount -= price * quantity
         target.add(side, quantity, price)
-        return None
+        if fits():
+            return None
+        self.positions[(instrument.exch_seg, instrument.token, old)] = saved[0]
+        if saved_target is None:
+            del self.positions[target_key]
+        else:
+            self.positions[target_key] = saved_target
+        return "Insufficient funds"

@@ -371,16 +371,14 @@ class PaperBroker:
         return reports.holding_rows(self.book(account), self.ltp)
 
     def convert_position(
-        self,
-        account: Account,
-        instrument: Instrument,
-        old: str,
-        new: str,
-        side: str,
-        quantity: int,
+        self, account: Account, instrument: Instrument, old: str, new: str, side: str, qty: int
     ) -> str | None:
-        """Move ``quantity`` of a position to another product; an error message if it cannot."""
-        return self.book(account).convert_position(instrument, old, new, side, quantity)
+        """Move ``qty`` of a position to another product; an error message if it cannot (and
+        nothing moves) — also when the funds cannot carry the new product's margin."""
+        book = self.book(account)
+        floor = min(self._funds(book).net, Decimal(0))
+        fits = lambda: self._funds(book).net >= floor  # noqa: E731 (one expression)
+        return book.convert_position(instrument, old, new, side, qty, fits)
 
     def all_orders(
         self, *, tag: str | None = None, status: str | None = None, client_code: str | None = None
