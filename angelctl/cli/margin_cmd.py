@@ -140,7 +140,12 @@ def read_basket(path: Path) -> list[tuple[int, dict[str, Any]]]:
             with command.make_context("order", words, resilient_parsing=False) as parsed:
                 found.append((number, dict(parsed.params)))
         except ClickException as exc:
-            raise UsageError(f"{path}, line {number}: {exc.format_message()}") from None
+            message = exc.format_message()
+            raise UsageError(
+                f"{path}, line {number}: {message[:1].lower()}{message[1:]}",
+                hint="write each line as on the command line; quote a symbol with spaces: "
+                "'NIFTY 24500 CE'",
+            ) from None
     if not found:
         raise UsageError(f"the basket {path} has no orders")
     if len(found) > MAX_LEGS:

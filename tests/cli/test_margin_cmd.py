@@ -122,6 +122,7 @@ def test_the_screen_shows_legs_benefit_and_funds(cli: Any, market: Any, tmp_path
         ("BUY SBIN --qty 1\nBUY SBIN --qty 1 --lots 2\n", 2, "exactly one"),
         ("BUY SBIN --qty 1\nBUY 'SBIN --qty 1\n", 2, "quotation"),
         ("  # only a comment\n\n", 0, "no orders"),
+        ("SELL NIFTY 24500 CE --lots 1 --price 100\n", 1, "unexpected extra argument"),
     ],
 )
 def test_basket_errors_name_the_line(
@@ -136,6 +137,8 @@ def test_basket_errors_name_the_line(
     assert says in first
     if line:
         assert f"line {line}:" in first
+    if "unexpected" in says:  # a symbol with spaces, unquoted: the hint says what to write
+        assert "hint: write each line as on the command line; quote a symbol" in result.err
     assert "marginBatch" not in calls(market)
 
 
