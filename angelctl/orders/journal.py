@@ -36,7 +36,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -242,12 +242,15 @@ class Journal(GttJournal, ConversionJournal):
             )
             self._event(intent_id, "send", {"http_attempt": attempt, "reason": reason})
 
-    def tags_since(self, profile: str, since: str) -> dict[str, str]:
-        """Every tag this journal issued for ``profile`` since ``since`` → its intent id."""
+    def tags_since(self, profile: str, since: datetime) -> dict[str, str]:
+        """Every tag this journal issued for ``profile`` since ``since`` (any zone) → its intent
+        id. The stamps are UTC text, so ``since`` is compared as UTC text too: an IST midnight
+        written with its own offset sorts after the evening's UTC stamps of the same day."""
+        stamp = since.astimezone(UTC).isoformat(timespec="milliseconds")
         return dict(
             self.db.execute(
                 "SELECT tag, intent_id FROM tags WHERE profile = ? AND created_at >= ?",
-                (profile, since),
+                (profile, stamp),
             ).fetchall()
         )
 

@@ -120,8 +120,7 @@ def watch_book(
     included: an order whose intent was settled as not placed (or rejected) is adopted (the
     journal now says accepted, marked late); an angelctl-shaped tag the journal never issued is
     reported as foreign and never adopted."""
-    since = trading_day_start(now).astimezone(now.tzinfo).isoformat(timespec="milliseconds")
-    issued = journal.tags_since(profile, since)
+    issued = journal.tags_since(profile, trading_day_start(now))
     watch = BookWatch([], [], [])
     for order in orders:
         if not order.tag:

@@ -213,3 +213,41 @@ def test_a_version_5_journal_gains_conversion_events_and_keeps_its_gtt_events(
     assert [e["kind"] for e in journal.conversion_events("c1")] == ["journalled"]
     assert journal.unsettled_conversions("p", "2000-01-01") == ["c1"]
     journal.close()
+
+
+def test_tags_since_an_ist_midnight_include_the_evening_utc_stamps_of_that_ist_day(
+    tmp_path: Path,
+) -> None:
+    """The journal stamps in UTC; the trading day starts at midnight IST (18:30 UTC the day
+    before). A kill run at 00:30 IST once compared its "+05:30" midnight with "+00:00" stamps
+    as text and treated its own exits as foreign orders, cancelling them (00:00–05:30 IST)."""
+    from datetime import UTC, datetime
+
+    from angelctl.clock import IST
+    from angelctl.orders.reconcile import trading_day_start
+    from angelctl.risk.killswitch.exits import EXIT_INTENT_PREFIX
+
+    class At:
+        def __init__(self, moment: datetime) -> None:
+            self.moment = moment
+
+        def now(self) -> datetime:
+            return self.moment
+
+        def monotonic(self) -> float:
+            return 0.0
+
+        def sleep(self, seconds: float) -> None:
+            raise AssertionError("no waiting here")
+
+    half_past_midnight_ist = datetime(2026, 12, 7, 19, 0, tzinfo=UTC)  # 00:30 IST, 8 Dec
+    journal = Journal(tmp_path / "j.sqlite3", At(half_past_midnight_ist))  # type: ignore[arg-type]
+    intent = EXIT_INTENT_PREFIX + "run1-0"
+    journal.record(intent, tag_for("p", intent), "p", "C1", {})
+    day = trading_day_start(half_past_midnight_ist)
+
+    assert day == datetime(2026, 12, 8, tzinfo=IST)
+    assert journal.tags_since("p", day) == {tag_for("p", intent): intent}
+    assert journal.tags_since("p", day.astimezone(UTC)) == {tag_for("p", intent): intent}
+    assert journal.tags_since("p", datetime(2026, 12, 9, tzinfo=IST)) == {}
+    journal.close()

@@ -80,7 +80,7 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Journal, list[str]
     journal.count_since("main", seconds=60)
     journal.recent(30, "main")
     journal.recent(30)
-    journal.tags_since("main", now.isoformat(timespec="milliseconds"))
+    journal.tags_since("main", now)
     journal.tags_of("i0000001")
     journal.issued("ACNOTATAGATALL1")
     journal.events("i0000001")

@@ -114,7 +114,7 @@ def test_an_old_intent_with_a_tag_issued_today_is_kept_for_the_late_landing_chec
     add(journal, "again", "not_placed", 30)
     journal.reopen("again", tag_for("p", "again", attempt=2))
     journal.move("again", "not_placed")
-    since = day_start(TODAY).astimezone(UTC).isoformat(timespec="milliseconds")
+    since = day_start(TODAY)
     prune(journal, "p", day_start(TODAY), now=datetime.now(UTC))
     assert present(journal) == {"again"}
     assert journal.tags_since("p", since) == {tag_for("p", "again", attempt=2): "again"}

@@ -292,7 +292,7 @@ class JournalMachine(RuleBasedStateMachine):
             opened = [i.intent_id for i in self.journal.open_intents(profile)]
             assert opened == [i for i in reversed(mine) if self.model[i].state in OPEN]
             today = {str(t): i for i in mine for t, age in self.model[i].tags if age == 0}
-            assert self.journal.tags_since(profile, stamp(self.today)) == today
+            assert self.journal.tags_since(profile, self.today) == today
             recent = sum(
                 1
                 for i in mine

@@ -80,7 +80,7 @@ class Exits:
     def own_tags(self) -> frozenset[str]:
         """The tags of the exits this kill journalled today, in this run or a crashed earlier
         one: the only orders it treats as its own."""
-        since = trading_day_start(self.clock.now()).isoformat(timespec="milliseconds")
+        since = trading_day_start(self.clock.now())
         return frozenset(
             tag
             for tag, intent_id in self.journal.tags_since(self.profile, since).items()
