@@ -243,9 +243,9 @@ def test_order_ids_are_todays_journalled_orders_newest_first() -> None:
         def sleep(self, seconds: float) -> None:
             self.moment += timedelta(seconds=seconds)
 
-    now = datetime.now(UTC)
-    placed = [("old", now - timedelta(days=2)), ("a", now - timedelta(minutes=3))]
-    placed += [("b", now - timedelta(minutes=2)), ("other", now - timedelta(minutes=1))]
+    now = datetime.now(UTC)  # today's entries milliseconds apart: today even just after midnight
+    placed = [("old", now - timedelta(days=2)), ("a", now - timedelta(milliseconds=3))]
+    placed += [("b", now - timedelta(milliseconds=2)), ("other", now - timedelta(milliseconds=1))]
     for name, moment in placed:
         journal = Journal(state_dir() / "journal.sqlite3", At(moment))  # type: ignore[arg-type]
         profile = "elsewhere" if name == "other" else "default"
@@ -314,11 +314,12 @@ def test_gtt_rule_ids_are_todays_journalled_events_newest_first() -> None:
     journal = Journal(state_dir() / "journal.sqlite3")
     for rule_id, profile, action, ago in (
         ("3375300", "default", "create", timedelta(days=2)),  # yesterday's or older: not offered
-        ("3375301", "default", "create", timedelta(minutes=4)),
-        ("3375302", "default", "create", timedelta(minutes=4)),
-        ("3375303", "default", "create", timedelta(minutes=3)),
-        ("3375301", "default", "modify", timedelta(minutes=2)),
-        ("4400001", "elsewhere", "create", timedelta(minutes=1)),
+        # today's, milliseconds apart: still today when the test runs just after midnight IST
+        ("3375301", "default", "create", timedelta(milliseconds=4)),
+        ("3375302", "default", "create", timedelta(milliseconds=4)),
+        ("3375303", "default", "create", timedelta(milliseconds=3)),
+        ("3375301", "default", "modify", timedelta(milliseconds=2)),
+        ("4400001", "elsewhere", "create", timedelta(milliseconds=1)),
     ):
         journal.gtt_event(profile, rule_id, action, symbol="SBIN-EQ", side="BUY", detail={})
         stamp = (now - ago).isoformat(timespec="milliseconds")
