@@ -33,6 +33,22 @@ REPO = Path(__file__).resolve().parent.parent
 REALDATA = REPO / "tests" / "realdata"
 
 
+class FixedClock:
+    """A clock stopped at ``moment`` (the journal stamps from it); ``sleep`` moves it on."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def monotonic(self) -> float:
+        return 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
 class ShiftedClock:
     """Real time plus an offset that ``sleep`` advances instead of sleeping.
 

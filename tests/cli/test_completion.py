@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, FixedClock
 
 
 def _generated(shell: str) -> str:
@@ -230,24 +230,11 @@ def test_order_ids_are_todays_journalled_orders_newest_first() -> None:
     from angelctl.config import state_dir
     from angelctl.orders.journal import Journal
 
-    class At:
-        def __init__(self, moment: datetime) -> None:
-            self.moment = moment
-
-        def now(self) -> datetime:
-            return self.moment
-
-        def monotonic(self) -> float:
-            return 0.0
-
-        def sleep(self, seconds: float) -> None:
-            self.moment += timedelta(seconds=seconds)
-
     now = datetime.now(UTC)  # today's entries milliseconds apart: today even just after midnight
     placed = [("old", now - timedelta(days=2)), ("a", now - timedelta(milliseconds=3))]
     placed += [("b", now - timedelta(milliseconds=2)), ("other", now - timedelta(milliseconds=1))]
     for name, moment in placed:
-        journal = Journal(state_dir() / "journal.sqlite3", At(moment))  # type: ignore[arg-type]
+        journal = Journal(state_dir() / "journal.sqlite3", FixedClock(moment))
         profile = "elsewhere" if name == "other" else "default"
         journal.record(name, f"AC{name}", profile, "C1", {})
         journal.move(name, "sending")

@@ -20,7 +20,7 @@ from angelctl.orders.journal import (
     Journal,
     tag_for,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, FixedClock
 
 
 def test_tags_are_short_stable_and_distinct() -> None:
@@ -227,21 +227,8 @@ def test_tags_since_an_ist_midnight_include_the_evening_utc_stamps_of_that_ist_d
     from angelctl.orders.reconcile import trading_day_start
     from angelctl.risk.killswitch.exits import EXIT_INTENT_PREFIX
 
-    class At:
-        def __init__(self, moment: datetime) -> None:
-            self.moment = moment
-
-        def now(self) -> datetime:
-            return self.moment
-
-        def monotonic(self) -> float:
-            return 0.0
-
-        def sleep(self, seconds: float) -> None:
-            raise AssertionError("no waiting here")
-
     half_past_midnight_ist = datetime(2026, 12, 7, 19, 0, tzinfo=UTC)  # 00:30 IST, 8 Dec
-    journal = Journal(tmp_path / "j.sqlite3", At(half_past_midnight_ist))  # type: ignore[arg-type]
+    journal = Journal(tmp_path / "j.sqlite3", FixedClock(half_past_midnight_ist))
     intent = EXIT_INTENT_PREFIX + "run1-0"
     journal.record(intent, tag_for("p", intent), "p", "C1", {})
     day = trading_day_start(half_past_midnight_ist)

@@ -14,6 +14,7 @@ import requests
 from angelctl.sandbox import ManualClock
 from angelctl.sandbox.clock import IST
 from tests.sandbox.conftest import QUOTE, SBIN, Broker
+from tests.sandbox.test_sandbox_quirks import SDK_HEADERS
 
 CANDLES = "/rest/secure/angelbroking/historical/v1/getCandleData"
 OI = "/rest/secure/angelbroking/historical/v1/getOIData"
@@ -230,17 +231,7 @@ def test_candles_and_oi_share_the_three_per_second_budget(broker: Broker, jwt: s
 def test_the_sdk_1_5_5_request_is_served(broker: Broker, jwt: str) -> None:
     """SmartConnect.getCandleData as SDK 1.5.5 sends it: its headers (lower-case ``Content-type``,
     the hard-coded public IP) and ``json.dumps`` of the params (spaces after separators)."""
-    headers = {
-        "Content-type": "application/json",
-        "X-ClientLocalIP": "127.0.0.1",
-        "X-ClientPublicIP": "106.193.147.98",
-        "X-MACAddress": "02:42:ac:11:00:02",
-        "Accept": "application/json",
-        "X-PrivateKey": "sandbox-api-key",
-        "X-UserType": "USER",
-        "X-SourceID": "WEB",
-        "Authorization": f"Bearer {jwt}",
-    }
+    headers = {**SDK_HEADERS, "Authorization": f"Bearer {jwt}"}
     params = {
         "exchange": "NSE",
         "symboltoken": "3045",

@@ -17,6 +17,7 @@ from angelctl.sandbox.engine.greeks import RISK_FREE_RATE, bs_price, years_to_ex
 from angelctl.sandbox.rest.greeks_api import option_greek
 from angelctl.sandbox.rest.routes import ROUTES_BY_NAME
 from angelctl.sandbox.rest.state import BrokerState, Call
+from tests.sandbox.test_sandbox_quirks import SDK_HEADERS
 
 from .conftest import QUOTE, START, Broker
 
@@ -179,17 +180,7 @@ def test_the_sdk_1_5_5_request_as_it_goes_on_the_wire(broker: Broker, jwt: str) 
     expiry, _ = nifty_chain(broker)
     broker.clock.advance(1)
     body = json.dumps({"name": "NIFTY", "expirydate": expiry})
-    headers = {
-        "Content-type": "application/json",
-        "X-ClientLocalIP": "127.0.0.1",
-        "X-ClientPublicIP": "106.193.147.98",
-        "X-MACAddress": "02:42:ac:11:00:02",
-        "Accept": "application/json",
-        "X-PrivateKey": "sandbox-api-key",
-        "X-UserType": "USER",
-        "X-SourceID": "WEB",
-        "Authorization": f"Bearer {jwt}",
-    }
+    headers = {**SDK_HEADERS, "Authorization": f"Bearer {jwt}"}
     url = requests.compat.urljoin(
         broker.url + "/", "rest/secure/angelbroking/marketData/v1/optionGreek"
     )
