@@ -101,6 +101,42 @@ def spawn_on_pty(
     return pid, fd
 
 
+def drain_pty(fd: int, seconds: float) -> bytes:
+    """Read the pty for ``seconds`` as a terminal would (a blocked writer would idle); the
+    last 64 KiB written. Stops early when the child closes it."""
+    import select
+    import time
+
+    end = time.monotonic() + seconds
+    tail = b""
+    while (left := end - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], min(left, 0.1))
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        tail = (tail + chunk)[-(1 << 16) :]
+    return tail
+
+
+def stop_on_pty(pid: int, fd: int) -> None:
+    """Ctrl-C the CLI, let it finish for up to 3 s (its output drained), then make sure."""
+    import contextlib
+    import signal
+
+    os.kill(pid, signal.SIGINT)
+    drain_pty(fd, 3.0)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+    os.close(fd)
+
+
 def process_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

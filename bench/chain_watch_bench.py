@@ -16,10 +16,7 @@ Usage: python bench/chain_watch_bench.py [--seconds 20] [--rates 2,10,50]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import select
-import signal
 import statistics
 import subprocess
 import sys
@@ -29,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _feed import REPO, admin, process_cpu_seconds, sandbox_process, spawn_on_pty
+from _feed import (
+    REPO,
+    admin,
+    drain_pty,
+    process_cpu_seconds,
+    sandbox_process,
+    spawn_on_pty,
+    stop_on_pty,
+)
 
 WARM_UP_S = 5.0
 COLUMNS, LINES = 160, 60
@@ -44,35 +49,17 @@ def _login(info: dict[str, Any], env: dict[str, str]) -> None:
     )  # fmt: skip
 
 
-def _pump(fd: int, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while (left := end - time.monotonic()) > 0:
-        ready, _, _ = select.select([fd], [], [], min(left, 0.1))
-        if ready:
-            try:
-                if not os.read(fd, 1 << 16):
-                    return
-            except OSError:
-                return
-
-
 def _run(env: dict[str, str], trace: Path, seconds: float) -> tuple[float, list[float], float]:
     """(CPU % of one core, latencies in ms, measured seconds) of one run."""
     pid, fd = spawn_on_pty(REPO, COMMAND, env, LINES, COLUMNS)
     try:
-        _pump(fd, WARM_UP_S)
+        drain_pty(fd, WARM_UP_S)
         cpu0, start = process_cpu_seconds(pid), time.monotonic()
-        _pump(fd, seconds)
+        drain_pty(fd, seconds)
         end = time.monotonic()
         cpu = 100 * (process_cpu_seconds(pid) - cpu0) / (end - start)
     finally:
-        os.kill(pid, signal.SIGINT)
-        _pump(fd, 3.0)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-        os.close(fd)
+        stop_on_pty(pid, fd)
     latencies = []
     for line in trace.read_text().splitlines():
         arrived, painted = (float(x) for x in line.split())

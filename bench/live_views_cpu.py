@@ -20,11 +20,8 @@ Usage: python bench/live_views_cpu.py [--seconds 20] [--rounds 2] [--tokens 1000
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
-import select
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,7 +31,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _feed import REPO, admin, process_cpu_seconds, sandbox_process, spawn_on_pty
+from _feed import (
+    REPO,
+    admin,
+    drain_pty,
+    process_cpu_seconds,
+    sandbox_process,
+    spawn_on_pty,
+    stop_on_pty,
+)
 
 WARM_UP_S = 5.0
 RATES: list[int] = []  # the ticks/s each stream run's status line showed last
@@ -122,39 +127,14 @@ def _measure_drained(tree: Path, args: list[str], env: dict[str, str], seconds: 
     status line showed goes to ``RATES``."""
     pid, fd = spawn_on_pty(tree, args, env, LINES, COLUMNS)
     try:
-        _pump(fd, WARM_UP_S)
+        drain_pty(fd, WARM_UP_S)
         cpu0, start = process_cpu_seconds(pid), time.monotonic()
-        tail = _pump(fd, seconds)
+        tail = drain_pty(fd, seconds)
         rates = re.findall(rb"([\d,]+) ticks/s", tail)
         RATES.append(int(rates[-1].replace(b",", b"")) if rates else 0)
         return 100 * (process_cpu_seconds(pid) - cpu0) / (time.monotonic() - start)
     finally:
-        os.kill(pid, signal.SIGINT)
-        _pump(fd, 3.0)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-        os.close(fd)
-
-
-def _pump(fd: int, seconds: float) -> bytes:
-    """Drain the pty for ``seconds`` as a terminal would (a blocked writer would idle); the
-    last 64 KiB it wrote."""
-    end = time.monotonic() + seconds
-    tail = b""
-    while (left := end - time.monotonic()) > 0:
-        ready, _, _ = select.select([fd], [], [], min(left, 0.1))
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 1 << 16)
-        except OSError:
-            chunk = b""
-        if not chunk:
-            break
-        tail = (tail + chunk)[-(1 << 16) :]
-    return tail
+        stop_on_pty(pid, fd)
 
 
 def _list(values: list[float]) -> str:
