@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import angelctl_cmd, describe, sandbox_admin
+from _util import angelctl_cmd, describe, sandbox_admin, user_env
 
 REQUEST = {
     "side": "BUY",
@@ -207,16 +207,7 @@ def main() -> int:
         url = server.rest_url
         envs: dict[str, dict[str, str]] = {}
         for name in ("0", "100k"):
-            home = f"{tmp}/{name}"
-            env = {
-                **os.environ,
-                "HOME": home,
-                "XDG_CONFIG_HOME": f"{home}/c",
-                "XDG_STATE_HOME": f"{home}/s",
-                "XDG_CACHE_HOME": f"{home}/k",
-            }
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            envs[name] = env
+            envs[name] = user_env(f"{tmp}/{name}")
         # One login (the sandbox paces logins), then the same folders for both.
         login = [*cmd, "login", "--sandbox", "--url", url, "--admin-token-stdin", "--quiet"]
         done = subprocess.run(login, env=envs["0"], input=server.admin_token, text=True)
