@@ -28,6 +28,13 @@ from typing import Protocol
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 
+def utc_stamp(moment: datetime) -> str:
+    """``moment`` (any zone) as the journal stores times: UTC ISO text to the millisecond. Stored
+    stamps are compared as text, so every bound a query compares them with must be made here
+    (an IST midnight written with its own offset sorts after that evening's UTC stamps)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def ist_text(iso: str) -> str:
     """A stored ISO time (naive means UTC) as a person reads it: ``2026-12-07 19:32:11 IST``.
     Text that is not an ISO time comes back as it is (``unknown``)."""

@@ -200,13 +200,12 @@ def _todays(sql: str, newest_first: str, profile: str | None, now_utc: str | Non
     import sqlite3
     from datetime import UTC, datetime, timedelta
 
-    from angelctl.clock import IST
+    from angelctl.clock import IST, utc_stamp
     from angelctl.config import state_dir
 
     now = datetime.fromisoformat(now_utc) if now_utc else datetime.now(UTC)
     midnight = now.astimezone(IST).replace(hour=0, minute=0, second=0, microsecond=0)
-    since = midnight.astimezone(UTC).isoformat(timespec="milliseconds")
-    until = (midnight + timedelta(days=1)).astimezone(UTC).isoformat(timespec="milliseconds")
+    since, until = utc_stamp(midnight), utc_stamp(midnight + timedelta(days=1))
     params: tuple[str, ...] = (since, until)
     if profile is not None:
         sql, params = sql + " AND profile = ?", (*params, profile)

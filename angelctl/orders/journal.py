@@ -36,11 +36,11 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from angelctl.clock import Clock, SystemClock, boot_id
+from angelctl.clock import Clock, SystemClock, boot_id, utc_stamp
 from angelctl.dbutil import connect_wal
 from angelctl.fsutil import ensure_private_dir
 from angelctl.orders.journal_convert import ConversionJournal
@@ -138,7 +138,7 @@ class Journal(GttJournal, ConversionJournal):
         self._migrate()
 
     def _now(self) -> str:
-        return self.clock.now().astimezone(UTC).isoformat(timespec="milliseconds")
+        return utc_stamp(self.clock.now())
 
     def close(self) -> None:
         self.db.close()
@@ -244,13 +244,11 @@ class Journal(GttJournal, ConversionJournal):
 
     def tags_since(self, profile: str, since: datetime) -> dict[str, str]:
         """Every tag this journal issued for ``profile`` since ``since`` (any zone) → its intent
-        id. The stamps are UTC text, so ``since`` is compared as UTC text too: an IST midnight
-        written with its own offset sorts after the evening's UTC stamps of the same day."""
-        stamp = since.astimezone(UTC).isoformat(timespec="milliseconds")
+        id."""
         return dict(
             self.db.execute(
                 "SELECT tag, intent_id FROM tags WHERE profile = ? AND created_at >= ?",
-                (profile, stamp),
+                (profile, utc_stamp(since)),
             ).fetchall()
         )
 
@@ -357,8 +355,7 @@ class Journal(GttJournal, ConversionJournal):
 
     def count_since(self, profile: str, *, seconds: float) -> int:
         """Intents of ``profile`` that left (or tried to) in the last ``seconds``."""
-        start = self.clock.now().astimezone(UTC) - timedelta(seconds=seconds)
-        since = start.isoformat(timespec="milliseconds")
+        since = utc_stamp(self.clock.now() - timedelta(seconds=seconds))
         row = self.db.execute(
             "SELECT COUNT(*) FROM intents WHERE profile = ? AND created_at >= ? "
             "AND state != 'journalled'",

@@ -24,7 +24,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any
+
+from angelctl.clock import utc_stamp
 
 CONVERSION_KINDS = (
     "journalled", "sending", "accepted", "rejected", "unknown", "converted", "not_converted",
@@ -69,14 +72,14 @@ class ConversionJournal:
             )
         ]  # fmt: skip
 
-    def unsettled_conversions(self, profile: str, since: str) -> list[str]:
-        """Conversions of ``profile`` begun at or after ``since`` (UTC ISO) whose last step
+    def unsettled_conversions(self, profile: str, since: datetime) -> list[str]:
+        """Conversions of ``profile`` begun at or after ``since`` (any zone) whose last step
         is not a settled one (a crash, or an unknown outcome a read could not settle)."""
         last: dict[str, str] = {}
         for conversion_id, kind in self.db.execute(
             "SELECT conversion_id, kind FROM conversion_events WHERE profile = ? AND at >= ?"
             " ORDER BY at, seq",
-            (profile, since),
+            (profile, utc_stamp(since)),
         ):
             last[str(conversion_id)] = str(kind)
         return [c for c, kind in last.items() if kind not in SETTLED_KINDS]

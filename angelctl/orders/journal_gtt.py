@@ -14,7 +14,10 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any
+
+from angelctl.clock import utc_stamp
 
 GTT_ACTIONS = ("create", "modify", "cancel")
 
@@ -58,13 +61,13 @@ class GttJournal:
                 ),
             )
 
-    def gtt_rule_ids(self, profile: str, since: str) -> list[str]:
-        """The distinct rule ids of ``profile`` with an event at or after ``since`` (UTC ISO),
+    def gtt_rule_ids(self, profile: str, since: datetime) -> list[str]:
+        """The distinct rule ids of ``profile`` with an event at or after ``since`` (any zone),
         newest event first (in the same millisecond, the later row)."""
         rows = self.db.execute(
             "SELECT rule_id FROM gtt_events WHERE profile = ? AND at >= ?"
             " ORDER BY at DESC, seq DESC",
-            (profile, since),
+            (profile, utc_stamp(since)),
         )
         return list(dict.fromkeys(str(r[0]) for r in rows))
 

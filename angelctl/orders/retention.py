@@ -28,9 +28,9 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from angelctl.clock import IST
+from angelctl.clock import IST, utc_stamp
 from angelctl.orders.journal import OPEN_STATES, TERMINAL_STATES, Journal
 
 BATCH = 1000  # intents deleted per write transaction
@@ -67,10 +67,6 @@ def day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=IST)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
 def prune(
     journal: Journal,
     profile: str,
@@ -84,8 +80,8 @@ def prune(
     """Delete ``profile``'s settled intents (with their events and tags), its kill-switch steps
     and its GTT rule events older than ``before``, never later than the start of today (IST)
     of ``now``."""
-    today = _stamp(day_start(now.astimezone(IST).date()))
-    cutoff = min(_stamp(before), today)
+    today = utc_stamp(day_start(now.astimezone(IST).date()))
+    cutoff = min(utc_stamp(before), today)
     args = (profile, cutoff, cutoff, today)
     db = journal.db
     kept = db.execute(

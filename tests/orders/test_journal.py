@@ -189,6 +189,7 @@ def test_a_version_5_journal_gains_conversion_events_and_keeps_its_gtt_events(
     tmp_path: Path,
 ) -> None:
     import sqlite3
+    from datetime import UTC, datetime
 
     from angelctl.orders.journal_schema import MIGRATIONS
 
@@ -211,7 +212,7 @@ def test_a_version_5_journal_gains_conversion_events_and_keeps_its_gtt_events(
 
     assert [e["action"] for e in journal.gtt_events("p", "7")] == ["create"]
     assert [e["kind"] for e in journal.conversion_events("c1")] == ["journalled"]
-    assert journal.unsettled_conversions("p", "2000-01-01") == ["c1"]
+    assert journal.unsettled_conversions("p", datetime(2000, 1, 1, tzinfo=UTC)) == ["c1"]
     journal.close()
 
 

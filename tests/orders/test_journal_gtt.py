@@ -16,6 +16,7 @@ from angelctl.orders.journal import Journal
 from angelctl.orders.retention import apply_retention, day_start, prune
 
 NOW = datetime.now(UTC)
+EVER = datetime(2000, 1, 1, tzinfo=UTC)  # before any event: every rule id
 TODAY = NOW.astimezone(IST).date()
 
 
@@ -53,7 +54,7 @@ def test_a_version_4_journal_gains_gtt_events_and_keeps_its_rows(tmp_path: Path)
     journal.gtt_event(
         "p", "3375301", "create", symbol="SBIN-EQ", side="SELL", detail={"trigger": "840"}
     )
-    assert journal.gtt_rule_ids("p", "") == ["3375301"]
+    assert journal.gtt_rule_ids("p", EVER) == ["3375301"]
     journal.close()
 
 
@@ -62,9 +63,9 @@ def test_rule_ids_are_distinct_newest_first_per_profile(tmp_path: Path) -> None:
     for rule_id, action in (("11", "create"), ("22", "create"), ("11", "modify")):
         journal.gtt_event("p", rule_id, action, symbol="SBIN-EQ", side="BUY", detail={})
     journal.gtt_event("q", "33", "create", symbol="SBIN-EQ", side="BUY", detail={})
-    assert journal.gtt_rule_ids("p", "") == ["11", "22"]  # 11 was modified last
-    assert journal.gtt_rule_ids("q", "") == ["33"]
-    later = (NOW + timedelta(days=1)).isoformat()
+    assert journal.gtt_rule_ids("p", EVER) == ["11", "22"]  # 11 was modified last
+    assert journal.gtt_rule_ids("q", EVER) == ["33"]
+    later = NOW + timedelta(days=1)
     assert journal.gtt_rule_ids("p", later) == []
     assert [e["action"] for e in journal.gtt_events("p", "11")] == ["create", "modify"]
     with pytest.raises(ValueError, match="unknown GTT action"):
@@ -97,11 +98,11 @@ def test_prune_deletes_old_gtt_events_never_todays_nor_another_profiles(tmp_path
         _age(journal, rule_id, days)
     tomorrow = day_start(TODAY + timedelta(days=1))
     dry = prune(journal, "p", tomorrow, now=NOW, dry_run=True)  # the cutoff is today's start
-    assert dry.gtt_events == 1 and journal.gtt_rule_ids("p", "") == ["2", "1"]
+    assert dry.gtt_events == 1 and journal.gtt_rule_ids("p", EVER) == ["2", "1"]
     done = prune(journal, "p", tomorrow, now=NOW)
     assert done.gtt_events == 1
-    assert journal.gtt_rule_ids("p", "") == ["2"]  # today's stays
-    assert journal.gtt_rule_ids("q", "") == ["3"]  # another profile's stays
+    assert journal.gtt_rule_ids("p", EVER) == ["2"]  # today's stays
+    assert journal.gtt_rule_ids("q", EVER) == ["3"]  # another profile's stays
     report = apply_retention(journal, "q", 30, now=NOW)
     assert report is not None and report.gtt_events == 1
-    assert journal.gtt_rule_ids("q", "") == []
+    assert journal.gtt_rule_ids("q", EVER) == []

@@ -85,14 +85,14 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Journal, list[str]
     journal.issued("ACNOTATAGATALL1")
     journal.events("i0000001")
     journal.gtt_event("main", "3999999", "create", symbol="SBIN-EQ", side="BUY", detail={})
-    journal.gtt_rule_ids("main", now.isoformat(timespec="milliseconds"))
+    journal.gtt_rule_ids("main", now)
     journal.gtt_rule_match("main", "3999999")
     with pytest.raises(UsageError):
         journal.gtt_rule_match("main", "30000")  # ambiguous
     journal.gtt_events("main", "3000001")
     journal.conversion_event("main", "c1", "journalled", symbol="SBIN-EQ", detail={})
     journal.conversion_events("c1")
-    journal.unsettled_conversions("main", now.isoformat(timespec="milliseconds"))
+    journal.unsettled_conversions("main", now)
     prune(journal, "main", now - timedelta(days=200), now=now, dry_run=True)
     prune(journal, "main", now - timedelta(days=250), now=now, vacuum=False)
     apply_retention(journal, "other", 250, now=now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+from datetime import UTC, datetime
 from typing import Any
 
 import pyte
@@ -182,7 +183,7 @@ def test_killed_between_journal_and_send_sends_nothing(market: Any, point: str) 
     assert books(market) == {"INTRADAY": 5}
     journal = Journal(state_dir() / "journal.sqlite3")
     try:
-        assert len(journal.unsettled_conversions("sandbox", "2000-01-01")) == 1
+        assert len(journal.unsettled_conversions("sandbox", datetime(2000, 1, 1, tzinfo=UTC))) == 1
     finally:
         journal.close()
 
