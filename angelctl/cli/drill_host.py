@@ -85,8 +85,7 @@ class RecordingMarket:
         return f"recording {self.path.name}" + (f" from {self.start}" if self.start else "")
 
     def configure(self, config: SandboxConfig) -> SandboxConfig:
-        self.replay().load()  # unreadable or not a recording: refused before anything starts
-        return config
+        return config  # the server reads the recording as it is made, before it binds a port
 
     def replay(self) -> ReplaySource:
         start = None
@@ -129,7 +128,7 @@ def host_drill(
     from angelctl.sandbox.server import SandboxServer
 
     source = market_source(scenario, recording)
-    config = sandbox_config(scenario, source)  # refuses a recording before anything starts
+    config = sandbox_config(scenario, source)
     clock = SimClock(scenario.start)
     with tempfile.TemporaryDirectory(prefix="angelctl-drill-") as temporary:
         home = folder or Path(temporary)
