@@ -30,8 +30,6 @@ The route's rate limit (10/s, 500/min, 5000/h) is the gateway's (``config_defaul
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from angelctl.sandbox.engine.instrument import Instrument
 from angelctl.sandbox.engine.orders import EXCHANGES, PRODUCTS, SIDES
 from angelctl.sandbox.engine.portfolio import is_cash
@@ -46,11 +44,9 @@ from angelctl.sandbox.rest.order_api import (
     _refuse,
     _whole,
 )
-from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.state import BrokerState, Call, Handler
 from angelctl.sandbox.rest.wire import EngineResponse, oms_error, success
 from angelctl.sandbox.trading_hours import session_open
-
-Handler = Callable[[BrokerState, Call], EngineResponse]
 
 SAME_PRODUCT = ("AB1004", "Something went wrong. Please try after sometime")
 POSITION_NOT_FOUND = ("AB1016", "Position not found")

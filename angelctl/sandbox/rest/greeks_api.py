@@ -20,7 +20,6 @@ Invariant: deterministic for a seed and a clock reading — the market's tickers
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,10 +27,8 @@ from typing import Any
 from angelctl.sandbox.engine.greeks import greeks, years_to_expiry
 from angelctl.sandbox.engine.instrument import Instrument
 from angelctl.sandbox.engine.universe import Universe
-from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.state import BrokerState, Call, Handler
 from angelctl.sandbox.rest.wire import EngineResponse, oms_error, success
-
-Handler = Callable[[BrokerState, Call], EngineResponse]
 
 NO_DATA = ("AB9019", "No Data Available")
 _SIX = Decimal("0.000001")

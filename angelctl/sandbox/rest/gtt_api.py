@@ -33,17 +33,14 @@ order a rule creates is the broker's, not an API call).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from angelctl.sandbox.engine.gtt import CANCELLED, FILTER_STATUSES, FOR_ALL, GttRule
 from angelctl.sandbox.engine.instrument import Instrument
 from angelctl.sandbox.engine.orders import EXCHANGES, SIDES
-from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.state import BrokerState, Call, Handler
 from angelctl.sandbox.rest.wire import EngineResponse, list_or_null, oms_error, success
-
-Handler = Callable[[BrokerState, Call], EngineResponse]
 
 GTT_PRODUCTS = ("DELIVERY", "CARRYFORWARD", "MARGIN", "INTRADAY")
 DEFAULT_TIME_PERIOD = 365

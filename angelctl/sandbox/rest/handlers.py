@@ -11,8 +11,8 @@ from angelctl.sandbox.rest.history_api import HANDLERS as HISTORY_HANDLERS
 from angelctl.sandbox.rest.market_api import HANDLERS as MARKET_HANDLERS
 from angelctl.sandbox.rest.money_api import HANDLERS as MONEY_HANDLERS
 from angelctl.sandbox.rest.order_api import HANDLERS as ORDER_HANDLERS
+from angelctl.sandbox.rest.state import Handler
 from angelctl.sandbox.rest.user_api import HANDLERS as USER_HANDLERS
-from angelctl.sandbox.rest.user_api import Handler
 
 HANDLERS: dict[str, Handler] = {
     **USER_HANDLERS,

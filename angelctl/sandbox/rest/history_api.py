@@ -21,17 +21,14 @@ answer and a quote made at the same moment agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from angelctl.sandbox.engine import history
 from angelctl.sandbox.engine.market import Ticker
 from angelctl.sandbox.engine.tape import SCALE
-from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.state import BrokerState, Call, Handler
 from angelctl.sandbox.rest.wire import EngineResponse, oms_error, success
-
-Handler = Callable[[BrokerState, Call], EngineResponse]
 
 WENT_WRONG = ("AB1004", "Something Went Wrong, Please Try After Sometime")
 NO_SYMBOL = ("AB1018", "Failed to get symbol details")

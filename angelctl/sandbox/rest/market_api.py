@@ -20,17 +20,14 @@ Refusals:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from angelctl.sandbox.engine.market import Ticker
 from angelctl.sandbox.engine.orders import angel_time
-from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.state import BrokerState, Call, Handler
 from angelctl.sandbox.rest.wire import EngineResponse, oms_error, success
-
-Handler = Callable[[BrokerState, Call], EngineResponse]
 
 MODES = ("LTP", "OHLC", "FULL")
 MAX_TOKENS = 50

@@ -20,17 +20,15 @@ Refusals (the OMS error shape; codes chosen where the docs give none):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from angelctl.sandbox.engine.charges import Charges, order_charges, rupees
 from angelctl.sandbox.engine.margin_calc import Leg, basket_margin
 from angelctl.sandbox.engine.orders import EXCHANGES, ORDER_TYPES, PRODUCTS, SIDES
-from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.state import BrokerState, Call, Handler
 from angelctl.sandbox.rest.wire import EngineResponse, oms_error, success
-
-Handler = Callable[[BrokerState, Call], EngineResponse]
 
 MAX_LEGS = 50
 TOO_MANY = "You can calculate margin for a maximum of 50 positions in a single request"

@@ -37,7 +37,6 @@ after validation; over the limit the request gets the configured rate-limit repl
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -55,7 +54,7 @@ from angelctl.sandbox.engine.orders import (
     Order,
 )
 from angelctl.sandbox.engine.paper import OrderTicket
-from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.state import BrokerState, Call, Handler
 from angelctl.sandbox.rest.wire import (
     EngineResponse,
     list_or_null,
@@ -63,8 +62,6 @@ from angelctl.sandbox.rest.wire import (
     rate_limited,
     success,
 )
-
-Handler = Callable[[BrokerState, Call], EngineResponse]
 
 INVALID_VARIETY = ("AB1007", "Invalid Order Variety. Value should be NORMAL, STOPLOSS, ROBO")
 ROBO_BLOCKED = ("AB2002", "ROBO order is block")

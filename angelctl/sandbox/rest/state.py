@@ -21,6 +21,7 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,7 +36,7 @@ from angelctl.sandbox.engine.universe import Universe, build_universe
 from angelctl.sandbox.rest.routes import Route
 from angelctl.sandbox.rest.sessions import SessionTable, TokenSet
 from angelctl.sandbox.rest.tokens import TokenSigner
-from angelctl.sandbox.rest.wire import EngineRequest
+from angelctl.sandbox.rest.wire import EngineRequest, EngineResponse
 
 
 class BrokerState:
@@ -116,3 +117,7 @@ class Call:
         if self.token is None:
             raise RuntimeError(f"{self.route.name} is not a secure route")
         return self.token.client_code
+
+
+# What every API module's handler is: one request, in the engine's state, to one response.
+Handler = Callable[[BrokerState, Call], EngineResponse]

@@ -20,15 +20,12 @@ that client has no session under this token); a missing clientcode is tolerated.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from angelctl.sandbox.engine.accounts import looks_like_mpin
 from angelctl.sandbox.rest.sessions import TokenCheck
-from angelctl.sandbox.rest.state import BrokerState, Call
+from angelctl.sandbox.rest.state import BrokerState, Call, Handler
 from angelctl.sandbox.rest.wire import EngineResponse, oms_error, success
-
-Handler = Callable[[BrokerState, Call], EngineResponse]
 
 LOGIN_INVALID = ("AB1007", "Login Id or password is invalid")
 MPIN_REQUIRED = ("AB7001", "LoginbyPassword is not allowed. Please switch to Login by MPIN now.")
