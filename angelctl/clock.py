@@ -21,9 +21,10 @@ import math
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
+
+from angelctl.records import record
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
@@ -123,7 +124,7 @@ def announce_wait(what: str, seconds: float, *, at_most: bool = False) -> None:
 # -- a steady cadence ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Tick:
     """One refresh of a watched quote: its number and how many ticks were skipped before it."""
 

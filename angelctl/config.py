@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ def sandbox_urls(api_url: str) -> dict[str, str]:
     }
 
 
-@dataclass
+@record(frozen=False)
 class ConfigFile:
     path: Path
     data: dict[str, Any]

@@ -37,13 +37,13 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from angelctl.clock import Clock, boot_id, pause
 from angelctl.dbutil import connect_wal
 from angelctl.errors import ConnectFailed
 from angelctl.fsutil import ensure_private_dir
+from angelctl.records import record
 
 log = logging.getLogger("angelctl.ratelimit")
 
@@ -60,7 +60,7 @@ Limits = Mapping[str, tuple[tuple[int, float], ...]]
 _UNITS = {1.0: "s", 60.0: "min", 3600.0: "h"}
 
 
-@dataclass(frozen=True)
+@record
 class Window:
     """One limit of one bucket: ``count`` calls per ``seconds`` (as configured)."""
 

@@ -12,7 +12,7 @@ message (``error: …`` / ``hint: …``) on stderr, plus one JSON error document
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +23,7 @@ from angelctl.cli.argv import BROKER_COMMANDS, COMMAND_NAMES, COMMANDS, hoist, s
 from angelctl.cli.completion import complete_path, complete_profile
 from angelctl.cli.environment import Environment, environment, running_in
 from angelctl.cli.failure import emit, one_line, report, silence_stdout
+from angelctl.records import record
 from angelctl.status import ExitStatus
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ app = typer.Typer(
 )
 
 
-@dataclass
+@record(frozen=False)
 class AppContext:
     env: Environment = field(default_factory=environment)
     profile: str | None = None

@@ -18,10 +18,10 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TextIO
 
 from angelctl.clock import Clock, SystemClock
+from angelctl.records import record
 
 
 def _isatty(stream: TextIO | None) -> bool:
@@ -31,7 +31,7 @@ def _isatty(stream: TextIO | None) -> bool:
         return False
 
 
-@dataclass(frozen=True)
+@record
 class Environment:
     clock: Clock
     stdin: TextIO

@@ -18,7 +18,6 @@ opened (nothing touches the network while the kill switch is engaged).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -44,6 +43,7 @@ from angelctl.cli.completion import (
 )
 from angelctl.cli.instruments import complete_symbol
 from angelctl.cli.order_report import report_placements, show_dry_run
+from angelctl.records import record
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -131,7 +131,7 @@ AllowShortOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True)
+@record
 class PlaceOptions:
     """`order place`'s arguments as given (checked by ``OrderRequest.build``)."""
 

@@ -12,7 +12,7 @@ it is set. Protected prices and freeze slices are computed in one place each
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Protocol
 
@@ -299,7 +299,7 @@ class OrderGate(WriteGate, Protocol):
     def engage(self, reason: str, *, at: str, source: str) -> object: ...
 
 
-@dataclass
+@record(frozen=False)
 class OrderControls:
     """What the order layer consults before any order-entry call: the profile's limits, the
     kill-switch gate and the market-hours check."""

@@ -10,7 +10,7 @@ Invariant: nothing here sends before ``prepare`` has passed every check; the kil
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from angelctl.broker import orders as broker_orders
@@ -32,6 +32,7 @@ from angelctl.orders.journal import Journal, new_intent_id
 from angelctl.orders.model import OrderRequest
 from angelctl.orders.outcome import Placement, check_fingerprint
 from angelctl.orders.placer import OrderPlacer
+from angelctl.records import record
 
 WORKING_FOR_WAIT = frozenset({"open", "trigger pending"})
 
@@ -65,7 +66,7 @@ def fetch_reference(session: BrokerSession, request: OrderRequest) -> Reference:
     )
 
 
-@dataclass
+@record(frozen=False)
 class PreparedOrder:
     request: OrderRequest
     children: list[OrderRequest]

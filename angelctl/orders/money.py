@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
@@ -37,13 +37,14 @@ from angelctl.errors import AngelctlError
 from angelctl.indian import inr
 from angelctl.orders.checks import PreTradeRejected, Violation
 from angelctl.orders.model import OrderRequest
+from angelctl.records import record
 
 log = logging.getLogger("angelctl.orders.money")
 
 MONEY_BUDGET = 5.0  # seconds the confirmation waits for its reads before showing "unavailable"
 
 
-@dataclass
+@record(frozen=False)
 class OrderMoney:
     ltp: Decimal | None = None
     margin: MarginRequired | None = None
@@ -92,7 +93,7 @@ def legs(children: list[OrderRequest]) -> list[Leg]:
     return out
 
 
-@dataclass
+@record(frozen=False)
 class MoneyReads:
     """The money reads of one order, started (``start_money``) and not yet collected: they
     may run while the order's own checks read the quote, since a LIMIT order's margin and

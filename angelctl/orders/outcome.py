@@ -9,12 +9,12 @@ and message and a ``details`` document for ``--json``. Nothing here talks to the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from angelctl.clock import IST
 from angelctl.errors import AngelctlError
 from angelctl.orders.journal import Intent, Journal
+from angelctl.records import record
 from angelctl.status import ExitStatus
 
 SETTLE_AFTER_SECONDS = 60.0  # > the broker's gateway timeout (30 s): docs/protocol.md
@@ -46,7 +46,7 @@ class NotPlaced(AngelctlError):
         self.exit_status = exit_status
 
 
-@dataclass
+@record(frozen=False)
 class Placement:
     intent: Intent
     order_id: str

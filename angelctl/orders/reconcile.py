@@ -12,7 +12,6 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from angelctl.broker.orders import BrokerOrder, OrderBook, read_book
@@ -20,6 +19,7 @@ from angelctl.broker.session import BrokerSession
 from angelctl.clock import IST, boot_id
 from angelctl.orders.journal import TAG_SHAPE, Intent, InvalidTransition, Journal
 from angelctl.orders.outcome import SETTLE_AFTER_SECONDS
+from angelctl.records import record
 
 
 def _age(intent: Intent, book_at: datetime, book_mono: float | None) -> float:
@@ -95,7 +95,7 @@ def reconcile_intent(
 # -- late landings and foreign tags ------------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class BookWatch:
     """What one order-book read says about the journal's settled intents."""
 

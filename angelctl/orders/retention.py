@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from angelctl.clock import IST, utc_stamp
 from angelctl.orders.journal import OPEN_STATES, TERMINAL_STATES, Journal
+from angelctl.records import record
 
 BATCH = 1000  # intents deleted per write transaction
 AUTO_BATCHES = 5  # batches one automatic run may delete; the next command goes on
@@ -46,7 +46,7 @@ _GOING = (
 )
 
 
-@dataclass
+@record(frozen=False)
 class PruneReport:
     profile: str
     cutoff: str  # UTC ISO: rows older than this went (or would go)

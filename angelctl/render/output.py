@@ -11,9 +11,11 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from angelctl.records import record
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -39,7 +41,7 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-@dataclass
+@record(frozen=False)
 class Output:
     """``schema`` names the command's JSON documents (``render.contract``); ``json`` wraps each
     in the envelope."""
