@@ -204,21 +204,38 @@ def serve_forever(
     """Run in the foreground until SIGINT/SIGTERM (or ``stop_event``), then stop cleanly.
 
     Signal handlers are installed only when called from the main thread, and the previous
-    handlers are restored on the way out.
+    handlers are restored on the way out. A handler runs in the main thread wherever that
+    thread is, so it takes no lock (``Event.set`` would deadlock when the signal lands while
+    ``stop.wait()`` holds the event's own lock): the first signal raises ``_Stopped`` there,
+    a second one during the shutdown is ignored.
     """
     stop = stop_event or threading.Event()
     previous: dict[signal.Signals, Any] = {}
+    stopping = False
     if threading.current_thread() is threading.main_thread():
 
         def _on_signal(signum: int, frame: FrameType | None) -> None:
-            stop.set()
+            nonlocal stopping
+            if not stopping:
+                stopping = True
+                raise _Stopped
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, _on_signal)
     try:
         with SandboxServer(config, clock=clock, replay=replay) as server:
-            on_ready(server.ready_info())
-            stop.wait()
+            try:
+                on_ready(server.ready_info())
+                stop.wait()
+            except _Stopped:
+                pass
+            stopping = True  # the shutdown is not interrupted by a second signal
+    except _Stopped:  # before the server was listening
+        pass
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+class _Stopped(Exception):
+    """SIGINT or SIGTERM reached ``serve_forever``'s main thread."""

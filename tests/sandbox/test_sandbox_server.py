@@ -133,6 +133,33 @@ def test_serve_forever_prints_ready_and_stops_cleanly_on_signal(signum: int) -> 
                 proc.kill()
 
 
+def test_a_signal_while_the_main_thread_holds_a_lock_still_stops_the_server() -> None:
+    """A signal handler runs in the main thread between two of its bytecodes, wherever it is:
+    one that took a lock (``Event.set``) deadlocked when the main thread held that lock (it
+    does, briefly, on the way into ``stop.wait()``): `sandbox serve` then ignored Ctrl-C for
+    good. Here the signal lands while the ready callback holds the stop event's own lock."""
+    script = (
+        "import os, signal, threading\n"
+        "from angelctl.sandbox import SandboxConfig, serve_forever\n"
+        "stop = threading.Event()\n"
+        "def ready(info):\n"
+        "    with stop._cond:  # the lock Event.wait holds on its way in, and Event.set takes\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        for _ in range(1000):  # the handler runs at one of these bytecodes\n"
+        "            pass\n"
+        "serve_forever(SandboxConfig(), ready, stop_event=stop)\n"
+        "print('stopped', flush=True)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO,
+        timeout=30,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["stopped"]
+
+
 def test_the_engine_works_without_sockets() -> None:
     clock = ManualClock()
     engine = SandboxEngine(SandboxConfig(), clock)
