@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from angelctl.broker.market import Quote
     from angelctl.broker.session import BrokerSession
     from angelctl.chain import Chain, Picked
+    from angelctl.render.live import Wakeup
     from angelctl.render.output import Output
 
 REPAINT_GAP_S = 0.1  # at most ten repaints a second, however fast ticks come
@@ -191,7 +192,7 @@ def _is_terminal(out: Output) -> bool:
 class _Ticks:
     """What the feed thread calls: the chain, the repaint event, the first unpainted tick."""
 
-    def __init__(self, built: Chain, wake: threading.Event, clock: Any) -> None:
+    def __init__(self, built: Chain, wake: Wakeup, clock: Any) -> None:
         self.built, self.wake, self.clock = built, wake, clock
         self.pending: float | None = None
         self.count = 0
@@ -230,7 +231,9 @@ def _watch(
         _oi_changes(session, built)
         _show(out, built)
         return
-    wake = threading.Event()
+    from angelctl.render.live import Wakeup
+
+    wake = Wakeup()  # set by the feed's thread on a tick and by SIGWINCH
     ticks = _Ticks(built, wake, session.clock)
     feed = _feed(session, built, ticks.on_tick)
     try:
@@ -242,6 +245,8 @@ def _watch(
         from angelctl.cli.failure import silence_stdout
 
         silence_stdout()
+    finally:
+        wake.close()
 
 
 def _loop(

@@ -12,8 +12,11 @@ Invariants:
   stdout, never ``COLUMNS``, which a resize does not change), and rich's screen mode pads every
   line to the full width and height, so a repaint after a resize overwrites every cell: no
   stale frame survives it.
-- The SIGWINCH handler only sets an ``Event`` (the repaint loop waits on it, so a resize is
-  redrawn at once); nothing is drawn from a signal handler.
+- The SIGWINCH handler only sets a ``Wakeup`` (the repaint loop waits on it, so a resize is
+  redrawn at once): a byte down a pipe, no lock. A handler runs in the main thread between any
+  two of its bytecodes, and a ``threading.Event`` there deadlocked when the signal landed while
+  the loop held the event's lock (``tests/render/test_live_signals.py``). Nothing is drawn
+  from a signal handler.
 - The footer (the status line) is always drawn whole; the body gives way: ``frame`` asks the
   body builder for fewer rows (it says "+N more") until it fits, and crops whatever still does
   not.
@@ -21,7 +24,9 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
 import threading
 from collections.abc import Callable
@@ -38,14 +43,59 @@ MIN_WIDTH = 20
 MIN_HEIGHT = 4
 
 
+class Wakeup:
+    """``threading.Event``'s ``set``/``clear``/``wait``/``is_set`` over a pipe, so that ``set``
+    takes no lock and may be called from a signal handler (as well as from any thread): the
+    flag is "a byte is waiting in the pipe". A ``set`` after ``close`` does nothing."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        self._closed = False
+
+    def set(self) -> None:
+        with contextlib.suppress(OSError):  # BlockingIOError: full, so it is set; EPIPE: closed
+            os.write(self._write, b"\0")
+
+    def clear(self) -> None:
+        # one read of a pipe's whole capacity: a loop could chase a stream of set() for ever
+        with contextlib.suppress(OSError):  # BlockingIOError: nothing to drain
+            os.read(self._read, 1 << 16)
+
+    def is_set(self) -> bool:
+        return self.wait(0)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once set (at once if it is), False when ``timeout`` seconds passed first."""
+        if self._closed:
+            return False
+        ready, _, _ = select.select([self._read], [], [], timeout)
+        return bool(ready)
+
+    def close(self) -> None:
+        """Close the read end. The write end is closed with the object, once nothing can call
+        ``set`` any more: a thread's late ``set`` then fails quietly (EPIPE) instead of writing
+        into whatever file reused the descriptor's number."""
+        if not self._closed:
+            self._closed = True
+            os.close(self._read)
+
+    def __del__(self) -> None:
+        for fd in (self._write,) if self._closed else (self._read, self._write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
 class LiveScreen:
     """``with LiveScreen(console) as screen: … screen.show(build)`` where ``build(width,
     height)`` returns the frame (usually ``frame(…)``). ``screen.wake`` is set on a resize;
     loops wait on it instead of sleeping so a resize repaints at once."""
 
-    def __init__(self, console: Console, wake: threading.Event | None = None) -> None:
+    def __init__(self, console: Console, wake: Wakeup | None = None) -> None:
         self.console = console
-        self.wake = wake or threading.Event()
+        self._own_wake = wake is None
+        self.wake = wake or Wakeup()
         self.resized = 0
         self._live: Live | None = None
         self._previous: Any = None
@@ -84,6 +134,8 @@ class LiveScreen:
                 self._live.__exit__(exc_type, exc, tb)
         finally:
             self._restore_handler()
+            if self._own_wake:
+                self.wake.close()
 
     def _restore_handler(self) -> None:
         if self._previous is not None:
