@@ -145,10 +145,16 @@ def _summary(report: Any, day: Any, *, would: bool) -> str:
     text = (
         f"{verb} {report.intents} settled intents of profile {report.profile} created before "
         f"{day} IST ({report.events} events, {report.tags} tags, "
-        f"{report.risk_events} kill-switch steps, {report.gtt_events} GTT rule events)"
+        f"{report.risk_events} kill-switch steps, {report.gtt_events} GTT rule events, "
+        f"{report.conversion_events} position-conversion steps)"
     )
     if report.kept_unsettled:
         text += f"; kept {report.kept_unsettled} older intents whose outcome is not settled"
+    if report.kept_unsettled_conversions:
+        text += (
+            f"; kept {report.kept_unsettled_conversions} older position conversions whose "
+            "outcome is not settled"
+        )
     if not would:
         text += f"; file {_mb(report.bytes_before)} → {_mb(report.bytes_after)}"
     return text

@@ -1,8 +1,11 @@
-"""``angelctl reconcile``: settle every open intent against the broker's order book, and watch
-today's settled intents for late landings (exit 16) and foreign angelctl-shaped tags.
+"""``angelctl reconcile``: settle every open intent against the broker's order book, watch
+today's settled intents for late landings (exit 16) and foreign angelctl-shaped tags, and settle
+today's unfinished position conversions from one positions read
+(``orders.convert.settle_conversions``).
 
 Invariant: an intent another process holds (its lock taken) is reported "in progress", never
-settled here; any intent still unsettled at the end makes the exit 7 (OUTCOME_UNKNOWN).
+settled here; any intent or conversion still unsettled at the end makes the exit 10
+(OUTCOME_UNKNOWN).
 """
 
 from __future__ import annotations
@@ -39,11 +42,13 @@ def reconcile(
         ),
     ] = None,
 ) -> None:
-    """Settle every open intent against the broker's order book, and watch today's settled
-    intents for late landings (exit 16) and foreign angelctl-shaped tags."""
+    """Settle every open intent against the broker's order book, watch today's settled
+    intents for late landings (exit 16) and foreign angelctl-shaped tags, and settle today's
+    unfinished position conversions from the positions."""
     from angelctl.broker.orders import read_book
+    from angelctl.orders.convert import settle_conversions
     from angelctl.orders.journal_files import open_journal
-    from angelctl.orders.reconcile import watch_book
+    from angelctl.orders.reconcile import trading_day_start, watch_book
     from angelctl.orders.retention import retention_quietly
     from angelctl.status import ExitStatus
 
@@ -56,14 +61,18 @@ def reconcile(
         book = read_book(session)
         watch = watch_book(journal, settings.name, book.orders, book.read_at)
         results = [_settle(session, journal, intent, book, after) for intent in pending]
+        conversions = settle_conversions(
+            session, journal, settings.name,
+            since=trading_day_start(session.clock.now()), settle_after=after,
+        )  # fmt: skip
         retention_quietly(journal, settings.name, settings.journal_retention_days)
     finally:
         journal.close()
         session.rest.close()
-    _report_reconcile(out, results, watch)
+    _report_reconcile(out, results, watch, conversions)
     if watch.alarming:
         raise typer.Exit(int(ExitStatus.LATE_LANDING))
-    if any(r["state"] in UNSETTLED for r in results):
+    if any(r["state"] in UNSETTLED for r in [*results, *conversions]):
         raise typer.Exit(int(ExitStatus.OUTCOME_UNKNOWN))
 
 
@@ -94,18 +103,34 @@ def _settle(
         }
 
 
-def _report_reconcile(out: Output, results: list[dict[str, Any]], watch: BookWatch) -> None:
-    unsettled = [r for r in results if r["state"] in UNSETTLED]
+def _report_reconcile(
+    out: Output, results: list[dict[str, Any]], watch: BookWatch, conversions: list[dict[str, Any]]
+) -> None:
+    unsettled = [r for r in [*results, *conversions] if r["state"] in UNSETTLED]
     warn_watch(out, watch)
     if out.json_mode:
         out.json(
-            {"ok": not unsettled and not watch.alarming, "settled": results, **watch_doc(watch)}
-        )
+            {"ok": not unsettled and not watch.alarming, "settled": results, **watch_doc(watch),
+             "conversions": conversions}
+        )  # fmt: skip
         return
-    if not results:
-        out.notice("Nothing to reconcile: no open intents.")
+    if not results and not conversions:
+        out.notice("Nothing to reconcile: no open intents, no unfinished conversions.")
     for r in results:
         out.line(_result_line(r))
+    for c in conversions:
+        out.line(_conversion_line(c))
+
+
+def _conversion_line(c: dict[str, Any]) -> str:
+    """``conversion 3f2a9c1e SBIN-EQ BUY 10 INTRADAY → DELIVERY: converted``."""
+    line = (
+        f"conversion {c['conversion_id'][:8]} {c['symbol']} {c['side']} {c['quantity']} "
+        f"{c['from']} → {c['to']}: {c['state']}"
+    )
+    if c["state"] == "unknown":
+        line += "\n  positions cannot tell: check `angelctl positions`; do not resend blindly"
+    return line
 
 
 def _result_line(r: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -69,19 +70,42 @@ class PreparedConversion:
         return Decimal(self.quantity) / max(self.contract.lot_size, 1)
 
     def detail(self) -> dict[str, Any]:
-        """What the journal keeps (no credential, no client code)."""
+        """What the journal keeps (no credential, no client code), with the net quantity per
+        product before (what ``reconcile`` judges a lost answer against)."""
         c = self.contract
         return {"exchange": c.exchange, "token": c.token, "side": self.side,
-                "quantity": self.quantity, "from": self.old, "to": self.new}  # fmt: skip
+                "quantity": self.quantity, "from": self.old, "to": self.new,
+                "before": self.before}  # fmt: skip
 
 
 def _nets(rows: list[dict[str, Any]], contract: Contract) -> dict[str, int]:
+    return _nets_of(rows, contract.exchange, contract.token)
+
+
+def _nets_of(rows: list[dict[str, Any]], exchange: str, token: str) -> dict[str, int]:
     nets: dict[str, int] = {}
     for row in rows:
         p = Position.from_wire(row)
-        if p.exchange == contract.exchange and p.token == contract.token:
+        if p.exchange == exchange and p.token == token:
             nets[p.product] = nets.get(p.product, 0) + p.net_qty
     return nets
+
+
+def judge(
+    before: dict[str, int], after: dict[str, int], *, side: str, quantity: int, old: str, new: str
+) -> str | None:
+    """What positions say of a conversion whose answer was lost: ``converted`` (the quantity
+    moved from ``old`` to ``new``), ``not_converted`` (nothing moved), or None (they changed
+    some other way since, so they cannot tell)."""
+    moved = (1 if side == "BUY" else -1) * quantity
+    if (
+        after.get(old, 0) == before.get(old, 0) - moved
+        and after.get(new, 0) == before.get(new, 0) + moved
+    ):
+        return "converted"
+    if after.get(old, 0) == before.get(old, 0) and after.get(new, 0) == before.get(new, 0):
+        return "not_converted"
+    return None
 
 
 def _key(p: Position) -> tuple[str, str, str]:
@@ -198,6 +222,7 @@ def convert(
             detail={"error_code": exc.error_code, "broker_code": exc.code, "message": exc.message},
         )  # fmt: skip
         raise
+    crash_point("conversion_after_send")  # answered, not yet journalled: reconcile settles it
     journal.conversion_event(profile, cid, "accepted", symbol=symbol, detail={})
     return ConversionResult(prepared, "accepted", {})
 
@@ -219,14 +244,12 @@ def _settle(
             f"not be read to settle it ({exc.message})",
             hint="run `angelctl positions` to see whether it moved; do not resend blindly",
         ) from None
-    sign = 1 if prepared.side == "BUY" else -1
-    moved = sign * prepared.quantity
-    b = prepared.before
-    old, new = prepared.old, prepared.new
-    if after.get(old, 0) == b.get(old, 0) - moved and after.get(new, 0) == b.get(new, 0) + moved:
+    verdict = judge(prepared.before, after, side=prepared.side, quantity=prepared.quantity,
+                    old=prepared.old, new=prepared.new)  # fmt: skip
+    if verdict == "converted":
         journal.conversion_event(profile, cid, "converted", symbol=symbol, detail=after)
         return ConversionResult(prepared, "converted", after)
-    if after.get(old, 0) == b.get(old, 0) and after.get(new, 0) == b.get(new, 0):
+    if verdict == "not_converted":
         journal.conversion_event(profile, cid, "not_converted", symbol=symbol, detail=after)
         lost.hint = "positions show nothing moved: it is safe to try again"
         raise lost
@@ -235,3 +258,52 @@ def _settle(
         "another way since, so whether it went through is unknown",
         hint="run `angelctl positions` to check; do not resend blindly",
     )
+
+
+def settle_conversions(
+    session: BrokerSession, journal: Journal, profile: str, *, since: datetime, settle_after: float
+) -> list[dict[str, Any]]:
+    """``reconcile``'s part for conversions: every conversion of ``profile`` begun since
+    ``since`` whose last step is not settled, settled where the journal and one positions read
+    prove it, else left (and reported) as it is.
+
+    - last step ``journalled``: the request never left (``sending`` is committed before it
+      does) → ``not_converted``;
+    - ``sending`` or ``unknown``: judged by one positions read against the net quantities the
+      conversion recorded before it was sent (``judge``); positions that changed some other way
+      since leave it ``unknown``;
+    - a last step younger than ``settle_after`` seconds may be a conversion still running in
+      another process: reported ``in progress``, not touched."""
+    now = session.clock.now()
+    rows: list[dict[str, Any]] | None = None
+    results = []
+    for cid in journal.unsettled_conversions(profile, since):
+        steps = journal.conversion_events(cid)
+        first, last = steps[0], steps[-1]
+        detail, symbol = first["detail"], str(first["symbol"])
+        state = str(last["kind"])
+        if (now - datetime.fromisoformat(last["at"])).total_seconds() < settle_after:
+            state = "in progress"
+        elif state == "journalled":
+            state = "not_converted"
+            journal.conversion_event(profile, cid, state, symbol=symbol,
+                                     detail={"reason": "never sent"})  # fmt: skip
+        elif isinstance(detail.get("before"), dict):
+            rows = read_rows(session) if rows is None else rows
+            after = _nets_of(rows, str(detail["exchange"]), str(detail["token"]))
+            verdict = judge(
+                {str(k): int(v) for k, v in detail["before"].items()}, after,
+                side=str(detail["side"]), quantity=int(detail["quantity"]),
+                old=str(detail["from"]), new=str(detail["to"]),
+            )  # fmt: skip
+            if verdict is not None:
+                journal.conversion_event(profile, cid, verdict, symbol=symbol, detail=after)
+            state = verdict or "unknown"
+        else:  # journalled before the quantities were kept: nothing to judge it against
+            state = "unknown"
+        results.append(
+            {"conversion_id": cid, "symbol": symbol, "side": detail.get("side"),
+             "quantity": detail.get("quantity"), "from": detail.get("from"),
+             "to": detail.get("to"), "state": state}
+        )  # fmt: skip
+    return results

@@ -9,6 +9,8 @@ Invariants:
   no tag of it was issued today (the late-landing check, ``Journal.tags_since``, reads those);
 - GTT rule events (``gtt_events``, append-only) go when older than the cutoff, like kill-switch
   steps: never today's;
+- a position conversion's steps (``conversion_events``) go together, when its last step is
+  older than the cutoff and settled; an unsettled one is kept, however old, like an intent;
 - only the given profile's rows go (the journal is shared by every profile on the machine);
 - deletes run in batches of ``BATCH`` intents, each its own short write transaction, so a
   concurrent ``order place`` waits for at most one batch, never for the whole prune;
@@ -31,6 +33,7 @@ from datetime import date, datetime, timedelta
 
 from angelctl.clock import IST, utc_stamp
 from angelctl.orders.journal import OPEN_STATES, TERMINAL_STATES, Journal
+from angelctl.orders.journal_convert import SETTLED_KINDS
 from angelctl.records import record
 
 BATCH = 1000  # intents deleted per write transaction
@@ -43,6 +46,16 @@ _GOING = (
     f"FROM intents WHERE profile = ?1 AND created_at < ?2 AND state IN ({_FINAL})"
     " AND updated_at < ?3 AND NOT EXISTS (SELECT 1 FROM tags WHERE tags.intent_id ="
     " intents.intent_id AND tags.created_at >= ?4)"
+)
+# The profile's (?1) conversions whose last step is older than the cutoff (?2), with that step.
+_CONVERSIONS_ENDED = (
+    "SELECT e.conversion_id, e.kind FROM conversion_events e JOIN (SELECT conversion_id,"
+    " MAX(seq) AS last FROM conversion_events WHERE profile = ?1 GROUP BY conversion_id) l"
+    " ON e.seq = l.last WHERE e.at < ?2"
+)
+_SETTLED_KINDS = ",".join(f"'{k}'" for k in sorted(SETTLED_KINDS))
+_CONVERSIONS_GOING = (
+    f"SELECT conversion_id FROM ({_CONVERSIONS_ENDED}) WHERE kind IN ({_SETTLED_KINDS})"
 )
 
 
@@ -60,6 +73,8 @@ class PruneReport:
     bytes_before: int = 0
     bytes_after: int = 0
     gtt_events: int = 0  # GTT rule writes noted before the cutoff
+    conversion_events: int = 0  # steps of settled position conversions ended before the cutoff
+    kept_unsettled_conversions: int = 0  # conversions ended before it, kept: not settled
 
 
 def day_start(day: date) -> datetime:
@@ -77,9 +92,9 @@ def prune(
     vacuum: bool = True,
     max_batches: int | None = None,
 ) -> PruneReport:
-    """Delete ``profile``'s settled intents (with their events and tags), its kill-switch steps
-    and its GTT rule events older than ``before``, never later than the start of today (IST)
-    of ``now``."""
+    """Delete ``profile``'s settled intents (with their events and tags), its kill-switch steps,
+    its GTT rule events and its settled conversions older than ``before``, never later than
+    the start of today (IST) of ``now``."""
     today = utc_stamp(day_start(now.astimezone(IST).date()))
     cutoff = min(utc_stamp(before), today)
     args = (profile, cutoff, cutoff, today)
@@ -89,6 +104,9 @@ def prune(
         (profile, cutoff),
     ).fetchone()[0]
     report = PruneReport(profile, cutoff, 0, 0, 0, 0, int(kept), True, dry_run)
+    report.kept_unsettled_conversions = _count(
+        db, f"({_CONVERSIONS_ENDED}) WHERE kind NOT IN ({_SETTLED_KINDS})", args[:2]
+    )
     report.bytes_before = _size(db)
     if dry_run:
         _count_going(db, report, args)
@@ -97,7 +115,7 @@ def prune(
     if (
         vacuum
         and not dry_run
-        and (report.intents or report.risk_events or report.gtt_events)
+        and (report.intents or report.risk_events or report.gtt_events or report.conversion_events)
         and _on_disk(journal)
     ):
         db.execute("VACUUM")
@@ -145,6 +163,9 @@ def _count_going(db: sqlite3.Connection, report: PruneReport, args: tuple[str, .
     report.tags = _count(db, f"tags WHERE intent_id IN ({going})", args)
     report.risk_events = _count(db, "risk_events WHERE profile = ? AND at < ?", args[:2])
     report.gtt_events = _count(db, "gtt_events WHERE profile = ? AND at < ?", args[:2])
+    report.conversion_events = _count(
+        db, f"conversion_events WHERE conversion_id IN ({_CONVERSIONS_GOING})", args[:2]
+    )
 
 
 def _delete_going(
@@ -174,6 +195,10 @@ def _delete_going(
         ).rowcount
         report.gtt_events = db.execute(
             "DELETE FROM gtt_events WHERE profile = ? AND at < ?", args[:2]
+        ).rowcount
+        report.conversion_events = db.execute(
+            f"DELETE FROM conversion_events WHERE conversion_id IN ({_CONVERSIONS_GOING})",
+            args[:2],
         ).rowcount
 
 

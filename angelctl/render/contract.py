@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 # Versions above 1; every other document is at version 1.
-VERSIONS: dict[str, int] = {"trades": 2}
+VERSIONS: dict[str, int] = {"trades": 2, "journal.prune": 2, "reconcile": 2}
 # Old command names that print the same document as the new one.
 ALIASES = {
     "order.status": "order.show",

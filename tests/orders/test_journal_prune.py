@@ -98,6 +98,47 @@ def test_prune_deletes_only_settled_intents_before_the_date_never_open_ones(
     assert journal.risk_events("p") == []
 
 
+def convert_steps(
+    journal: Journal, cid: str, kinds: list[str], days_ago: float, profile: str = "p"
+) -> None:
+    for kind in kinds:
+        journal.conversion_event(profile, cid, kind, symbol="SBIN-EQ", detail={"quantity": 1})
+    with journal.transaction() as db:  # the steps as if made days_ago
+        for seq, stamp in db.execute(
+            "SELECT seq, at FROM conversion_events WHERE conversion_id = ?", (cid,)
+        ).fetchall():
+            earlier = datetime.fromisoformat(stamp) - timedelta(days=days_ago)
+            db.execute(
+                "UPDATE conversion_events SET at = ? WHERE seq = ?",
+                (earlier.isoformat(timespec="milliseconds"), seq),
+            )
+
+
+def test_prune_deletes_settled_conversions_before_the_date_and_keeps_unsettled_ones(
+    journal: Journal,
+) -> None:
+    import sqlite3
+
+    convert_steps(journal, "old-accepted", ["journalled", "sending", "accepted"], 40)
+    convert_steps(journal, "old-not-converted", ["journalled", "sending", "unknown",
+                                                 "not_converted"], 40)  # fmt: skip
+    convert_steps(journal, "old-unknown", ["journalled", "sending", "unknown"], 40)
+    convert_steps(journal, "new-accepted", ["journalled", "sending", "accepted"], 5)
+    convert_steps(journal, "other-profile", ["journalled", "accepted"], 40, profile="q")
+    convert_steps(journal, "settled-late", ["journalled", "sending", "unknown"], 40)
+    convert_steps(journal, "settled-late", ["converted"], 2)  # settled after the cutoff
+    before = day_start(TODAY - timedelta(days=10))
+
+    dry = prune(journal, "p", before, now=datetime.now(UTC), dry_run=True)
+    done = prune(journal, "p", before, now=datetime.now(UTC))
+
+    assert (dry.conversion_events, dry.kept_unsettled_conversions) == (7, 1)
+    assert (done.conversion_events, done.kept_unsettled_conversions) == (7, 1)
+    with sqlite3.connect(journal.path) as observer:  # what is left, read on its own
+        left = {r[0] for r in observer.execute("SELECT conversion_id FROM conversion_events")}
+    assert left == {"old-unknown", "new-accepted", "other-profile", "settled-late"}
+
+
 def test_prune_never_touches_today_even_with_a_later_date(journal: Journal) -> None:
     add(journal, "today", "accepted", 0)
     add(journal, "yesterday", "accepted", 1)

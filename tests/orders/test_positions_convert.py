@@ -289,3 +289,74 @@ def test_a_short_future_converts_by_lots(cli: Any, market: Any) -> None:
     rows = admin(market, "GET", "positions")["positions"]
     nets = {r["producttype"]: int(r["netqty"]) for r in rows if r["tradingsymbol"] == symbol}
     assert nets == {"INTRADAY": -lot, "CARRYFORWARD": -2 * lot}
+
+
+def _conversion_states(result: Any) -> list[str]:
+    return [c["state"] for c in result.json()["conversions"]]
+
+
+@pytest.mark.parametrize("point", ["conversion_after_journal", "conversion_before_send"])
+def test_reconcile_settles_a_conversion_killed_before_it_left_as_not_converted(
+    market: Any, point: str
+) -> None:
+    placed = run_cli_process("order", "place", "BUY", "SBIN", "--qty", "5", "--price", "801",
+                             "--product", "INTRADAY", "--yes")  # fmt: skip
+    assert placed.code == 0, placed.both
+    crashed = run_cli_process(
+        "positions", "convert", "SBIN", "--from", "INTRADAY", "--to", "DELIVERY", "--yes",
+        env={"ANGELCTL_CRASH_AT": point},
+    )  # fmt: skip
+    assert crashed.code == -signal.SIGKILL
+
+    early = run_cli_process("reconcile", "--json")  # within settle_after: maybe still running
+    settled = run_cli_process("reconcile", "--settle-after", "0", "--json")
+    again = run_cli_process("reconcile", "--settle-after", "0", "--json")
+
+    assert early.code == ExitStatus.OUTCOME_UNKNOWN and _conversion_states(early) == ["in progress"]
+    assert settled.code == ExitStatus.OK, settled.both
+    assert _conversion_states(settled) == ["not_converted"]
+    assert steps()[-1] == "not_converted" and _conversion_states(again) == []
+    assert convert_calls(market) == [] and books(market) == {"INTRADAY": 5}  # the sandbox agrees
+
+
+def _converted_then_killed(market: Any, qty: int = 10) -> None:
+    """A conversion of 4 the sandbox made, whose process died before journalling the answer."""
+    placed = run_cli_process("order", "place", "BUY", "SBIN", "--qty", str(qty), "--price",
+                             "801", "--product", "INTRADAY", "--yes")  # fmt: skip
+    assert placed.code == 0, placed.both
+    crashed = run_cli_process(
+        "positions", "convert", "SBIN", "--from", "INTRADAY", "--to", "DELIVERY", "--qty", "4",
+        "--yes", env={"ANGELCTL_CRASH_AT": "conversion_after_send"},
+    )  # fmt: skip
+    assert crashed.code == -signal.SIGKILL
+    assert steps() == ["journalled", "sending"] and len(convert_calls(market)) == 1
+
+
+def test_reconcile_settles_a_conversion_whose_answer_was_lost_from_the_positions(
+    market: Any,
+) -> None:
+    _converted_then_killed(market)
+
+    settled = run_cli_process("reconcile", "--settle-after", "0", "--json")
+
+    assert settled.code == ExitStatus.OK, settled.both
+    assert _conversion_states(settled) == ["converted"]
+    assert steps() == ["journalled", "sending", "converted"]
+    assert len(convert_calls(market)) == 1  # never resent
+    assert books(market) == {"INTRADAY": 6, "DELIVERY": 4}  # what the sandbox's books hold
+
+
+def test_reconcile_leaves_a_conversion_unknown_when_positions_moved_otherwise(
+    market: Any,
+) -> None:
+    _converted_then_killed(market)
+    more = run_cli_process("order", "place", "BUY", "SBIN", "--qty", "3", "--price", "801",
+                           "--product", "INTRADAY", "--yes")  # fmt: skip
+    assert more.code == 0, more.both  # another trade of the same instrument since
+
+    result = run_cli_process("reconcile", "--settle-after", "0")
+
+    assert result.code == ExitStatus.OUTCOME_UNKNOWN, result.both
+    assert "INTRADAY → DELIVERY: unknown" in result.out
+    assert "do not resend blindly" in result.out
+    assert steps() == ["journalled", "sending"] and len(convert_calls(market)) == 1
