@@ -90,6 +90,7 @@ def convert(
     switch is engaged."""
     from angelctl.cli.instruments import open_instruments
     from angelctl.clock import IST
+    from angelctl.config import state_dir
     from angelctl.instruments.resolve import Resolver
     from angelctl.orders import convert as conversion
     from angelctl.orders.journal_files import open_journal
@@ -114,7 +115,8 @@ def convert(
             _confirm(out, session, prepared, change)
         journal = open_journal(clock())
         try:
-            result = conversion.convert(session, journal, settings.name, prepared, guard)
+            locks = state_dir() / "locks"
+            result = conversion.convert(session, journal, settings.name, prepared, guard, locks)
         finally:
             journal.close()
     finally:

@@ -46,6 +46,7 @@ def reconcile(
     intents for late landings (exit 16) and foreign angelctl-shaped tags, and settle today's
     unfinished position conversions from the positions."""
     from angelctl.broker.orders import read_book
+    from angelctl.config import state_dir
     from angelctl.orders.convert import settle_conversions
     from angelctl.orders.journal_files import open_journal
     from angelctl.orders.reconcile import trading_day_start, watch_book
@@ -62,8 +63,8 @@ def reconcile(
         watch = watch_book(journal, settings.name, book.orders, book.read_at)
         results = [_settle(session, journal, intent, book, after) for intent in pending]
         conversions = settle_conversions(
-            session, journal, settings.name,
-            since=trading_day_start(session.clock.now()), settle_after=after,
+            session, journal, settings.name, since=trading_day_start(session.clock.now()),
+            settle_after=after, lock_folder=state_dir() / "locks",
         )  # fmt: skip
         retention_quietly(journal, settings.name, settings.journal_retention_days)
     finally:

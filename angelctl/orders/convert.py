@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from angelctl.broker.convert import convert_body, convert_position
@@ -37,7 +38,7 @@ from angelctl.orders.checks import OrderControls
 from angelctl.orders.journal import Journal
 from angelctl.orders.model import PRODUCTS, choice
 from angelctl.orders.outcome import OutcomeUnknown
-from angelctl.orders.placer import crash_point
+from angelctl.orders.placer import crash_point, intent_lock
 
 CASH_PRODUCTS = ("DELIVERY", "INTRADAY", "MARGIN")
 DERIVATIVE_PRODUCTS = ("CARRYFORWARD", "INTRADAY")
@@ -191,14 +192,35 @@ class ConversionResult:
     after: dict[str, int]  # net quantity per product after, when a read was made
 
 
+def conversion_lock(cid: str) -> str:
+    """The lock file's name (in the intents' lock folder) a running conversion holds."""
+    return f"conversion-{cid}"
+
+
 def convert(
     session: BrokerSession,
     journal: Journal,
     profile: str,
     prepared: PreparedConversion,
     guard: OrderControls,
+    lock_folder: Path | None = None,
 ) -> ConversionResult:
-    """Journal, send once through the gate, settle; raises on a refusal or an unknown end."""
+    """Journal, send once through the gate, settle; raises on a refusal or an unknown end.
+    With ``lock_folder`` the conversion holds its lock throughout (the kernel drops it if the
+    process dies): ``reconcile`` leaves a locked conversion alone."""
+    if lock_folder is None:
+        return _convert(session, journal, profile, prepared, guard)
+    with intent_lock(lock_folder, conversion_lock(prepared.conversion_id), wait=0):
+        return _convert(session, journal, profile, prepared, guard)
+
+
+def _convert(
+    session: BrokerSession,
+    journal: Journal,
+    profile: str,
+    prepared: PreparedConversion,
+    guard: OrderControls,
+) -> ConversionResult:
     cid, symbol = prepared.conversion_id, prepared.contract.symbol
     journal.conversion_event(profile, cid, "journalled", symbol=symbol, detail=prepared.detail())
     crash_point("conversion_after_journal")
@@ -261,7 +283,13 @@ def _settle(
 
 
 def settle_conversions(
-    session: BrokerSession, journal: Journal, profile: str, *, since: datetime, settle_after: float
+    session: BrokerSession,
+    journal: Journal,
+    profile: str,
+    *,
+    since: datetime,
+    settle_after: float,
+    lock_folder: Path,
 ) -> list[dict[str, Any]]:
     """``reconcile``'s part for conversions: every conversion of ``profile`` begun since
     ``since`` whose last step is not settled, settled where the journal and one positions read
@@ -272,38 +300,52 @@ def settle_conversions(
     - ``sending`` or ``unknown``: judged by one positions read against the net quantities the
       conversion recorded before it was sent (``judge``); positions that changed some other way
       since leave it ``unknown``;
-    - a last step younger than ``settle_after`` seconds may be a conversion still running in
-      another process: reported ``in progress``, not touched."""
+    - a conversion whose lock another process holds, or whose last step is younger than
+      ``settle_after`` seconds, may still be running: reported ``in progress``, not touched."""
     now = session.clock.now()
     rows: list[dict[str, Any]] | None = None
     results = []
     for cid in journal.unsettled_conversions(profile, since):
-        steps = journal.conversion_events(cid)
-        first, last = steps[0], steps[-1]
-        detail, symbol = first["detail"], str(first["symbol"])
-        state = str(last["kind"])
-        if (now - datetime.fromisoformat(last["at"])).total_seconds() < settle_after:
-            state = "in progress"
-        elif state == "journalled":
-            state = "not_converted"
-            journal.conversion_event(profile, cid, state, symbol=symbol,
-                                     detail={"reason": "never sent"})  # fmt: skip
-        elif isinstance(detail.get("before"), dict):
-            rows = read_rows(session) if rows is None else rows
-            after = _nets_of(rows, str(detail["exchange"]), str(detail["token"]))
-            verdict = judge(
-                {str(k): int(v) for k, v in detail["before"].items()}, after,
-                side=str(detail["side"]), quantity=int(detail["quantity"]),
-                old=str(detail["from"]), new=str(detail["to"]),
-            )  # fmt: skip
-            if verdict is not None:
-                journal.conversion_event(profile, cid, verdict, symbol=symbol, detail=after)
-            state = verdict or "unknown"
-        else:  # journalled before the quantities were kept: nothing to judge it against
-            state = "unknown"
+        with intent_lock(lock_folder, conversion_lock(cid), wait=0) as free:
+            steps = journal.conversion_events(cid)  # read under the lock: its last word
+            detail, symbol = steps[0]["detail"], str(steps[0]["symbol"])
+            young = (now - datetime.fromisoformat(steps[-1]["at"])).total_seconds()
+            if not free or young < settle_after:
+                state = "in progress"
+            else:
+                rows, state = _settle_one(session, journal, profile, cid, steps, rows)
         results.append(
             {"conversion_id": cid, "symbol": symbol, "side": detail.get("side"),
              "quantity": detail.get("quantity"), "from": detail.get("from"),
              "to": detail.get("to"), "state": state}
         )  # fmt: skip
     return results
+
+
+def _settle_one(
+    session: BrokerSession,
+    journal: Journal,
+    profile: str,
+    cid: str,
+    steps: list[dict[str, Any]],
+    rows: list[dict[str, Any]] | None,
+) -> tuple[list[dict[str, Any]] | None, str]:
+    """One unlocked, unsettled conversion: (the positions rows read so far, its state now)."""
+    detail, symbol, state = steps[0]["detail"], str(steps[0]["symbol"]), str(steps[-1]["kind"])
+    if state == "journalled":  # `sending` is committed before the request leaves
+        journal.conversion_event(profile, cid, "not_converted", symbol=symbol,
+                                 detail={"reason": "never sent"})  # fmt: skip
+        return rows, "not_converted"
+    if not isinstance(detail.get("before"), dict):  # journalled before quantities were kept
+        return rows, "unknown"
+    rows = read_rows(session) if rows is None else rows
+    after = _nets_of(rows, str(detail["exchange"]), str(detail["token"]))
+    verdict = judge(
+        {str(k): int(v) for k, v in detail["before"].items()}, after,
+        side=str(detail["side"]), quantity=int(detail["quantity"]),
+        old=str(detail["from"]), new=str(detail["to"]),
+    )  # fmt: skip
+    if verdict is None:
+        return rows, "unknown"
+    journal.conversion_event(profile, cid, verdict, symbol=symbol, detail=after)
+    return rows, verdict

@@ -360,3 +360,31 @@ def test_reconcile_leaves_a_conversion_unknown_when_positions_moved_otherwise(
     assert "INTRADAY → DELIVERY: unknown" in result.out
     assert "do not resend blindly" in result.out
     assert steps() == ["journalled", "sending"] and len(convert_calls(market)) == 1
+
+
+def test_reconcile_leaves_a_conversion_another_process_holds_alone(market: Any) -> None:
+    """A conversion still running elsewhere holds its lock: even with --settle-after 0
+    reconcile reports it in progress and writes nothing; once the lock is free it settles."""
+    import fcntl
+    import os
+
+    from angelctl.fsutil import open_private
+    from angelctl.orders.convert import conversion_lock
+
+    _converted_then_killed(market)
+    journal = Journal(state_dir() / "journal.sqlite3")
+    try:
+        [cid] = journal.unsettled_conversions("sandbox", datetime(2000, 1, 1, tzinfo=UTC))
+    finally:
+        journal.close()
+    fd = open_private(state_dir() / "locks" / f"{conversion_lock(cid)}.lock")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as the running conversion would
+        held = run_cli_process("reconcile", "--settle-after", "0", "--json")
+    finally:
+        os.close(fd)
+    free = run_cli_process("reconcile", "--settle-after", "0", "--json")
+
+    assert held.code == ExitStatus.OUTCOME_UNKNOWN and _conversion_states(held) == ["in progress"]
+    assert free.code == ExitStatus.OK and _conversion_states(free) == ["converted"]
+    assert steps() == ["journalled", "sending", "converted"] and len(convert_calls(market)) == 1
