@@ -47,11 +47,14 @@ _GOING = (
     " AND updated_at < ?3 AND NOT EXISTS (SELECT 1 FROM tags WHERE tags.intent_id ="
     " intents.intent_id AND tags.created_at >= ?4)"
 )
-# The profile's (?1) conversions whose last step is older than the cutoff (?2), with that step.
+# The profile's (?1) conversions whose last step is older than the cutoff (?2), with that step:
+# read through the (profile, at) index up to the cutoff, and the (conversion_id) index to see
+# that no step came later.
 _CONVERSIONS_ENDED = (
     "SELECT e.conversion_id, e.kind FROM conversion_events e JOIN (SELECT conversion_id,"
-    " MAX(seq) AS last FROM conversion_events WHERE profile = ?1 GROUP BY conversion_id) l"
-    " ON e.seq = l.last WHERE e.at < ?2"
+    " MAX(seq) AS last FROM conversion_events WHERE profile = ?1 AND at < ?2"
+    " GROUP BY conversion_id) l ON e.seq = l.last WHERE NOT EXISTS (SELECT 1 FROM"
+    " conversion_events n WHERE n.conversion_id = e.conversion_id AND n.at >= ?2)"
 )
 _SETTLED_KINDS = ",".join(f"'{k}'" for k in sorted(SETTLED_KINDS))
 _CONVERSIONS_GOING = (
