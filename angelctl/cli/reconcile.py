@@ -129,6 +129,8 @@ def _conversion_line(c: dict[str, Any]) -> str:
         f"conversion {c['conversion_id'][:8]} {c['symbol']} {c['side']} {c['quantity']} "
         f"{c['from']} → {c['to']}: {c['state']}"
     )
+    if c["state"] == "in progress":
+        line += "\n  it may still be running elsewhere: run `angelctl reconcile` again later"
     if c["state"] == "unknown":
         line += "\n  positions cannot tell: check `angelctl positions`; do not resend blindly"
     return line
