@@ -54,6 +54,19 @@ def steps() -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def killed_converting(point: str, qty: int = 5, *args: str) -> None:
+    """An INTRADAY position of ``qty`` SBIN, then a conversion to DELIVERY (``args``: its size)
+    killed with SIGKILL at the crash point ``point``."""
+    placed = run_cli_process("order", "place", "BUY", "SBIN", "--qty", str(qty), "--price",
+                             "801", "--product", "INTRADAY", "--yes")  # fmt: skip
+    assert placed.code == 0, placed.both
+    crashed = run_cli_process(
+        "positions", "convert", "SBIN", "--from", "INTRADAY", "--to", "DELIVERY", *args, "--yes",
+        env={"ANGELCTL_CRASH_AT": point},
+    )  # fmt: skip
+    assert crashed.code == -signal.SIGKILL
+
+
 def convert(cli: Any, *args: str) -> Any:
     return cli("positions", "convert", "SBIN", "--from", "INTRADAY", "--to", "DELIVERY", *args)
 
@@ -168,16 +181,8 @@ def test_a_broker_refusal_is_journalled_and_reported(cli: Any, market: Any) -> N
 
 @pytest.mark.parametrize("point", ["conversion_after_journal", "conversion_before_send"])
 def test_killed_between_journal_and_send_sends_nothing(market: Any, point: str) -> None:
-    placed = run_cli_process("order", "place", "BUY", "SBIN", "--qty", "5", "--price", "801",
-                             "--product", "INTRADAY", "--yes")  # fmt: skip
-    assert placed.code == 0, placed.both
+    killed_converting(point)
 
-    crashed = run_cli_process(
-        "positions", "convert", "SBIN", "--from", "INTRADAY", "--to", "DELIVERY", "--yes",
-        env={"ANGELCTL_CRASH_AT": point},
-    )  # fmt: skip
-
-    assert crashed.code == -signal.SIGKILL
     assert steps() == (["journalled"] if point.endswith("journal") else ["journalled", "sending"])
     assert convert_calls(market) == []
     assert books(market) == {"INTRADAY": 5}
@@ -299,14 +304,7 @@ def _conversion_states(result: Any) -> list[str]:
 def test_reconcile_settles_a_conversion_killed_before_it_left_as_not_converted(
     market: Any, point: str
 ) -> None:
-    placed = run_cli_process("order", "place", "BUY", "SBIN", "--qty", "5", "--price", "801",
-                             "--product", "INTRADAY", "--yes")  # fmt: skip
-    assert placed.code == 0, placed.both
-    crashed = run_cli_process(
-        "positions", "convert", "SBIN", "--from", "INTRADAY", "--to", "DELIVERY", "--yes",
-        env={"ANGELCTL_CRASH_AT": point},
-    )  # fmt: skip
-    assert crashed.code == -signal.SIGKILL
+    killed_converting(point)
 
     early = run_cli_process("reconcile", "--json")  # within settle_after: maybe still running
     settled = run_cli_process("reconcile", "--settle-after", "0", "--json")
@@ -321,14 +319,7 @@ def test_reconcile_settles_a_conversion_killed_before_it_left_as_not_converted(
 
 def _converted_then_killed(market: Any, qty: int = 10) -> None:
     """A conversion of 4 the sandbox made, whose process died before journalling the answer."""
-    placed = run_cli_process("order", "place", "BUY", "SBIN", "--qty", str(qty), "--price",
-                             "801", "--product", "INTRADAY", "--yes")  # fmt: skip
-    assert placed.code == 0, placed.both
-    crashed = run_cli_process(
-        "positions", "convert", "SBIN", "--from", "INTRADAY", "--to", "DELIVERY", "--qty", "4",
-        "--yes", env={"ANGELCTL_CRASH_AT": "conversion_after_send"},
-    )  # fmt: skip
-    assert crashed.code == -signal.SIGKILL
+    killed_converting("conversion_after_send", qty, "--qty", "4")
     assert steps() == ["journalled", "sending"] and len(convert_calls(market)) == 1
 
 
