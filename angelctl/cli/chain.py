@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import IterationsOpt, open_session, output, profile_settings, seconds
+from angelctl.cli.common import (
+    IterationsOpt,
+    open_session,
+    output,
+    profile_settings,
+    seconds,
+    stopped_like_ctrl_c,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -237,7 +244,7 @@ def _watch(
     ticks = _Ticks(built, wake, session.clock)
     feed = _feed(session, built, ticks.on_tick)
     try:
-        with feed:
+        with stopped_like_ctrl_c(), feed:
             _loop(out, session, built, ticks, feed, every, iterations)
     except KeyboardInterrupt:
         out.notice("stopped")

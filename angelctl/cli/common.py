@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -205,3 +206,28 @@ def done(out: Output, sentence: str, *ids: str) -> None:
 
 def stdin_is_tty() -> bool:
     return environment().stdin_isatty
+
+
+@contextlib.contextmanager
+def stopped_like_ctrl_c() -> Iterator[None]:
+    """Inside it, SIGTERM (a supervisor's stop) and SIGHUP (a closed terminal) end a
+    long-running view as Ctrl-C does: its ``except KeyboardInterrupt`` path runs (a recording
+    flushed and closed, the alternate screen left, the summary), instead of Python dying at
+    once. The handler only raises: it takes no lock and writes nothing. Main thread only;
+    the previous handlers come back on the way out."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -103,12 +103,15 @@ def watch_positions(
         subscribed.update(wanted)
         return reading
 
+    from angelctl.cli.common import stopped_like_ctrl_c
+
     feed.start()
     try:
-        if out.json_mode or not _is_terminal(out):
-            _run_snapshots(out, session, book, read, profile, interval, show_flat, iterations)
-        else:
-            _run_live(out, session, book, feed, read, interval, show_flat, iterations)
+        with stopped_like_ctrl_c():
+            if out.json_mode or not _is_terminal(out):
+                _run_snapshots(out, session, book, read, profile, interval, show_flat, iterations)
+            else:
+                _run_live(out, session, book, feed, read, interval, show_flat, iterations)
     except KeyboardInterrupt:
         pass
     except BrokenPipeError:  # `positions --watch 5 --json | head -1`

@@ -19,6 +19,7 @@ from angelctl.cli.common import (
     output,
     profile_settings,
     seconds,
+    stopped_like_ctrl_c,
 )
 from angelctl.cli.failure import silence_stdout
 from angelctl.cli.instruments import complete_symbol, resolve_symbols
@@ -153,10 +154,11 @@ def _watch(
         _once(out, session, contracts, opts)
         return
     try:
-        if out.json_mode:
-            _watch_ndjson(out, session, contracts, opts)
-        else:
-            _watch_live(out, session, contracts, opts)
+        with stopped_like_ctrl_c():
+            if out.json_mode:
+                _watch_ndjson(out, session, contracts, opts)
+            else:
+                _watch_live(out, session, contracts, opts)
     except KeyboardInterrupt:
         out.notice("stopped")
     except BrokenPipeError:  # `quote --watch 5 --json | head -3`: the reader has had enough

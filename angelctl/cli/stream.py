@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from angelctl.cli.common import open_session, output, profile_settings, seconds, whole
+from angelctl.cli.common import (
+    open_session,
+    output,
+    profile_settings,
+    seconds,
+    stopped_like_ctrl_c,
+    whole,
+)
 from angelctl.cli.failure import silence_stdout
 from angelctl.cli.instruments import complete_symbol
 from angelctl.cli.stream_feed import TickSink, build_clients, open_recorder
@@ -173,12 +180,13 @@ def _run_clients(
         out.notice("stdout is not a terminal: NDJSON ticks (pass --json to say so)")
     poll = recorder.poll if recorder is not None else None
     try:
-        for client in clients:
-            client.start()
-        if live:
-            _run_live(out, session, model, feed, order_client, opts, ended, poll)
-        else:
-            _run_ndjson(out, session, sink, feed, order_client, opts, ended, poll)
+        with stopped_like_ctrl_c():
+            for client in clients:
+                client.start()
+            if live:
+                _run_live(out, session, model, feed, order_client, opts, ended, poll)
+            else:
+                _run_ndjson(out, session, sink, feed, order_client, opts, ended, poll)
     except KeyboardInterrupt:
         pass
     finally:

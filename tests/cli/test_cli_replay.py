@@ -81,6 +81,37 @@ def test_a_recording_stream_killed_with_sigkill_leaves_a_readable_file(
     assert {decode(r.payload).token for r in got.frames} <= {"3045", "99926000"}
 
 
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_a_recording_stream_stopped_by_sigterm_or_sighup_ends_as_ctrl_c_does(
+    sandbox: Any, sandbox_login: Any, tmp_path: Path, stop: int
+) -> None:
+    """A supervisor's stop (SIGTERM) or a closed terminal (SIGHUP) ends the stream as Ctrl-C
+    does: the recording flushed and closed, holding every frame whose tick was printed, the
+    summary on stderr, exit 0. By default Python dies at once and loses the last 200 ms."""
+    admin(sandbox, "POST", "config", feed_ticks_per_second=50)
+    path = tmp_path / "stopped.rec"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "angelctl", "stream", "SBIN", "NIFTY", "--json", "--record",
+         str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        printed = [json.loads(proc.stdout.readline()) for _ in range(30)]
+        proc.send_signal(stop)
+        printed += [json.loads(line) for line in proc.stdout.read().splitlines()]
+        err = proc.stderr.read().decode()
+        assert proc.wait(20) == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    ticks = [t for t in printed if t["type"] == "tick"]
+    got = read_recording(path)
+    assert got.torn_records == 0
+    assert len(got.frames) >= len(ticks) >= 30  # every printed tick's frame is in the file
+    assert f"recorded {len(got.frames):,} frames to" in err
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [(None, "no such recording"), (b"not a recording at all", "not an angelctl recording")],
