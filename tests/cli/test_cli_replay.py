@@ -57,16 +57,21 @@ def test_stream_record_refuses_an_existing_file(
     assert path.read_bytes() == b"keep me"
 
 
+def recording_stream(sandbox: Any, path: Path) -> subprocess.Popen[bytes]:
+    """``stream SBIN NIFTY --json --record PATH`` in its own process, at 50 ticks a second."""
+    admin(sandbox, "POST", "config", feed_ticks_per_second=50)
+    return subprocess.Popen(
+        [sys.executable, "-m", "angelctl", "stream", "SBIN", "NIFTY", "--json", "--record",
+         str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+    )  # fmt: skip
+
+
 def test_a_recording_stream_killed_with_sigkill_leaves_a_readable_file(
     sandbox: Any, sandbox_login: Any, tmp_path: Path
 ) -> None:
-    admin(sandbox, "POST", "config", feed_ticks_per_second=50)
     path = tmp_path / "killed.rec"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "angelctl", "stream", "SBIN", "NIFTY", "--json", "--record",
-         str(path)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO,
-    )  # fmt: skip
+    proc = recording_stream(sandbox, path)
     try:
         assert proc.stdout is not None
         for _ in range(30):
@@ -88,13 +93,8 @@ def test_a_recording_stream_stopped_by_sigterm_or_sighup_ends_as_ctrl_c_does(
     """A supervisor's stop (SIGTERM) or a closed terminal (SIGHUP) ends the stream as Ctrl-C
     does: the recording flushed and closed, holding every frame whose tick was printed, the
     summary on stderr, exit 0. By default Python dies at once and loses the last 200 ms."""
-    admin(sandbox, "POST", "config", feed_ticks_per_second=50)
     path = tmp_path / "stopped.rec"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "angelctl", "stream", "SBIN", "NIFTY", "--json", "--record",
-         str(path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
-    )  # fmt: skip
+    proc = recording_stream(sandbox, path)
     try:
         assert proc.stdout is not None and proc.stderr is not None
         printed = [json.loads(proc.stdout.readline()) for _ in range(30)]
