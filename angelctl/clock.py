@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -70,6 +71,48 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+
+class ManualClock:
+    """A clock that moves only when told: ``advance`` (both readings), ``sleep`` (the same,
+    so a client that waits moves time instead of passing it) and ``set`` (a wall-clock step,
+    either way). Thread-safe. Tests run the sandbox on it; a drill shares one between its
+    private sandbox and the kill, so every poll, rate-limit wait and modelled latency moves the
+    same simulated time (``angelctl.drill``)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        if start is None:
+            start = datetime(2026, 3, 10, 10, 0, 0, tzinfo=IST)
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs a timezone-aware start time")
+        self._lock = threading.Lock()
+        self._now = start
+        self._monotonic = 1000.0
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._monotonic
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock does not go backwards; use set() for a wall-clock step")
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+            self._monotonic += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
+
+    def set(self, moment: datetime) -> None:
+        """Step the wall clock to ``moment`` (either way); monotonic time is not touched."""
+        if moment.tzinfo is None:
+            raise ValueError("ManualClock.set needs a timezone-aware time")
+        with self._lock:
+            self._now = moment
 
 
 def next_midnight_ist(moment: datetime) -> datetime:

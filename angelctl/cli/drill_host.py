@@ -2,9 +2,9 @@
 
 ``host_drill(scenario, recording=None, folder=None)`` builds the sandbox's config from the
 scenario (seed, modelled request latency, a second client's account), lets the market source
-shape it, starts the server on the drill's ``SimClock`` (loopback, a port of its own), runs
-``drill.run.run_drill`` against it and stops it. Without ``folder`` every file lives in a fresh
-temporary folder that is removed afterwards.
+shape it, starts the server on the drill's simulated clock (``clock.ManualClock``; loopback,
+a port of its own), runs ``drill.run.run_drill`` against it and stops it. Without ``folder``
+every file lives in a fresh temporary folder that is removed afterwards.
 
 The market source: ``SyntheticMarket`` (the sandbox's seeded price model, the default) or
 ``RecordingMarket`` (a recording of real feed frames, ``stream --record``, or a packaged one such
@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from datetime import time
+from datetime import UTC, time
 from pathlib import Path
 from typing import Protocol
 
-from angelctl.drill.clock import SimClock
+from angelctl.clock import ManualClock
 from angelctl.drill.report import DrillReport
 from angelctl.drill.run import SandboxHandle, run_drill
 from angelctl.drill.scenario import Scenario
@@ -129,7 +129,7 @@ def host_drill(
 
     source = market_source(scenario, recording)
     config = sandbox_config(scenario, source)
-    clock = SimClock(scenario.start)
+    clock = ManualClock(scenario.start.astimezone(UTC))  # shared by the sandbox and the kill
     with tempfile.TemporaryDirectory(prefix="angelctl-drill-") as temporary:
         home = folder or Path(temporary)
         with SandboxServer(config, clock=clock, replay=source.replay()) as server:

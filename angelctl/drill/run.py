@@ -25,8 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from angelctl.clock import IST
-from angelctl.drill.clock import SimClock
+from angelctl.clock import IST, ManualClock
 from angelctl.drill.report import DrillReport, Reference, build_report
 from angelctl.drill.scenario import Leg, Scenario, ScenarioError, fault_problem
 from angelctl.errors import RequestRejected, UsageError
@@ -69,7 +68,7 @@ class MemoryStore:
 
 
 def run_drill(
-    scenario: Scenario, sandbox: SandboxHandle, clock: SimClock, folder: Path
+    scenario: Scenario, sandbox: SandboxHandle, clock: ManualClock, folder: Path
 ) -> DrillReport:
     from angelctl.broker.api import build_session
     from angelctl.config import ProfileSettings, sandbox_urls
@@ -107,7 +106,7 @@ def run_drill(
     return build_report(scenario, sandbox, kill_report, references, books, started, scope)
 
 
-def _build_index(url: str, dest: Path, clock: SimClock) -> InstrumentIndex:
+def _build_index(url: str, dest: Path, clock: ManualClock) -> InstrumentIndex:
     """The sandbox's master for the drill's day, as ``instruments sync`` builds it."""
     import requests
 
@@ -235,7 +234,7 @@ def _kill(
     scenario: Scenario,
     session: Any,
     index: InstrumentIndex,
-    clock: SimClock,
+    clock: ManualClock,
     folder: Path,
     today: date,
 ) -> tuple[KillReport, float, Scope]:

@@ -8,16 +8,19 @@ Invariants:
 - ``monotonic()`` never goes backwards; rate-limit windows are measured on it only.
 - ``ManualClock`` only moves when told to; both of its readings advance together.
 
-The sandbox keeps its own clock rather than the client's ``angelctl.clock`` because it must not
-import anything from the client.
+``ManualClock`` is ``angelctl.clock``'s (a neutral module both sides use); the sandbox keeps
+its own ``SystemClock``, skewable to show a client clock skew.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
+
+from angelctl.clock import ManualClock
+
+__all__ = ["IST", "ManualClock", "SandboxClock", "SystemClock", "end_of_ist_day"]
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
@@ -43,41 +46,6 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
-
-
-class ManualClock:
-    """A clock that moves only when a test calls ``advance`` or ``set``. Thread-safe."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        if start is None:
-            start = datetime(2026, 3, 10, 10, 0, 0, tzinfo=IST)
-        if start.tzinfo is None:
-            raise ValueError("ManualClock needs a timezone-aware start time")
-        self._lock = threading.Lock()
-        self._now = start
-        self._monotonic = 1000.0
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self._monotonic
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("a clock does not go backwards; use set() for a wall-clock step")
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
-            self._monotonic += seconds
-
-    def set(self, moment: datetime) -> None:
-        """Step the wall clock to ``moment`` (either way); monotonic time is not touched."""
-        if moment.tzinfo is None:
-            raise ValueError("ManualClock.set needs a timezone-aware time")
-        with self._lock:
-            self._now = moment
 
 
 def end_of_ist_day(moment: datetime) -> datetime:
