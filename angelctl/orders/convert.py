@@ -20,7 +20,9 @@ moved → ``converted``, unchanged → ``not_converted``, anything else stays ``
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -79,11 +81,7 @@ class PreparedConversion:
                 "before": self.before}  # fmt: skip
 
 
-def _nets(rows: list[dict[str, Any]], contract: Contract) -> dict[str, int]:
-    return _nets_of(rows, contract.exchange, contract.token)
-
-
-def _nets_of(rows: list[dict[str, Any]], exchange: str, token: str) -> dict[str, int]:
+def _nets(rows: list[dict[str, Any]], exchange: str, token: str) -> dict[str, int]:
     nets: dict[str, int] = {}
     for row in rows:
         p = Position.from_wire(row)
@@ -142,7 +140,7 @@ def prepare(
     if quantity is not None and lots is not None:
         raise UsageError("give the size as --qty UNITS or --lots N, not both")
     rows = read_rows(session)
-    nets = _nets(rows, contract)
+    nets = _nets(rows, contract.exchange, contract.token)
     key = (contract.exchange, contract.token, old)
     row = next((r for r in rows if _key(Position.from_wire(r)) == key), None)
     net = nets.get(old, 0)
@@ -203,13 +201,11 @@ def convert(
     profile: str,
     prepared: PreparedConversion,
     guard: OrderControls,
-    lock_folder: Path | None = None,
+    lock_folder: Path,
 ) -> ConversionResult:
     """Journal, send once through the gate, settle; raises on a refusal or an unknown end.
-    With ``lock_folder`` the conversion holds its lock throughout (the kernel drops it if the
+    The conversion holds its lock in ``lock_folder`` throughout (the kernel drops it if the
     process dies): ``reconcile`` leaves a locked conversion alone."""
-    if lock_folder is None:
-        return _convert(session, journal, profile, prepared, guard)
     with intent_lock(lock_folder, conversion_lock(prepared.conversion_id), wait=0):
         return _convert(session, journal, profile, prepared, guard)
 
@@ -259,7 +255,7 @@ def _settle(
     """One positions read decides a lost answer: moved, unchanged, or still unknown."""
     cid, symbol = prepared.conversion_id, prepared.contract.symbol
     try:
-        after = _nets(read_rows(session), prepared.contract)
+        after = _nets(read_rows(session), prepared.contract.exchange, prepared.contract.token)
     except AngelctlError as exc:
         raise OutcomeUnknown(
             f"the conversion was sent and its answer lost ({lost.message}); positions could "
@@ -303,7 +299,7 @@ def settle_conversions(
     - a conversion whose lock another process holds, or whose last step is younger than
       ``settle_after`` seconds, may still be running: reported ``in progress``, not touched."""
     now = session.clock.now()
-    rows: list[dict[str, Any]] | None = None
+    positions = functools.cache(lambda: read_rows(session))  # one read, and only if needed
     results = []
     for cid in journal.unsettled_conversions(profile, since):
         with intent_lock(lock_folder, conversion_lock(cid), wait=0) as free:
@@ -313,7 +309,7 @@ def settle_conversions(
             if not free or young < settle_after:
                 state = "in progress"
             else:
-                rows, state = _settle_one(session, journal, profile, cid, steps, rows)
+                state = _settle_one(journal, profile, cid, steps, positions)
         results.append(
             {"conversion_id": cid, "symbol": symbol, "side": detail.get("side"),
              "quantity": detail.get("quantity"), "from": detail.get("from"),
@@ -323,29 +319,27 @@ def settle_conversions(
 
 
 def _settle_one(
-    session: BrokerSession,
     journal: Journal,
     profile: str,
     cid: str,
     steps: list[dict[str, Any]],
-    rows: list[dict[str, Any]] | None,
-) -> tuple[list[dict[str, Any]] | None, str]:
-    """One unlocked, unsettled conversion: (the positions rows read so far, its state now)."""
+    positions: Callable[[], list[dict[str, Any]]],
+) -> str:
+    """One unlocked, unsettled conversion's state now (``positions``: the getPosition rows)."""
     detail, symbol, state = steps[0]["detail"], str(steps[0]["symbol"]), str(steps[-1]["kind"])
     if state == "journalled":  # `sending` is committed before the request leaves
         journal.conversion_event(profile, cid, "not_converted", symbol=symbol,
                                  detail={"reason": "never sent"})  # fmt: skip
-        return rows, "not_converted"
+        return "not_converted"
     if not isinstance(detail.get("before"), dict):  # journalled before quantities were kept
-        return rows, "unknown"
-    rows = read_rows(session) if rows is None else rows
-    after = _nets_of(rows, str(detail["exchange"]), str(detail["token"]))
+        return "unknown"
+    after = _nets(positions(), str(detail["exchange"]), str(detail["token"]))
     verdict = judge(
         {str(k): int(v) for k, v in detail["before"].items()}, after,
         side=str(detail["side"]), quantity=int(detail["quantity"]),
         old=str(detail["from"]), new=str(detail["to"]),
     )  # fmt: skip
     if verdict is None:
-        return rows, "unknown"
+        return "unknown"
     journal.conversion_event(profile, cid, verdict, symbol=symbol, detail=after)
-    return rows, verdict
+    return verdict
